@@ -1,0 +1,1 @@
+"""Chinese text analysis for consultations: no Streamlit, no database."""

@@ -1,0 +1,1 @@
+"""社区议事厅 portal: Streamlit app, data model and services."""

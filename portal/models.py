@@ -1,0 +1,421 @@
+"""All tables of the portal (SQLModel).
+
+Enumerations are stored as short strings (portable across SQLite and PostgreSQL, easy to read
+in exports); their Chinese labels live beside them. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kw)
+
+
+def _opt_ts(**kw: Any) -> Any:
+    return Field(default=None, sa_type=sa.DateTime(timezone=True), **kw)
+
+
+def _enum(default: Any = None, **kw: Any) -> Any:
+    return Field(default=default, sa_type=sa.String(20), **kw)
+
+
+# ---------------------------------------------------------------- enumerations
+
+
+class Phase(StrEnum):
+    DRAFT = "draft"
+    COLLECTING = "collecting"
+    REVIEWING = "reviewing"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+
+PHASE_LABELS = {
+    Phase.DRAFT: "草稿",
+    Phase.COLLECTING: "征集中",
+    Phase.REVIEWING: "研判中",
+    Phase.PUBLISHED: "结果公示",
+    Phase.CLOSED: "已办结",
+}
+PHASE_ORDER = list(Phase)
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    PAPER = "paper"
+    PHONE = "phone"
+    DOOR = "door"
+    HOTLINE = "hotline"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.WEB: "网上",
+    Channel.PAPER: "纸质",
+    Channel.PHONE: "电话",
+    Channel.DOOR: "上门走访",
+    Channel.HOTLINE: "12345热线",
+}
+
+
+class VoteValue(StrEnum):
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    PASS = "pass"
+
+    @property
+    def label(self) -> str:
+        return {"agree": "同意", "disagree": "不同意", "pass": "跳过"}[self.value]
+
+    @property
+    def score(self) -> int:
+        return {"agree": 1, "disagree": -1, "pass": 0}[self.value]
+
+
+class Visibility(StrEnum):
+    """Moderation state of an opinion or comment."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+
+    @property
+    def label(self) -> str:
+        return {"visible": "公开", "hidden": "已隐藏"}[self.value]
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    CLERK = "clerk"
+
+    @property
+    def label(self) -> str:
+        return {"admin": "管理员", "reviewer": "研判员", "clerk": "录入员"}[self.value]
+
+
+class AssignmentSource(StrEnum):
+    MODEL = "model"
+    COMMITTEE = "committee"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Decision(StrEnum):
+    ADOPT = "adopt"
+    PARTIAL = "partial"
+    DECLINE = "decline"
+    REFER = "refer"
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self]
+
+
+DECISION_LABELS = {
+    Decision.ADOPT: "采纳",
+    Decision.PARTIAL: "部分采纳",
+    Decision.DECLINE: "暂不采纳",
+    Decision.REFER: "转交相关部门",
+}
+
+
+class ThemeStatus(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    REFERRED = "referred"
+
+    @property
+    def label(self) -> str:
+        return THEME_STATUS_LABELS[self]
+
+
+THEME_STATUS_LABELS = {
+    ThemeStatus.PENDING: "待回应",
+    ThemeStatus.ANSWERED: "已回应",
+    ThemeStatus.IN_PROGRESS: "处理中",
+    ThemeStatus.DONE: "已完成",
+    ThemeStatus.REFERRED: "已转交",
+}
+
+
+class ReportTarget(StrEnum):
+    OPINION = "opinion"
+    COMMENT = "comment"
+
+
+# ---------------------------------------------------------------- places and people
+
+
+class Community(SQLModel, table=True):
+    """One 社区 (neighbourhood). A district's database holds many."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    district: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+
+
+class Area(SQLModel, table=True):
+    """A building (楼栋) inside a grid (网格)."""
+
+    __table_args__ = (sa.UniqueConstraint("community_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    name: str = Field(max_length=50)  # e.g. 3号楼
+    grid: str = Field(default="", max_length=50)  # e.g. 第一网格
+    position: int = 0
+
+
+class Resident(SQLModel, table=True):
+    """A pseudonymous roster entry: where someone lives and their age band, never a name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    unit: str = Field(default="", max_length=20)  # 单元
+    age_band: str = Field(default="", max_length=20)  # e.g. 60-69
+    household_ref: str = Field(default="", max_length=50)  # committee's own household id
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class ParticipationCode(SQLModel, table=True):
+    """A one-time participation code. Only a keyed hash is stored; the code is printed once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(default="", max_length=8)  # last characters, to tell slips apart
+    issued_at: datetime = _ts()
+    expires_at: datetime | None = _opt_ts()
+    revoked_at: datetime | None = _opt_ts()
+    last_used_at: datetime | None = _opt_ts()
+
+
+class CommitteeUser(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    username: str = Field(max_length=50, unique=True)
+    display_name: str = Field(default="", max_length=50)
+    role: Role = _enum(Role.CLERK)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = _opt_ts()
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Failed sign-ins, kept in the database so throttling holds across portal replicas."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, index=True)  # e.g. "code:<browser session>"
+    at: datetime = _ts(index=True)
+
+
+# ---------------------------------------------------------------- consultations
+
+
+class ConsultationBase(SQLModel):
+    title: str = Field(min_length=2, max_length=100)
+    question: str = Field(min_length=2, max_length=500)
+    background: str = Field(default="", max_length=5000)
+    opens_at: datetime | None = _opt_ts()
+    closes_at: datetime | None = _opt_ts()  # end of collecting
+    votes_during_review: bool = False  # may residents still vote while 研判中?
+
+
+class Consultation(ConsultationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    phase: Phase = _enum(Phase.DRAFT, index=True)
+    published_at: datetime | None = _opt_ts()
+    closed_at: datetime | None = _opt_ts()
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ConsultationArea(SQLModel, table=True):
+    """Areas a consultation concerns (empty = the whole community)."""
+
+    consultation_id: int = Field(foreign_key="consultation.id", primary_key=True)
+    area_id: int = Field(foreign_key="area.id", primary_key=True)
+
+
+class Opinion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+    channel: Channel = _enum(Channel.WEB)
+    text_original: str = Field(sa_type=sa.Text)  # committee-only
+    text_public: str = Field(sa_type=sa.Text)  # cleaned and PII-redacted
+    pii_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    anonymous: bool = False
+    visibility: Visibility = _enum(Visibility.VISIBLE, index=True)
+    moderation_reason: str = Field(default="", max_length=500)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # auto-flags
+    duplicate_of_id: int | None = Field(default=None, foreign_key="opinion.id")
+    entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    received_at: datetime = _ts()  # when the resident gave it (paper date for offline ones)
+    created_at: datetime = _ts()
+    client_token: str | None = Field(default=None, max_length=64, unique=True)  # idempotency
+
+
+class Vote(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("opinion_id", "resident_id", name="uq_vote_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    value: VoteValue = _enum()
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="comment.id")  # one level of replies
+    resident_id: int | None = Field(default=None, foreign_key="resident.id")
+    committee_user_id: int | None = Field(default=None, foreign_key="committeeuser.id")
+    text_original: str = Field(sa_type=sa.Text)
+    text_public: str = Field(sa_type=sa.Text)
+    visibility: Visibility = _enum(Visibility.VISIBLE)
+    moderation_reason: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+
+
+class Report(SQLModel, table=True):
+    """A resident's 举报 of an opinion or comment, waiting for moderation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: ReportTarget = _enum()
+    target_id: int = Field(index=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id")
+    reason: str = Field(max_length=500)
+    created_at: datetime = _ts()
+    resolved_at: datetime | None = _opt_ts()
+    resolved_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    resolution: str = Field(default="", max_length=500)
+
+
+# ---------------------------------------------------------------- analysis and answers
+
+
+class AnalysisRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    status: RunStatus = _enum(RunStatus.RUNNING)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Outputs that are not rows of their own: opinion groups, consensus, duplicate groups.
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    n_opinions: int = 0
+    error: str = Field(default="", max_length=2000)
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _opt_ts()
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+
+
+class Theme(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="analysisrun.id")
+    label: str = Field(max_length=100)
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    summary: str = Field(default="", sa_type=sa.Text)
+    representative_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    size: int = 0  # opinions
+    n_distinct: int = 0  # after collapsing near-duplicates
+    n_residents: int = 0
+    support: int = 0  # agree votes on its opinions
+    opposition: int = 0
+    hot_score: float = 0.0
+    curated: bool = False  # named or edited by the committee: kept across re-runs
+    priority: bool = False
+    is_other: bool = False  # the explicit 其他 theme
+    active: bool = True  # false once merged away or retired by a re-run
+    merged_into_id: int | None = Field(default=None, foreign_key="theme.id")
+    status: ThemeStatus = _enum(ThemeStatus.PENDING)
+    position: int = 0
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ThemeAssignment(SQLModel, table=True):
+    """The current theme of one opinion."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", unique=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    source: AssignmentSource = _enum(AssignmentSource.MODEL)
+    score: float = 0.0
+    assigned_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class Response(SQLModel, table=True):
+    """The committee's public answer to one theme."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", unique=True)
+    decision: Decision = _enum()
+    reasoning: str = Field(sa_type=sa.Text)
+    responsible_party: str = Field(max_length=100)
+    due_date: date | None = None
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class StatusUpdate(SQLModel, table=True):
+    """One entry of a theme's public timeline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    status: ThemeStatus = _enum()
+    note: str = Field(default="", sa_type=sa.Text)
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained log: each row's hash covers its content and the previous hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=100)  # "committee:3", "resident:42", "system", "cli"
+    action: str = Field(max_length=100, index=True)
+    target_type: str = Field(default="", max_length=50)
+    target_id: str = Field(default="", max_length=50)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    prev_hash: str = Field(max_length=64, unique=True)  # no fork: one successor per row
+    hash: str = Field(max_length=64, unique=True)
