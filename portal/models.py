@@ -6,7 +6,7 @@ in exports); their Chinese labels live beside them. Times are timezone-aware UTC
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts(**kw: Any) -> Any:

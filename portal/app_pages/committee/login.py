@@ -1,0 +1,25 @@
+import streamlit as st
+
+from portal.services.errors import SignInFailed
+from portal.services.identity import authenticate
+from portal.ui.resources import db_session
+from portal.ui.session import sign_in
+
+st.title("居委会工作人员登录")
+if st.session_state.pop("auth.expired", False):
+    st.info("登录已过期，请重新登录。")
+
+with st.form("login.form"):
+    username = st.text_input("用户名", key="login.username", max_chars=50)
+    password = st.text_input("密码", type="password", key="login.password", max_chars=200)
+    submitted = st.form_submit_button("登录", type="primary", use_container_width=True)
+
+if submitted:
+    try:
+        with db_session() as session:
+            actor = authenticate(session, username=username, password=password)
+    except SignInFailed as exc:
+        st.error(str(exc))
+    else:
+        sign_in(actor)
+        st.rerun()

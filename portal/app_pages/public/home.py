@@ -1,0 +1,17 @@
+import streamlit as st
+
+from portal.services.consultations import community_name, list_consultations
+from portal.ui.resources import db_session
+from portal.ui.widgets import consultation_card
+
+with db_session() as session:
+    name = community_name(session)
+    cards = list_consultations(session)
+
+st.title(f"{name} · 社区议事厅")
+st.write("居民的事居民议。在这里提出意见、给别人的意见投票，并查看居委会对每个问题的回应和办理进度。")
+
+if not cards:
+    st.info("目前还没有公开的议题。")
+for card in cards:
+    consultation_card(card)

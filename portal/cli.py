@@ -1,0 +1,168 @@
+"""`consult`: the portal's command line (database, demo data, accounts, audit, analysis)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from portal.db import DatabaseConfigError, make_engine, session_scope, upgrade
+from portal.models import Role
+from portal.services.errors import ServiceError
+from portal.settings import get_settings
+
+app = typer.Typer(help="社区议事厅命令行工具", no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]错误：[/red]{message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    try:
+        return make_engine(get_settings().database_url)
+    except DatabaseConfigError as exc:
+        _fail(str(exc))
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """创建或升级数据库结构（Alembic 迁移）。"""
+    url = get_settings().database_url
+    try:
+        upgrade(url)
+    except DatabaseConfigError as exc:
+        _fail(str(exc))
+    out.print("数据库已是最新结构。")
+
+
+@app.command("demo")
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="数据库已有数据时什么也不做")] = False,
+    seed: Annotated[int, typer.Option(help="随机种子：同一种子生成同样的数据")] = 2026,
+) -> None:
+    """生成演示社区：楼栋、名册、三个议题、意见、投票、留言和回应。"""
+    from portal.services.demo import DEMO_ACCOUNTS, build_demo, database_has_data
+
+    settings = get_settings()
+    try:
+        upgrade(settings.database_url)
+    except DatabaseConfigError as exc:
+        _fail(str(exc))
+    engine = _engine()
+    with session_scope(engine) as session:
+        if database_has_data(session):
+            if if_empty:
+                out.print("数据库已有数据，跳过演示数据生成。")
+                _print_accounts(DEMO_ACCOUNTS)
+                return
+            _fail("数据库已有数据。请换一个空数据库，或加 --if-empty 跳过。")
+    summary = build_demo(engine, settings=settings, seed=seed, progress=lambda m: out.print(m))
+    out.print(summary)
+    _print_accounts(DEMO_ACCOUNTS)
+
+
+def _print_accounts(accounts) -> None:  # type: ignore[no-untyped-def]
+    out.print("\n演示账号（仅供本机试用）：")
+    for username, password, role in accounts:
+        out.print(f"  {Role(role).label:<6} 用户名 {username:<10} 密码 {password}")
+    out.print("  居民参与码：用 `consult codes --demo 5` 生成，或在工作台发放。")
+
+
+@app.command("codes")
+def codes(
+    demo_n: Annotated[int, typer.Option("--demo", help="为前 N 位演示居民重新发放参与码并打印")] = 5,
+) -> None:
+    """发放参与码（演示用：打印前 N 位居民的新参与码）。"""
+    from sqlmodel import col, select
+
+    from portal.models import Area, Resident
+    from portal.services.actors import SystemActor
+    from portal.services.identity import issue_code
+
+    engine = _engine()
+    settings = get_settings()
+    with session_scope(engine) as session:
+        residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
+        if not residents:
+            _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
+        for r in residents:
+            code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id, secret=settings.secret_key)
+            area = session.get(Area, r.area_id)
+            out.print(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
+        session.commit()
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin / reviewer / clerk")] = Role.CLERK,
+    display_name: Annotated[str, typer.Option("--name", help="显示名")] = "",
+    password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """新建居委会账号。"""
+    from portal.services.actors import SystemActor
+    from portal.services.identity import create_user
+
+    with session_scope(_engine()) as session:
+        try:
+            create_user(session, actor=SystemActor("cli"), username=username, password=password,
+                        role=role, display_name=display_name)
+        except ServiceError as exc:
+            _fail(str(exc))
+        session.commit()
+    out.print(f"已创建账号 {username}（{role.label}）。")
+
+
+@user_app.command("reset")
+def user_reset(
+    username: str,
+    password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """重设密码并解除锁定。"""
+    from portal.services.actors import SystemActor
+    from portal.services.identity import reset_password
+
+    with session_scope(_engine()) as session:
+        try:
+            reset_password(session, actor=SystemActor("cli"), username=username, password=password)
+        except ServiceError as exc:
+            _fail(str(exc))
+        session.commit()
+    out.print(f"已重设 {username} 的密码。")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志的哈希链；发现篡改时退出码为 1。"""
+    from portal.services.audit import verify_chain
+
+    with session_scope(_engine()) as session:
+        report = verify_chain(session)
+    if report.ok:
+        out.print(f"审计日志完整：共 {report.checked} 条记录。")
+    else:
+        err.print(f"审计日志校验失败：第 {report.first_bad_id} 号记录{report.problem}。")
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except DatabaseConfigError as exc:
+        err.print(f"错误：{exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,324 @@
+"""Run the text analysis for a consultation and store its results.
+
+A run reads the consultation's public opinions, keeps every committee decision (curated themes
+and the opinions a person assigned to them are the guide), asks ``analysis.ThemeModel`` for the
+rest, and writes the new theme set, assignments, near-duplicate links and opinion groups in ONE
+transaction: a run that fails or is killed leaves the previous theme set untouched.
+
+Rule: any committee edit to a theme (rename, merge, move an opinion into it) marks it
+``curated``; curated themes and committee assignments survive every re-run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select
+
+from portal.models import (
+    AnalysisRun,
+    AssignmentSource,
+    Consultation,
+    Opinion,
+    RunStatus,
+    Theme,
+    ThemeAssignment,
+    Visibility,
+    Vote,
+    VoteValue,
+    utcnow,
+)
+from portal.services import audit
+from portal.services.actors import Actor, require
+from portal.services.errors import InvalidInput, NotFound
+
+Progress = Callable[[float, str], None]
+OTHER_LABEL = "其他"
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+def _tokenizer():  # type: ignore[no-untyped-def]
+    from portal.services.text import tokenizer
+
+    return tokenizer()
+
+
+def run_analysis(
+    engine: Engine,
+    *,
+    actor: Actor,
+    consultation_id: int,
+    k: int | str = "auto",
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> AnalysisRun:
+    """Analyse a consultation's opinions and replace its model themes atomically."""
+    from analysis import OpinionGroups, ThemeModel
+
+    require(actor, "run_analysis")
+    report = progress or (lambda _f, _m: None)
+    with Session(engine, expire_on_commit=False) as session:
+        consultation = session.get(Consultation, consultation_id)
+        if consultation is None:
+            raise NotFound("找不到这个议题。")
+        opinions = list(
+            session.exec(
+                select(Opinion)
+                .where(Opinion.consultation_id == consultation_id,
+                       Opinion.visibility == Visibility.VISIBLE)
+                .order_by(col(Opinion.id))
+            )
+        )
+        if len(opinions) < 3:
+            raise InvalidInput("意见少于 3 条，暂时无法分析。")
+        run = AnalysisRun(consultation_id=consultation_id, params={"k": k, "random_state": random_state},
+                          n_opinions=len(opinions),
+                          created_by=getattr(actor, "user_id", None))
+        session.add(run)
+        session.commit()  # the run is visible as 'running' while it works
+        run_id = run.id
+
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            report(0.05, "读取委员会已整理的主题")
+            curated = {
+                t.id: t
+                for t in session.exec(
+                    select(Theme).where(Theme.consultation_id == consultation_id,
+                                        col(Theme.active).is_(True), col(Theme.curated).is_(True))
+                )
+            }
+            committee_assign = {
+                a.opinion_id: a
+                for a in session.exec(
+                    select(ThemeAssignment)
+                    .join(Opinion, col(Opinion.id) == col(ThemeAssignment.opinion_id))
+                    .where(Opinion.consultation_id == consultation_id,
+                           ThemeAssignment.source == AssignmentSource.COMMITTEE)
+                )
+                if a.theme_id in curated
+            }
+            texts = [o.text_public for o in opinions]
+            guide = [
+                curated[committee_assign[o.id].theme_id].label if o.id in committee_assign else None
+                for o in opinions
+            ]
+            report(0.15, "分词与主题建模")
+            model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer())
+            model.fit(
+                texts,
+                guide=guide if any(guide) else None,
+                progress=lambda f, m: report(0.15 + 0.6 * f, m),
+            )
+            report(0.8, "计算意见分组")
+            votes = list(
+                session.exec(
+                    select(Vote).join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
+                    .where(Opinion.consultation_id == consultation_id)
+                )
+            )
+            summary = _opinion_groups(OpinionGroups, opinions, votes, random_state)
+
+            report(0.9, "保存结果")
+            run = session.get(AnalysisRun, run_id)
+            assert run is not None
+            _store(session, consultation_id, run, opinions, model, curated, committee_assign)
+            summary["duplicate_groups"] = _duplicate_groups(opinions, model.duplicate_of_)
+            run.summary = summary
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = utcnow()
+            session.add(run)
+            refresh_theme_stats(session, consultation_id)
+            audit.record(session, actor=actor.audit_name, action="analysis.run",
+                         target_type="consultation", target_id=consultation_id,
+                         detail={"run": run_id, "themes": len(model.themes_), "opinions": len(opinions)})
+            session.commit()
+            report(1.0, "完成")
+            return run
+    except Exception as exc:
+        with Session(engine) as session:
+            failed = session.get(AnalysisRun, run_id)
+            if failed is not None:
+                failed.status = RunStatus.FAILED
+                failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+                failed.finished_at = utcnow()
+                session.add(failed)
+                session.commit()
+        raise
+
+
+def _store(
+    session: Session,
+    consultation_id: int,
+    run: AnalysisRun,
+    opinions: list[Opinion],
+    model: Any,
+    curated: dict[int, Theme],
+    committee_assign: dict[int, ThemeAssignment],
+) -> None:
+    by_label = {t.label: t for t in curated.values()}
+    # Retire the previous model themes and their assignments; curated ones stay.
+    for old in session.exec(
+        select(Theme).where(Theme.consultation_id == consultation_id, col(Theme.active).is_(True),
+                            col(Theme.curated).is_(False))
+    ):
+        old.active = False
+        session.add(old)
+    opinion_ids = [o.id for o in opinions]
+    session.exec(  # type: ignore[call-overload]
+        delete(ThemeAssignment).where(
+            col(ThemeAssignment.opinion_id).in_(opinion_ids),
+            ThemeAssignment.source == AssignmentSource.MODEL,
+        )
+    )
+    # Committee assignments to themes that are no longer curated become model-owned again.
+    session.exec(  # type: ignore[call-overload]
+        delete(ThemeAssignment).where(
+            col(ThemeAssignment.opinion_id).in_(opinion_ids),
+            col(ThemeAssignment.opinion_id).not_in(list(committee_assign)),
+        )
+    )
+    session.flush()
+
+    theme_rows: list[Theme] = []
+    for position, info in enumerate(model.themes_):
+        row = by_label.get(info.label) if info.guided else None
+        if row is None:
+            row = Theme(consultation_id=consultation_id, label=OTHER_LABEL if info.is_other else info.label,
+                        is_other=info.is_other)
+        row.run_id = run.id
+        row.keywords = list(info.keywords)
+        row.representative_ids = [opinions[i].id for i in info.representatives]
+        row.position = position
+        row.active = True
+        row.updated_at = utcnow()
+        session.add(row)
+        theme_rows.append(row)
+    session.flush()
+
+    scores = getattr(model, "scores_", np.zeros(len(opinions)))
+    for idx, opinion in enumerate(opinions):
+        if opinion.id in committee_assign:
+            continue
+        theme = theme_rows[int(model.labels_[idx])]
+        session.add(ThemeAssignment(opinion_id=opinion.id, theme_id=theme.id,
+                                    source=AssignmentSource.MODEL, score=float(scores[idx])))
+        dup = model.duplicate_of_[idx]
+        opinion.duplicate_of_id = opinions[dup].id if dup is not None else None
+        session.add(opinion)
+    for idx, opinion in enumerate(opinions):
+        if opinion.id in committee_assign:
+            dup = model.duplicate_of_[idx]
+            opinion.duplicate_of_id = opinions[dup].id if dup is not None else None
+            session.add(opinion)
+    session.flush()
+
+
+def _duplicate_groups(opinions: list[Opinion], duplicate_of: list[int | None]) -> list[list[int]]:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for idx, dup in enumerate(duplicate_of):
+        if dup is not None:
+            groups[dup].append(idx)
+    return [
+        [opinions[root].id] + [opinions[i].id for i in members]  # type: ignore[misc]
+        for root, members in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
+
+
+def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], random_state: int) -> dict[str, Any]:
+    """Pol.is-style groups from the vote matrix; empty when too few people voted."""
+    if not votes:
+        return {"groups": [], "consensus": [], "divisive": []}
+    residents = sorted({v.resident_id for v in votes})
+    r_index = {r: i for i, r in enumerate(residents)}
+    o_index = {o.id: j for j, o in enumerate(opinions)}
+    matrix = np.full((len(residents), len(opinions)), np.nan)
+    for v in votes:
+        if v.opinion_id in o_index:
+            matrix[r_index[v.resident_id], o_index[v.opinion_id]] = VoteValue(v.value).score
+    try:
+        groups = model_cls(random_state=random_state).fit(matrix)
+    except ValueError:
+        return {"groups": [], "consensus": [], "divisive": []}
+    labels = np.asarray(groups.labels_)
+    coords = np.asarray(groups.coords_)
+    participants = list(getattr(groups, "participants_", range(len(residents))))
+    out_groups = []
+    for g, rep in enumerate(groups.repness_):
+        members = [residents[p] for p, lab in zip(participants, labels[participants] if len(labels) == len(residents) else labels, strict=False) if lab == g]
+        out_groups.append({
+            "id": g,
+            "size": len(members),
+            "representative": [
+                {"opinion_id": opinions[j].id, "agree_share": float(share), "repness": float(score)}
+                for j, share, score in rep[:5]
+            ],
+        })
+    points = []
+    for row, p in enumerate(participants):
+        lab = int(labels[p]) if len(labels) == len(residents) else int(labels[row])
+        xy = coords[row] if len(coords) == len(participants) else coords[p]
+        points.append({"resident_id": residents[p], "group": lab, "x": float(xy[0]), "y": float(xy[1])})
+    return {
+        "groups": out_groups,
+        "points": points,
+        "consensus": [opinions[j].id for j in groups.consensus_],
+        "divisive": [opinions[j].id for j in groups.divisive_],
+    }
+
+
+def refresh_theme_stats(session: Session, consultation_id: int) -> None:
+    """Recompute size, distinct, residents, support, opposition and hot score of active themes."""
+    from analysis import hot_score
+
+    session.flush()
+    themes = list(session.exec(select(Theme).where(Theme.consultation_id == consultation_id,
+                                                   col(Theme.active).is_(True))))
+    rows = session.exec(
+        select(ThemeAssignment.theme_id, Opinion)
+        .join(Opinion, col(Opinion.id) == col(ThemeAssignment.opinion_id))
+        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+    ).all()
+    members: dict[int, list[Opinion]] = defaultdict(list)
+    for theme_id, opinion in rows:
+        members[theme_id].append(opinion)
+    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for opinion_id, value in session.exec(
+        select(Vote.opinion_id, Vote.value)
+        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
+        .where(Opinion.consultation_id == consultation_id)
+    ).all():
+        if value == VoteValue.AGREE:
+            tally[opinion_id][0] += 1
+        elif value == VoteValue.DISAGREE:
+            tally[opinion_id][1] += 1
+    now = utcnow()
+    for theme in themes:
+        ops = members.get(theme.id or 0, [])
+        theme.size = len(ops)
+        theme.n_distinct = sum(1 for o in ops if o.duplicate_of_id is None)
+        theme.n_residents = len({o.resident_id for o in ops if o.resident_id is not None})
+        theme.support = sum(tally[o.id or 0][0] for o in ops)
+        theme.opposition = sum(tally[o.id or 0][1] for o in ops)
+        last = max((_aware(o.received_at) for o in ops), default=now)
+        theme.hot_score = 0.0 if not ops else float(hot_score(
+            n_distinct=theme.n_distinct, n_residents=theme.n_residents, support=theme.support,
+            opposition=theme.opposition, days_since_last=(now - last).total_seconds() / 86400,
+        ))
+        session.add(theme)
+
+
+def latest_run(session: Session, consultation_id: int) -> AnalysisRun | None:
+    return session.exec(
+        select(AnalysisRun)
+        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.status == RunStatus.SUCCEEDED)
+        .order_by(col(AnalysisRun.id).desc())
+    ).first()

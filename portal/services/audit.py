@@ -1,0 +1,87 @@
+"""Append-only, hash-chained audit log.
+
+Each event's hash covers its own content and the previous event's hash, so editing or deleting
+any row breaks the chain from there on. ``prev_hash`` is unique: two writers racing to append
+after the same row cannot both succeed, so the chain never forks (the loser retries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from portal.models import AuditEvent, utcnow
+
+GENESIS = "0" * 64
+
+
+def _canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(
+    *, prev_hash: str, at: datetime, actor: str, action: str, target_type: str, target_id: str,
+    detail: dict[str, Any],
+) -> str:
+    payload = json.dumps(
+        [prev_hash, _canonical_time(at), actor, action, target_type, target_id, detail],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session, *, actor: str, action: str, target_type: str = "", target_id: Any = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to ``session`` (the caller's transaction commits it with the change)."""
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    prev = last.hash if last else GENESIS
+    at = utcnow()
+    detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    event = AuditEvent(
+        at=at, actor=actor, action=action, target_type=target_type, target_id=str(target_id),
+        detail=detail, prev_hash=prev,
+        hash=event_hash(prev_hash=prev, at=at, actor=actor, action=action,
+                        target_type=target_type, target_id=str(target_id), detail=detail),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every hash in order; report the first row that does not match."""
+    prev = GENESIS
+    checked = 0
+    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
+        checked += 1
+        if event.prev_hash != prev:
+            return ChainReport(False, checked, event.id, "与上一条记录的链接不符（有记录被删除或插入）")
+        expected = event_hash(
+            prev_hash=event.prev_hash, at=event.at, actor=event.actor, action=event.action,
+            target_type=event.target_type, target_id=event.target_id, detail=event.detail,
+        )
+        if expected != event.hash:
+            return ChainReport(False, checked, event.id, "记录内容被修改")
+        prev = event.hash
+    return ChainReport(True, checked)
+
+
+def recent_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)))

@@ -1,0 +1,306 @@
+"""The demo neighbourhood, generated deterministically from ``data/demo/corpus.json``.
+
+The corpus holds hand-written opinions, comments and committee answers; this module decides,
+with a seeded random generator, who wrote what, through which channel and when, who voted how
+(with planted opinion groups, so the Pol.is view has something to find), which items were
+reported and hidden, and then runs the real analysis and answers the themes the committee named.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    Area,
+    AssignmentSource,
+    Channel,
+    Comment,
+    CommitteeUser,
+    Community,
+    Consultation,
+    Decision,
+    Opinion,
+    Phase,
+    Report,
+    ReportTarget,
+    Resident,
+    Response,
+    Role,
+    StatusUpdate,
+    Theme,
+    ThemeAssignment,
+    ThemeStatus,
+    Visibility,
+    Vote,
+    VoteValue,
+)
+from portal.services import audit
+from portal.services.actors import SystemActor
+from portal.services.analysis_runs import refresh_theme_stats, run_analysis
+from portal.services.identity import create_user
+from portal.services.text import public_text
+from portal.settings import Settings
+
+DEMO_ACCOUNTS = [
+    ("admin", "Admin2026", "admin"),
+    ("reviewer", "Review2026", "reviewer"),
+    ("clerk", "Clerk2026", "clerk"),
+]
+AGE_BANDS = [("18-29", 0.10), ("30-44", 0.22), ("45-59", 0.25), ("60-69", 0.22), ("70-79", 0.15), ("80+", 0.06)]
+RESIDENTS_PER_BUILDING = 50
+OFFLINE_MIX = [(Channel.WEB, 0.78), (Channel.PAPER, 0.08), (Channel.PHONE, 0.05),
+               (Channel.DOOR, 0.06), (Channel.HOTLINE, 0.03)]
+SYSTEM = SystemActor("demo")
+
+
+def database_has_data(session: Session) -> bool:
+    return session.exec(select(func.count()).select_from(Community)).one() > 0
+
+
+def load_corpus(settings: Settings) -> dict[str, Any]:
+    path = settings.data_dir / "demo" / "corpus.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _utc(d: str | date, hour: int = 9) -> datetime:
+    day = date.fromisoformat(d) if isinstance(d, str) else d
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
+    items, weights = zip(*weighted, strict=True)
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def build_demo(
+    engine: Engine, *, settings: Settings, seed: int = 2026, progress: Callable[[str], None] | None = None
+) -> str:
+    """Fill an empty database with the demo neighbourhood; returns a one-paragraph summary."""
+    say = progress or (lambda _m: None)
+    rng = random.Random(seed)
+    corpus = load_corpus(settings)
+
+    with Session(engine, expire_on_commit=False) as session:
+        say("创建社区、楼栋和居民名册 …")
+        community = Community(name=corpus["community"]["name"], district=corpus["community"]["district"])
+        session.add(community)
+        session.flush()
+        areas: list[Area] = []
+        for grid, buildings in corpus["community"]["grids"].items():
+            for name in buildings:
+                areas.append(Area(community_id=community.id, name=name, grid=grid, position=len(areas)))
+        session.add_all(areas)
+        session.flush()
+        residents: list[Resident] = []
+        for area in areas:
+            for i in range(RESIDENTS_PER_BUILDING):
+                residents.append(Resident(
+                    community_id=community.id, area_id=area.id, unit=f"{i % 3 + 1}单元",
+                    age_band=_pick(rng, AGE_BANDS), household_ref=f"{area.name}-{i // 2 + 1:03d}",
+                ))
+        session.add_all(residents)
+        users = {}
+        for username, password, role in DEMO_ACCOUNTS:
+            users[role] = create_user(session, actor=SYSTEM, username=username, password=password,
+                                      role=Role(role), display_name={"admin": "王主任", "reviewer": "李委员", "clerk": "张社工"}[role],
+                                      community_id=community.id)
+        session.commit()
+
+        say("写入议题、意见、投票和留言 …")
+        plans = []
+        for spec in corpus["consultations"]:
+            plans.append(_add_consultation(session, rng, community, areas, residents, users, spec))
+        session.commit()
+
+    analysed = 0
+    for consultation_id, spec, guide in plans:
+        if spec["phase"] not in (Phase.PUBLISHED, Phase.REVIEWING):
+            continue
+        say(f"分析“{spec['title']}”的意见 …")
+        _label_guide(engine, consultation_id, guide, users["reviewer"].id)
+        run_analysis(engine, actor=SYSTEM, consultation_id=consultation_id, random_state=seed % 1000)
+        _answer_themes(engine, consultation_id, spec, users, publish=spec["phase"] == Phase.PUBLISHED)
+        analysed += 1
+
+    with Session(engine) as session:
+        n_op = session.exec(select(func.count()).select_from(Opinion)).one()
+        n_votes = session.exec(select(func.count()).select_from(Vote)).one()
+        n_comments = session.exec(select(func.count()).select_from(Comment)).one()
+        n_voters = session.exec(select(func.count(func.distinct(Vote.resident_id)))).one()
+    return (f"演示数据已生成：{len(areas)} 栋楼、{len(residents)} 位居民、{len(plans)} 个议题、"
+            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。")
+
+
+def _add_consultation(
+    session: Session, rng: random.Random, community: Community, areas: list[Area],
+    residents: list[Resident], users: dict[str, CommitteeUser], spec: dict[str, Any],
+) -> tuple[int, dict[str, Any], dict[str, list[int]]]:
+    opens, closes = _utc(spec["opens_at"]), _utc(spec["closes_at"], 18)
+    phase = Phase(spec["phase"])
+    c = Consultation(
+        community_id=community.id, title=spec["title"], question=spec["question"],
+        background=spec["background"], opens_at=opens, closes_at=closes, phase=phase,
+        created_by=users["admin"].id, created_at=opens - timedelta(days=7),
+    )
+    if phase == Phase.PUBLISHED:
+        c.published_at = closes + timedelta(days=12)
+    session.add(c)
+    session.flush()
+    audit.record(session, actor=SYSTEM.audit_name, action="consultation.create",
+                 target_type="consultation", target_id=c.id, detail={"title": c.title})
+
+    # Collecting consultations are still under way: opinions so far stop at "today" in the story.
+    span_end = closes if phase != Phase.COLLECTING else opens + (closes - opens) * 0.45
+    span = (span_end - opens).total_seconds()
+    stance_of = {}  # opinion id -> theme key, for planted voting groups
+    guide: dict[str, list[int]] = {}
+    opinions: list[Opinion] = []
+    entries: list[tuple[str | None, str, str]] = []
+    for theme in spec["themes"]:
+        entries += [(theme["key"], theme["name"], text) for text in theme["opinions"]]
+    entries += [(None, "off_topic", text) for text in spec.get("off_topic", [])]
+    entries += [(None, "abusive", text) for text in spec.get("abusive", [])]
+    rng.shuffle(entries)
+
+    for key, kind, text in entries:
+        author = rng.choice(residents)
+        channel = _pick(rng, OFFLINE_MIX)
+        elderly = author.age_band in ("70-79", "80+")
+        if elderly and channel == Channel.WEB and rng.random() < 0.6:
+            channel = rng.choice([Channel.PAPER, Channel.DOOR, Channel.PHONE])
+        public, kinds = public_text(text)
+        received = opens + timedelta(seconds=rng.random() * span)
+        flags = list(kinds and ["pii"]) + (["abusive"] if kind == "abusive" else [])
+        op = Opinion(
+            consultation_id=c.id, resident_id=author.id, area_id=author.area_id, channel=channel,
+            text_original=text, text_public=public, pii_kinds=kinds, flags=flags,
+            anonymous=rng.random() < 0.3, received_at=received, created_at=received,
+            entered_by=users["clerk"].id if channel != Channel.WEB else None,
+        )
+        opinions.append(op)
+        session.add(op)
+        session.flush()
+        if key:
+            stance_of[op.id] = key
+            if len(guide.setdefault(kind, [])) < 3:
+                guide[kind].append(op.id)
+
+    _add_votes(session, rng, residents, opinions, stance_of, spec)
+    _add_comments_and_reports(session, rng, residents, opinions, spec, users, phase)
+    return c.id, spec, guide  # type: ignore[return-value]
+
+
+def _add_votes(session: Session, rng: random.Random, residents: list[Resident], opinions: list[Opinion],
+               stance_of: dict[int, str], spec: dict[str, Any]) -> None:
+    """Planted groups: each voter belongs to one of two camps with opposite views on two themes."""
+    theme_keys = [t["key"] for t in spec["themes"]]
+    contested = set(theme_keys[1:3])  # e.g. low-floor residents vs those who need the lift
+    voters = rng.sample(residents, k=min(len(residents), 140 + rng.randrange(60)))
+    for voter in voters:
+        camp = 0 if voter.age_band in ("18-29", "30-44", "45-59") and rng.random() < 0.8 else 1
+        n = rng.randrange(8, 36)
+        for op in rng.sample(opinions, k=min(n, len(opinions))):
+            if op.resident_id == voter.id:
+                continue
+            key = stance_of.get(op.id)
+            if key is None:
+                p_agree, p_dis = 0.15, 0.45
+            elif key in contested:
+                p_agree, p_dis = ((0.75, 0.1) if (theme_keys.index(key) % 2 == camp) else (0.1, 0.75))
+            else:
+                p_agree, p_dis = 0.62, 0.12
+            r = rng.random()
+            value = VoteValue.AGREE if r < p_agree else VoteValue.DISAGREE if r < p_agree + p_dis else VoteValue.PASS
+            at = op.received_at + timedelta(hours=rng.randrange(1, 96))
+            session.add(Vote(opinion_id=op.id, resident_id=voter.id, value=value, created_at=at, updated_at=at))
+
+
+def _add_comments_and_reports(session: Session, rng: random.Random, residents: list[Resident],
+                              opinions: list[Opinion], spec: dict[str, Any],
+                              users: dict[str, CommitteeUser], phase: Phase) -> None:
+    topical = [o for o in opinions if "abusive" not in o.flags]
+    comments: list[Comment] = []
+    for text in spec.get("comments", []):
+        target = rng.choice(topical)
+        parent = None
+        if comments and rng.random() < 0.25:
+            parent = rng.choice(comments)
+            target = next(o for o in opinions if o.id == parent.opinion_id)
+        public, _ = public_text(text)
+        cm = Comment(opinion_id=target.id, parent_id=parent.id if parent else None,
+                     resident_id=rng.choice(residents).id, text_original=text, text_public=public,
+                     created_at=target.received_at + timedelta(hours=rng.randrange(2, 72)))
+        session.add(cm)
+        session.flush()
+        comments.append(cm)
+    reasons = spec.get("report_reasons") or ["与主题无关"]
+    for op in opinions:
+        if "abusive" in op.flags:
+            session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=op.consultation_id,
+                               resident_id=rng.choice(residents).id, reason=rng.choice(reasons)))
+            if phase in (Phase.PUBLISHED, Phase.REVIEWING):
+                op.visibility = Visibility.HIDDEN
+                op.moderation_reason = "含有人身攻击，违反议事规则"
+                session.add(op)
+                audit.record(session, actor=f"committee:{users['reviewer'].id}", action="opinion.hide",
+                             target_type="opinion", target_id=op.id, detail={"reason": op.moderation_reason})
+
+
+def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int]], reviewer_id: int | None) -> None:
+    """The committee names themes by filing a few opinions under each (what a reviewer would do)."""
+    with Session(engine) as session:
+        for label, opinion_ids in guide.items():
+            if label in ("off_topic", "abusive"):
+                continue
+            theme = Theme(consultation_id=consultation_id, label=label, curated=True)
+            session.add(theme)
+            session.flush()
+            for oid in opinion_ids:
+                op = session.get(Opinion, oid)
+                if op is None or op.visibility != Visibility.VISIBLE:
+                    continue
+                session.add(ThemeAssignment(opinion_id=oid, theme_id=theme.id,
+                                            source=AssignmentSource.COMMITTEE, assigned_by=reviewer_id))
+        session.commit()
+
+
+def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
+                   users: dict[str, CommitteeUser], *, publish: bool) -> None:
+    reviewer = users["reviewer"]
+    with Session(engine) as session:
+        themes = {t.label: t for t in session.exec(
+            select(Theme).where(Theme.consultation_id == consultation_id, col(Theme.active).is_(True)))}
+        for tspec in spec["themes"]:
+            answer = tspec.get("answer")
+            theme = themes.get(tspec["name"])
+            if not answer or theme is None:
+                continue
+            first = answer["status_updates"][0]["date"] if answer.get("status_updates") else spec["closes_at"]
+            session.add(Response(
+                theme_id=theme.id, decision=Decision(answer["decision"]), reasoning=answer["reasoning"],
+                responsible_party=answer["responsible_party"],
+                due_date=date.fromisoformat(answer["due_date"]) if answer.get("due_date") else None,
+                created_by=reviewer.id, created_at=_utc(first), updated_at=_utc(first),
+            ))
+            for update in answer.get("status_updates", []):
+                status = ThemeStatus(update["status"])
+                session.add(StatusUpdate(theme_id=theme.id, status=status, note=update.get("note", ""),
+                                         created_by=reviewer.id, created_at=_utc(update["date"], 10)))
+                theme.status = status
+            if tspec["key"] == spec["themes"][0]["key"]:
+                theme.priority = True
+            session.add(theme)
+            audit.record(session, actor=f"committee:{reviewer.id}", action="theme.answer",
+                         target_type="theme", target_id=theme.id, detail={"decision": answer["decision"]})
+        refresh_theme_stats(session, consultation_id)
+        if publish:
+            audit.record(session, actor=f"committee:{users['admin'].id}", action="consultation.publish",
+                         target_type="consultation", target_id=consultation_id)
+        session.commit()

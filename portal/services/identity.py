@@ -1,0 +1,280 @@
+"""Sign-in for residents (participation codes) and committee members (username + password)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    Area,
+    CommitteeUser,
+    ParticipationCode,
+    Resident,
+    Role,
+    SignInAttempt,
+    utcnow,
+)
+from portal.services import audit
+from portal.services.actors import Actor, CommitteeActor, ResidentActor, require
+from portal.services.errors import InvalidInput, NotFound, SignInFailed
+
+# Crockford base32 (no I, L, O, U): 32 symbols = 5 bits each; 10 symbols = 50 bits.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+CODE_LENGTH = 10
+CODE_BITS = CODE_LENGTH * 5
+
+CODE_WINDOW = timedelta(minutes=15)
+CODE_SLOWDOWN_AFTER = 3  # failures in the window before each attempt is delayed
+CODE_MAX_FAILURES = 8  # failures in the window before attempts are refused
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK = timedelta(minutes=15)
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+# ---------------------------------------------------------------- participation codes
+
+
+def normalise_code(code: str) -> str:
+    """Accept what people type from a paper slip: spaces, dashes, lower case."""
+    return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum()).translate(_CONFUSABLE)
+
+
+def format_code(raw: str) -> str:
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def hash_code(code: str, *, secret: str) -> str:
+    """Keyed hash (HMAC-SHA256) of a normalised code: indexable, useless without the key."""
+    return hmac.new(secret.encode(), normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def new_code() -> str:
+    return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+
+
+def issue_code(
+    session: Session, *, actor: Actor, resident_id: int, secret: str,
+    valid_days: int | None = 120,
+) -> str:
+    """Issue a new code for a resident, revoking any earlier one. Returns the plain code once."""
+    require(actor, "issue_codes")
+    resident = session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound("找不到该居民记录。")
+    now = utcnow()
+    for old in session.exec(
+        select(ParticipationCode).where(
+            ParticipationCode.resident_id == resident_id,
+            col(ParticipationCode.revoked_at).is_(None),
+        )
+    ):
+        old.revoked_at = now
+        session.add(old)
+    code = new_code()
+    session.add(
+        ParticipationCode(
+            resident_id=resident_id,
+            code_hash=hash_code(code, secret=secret),
+            hint=normalise_code(code)[-2:],
+            issued_at=now,
+            expires_at=now + timedelta(days=valid_days) if valid_days else None,
+        )
+    )
+    audit.record(session, actor=actor.audit_name, action="code.issue", target_type="resident",
+                 target_id=resident_id)
+    return code
+
+
+def revoke_codes(session: Session, *, actor: Actor, resident_id: int) -> int:
+    require(actor, "issue_codes")
+    now = utcnow()
+    n = 0
+    for code in session.exec(
+        select(ParticipationCode).where(
+            ParticipationCode.resident_id == resident_id,
+            col(ParticipationCode.revoked_at).is_(None),
+        )
+    ):
+        code.revoked_at = now
+        session.add(code)
+        n += 1
+    audit.record(session, actor=actor.audit_name, action="code.revoke", target_type="resident",
+                 target_id=resident_id, detail={"revoked": n})
+    return n
+
+
+def _recent_failures(session: Session, key: str) -> int:
+    since = utcnow() - CODE_WINDOW
+    return session.exec(
+        select(func.count()).select_from(SignInAttempt).where(
+            SignInAttempt.key == key, SignInAttempt.at >= since
+        )
+    ).one()
+
+
+def resident_actor(session: Session, resident: Resident) -> ResidentActor:
+    area = session.get(Area, resident.area_id)
+    assert resident.id is not None
+    return ResidentActor(
+        resident_id=resident.id,
+        community_id=resident.community_id,
+        area_id=resident.area_id,
+        area_name=area.name if area else "",
+        grid=area.grid if area else "",
+    )
+
+
+def sign_in_with_code(
+    session: Session, *, code: str, secret: str, throttle_key: str, sleep=time.sleep
+) -> ResidentActor:
+    """Check a participation code; throttle repeated failures from one browser session.
+
+    After a few failures every attempt is delayed, and after more it is refused for a while.
+    Failures are stored in the database so the limit holds across portal replicas.
+    """
+    key = f"code:{throttle_key}"
+    failures = _recent_failures(session, key)
+    if failures >= CODE_MAX_FAILURES:
+        raise SignInFailed("尝试次数过多，请 15 分钟后再试，或联系居委会核对参与码。")
+    if failures >= CODE_SLOWDOWN_AFTER:
+        sleep(min(0.5 * (failures - CODE_SLOWDOWN_AFTER + 1), 3.0))
+    cleaned = normalise_code(code)
+    if not cleaned:
+        raise SignInFailed("请输入参与码（印在居委会发放的参与码纸条上）。")
+    wanted = hash_code(cleaned, secret=secret)
+    row = session.exec(select(ParticipationCode).where(ParticipationCode.code_hash == wanted)).first()
+    now = utcnow()
+    ok = row is not None and hmac.compare_digest(row.code_hash, wanted)
+    if not ok or row is None:
+        session.add(SignInAttempt(key=key, at=now))
+        session.commit()
+        left = CODE_MAX_FAILURES - failures - 1
+        hint = f"还可再试 {left} 次。" if left > 0 else "请 15 分钟后再试。"
+        raise SignInFailed(f"参与码不正确，请核对纸条上的 10 位字母和数字。{hint}")
+    if row.revoked_at is not None:
+        raise SignInFailed("这个参与码已作废，请联系居委会重新领取。")
+    expires = _aware(row.expires_at)
+    if expires is not None and expires < now:
+        raise SignInFailed("这个参与码已过期，请联系居委会重新领取。")
+    resident = session.get(Resident, row.resident_id)
+    if resident is None or not resident.active:
+        raise SignInFailed("这个参与码对应的居民记录已停用，请联系居委会。")
+    row.last_used_at = now
+    session.add(row)
+    session.commit()
+    return resident_actor(session, resident)
+
+
+# ---------------------------------------------------------------- committee accounts
+
+
+def validate_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("密码至少 8 位。")
+    if password.isdigit() or password.isalpha():
+        raise InvalidInput("密码需同时包含字母和数字。")
+
+
+def create_user(
+    session: Session, *, actor: Actor, username: str, password: str, role: Role,
+    display_name: str = "", community_id: int | None = None,
+) -> CommitteeUser:
+    require(actor, "manage_users")
+    username = username.strip()
+    if not (2 <= len(username) <= 50) or not username.replace("_", "").replace(".", "").isalnum():
+        raise InvalidInput("用户名需为 2–50 位字母、数字、下划线或点。")
+    validate_password(password)
+    if session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first():
+        raise InvalidInput(f"用户名 {username} 已存在。")
+    user = CommitteeUser(
+        username=username, display_name=display_name or username, role=Role(role),
+        password_hash=_hasher.hash(password), community_id=community_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor.audit_name, action="user.create", target_type="user",
+                 target_id=user.id, detail={"username": username, "role": str(role)})
+    return user
+
+
+def reset_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
+    require(actor, "manage_users")
+    user = session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first()
+    if user is None:
+        raise NotFound(f"找不到用户 {username}。")
+    validate_password(password)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    audit.record(session, actor=actor.audit_name, action="user.reset_password",
+                 target_type="user", target_id=user.id)
+
+
+def committee_actor(user: CommitteeUser) -> CommitteeActor:
+    assert user.id is not None
+    return CommitteeActor(user.id, user.username, user.display_name or user.username, user.role)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:
+    """Check a committee member's password; lock the account after repeated failures."""
+    user = session.exec(
+        select(CommitteeUser).where(CommitteeUser.username == username.strip())
+    ).first()
+    now = utcnow()
+    if user is None or not user.active:
+        try:  # same work as a real check, so timing does not reveal which usernames exist
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        raise SignInFailed("用户名或密码不正确。")
+    locked = _aware(user.locked_until)
+    if locked is not None and locked > now:
+        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
+        raise SignInFailed(f"该账号因多次输错密码已暂时锁定，请 {minutes} 分钟后再试或联系管理员。")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= LOGIN_MAX_FAILURES:
+            user.locked_until = now + LOGIN_LOCK
+            user.failed_logins = 0
+            audit.record(session, actor="system", action="user.locked", target_type="user",
+                         target_id=user.id)
+        session.add(user)
+        session.commit()
+        raise SignInFailed("用户名或密码不正确。") from None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.add(user)
+    audit.record(session, actor=f"committee:{user.id}", action="user.login", target_type="user",
+                 target_id=user.id)
+    session.commit()
+    return committee_actor(user)
+
+
+def get_committee_actor(session: Session, user_id: int) -> CommitteeActor | None:
+    """Re-read an account (e.g. on each page) so a deactivated user loses access at once."""
+    user = session.get(CommitteeUser, user_id)
+    if user is None or not user.active:
+        return None
+    return committee_actor(user)

@@ -1,0 +1,35 @@
+"""Cached process-wide resources. Cache the engine, never a Session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal.db import session_scope
+from portal.settings import Settings, get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    from portal.db import make_engine
+
+    return make_engine(url)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def engine() -> Engine:
+    return _engine_for(get_settings().database_url)
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """One session per interaction."""
+    with session_scope(engine()) as session:
+        yield session
