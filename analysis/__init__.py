@@ -1,1 +1,75 @@
-"""Chinese text analysis for consultations: no Streamlit, no database."""
+"""Chinese text analysis for consultations: no Streamlit, no database.
+
+Public API (imported lazily so ``import analysis`` stays cheap; heavy modules such as
+scikit-learn load on first use)::
+
+    normalize_text, redact_pii, find_pii, PIIMatch,
+    ChineseTokenizer, ThemeModel, ThemeInfo, find_near_duplicates, SimilarOpinionIndex,
+    OpinionGroups, hot_score, word_cloud, read_table, InputError
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "normalize_text": "analysis.normalize",
+    "convert_to_simplified": "analysis.normalize",
+    "redact_pii": "analysis.redact",
+    "find_pii": "analysis.redact",
+    "PIIMatch": "analysis.redact",
+    "ChineseTokenizer": "analysis.tokenize",
+    "ThemeModel": "analysis.themes",
+    "ThemeInfo": "analysis.themes",
+    "find_near_duplicates": "analysis.duplicates",
+    "SimilarOpinionIndex": "analysis.similarity",
+    "OpinionGroups": "analysis.groups",
+    "hot_score": "analysis.scoring",
+    "word_cloud": "analysis.cloud",
+    "read_table": "analysis.io",
+    "InputError": "analysis.io",
+}
+
+__all__ = [
+    "ChineseTokenizer",
+    "InputError",
+    "OpinionGroups",
+    "PIIMatch",
+    "SimilarOpinionIndex",
+    "ThemeInfo",
+    "ThemeModel",
+    "convert_to_simplified",
+    "find_near_duplicates",
+    "find_pii",
+    "hot_score",
+    "normalize_text",
+    "read_table",
+    "redact_pii",
+    "word_cloud",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from analysis.cloud import word_cloud
+    from analysis.duplicates import find_near_duplicates
+    from analysis.groups import OpinionGroups
+    from analysis.io import InputError, read_table
+    from analysis.normalize import convert_to_simplified, normalize_text
+    from analysis.redact import PIIMatch, find_pii, redact_pii
+    from analysis.scoring import hot_score
+    from analysis.similarity import SimilarOpinionIndex
+    from analysis.themes import ThemeInfo, ThemeModel
+    from analysis.tokenize import ChineseTokenizer
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
