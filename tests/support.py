@@ -1,0 +1,72 @@
+"""Helpers shared by page and browser tests: a demo database built once per test process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from portal.settings import PACKAGED_DATA
+
+ROOT = Path(__file__).resolve().parent.parent
+_DEMO_CACHE: dict[str, Path] = {}
+
+
+def demo_database(workdir: Path) -> Path:
+    """Path of a SQLite file holding the demo neighbourhood (built once, copied per caller)."""
+    if "db" not in _DEMO_CACHE:
+        build_dir = Path(os.environ.get("PYTEST_DEMO_DIR", workdir / "demo-build"))
+        build_dir.mkdir(parents=True, exist_ok=True)
+        db = build_dir / "demo.sqlite"
+        if not db.exists():
+            env = demo_env(build_dir, db)
+            subprocess.run([sys.executable, "-m", "portal.cli", "demo"], env=env, check=True,
+                           capture_output=True, timeout=600)
+        _DEMO_CACHE["db"] = db
+    target = workdir / "portal.sqlite"
+    shutil.copy(_DEMO_CACHE["db"], target)
+    return target
+
+
+def demo_env(var_dir: Path, db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "PORTAL_VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "PORTAL_SECRET_KEY": "test-secret-key",
+        "PORTAL_DATA_DIR": str(PACKAGED_DATA),
+    })
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_portal(var_dir: Path, db: Path) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run portal/app.py` on a free port; return the process and its URL."""
+    port = free_port()
+    env = demo_env(var_dir, db)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"),
+         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start: " + (proc.stdout.read().decode() if proc.stdout else ""))
