@@ -17,8 +17,11 @@ from portal.models import (
     Phase,
     Visibility,
     Vote,
+    utcnow,
 )
-from portal.services.errors import NotFound, PhaseClosed
+from portal.services import audit
+from portal.services.actors import Actor, require
+from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 
 PUBLIC_PHASES = (Phase.COLLECTING, Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
 RESULT_PHASES = (Phase.PUBLISHED, Phase.CLOSED)
@@ -152,3 +155,42 @@ def deadline_text(c: Consultation) -> str:
         return d.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") if d else "未定"
 
     return f"{fmt(c.opens_at)} — {fmt(c.closes_at)}"
+
+
+# ---------------------------------------------------------------- phase changes
+
+NEXT_PHASE = {
+    Phase.DRAFT: Phase.COLLECTING,
+    Phase.COLLECTING: Phase.REVIEWING,
+    Phase.REVIEWING: Phase.PUBLISHED,
+    Phase.PUBLISHED: Phase.CLOSED,
+}
+
+
+def change_phase(session: Session, *, actor: Actor, consultation_id: int, to: Phase) -> Consultation:
+    """Move a consultation one step forward (or back one step from 研判中 to 征集中 to reopen).
+
+    Publishing results needs ``publish_results``; every other move needs ``change_phase``.
+    """
+    require(actor, "publish_results" if to == Phase.PUBLISHED else "change_phase")
+    c = session.get(Consultation, consultation_id)
+    if c is None:
+        raise NotFound("找不到这个议题。")
+    current = Phase(c.phase)
+    reopening = current == Phase.REVIEWING and to == Phase.COLLECTING
+    if NEXT_PHASE.get(current) != to and not reopening:
+        raise InvalidInput(f"不能从“{current.label}”直接切换到“{Phase(to).label}”。")
+    if to == Phase.COLLECTING and not c.question.strip():
+        raise InvalidInput("议题还没有填写要征求意见的问题，不能开始征集。")
+    now = utcnow()
+    c.phase = to
+    c.updated_at = now
+    if to == Phase.PUBLISHED:
+        c.published_at = now
+    if to == Phase.CLOSED:
+        c.closed_at = now
+    session.add(c)
+    audit.record(session, actor=actor.audit_name, action="consultation.phase",
+                 target_type="consultation", target_id=consultation_id,
+                 detail={"from": current.value, "to": Phase(to).value})
+    return c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC
 
 import pytest
 import streamlit as st
@@ -41,9 +42,9 @@ def open_page(page: str, *, actor=None, query: dict | None = None, timeout: floa
     at = AppTest.from_file(APP, default_timeout=timeout)
     if actor is not None:
         at.session_state["auth.actor"] = actor
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        at.session_state["auth.since"] = datetime.now(timezone.utc)
+        at.session_state["auth.since"] = datetime.now(UTC)
     at.run()
     if query:
         for k, v in query.items():
