@@ -284,6 +284,21 @@ class ChineseTokenizer:
             if len(w) >= min_len and w not in stop and w not in drop and not bad(w)
         ]
 
+    def tokenize_for_search(self, text: str) -> list[str]:
+        """Like :meth:`tokenize`, but long words also yield their dictionary sub-words
+        (``费用分摊`` → ``费用``, ``分摊``, ``费用分摊``), for matching short queries."""
+        if not text:
+            return []
+        self._ensure()
+        if self._tags is None:
+            self._load_lexicon()
+        text = _MASKED_PLACE_RE.sub(" ", text)
+        if self._engine_used == "rjieba":
+            words = self._seg.cut_for_search(text, True)  # type: ignore[union-attr]
+        else:
+            words = self._seg.cut_for_search(text, HMM=True)  # type: ignore[union-attr]
+        return [w for w in words if self.keep(w)]
+
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Tokenise many texts; identical texts are segmented once and share one list."""
         memo: dict[str, list[str]] = {}
