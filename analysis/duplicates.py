@@ -92,14 +92,14 @@ def near_duplicates_from_matrix(
         for lo in range(0, n, chunk_size):
             hi = min(n, lo + chunk_size)
             C = (P[lo:hi] @ PT).tocoo()
-            I = C.row + lo
-            J = C.col
-            keep = J < I
-            I, J = I[keep], J[keep]
-            if len(I) == 0:
+            ii = C.row + lo
+            jj = C.col
+            keep = jj < ii
+            ii, jj = ii[keep], jj[keep]
+            if len(ii) == 0:
                 continue
-            sims = np.asarray(X[I].multiply(X[J]).sum(axis=1)).ravel()
-            for a, b in zip(I[sims >= threshold - 1e-6], J[sims >= threshold - 1e-6], strict=True):
+            sims = np.asarray(X[ii].multiply(X[jj]).sum(axis=1)).ravel()
+            for a, b in zip(ii[sims >= threshold - 1e-6], jj[sims >= threshold - 1e-6], strict=True):
                 union(int(a), int(b))
     roots = [_find(parent, i) for i in range(n)]
     return [None if r == i else int(r) for i, r in enumerate(roots)]
