@@ -139,3 +139,38 @@ def build_neighbourhood(session: Session) -> Neighbourhood:
     session.commit()
     return Neighbourhood(community, collecting, reviewing, published, draft, residents, opinions,
                          hidden, reviewer)
+
+
+def neighbourhood_db(tmp_path, monkeypatch):
+    """Generator for a page-test fixture: environment pointing at a fresh SQLite file holding
+    the small neighbourhood; yields (engine, neighbourhood). Streamlit caches are cleared."""
+    import os
+
+    import streamlit as st
+    from sqlmodel import SQLModel
+
+    from portal.db import make_engine
+    from portal.settings import get_settings
+    from tests.support import demo_env
+
+    db = tmp_path / "hood.sqlite"
+    for key, value in demo_env(tmp_path / "var", db).items():
+        if os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    engine = make_engine(get_settings().database_url)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        hood = build_neighbourhood(session)
+    yield engine, hood
+    engine.dispose()
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def resident(engine, hood: Neighbourhood, index: int = 0) -> ResidentActor:
+    with Session(engine) as session:
+        return hood.actor(session, index)

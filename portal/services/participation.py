@@ -162,6 +162,19 @@ def _vote_counts(session: Session, opinion_ids: list[int]) -> dict[int, dict[str
     return out
 
 
+def open_consultations(session: Session, *, actor: Actor | None, purpose: str) -> list[Consultation]:
+    """The resident's consultations that accept opinions now (``purpose="submit"``) or votes
+    (``purpose="vote"``), newest first."""
+    resident = require_resident(actor)
+    allowed = can_submit_opinion if purpose == "submit" else can_vote
+    rows = session.exec(
+        select(Consultation).where(Consultation.community_id == resident.community_id,
+                                   col(Consultation.phase).in_([Phase.COLLECTING, Phase.REVIEWING]))
+        .order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())
+    )
+    return [c for c in rows if allowed(c)]
+
+
 # ---------------------------------------------------------------- giving an opinion
 
 
