@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlmodel import Session
 
-from portal.models import Area, Community, Consultation, Phase, Resident, Role
+from portal.models import Area, CommitteeUser, Community, Consultation, Phase, Resident, Role
 from portal.services.actors import CommitteeActor, SystemActor
-from portal.services.identity import committee_actor, create_user
+from portal.services.identity import _hasher, committee_actor
 
 SYSTEM = SystemActor("test")
 TODAY = date(2026, 5, 20)
@@ -25,6 +26,14 @@ class Hood:
     clerk: CommitteeActor
     collecting: Consultation
     draft: Consultation
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return _hasher.hash(PASSWORD)  # argon2 is slow on purpose: hash once per test process
+
+
+PASSWORD = "Passw0rd2026"
 
 
 def build_hood(session: Session, *, with_accounts: bool = True) -> Hood:
@@ -45,8 +54,10 @@ def build_hood(session: Session, *, with_accounts: bool = True) -> Hood:
     actors = {}
     for username, role, name in [("wang", Role.ADMIN, "王主任"), ("li", Role.REVIEWER, "李委员"),
                                  ("zhang", Role.CLERK, "张社工")]:
-        user = create_user(session, actor=SYSTEM, username=username, password="Passw0rd2026",
-                           role=role, display_name=name, community_id=community.id)
+        user = CommitteeUser(username=username, role=role, display_name=name,
+                             password_hash=_password_hash(), community_id=community.id)
+        session.add(user)
+        session.flush()
         actors[role] = committee_actor(user)
     from portal.services.consultations import closes_at_for, opens_at_for
 
