@@ -524,9 +524,8 @@ class ThemeModel:
         n = len(labels)
         G = len(guided_names)
         group_ids = sorted({int(g) for g in labels if g >= 0})
-        guided_ids = [g for g in group_ids if g < G]
-        # guided themes may have no members left only if none were given; keep given order
-        guided_ids = [g for g in range(G)]
+        # every guided theme is listed, in the order the committee's names first appear
+        guided_ids = list(range(G))
         new_ids = sorted((g for g in group_ids if g >= G), key=lambda g: (-(labels == g).sum(), g))
         order = guided_ids + new_ids
         has_other = bool((labels < 0).any())
