@@ -547,8 +547,11 @@ class ThemeModel:
             weight = np.log1p(tf) * np.log((n + 1) / (df + 1)) * (doc_freq / len(rows))
             ok = mask & (doc_freq >= min(2, len(rows)))
             weight = np.where(ok, weight, -1.0)
-            top = np.argsort(-weight, kind="stable")[: self.n_keywords]
-            keywords[g] = [str(self.vocabulary_[j]) for j in top if weight[j] > 0]
+            top = np.argsort(-weight, kind="stable")[: 3 * self.n_keywords]
+            cands = [str(self.vocabulary_[j]) for j in top if weight[j] > 0]
+            # 加装 and 电梯 add nothing next to 加装电梯: keep the longer word only
+            kept = [w for w in cands if not any(w != o and w in o for o in cands)]
+            keywords[g] = kept[: self.n_keywords]
 
         themes: list[ThemeInfo] = []
         index_of: dict[int, int] = {}
