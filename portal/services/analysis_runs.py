@@ -27,6 +27,7 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
+    Response,
     RunStatus,
     Theme,
     ThemeAssignment,
@@ -254,6 +255,8 @@ def _store(
     theme_rows: list[Theme] = []
     for position, info in enumerate(model.themes_):
         row = by_label.get(info.label) if info.guided else None
+        if row is None and info.is_other:  # one 其他 theme, even after the committee touched it
+            row = next((t for t in curated.values() if t.is_other and all(t is not r for r in theme_rows)), None)
         if row is None:
             row = Theme(consultation_id=consultation_id, label=OTHER_LABEL if info.is_other else info.label,
                         is_other=info.is_other)
@@ -282,6 +285,17 @@ def _store(
             dup = model.duplicate_of_[idx]
             opinion.duplicate_of_id = opinions[dup].id if dup is not None else None
             session.add(opinion)
+    session.flush()
+    # A curated theme the committee emptied (all its opinions moved away) and never answered
+    # is retired, so it does not linger as an empty row beside the new themes.
+    used = set(session.exec(select(ThemeAssignment.theme_id).where(
+        col(ThemeAssignment.opinion_id).in_(opinion_ids))).all())
+    answered = set(session.exec(select(Response.theme_id).where(
+        col(Response.theme_id).in_([t.id for t in curated.values()]))).all())
+    for theme in curated.values():
+        if theme.id not in used and theme.id not in answered and all(theme is not r for r in theme_rows):
+            theme.active = False
+            session.add(theme)
     session.flush()
 
 
