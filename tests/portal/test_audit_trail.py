@@ -15,7 +15,13 @@ from portal.cli import app
 from portal.models import AuditEvent, Resident, Role
 from portal.services import audit, identity
 from portal.services.actors import PERMISSIONS
-from tests.portal.committee_actions import ACTIONS, build_world
+from portal.settings import get_settings
+from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
+    ACTIONS,
+    build_world,
+    world,
+    world_template,
+)
 from tests.portal.test_authorization import keyword_model  # noqa: F401  (fixture)
 
 runner = CliRunner()
@@ -27,24 +33,32 @@ def _verify() -> tuple[int, str]:
 
 
 @pytest.fixture
-def audited(engine, keyword_model):  # noqa: F811
-    """A database in which every committee action has been done once by a permitted member."""
-    world = build_world(engine)
-    for action in ACTIONS:
+def audited(world, settings, monkeypatch, keyword_model):  # noqa: F811
+    """The world's database (the CLI's DATABASE_URL) after every committee action that changes
+    something has been done once, in order, by a permitted member."""
+    monkeypatch.setenv("DATABASE_URL", str(world.engine.url))
+    get_settings.cache_clear()
+    # Phase changes last: the others need their consultations still in their phases.
+    for action in sorted(ACTIONS, key=lambda a: a.name == "consultations.change_phase"):
+        if not action.changes_data or action.name == "review.publish_results":
+            continue  # publishing twice is refused: the phase change covers it
         role = next(r for r in (Role.ADMIN, Role.REVIEWER, Role.CLERK)
                     if r in PERMISSIONS[action.permission])
-        with Session(engine, expire_on_commit=False) as s:
+        with Session(world.engine, expire_on_commit=False) as s:
             action.perform(s, world, world.committee[role])
-    return world
+    yield world
+    get_settings.cache_clear()
 
 
-def test_every_committee_action_is_in_the_log_and_the_log_verifies(engine, settings, audited):
-    with Session(engine) as s:
+def test_every_committee_action_is_in_the_log_and_the_log_verifies(audited):
+    with Session(audited.engine) as s:
         events = list(s.exec(select(AuditEvent).order_by(AuditEvent.id)))
     actions = {e.action for e in events}
-    assert {"user.create", "user.reset_password", "code.issue", "code.revoke",
-            "consultation.phase", "analysis.run"} <= actions
-    assert all(e.actor.startswith("committee:") for e in events)
+    assert {"user.create", "user.reset_password", "code.issue", "code.revoke", "roster.import",
+            "consultation.create", "consultation.phase", "opinion.offline", "analysis.run",
+            "consultation.export"} <= actions
+    committee = {f"committee:{a.user_id}" for a in audited.committee.values()}
+    assert {e.actor for e in events} - {"setup"} <= committee
     code, output = _verify()
     assert code == 0, output
     assert f"审计日志完整：共 {len(events)} 条记录" in output
@@ -65,18 +79,18 @@ def _tamper(engine, sql: str) -> None:
     ],
     ids=["actor-changed", "detail-changed", "time-changed", "row-deleted"],
 )
-def test_audit_verify_exits_1_on_tampering(engine, settings, audited, sql, where, problem):
+def test_audit_verify_exits_1_on_tampering(audited, sql, where, problem):
     assert _verify()[0] == 0
-    _tamper(engine, sql)
+    _tamper(audited.engine, sql)
     code, output = _verify()
     assert code == 1
     assert f"第 {where} 号记录" in output and problem in output
 
 
-def test_a_forged_row_with_a_recomputed_hash_breaks_the_link_to_the_next(engine, settings, audited):
+def test_a_forged_row_with_a_recomputed_hash_breaks_the_link_to_the_next(audited):
     """Someone who edits a row and recomputes its hash still cannot hide: the next row points
     at the old hash."""
-    with Session(engine) as s:
+    with Session(audited.engine) as s:
         row = s.get(AuditEvent, 2)
         row.detail = {"username": "someone-else"}
         row.hash = audit.event_hash(prev_hash=row.prev_hash, at=row.at, actor=row.actor,
@@ -89,13 +103,13 @@ def test_a_forged_row_with_a_recomputed_hash_breaks_the_link_to_the_next(engine,
 
 
 def _simultaneous_codes(engine, n: int = 20) -> list[str]:
-    world = build_world(engine)
+    w = build_world(engine)
     with Session(engine) as s:
-        for _ in range(n - len(world.residents)):
-            s.add(Resident(community_id=world.community_id, area_id=world.area_id))
+        for _ in range(n - len(w.residents)):
+            s.add(Resident(community_id=w.community_id, area_id=w.area_id))
         s.commit()
         residents = [r.id for r in s.exec(select(Resident))]
-    clerk = world.committee[Role.CLERK]
+    clerk = w.committee[Role.CLERK]
     barrier = threading.Barrier(len(residents))
     errors: list[str] = []
 
