@@ -25,7 +25,7 @@ def test_preview_shows_redaction_then_submit_stores_it(hood_db):
     assert not at.exception
     assert at.selectbox(key="give.consultation").value == hood.collecting.id
     at.text_area(key="give.text").input("晚上车位不够，有事请打我电话13812345678，我想参加停车管理小组。")
-    button(at, "give.check").click().run()
+    at.button(key="FormSubmitter:give.form-下一步：预览").click().run()
     warning = " ".join(w.value for w in at.warning)
     assert "手机号" in warning and "隐去" in warning
     shown = [t.value for t in at.text]
@@ -48,7 +48,7 @@ def test_bad_input_shows_a_chinese_error_and_keeps_the_text(hood_db, text, messa
     engine, hood = hood_db
     at = open_page(PAGE, actor=resident(engine, hood))
     at.text_area(key="give.text").input(text)
-    button(at, "give.check").click().run()
+    at.button(key="FormSubmitter:give.form-下一步：预览").click().run()
     assert any(message in e.value for e in at.error)
     assert at.text_area(key="give.text").value == text
     assert not any(b.key == "give.submit" for b in at.button)
@@ -58,7 +58,7 @@ def test_script_tags_are_shown_as_text(hood_db):
     engine, hood = hood_db
     at = open_page(PAGE, actor=resident(engine, hood))
     at.text_area(key="give.text").input("<script>alert('坏人')</script>请修好东门的路灯，晚上太黑了。")
-    button(at, "give.check").click().run()
+    at.button(key="FormSubmitter:give.form-下一步：预览").click().run()
     assert any(t.value.startswith("<script>alert('坏人')</script>") for t in at.text)
     assert all("<script>" not in m.value for m in at.markdown)
 
@@ -68,7 +68,7 @@ def test_similar_opinion_can_be_supported_instead(hood_db):
     engine, hood = hood_db
     at = open_page(PAGE, actor=resident(engine, hood))
     at.text_area(key="give.text").input("建议在东门附近增设电动自行车充电桩，从楼上拉电线充电太危险了。")
-    button(at, "give.check").click().run()
+    at.button(key="FormSubmitter:give.form-下一步：预览").click().run()
     assert any("类似意见已有" in i.value for i in at.info)
     button(at, f"give.support.{hood.opinions[0].id}").click().run()
     assert any("投了同意票" in s.value for s in at.success)

@@ -45,17 +45,18 @@ st.caption("居委会的问题")
 plain(consultation.question)
 
 s = settings()
-text = st.text_area(
-    "您的意见", key=TEXT, height=160,
-    placeholder="例如：建议在3号楼旁边的空地装几个电动车充电桩，晚上充电排队太久。",
-    help=f"{s.opinion_min_chars}–{s.opinion_max_chars} 个字。请不要写姓名、电话、门牌号等个人信息。",
-)
-st.caption(f"已写 {len(text.strip())} 字（{s.opinion_min_chars}–{s.opinion_max_chars} 字）")
-anonymous = st.checkbox("匿名显示（公开时不显示我的楼栋）", key=ANON)
 if TOKEN not in st.session_state:
     st.session_state[TOKEN] = secrets.token_urlsafe(16)
+with st.form("give.form", border=False):
+    text = st.text_area(
+        "您的意见", key=TEXT, height=160,
+        placeholder="例如：建议在3号楼旁边的空地装几个电动车充电桩，晚上充电排队太久。",
+    )
+    st.caption(f"请写 {s.opinion_min_chars}–{s.opinion_max_chars} 个字。不必写姓名、电话、门牌号等个人信息。")
+    anonymous = st.checkbox("匿名显示（公开时不显示我的楼栋）", key=ANON)
+    check = st.form_submit_button("下一步：预览", type="primary", use_container_width=True)
 
-if st.button("下一步：预览", key="give.check", type="primary", use_container_width=True):
+if check:
     try:
         with db_session() as session:
             preview = preview_opinion(session, actor=resident, consultation_id=chosen, text=text)
