@@ -19,7 +19,8 @@ button, .stButton button, .stFormSubmitButton button { min-height: 2.75rem; }
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-h1 { font-size: 2.2rem !important; } h2 { font-size: 1.8rem !important; }
+h1, h1 * { font-size: 2.2rem !important; } h2, h2 * { font-size: 1.8rem !important; }
+h3, h3 * { font-size: 1.5rem !important; }
 </style>
 """
 
@@ -81,4 +82,4 @@ def when(dt) -> str:  # type: ignore[no-untyped-def]
 
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
-    return f"👍 同意 {view.agree} · 👎 不同意 {view.disagree} · 💬 留言 {view.n_comments}"
+    return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"

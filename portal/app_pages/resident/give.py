@@ -28,7 +28,7 @@ if not open_now:
     st.stop()
 
 if st.session_state.pop("give.clear", False):  # after a success: an empty box for the next one
-    st.session_state.pop(TEXT, None)
+    st.session_state[TEXT] = ""  # set, not deleted, so the browser's box is emptied too
     st.session_state.pop(PREVIEW, None)
 if done := st.session_state.pop(DONE, None):
     st.success(done[0])
@@ -58,7 +58,7 @@ with st.form("give.form", border=False):
 
 if check:
     try:
-        with db_session() as session:
+        with st.spinner("正在检查内容、查找类似意见……"), db_session() as session:
             preview = preview_opinion(session, actor=resident, consultation_id=chosen, text=text)
     except ServiceError as exc:
         st.session_state.pop(PREVIEW, None)
@@ -82,7 +82,7 @@ if saved and saved[0] == chosen and saved[1] == text:
         for item in preview.similar:
             with st.container(border=True):
                 plain(item.text)
-                st.caption(f"👍 已有 {item.agree} 人同意")
+                st.caption(f"已有 {item.agree} 人同意")
                 if st.button("支持这条，不再另提", key=f"give.support.{item.opinion_id}",
                              use_container_width=True):
                     try:
