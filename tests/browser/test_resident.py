@@ -106,6 +106,7 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     expect(page.get_by_text("留言已发表。")).to_be_visible()
     expect(page.get_by_test_id("stText").get_by_text("这个办法好，<b>支持</b>！希望尽快落实。")).to_be_visible()
     expect(page.get_by_label("写留言")).to_have_value("")
+    assert page.locator("[data-testid=stMain] b").count() == 0  # the tag was not run as HTML
     page.get_by_text("举报不当内容").click()
     page.get_by_role("button", name="提交举报").click()
     expect(page.get_by_text("举报已提交，居委会会尽快核实处理。谢谢！")).to_be_visible()
@@ -147,3 +148,10 @@ def test_phone_layout_and_large_text(phone, hood_portal, shots):
     expect(phone.get_by_role("heading", level=1)).to_be_visible()
     large_text(phone)
     phone.screenshot(path=shots / "phone-after-reload.png", full_page=True)
+
+    # A visitor reads a consultation on the phone: opinions wrap, nothing scrolls sideways.
+    phone.goto(f"{url}/consultation?id=1")
+    expect(phone.get_by_role("heading", name="停车难与非机动车充电")).to_be_visible()
+    expect(phone.get_by_text("希望能把废弃的自行车棚改造成非机动车集中充电区，装上自动断电的插座。")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=shots / "phone-consultation.png", full_page=True)

@@ -156,10 +156,8 @@ if raw_opinion.isdigit():
 # ---------------------------------------------------------------- the consultation
 st.title(c.title)
 st.caption(f"{Phase(c.phase).label} · 征集时间 {deadline_text(c)}")
-cols = st.columns(3)
-cols[0].metric("意见", n_opinions)
-cols[1].metric("参与人数", n_people)
-cols[2].metric("投票", n_votes)
+# One line, not three metrics: columns stack on a phone and would fill the first screen.
+st.markdown(f"**{n_opinions}** 条意见 · **{n_people}** 人参与 · **{n_votes}** 次投票")
 st.subheader("议题", anchor=False)
 plain(c.question)
 if c.background:
