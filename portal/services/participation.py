@@ -503,6 +503,13 @@ def add_comment(
         if parent.parent_id is not None:
             raise InvalidInput("只能回复一层：请回复这条留言所在的主留言。")
     cleaned = validate_text(text, what="留言", min_chars=COMMENT_MIN_CHARS, max_chars=COMMENT_MAX_CHARS)
+    same = session.exec(
+        select(Comment).where(Comment.opinion_id == opinion_id, Comment.parent_id == parent_id,
+                              Comment.resident_id == resident.resident_id,
+                              Comment.text_original == cleaned)
+    ).first()
+    if same is not None:  # a double click or a re-sent form: keep the one already there
+        return same
     shown, _kinds = public_text(cleaned)
     cm = Comment(opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
                  text_original=cleaned, text_public=shown)

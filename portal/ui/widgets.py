@@ -77,8 +77,15 @@ def require_committee(permission: str = "view_committee"):
 
 
 def when(dt) -> str:  # type: ignore[no-untyped-def]
-    """A date as residents write it: 2026年11月3日."""
-    return f"{dt.year}年{dt.month}月{dt.day}日" if dt else ""
+    """A date as residents write it, in China's time zone: 2026年11月3日."""
+    from datetime import datetime
+
+    from portal.services.results import local_date
+
+    if not dt:
+        return ""
+    day = local_date(dt) if isinstance(dt, datetime) else dt
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]

@@ -201,6 +201,8 @@ def test_comments_take_one_level_of_replies(session, hood, me):
         add_comment(session, actor=me, opinion_id=target, text="道闸要花不少钱吧？", parent_id=reply.id)
     with pytest.raises(InvalidInput, match="不能为空"):
         add_comment(session, actor=me, opinion_id=target, text="  ")
+    again = add_comment(session, actor=me, opinion_id=target, text="我也觉得外来车太多了。")
+    assert again.id == top.id  # a double click does not post twice
     thread = opinion_thread(session, opinion_id=target, viewer=me)
     assert [(c.text, [r.text for r in c.replies]) for c in thread.comments] == [
         ("我也觉得外来车太多了。", ["可以装道闸，业主刷卡进出。"])]
