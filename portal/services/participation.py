@@ -252,6 +252,18 @@ def _similarity_index(session: Session, consultation_id: int) -> tuple[Any, list
     return index, ids
 
 
+def warm_up() -> None:
+    """Load the similarity index's libraries and the tokenizer (several seconds on first use),
+    so the first 预览 does not wait for them."""
+    try:
+        from analysis import SimilarOpinionIndex  # noqa: F401
+    except (ImportError, AttributeError):
+        return
+    from portal.services.text import tokenizer
+
+    tokenizer()
+
+
 def similar_opinions(
     session: Session, *, consultation_id: int, text: str, min_score: float = SIMILAR_MIN_SCORE,
     limit: int = 50,

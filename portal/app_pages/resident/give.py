@@ -9,7 +9,7 @@ from portal.services.participation import (
     submit_opinion,
     support_opinion,
 )
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident
 from portal.ui.widgets import plain
 
@@ -21,6 +21,7 @@ if resident is None:
     st.stop()
 
 st.title("提意见")
+warm_up_similarity()  # while the resident types
 with db_session() as session:
     open_now = open_consultations(session, actor=resident, purpose="submit")
 if not open_now:
