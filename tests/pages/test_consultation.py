@@ -103,3 +103,14 @@ def test_open_opinion_from_the_list(hood_db):
     click(at, f"consultation.open.{hood.opinions[2].id}")
     assert at.query_params["opinion"] == [str(hood.opinions[2].id)] or at.query_params["opinion"] == str(hood.opinions[2].id)
     assert any("留言（0）" in h.value for h in at.subheader)
+
+
+def test_committee_member_gets_no_resident_sign_in_link(hood_db):
+    from portal.models import Role
+    from portal.services.actors import CommitteeActor
+
+    engine, hood = hood_db
+    reviewer = CommitteeActor(hood.reviewer.id, "reviewer", "李委员", Role.REVIEWER)
+    at = open_page(PAGE, actor=reviewer, query={"id": str(hood.collecting.id)})
+    assert not at.exception
+    assert not any("登录后参与" in p.proto.label for p in at.get("page_link"))

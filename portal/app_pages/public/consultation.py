@@ -21,7 +21,7 @@ from portal.services.participation import (
     report,
 )
 from portal.ui.resources import db_session, engine
-from portal.ui.session import current_resident
+from portal.ui.session import current_actor, current_resident
 from portal.ui.widgets import opinion_counts, plain, when
 
 PAGE_SIZE = 20
@@ -121,7 +121,7 @@ if raw_opinion.isdigit():
                 if "consultation.flash" in st.session_state:
                     st.session_state["consultation.clear"] = ["consultation.comment_text"]
                 st.rerun()
-    elif resident is None and thread.can_comment:
+    elif current_actor() is None and thread.can_comment:  # committee members have no sign-in link
         st.page_link("app_pages/resident/sign_in.py", label="用参与码登录后可以投票和留言 →",
                      query_params={"next": str(c.id)})
 
@@ -170,7 +170,7 @@ if resident is not None:
         st.page_link("app_pages/resident/give.py", label="我要提意见", icon=":material/edit:", query_params={"id": str(c.id)})
     if can_vote(c):
         st.page_link("app_pages/resident/vote.py", label="给大家的意见表态", icon=":material/how_to_vote:", query_params={"id": str(c.id)})
-elif can_submit_opinion(c) or can_vote(c):
+elif current_actor() is None and (can_submit_opinion(c) or can_vote(c)):
     st.page_link("app_pages/resident/sign_in.py", label="用参与码登录后参与", icon=":material/key:",
                  query_params={"next": str(c.id)})
 
