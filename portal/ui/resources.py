@@ -33,3 +33,14 @@ def db_session() -> Iterator[Session]:
     """One session per interaction."""
     with session_scope(engine()) as session:
         yield session
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_similarity() -> bool:
+    """Start loading the similar-opinion machinery in the background, once per process."""
+    import threading
+
+    from portal.services.participation import warm_up
+
+    threading.Thread(target=warm_up, name="warm-up-similarity", daemon=True).start()
+    return True

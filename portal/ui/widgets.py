@@ -19,7 +19,8 @@ button, .stButton button, .stFormSubmitButton button { min-height: 2.75rem; }
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-h1 { font-size: 2.2rem !important; } h2 { font-size: 1.8rem !important; }
+h1, h1 * { font-size: 2.2rem !important; } h2, h2 * { font-size: 1.8rem !important; }
+h3, h3 * { font-size: 1.5rem !important; }
 </style>
 """
 
@@ -76,9 +77,16 @@ def require_committee(permission: str = "view_committee"):
 
 
 def when(dt) -> str:  # type: ignore[no-untyped-def]
-    """A date as residents write it: 2026年11月3日."""
-    return f"{dt.year}年{dt.month}月{dt.day}日" if dt else ""
+    """A date as residents write it, in China's time zone: 2026年11月3日."""
+    from datetime import datetime
+
+    from portal.services.results import local_date
+
+    if not dt:
+        return ""
+    day = local_date(dt) if isinstance(dt, datetime) else dt
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
-    return f"👍 同意 {view.agree} · 👎 不同意 {view.disagree} · 💬 留言 {view.n_comments}"
+    return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"
