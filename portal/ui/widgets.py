@@ -59,3 +59,15 @@ def require_committee(permission: str = "view_committee"):
         st.error("您的账号没有访问此页面的权限。")
         st.stop()
     return actor
+
+
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
+    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+    if not cards:
+        st.info("还没有议题。")
+        return None
+    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)

@@ -105,3 +105,9 @@ def test_reset_password_unlocks(session, hood):
 ])
 def test_operations_permission_table(permission, roles):
     assert PERMISSIONS[permission] == roles
+
+
+def test_actor_reread_from_database_has_role_with_label(session, hood):
+    session.expire_all()
+    fresh = get_committee_actor(session, hood.clerk.user_id)
+    assert fresh.role.label == "录入员"  # the sidebar shows it on every page
