@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-import pytest
 import streamlit as st
 from sqlmodel import Session, SQLModel
 from streamlit.testing.v1 import AppTest
@@ -18,9 +17,9 @@ from tests.support import ROOT
 PAGES = ROOT / "portal" / "app_pages"
 
 
-@pytest.fixture
-def ops_db(tmp_path, monkeypatch):
-    """Environment pointing at a fresh small database; yields (engine, hood)."""
+def ops_database(tmp_path, monkeypatch):
+    """Generator for an ``ops_db`` fixture: environment pointing at a fresh small database;
+    yields (engine, hood)."""
     db = tmp_path / "ops.sqlite"
     env = {"PORTAL_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{db}",
            "PORTAL_SECRET_KEY": "test-secret-key", "PORTAL_DATA_DIR": str(PACKAGED_DATA)}

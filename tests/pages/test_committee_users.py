@@ -1,10 +1,17 @@
 """账号管理 page."""
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.models import CommitteeUser, Role
 from tests.pages.conftest import open_page
-from tests.pages.ops_fixtures import ops_db, run_page  # noqa: F401
+from tests.pages.ops_fixtures import ops_database, run_page
+
+
+@pytest.fixture
+def ops_db(tmp_path, monkeypatch):
+    yield from ops_database(tmp_path, monkeypatch)
+
 
 PAGE = "committee/users.py"
 

@@ -91,7 +91,7 @@ with tab_bulk:
             st.dataframe(pd.DataFrame([{
                 "行号": r.number, "意见内容": r.text, "渠道": r.channel, "收到日期": r.received_on,
                 "楼栋": r.building, "问题": r.problem or "✓",
-            } for r in preview.rows]), hide_index=True, use_container_width=True)
+            } for r in preview.rows]), hide_index=True, width="stretch")
             if st.button(f"导入 {len(preview.items)} 条意见", type="primary", key="offline.import",
                          disabled=not preview.ok):
                 try:
@@ -113,7 +113,7 @@ with tab_mix:
     total = sum(m.count for m in mix)
     offline = sum(m.count for m in mix if m.channel in OFFLINE_CHANNELS)
     st.write(f"共 {total} 条意见，其中线下 {offline} 条。")
-    st.altair_chart(channel_mix_chart(mix), use_container_width=True)
+    st.altair_chart(channel_mix_chart(mix), width="stretch")
     if recent:
         st.caption("最近录入的线下意见")
         for op in recent:

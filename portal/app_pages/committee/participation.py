@@ -41,9 +41,9 @@ elif check.flagged:
 else:
     st.success(f"各{check.label}的参与比例大体均衡。")
 
-st.altair_chart(participation_chart(check.groups, group_title=check.label), use_container_width=True)
+st.altair_chart(participation_chart(check.groups, group_title=check.label), width="stretch")
 st.dataframe(pd.DataFrame([{
     check.label: g.group, "名册人数": g.roster, "参与人数": g.participants,
     "参与率": f"{g.rate:.0%}", "名册占比": f"{g.roster_share:.1%}", "参与者占比": f"{g.participant_share:.1%}",
     "提示": "参与偏少，建议上门走访" if g.under_represented else "",
-} for g in check.groups]), hide_index=True, use_container_width=True)
+} for g in check.groups]), hide_index=True, width="stretch")

@@ -100,7 +100,7 @@ with tab_import:
                 if preview.errors:
                     st.error(f"有 {len(preview.errors)} 行有误，请在原文件中改正后重新上传（未导入任何记录）：")
                     st.dataframe(pd.DataFrame([{"行号": p.number, "问题": p.message} for p in preview.errors]),
-                                 hide_index=True, use_container_width=True)
+                                 hide_index=True, width="stretch")
                 else:
                     if preview.new_buildings:
                         st.info("将新建楼栋：" + "、".join(preview.new_buildings))
@@ -108,11 +108,11 @@ with tab_import:
                         st.warning(f"有 {len(preview.duplicates)} 行疑似重复：")
                         st.dataframe(pd.DataFrame([{"行号": p.number, "说明": p.message}
                                                    for p in preview.duplicates]),
-                                     hide_index=True, use_container_width=True)
+                                     hide_index=True, width="stretch")
                     st.dataframe(pd.DataFrame([{"行号": r.number, "楼栋": r.building, "单元": r.unit,
                                                 "年龄段": r.age_band, "户号": r.household_ref}
                                                for r in preview.rows[:200]]),
-                                 hide_index=True, use_container_width=True, height=240)
+                                 hide_index=True, width="stretch", height=240)
                     accept = True
                     if preview.duplicates:
                         accept = st.checkbox("我已核对，这些是不同的居民，一并导入", key="roster.accept_dups")
@@ -146,7 +146,7 @@ with tab_list:
         "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
         "发放时间": e.issued_at.strftime("%Y-%m-%d") if e.issued_at else "",
     } for e in entries])
-    st.dataframe(df, hide_index=True, use_container_width=True, height=320)
+    st.dataframe(df, hide_index=True, width="stretch", height=320)
     if entries:
         by_id = {e.resident_id: e for e in entries}
         rid = st.selectbox(

@@ -36,7 +36,7 @@ st.dataframe(
         for u in users
     ]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 ROLES = list(Role)
