@@ -112,7 +112,8 @@ with tab_import:
                     st.dataframe(pd.DataFrame([{"行号": r.number, "楼栋": r.building, "单元": r.unit,
                                                 "年龄段": r.age_band, "户号": r.household_ref}
                                                for r in preview.rows[:200]]),
-                                 hide_index=True, width="stretch", height=240)
+                                 hide_index=True, width="stretch",
+                                 height=240 if len(preview.rows) > 6 else "auto")
                     accept = True
                     if preview.duplicates:
                         accept = st.checkbox("我已核对，这些是不同的居民，一并导入", key="roster.accept_dups")
