@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -37,7 +37,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations import local_day
+from portal.services.consultations import local_day, local_time
 from portal.services.errors import NotFound
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,9 +51,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _time(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    return dt.strftime("%Y-%m-%d %H:%M")
+    return local_time(dt)  # Beijing time, as the committee's other records
 
 
 def _label(enum_cls: Any, value: Any) -> str:
@@ -100,7 +98,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
         "编号": c.id, "标题": c.title, "问题": c.question, "背景": c.background,
         "阶段": _label(Phase, c.phase), "开始日期": str(local_day(c.opens_at) or ""),
         "截止日期": str(local_day(c.closes_at) or ""), "公示时间": _time(c.published_at),
-        "导出时间": _time(datetime.now()),
+        "导出时间": _time(datetime.now(UTC)),
     }])
     tables["意见"] = pd.DataFrame([{
         "意见编号": o.id, "原文": o.text_original, "公开文本": o.text_public,

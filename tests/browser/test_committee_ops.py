@@ -86,12 +86,30 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf_path),
                         str(shots / "slips-page")], check=True)
 
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("议题管理").click()
+    page.get_by_role("textbox", name="标题").fill("非机动车棚扩建")
+    page.get_by_role("textbox", name="征求意见的问题").fill("车棚扩建后，您希望增加哪些设施？")
+    page.get_by_role("button", name="创建议题（草稿）").click()
+    page.get_by_text("已保存“非机动车棚扩建”").wait_for()
+    page.get_by_role("button", name="切换到“征集中”").click()
+    page.get_by_text("确认把“非机动车棚扩建”从“草稿”切换到“征集中”").wait_for()
+    page.screenshot(path=shots / "consultation-confirm.png", full_page=True)
+    page.get_by_role("button", name="确认切换").click()
+    page.get_by_text("“非机动车棚扩建”已进入征集中阶段").wait_for()
+
+    nav.get_by_text("账号管理").click()
+    page.get_by_text("修改账号").wait_for()
+    page.screenshot(path=shots / "users.png", full_page=True)
+
     page.get_by_role("button", name="退出登录").click()
     sign_in(page, url, "zhang")
     nav = page.get_by_test_id("stSidebarNav")
     assert not nav.get_by_text("账号管理").count()  # a clerk does not manage accounts
     nav.get_by_text("线下意见录入").click()
     page.get_by_text("录入到哪个议题").wait_for()
+    page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
+    page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
     page.get_by_test_id("stSelectbox").filter(has_text="渠道").click()
     page.get_by_role("option", name="纸质").click()
     page.get_by_test_id("stSelectbox").filter(has_text="居民所在楼栋").click()
@@ -108,6 +126,8 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     page.screenshot(path=shots / "channel-mix.png", full_page=True)
 
     nav.get_by_text("参与情况").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="议题").click()
+    page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
     page.get_by_text("参与偏少的楼栋").wait_for()
     page.locator("[data-testid=stVegaLiteChart] svg").get_by_text("参与者占比").first.wait_for()
     page.screenshot(path=shots / "participation.png", full_page=True)

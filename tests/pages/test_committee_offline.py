@@ -50,7 +50,7 @@ def test_channel_mix_chart_is_shown(ops_db):
 
     chart = at.get("vega_lite_chart")[0].proto
     assert json.loads(chart.spec)["title"] == "意见来源渠道"
-    assert json.loads(chart.spec)["encoding"]["y"]["field"] == "渠道"  # Chinese labels on the axis
+    assert json.loads(chart.spec)["layer"][0]["encoding"]["y"]["field"] == "渠道"  # Chinese axis
 
 
 def test_no_collecting_consultation_says_so(ops_db):

@@ -58,7 +58,8 @@ with st.form(f"{k}.form"):
     opens_on = c1.date_input("开始征集", value=current.opens_on, key=f"{k}.opens", format="YYYY-MM-DD")
     closes_on = c2.date_input("截止日期", value=current.closes_on, key=f"{k}.closes", format="YYYY-MM-DD")
     area_ids = st.multiselect("涉及楼栋（不选表示全社区）", list(area_names), default=list(current.area_ids),
-                              format_func=area_names.__getitem__, key=f"{k}.areas")
+                              format_func=area_names.__getitem__, key=f"{k}.areas",
+                              placeholder="全社区")
     votes_in_review = st.checkbox("研判阶段仍允许居民投票", value=current.votes_during_review,
                                   key=f"{k}.votes")
     save = st.form_submit_button("保存" if consultation else "创建议题（草稿）", type="primary",

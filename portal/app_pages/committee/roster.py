@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import community_name
+from portal.services.consultations import community_name, local_time
 from portal.services.errors import ServiceError
 from portal.services.identity import revoke_codes
 from portal.services.roster import (
@@ -65,7 +65,7 @@ area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
 with tab_codes:
     chosen_areas = st.multiselect("楼栋（不选表示全社区）", list(area_label), format_func=area_label.__getitem__,
-                                  key="roster.codes.areas")
+                                  key="roster.codes.areas", placeholder="全社区")
     only_new = st.checkbox("只给还没有有效参与码的居民发放", value=True, key="roster.codes.only_new",
                            help="取消勾选会给所选楼栋的每位居民重新发码，旧码随即作废。")
     with db_session() as session:
@@ -137,7 +137,7 @@ with tab_import:
 
 with tab_list:
     filter_areas = st.multiselect("楼栋", list(area_label), format_func=area_label.__getitem__,
-                                  key="roster.list.areas")
+                                  key="roster.list.areas", placeholder="全部楼栋")
     with db_session() as session:
         entries = list_roster(session, actor=actor, area_ids=filter_areas or None)
     states = pd.Series([e.code_state for e in entries]).value_counts()
@@ -145,7 +145,7 @@ with tab_list:
     df = pd.DataFrame([{
         "编号": e.resident_id, "网格": e.grid, "楼栋": e.building, "单元": e.unit, "年龄段": e.age_band,
         "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
-        "发放时间": e.issued_at.strftime("%Y-%m-%d") if e.issued_at else "",
+        "发放时间": local_time(e.issued_at),
     } for e in entries])
     st.dataframe(df, hide_index=True, width="stretch", height=320)
     if entries:

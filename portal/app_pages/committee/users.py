@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.models import Role
+from portal.services.consultations import local_time
 from portal.services.errors import ServiceError
 from portal.services.identity import (
     change_role,
@@ -30,8 +31,8 @@ st.dataframe(
             "姓名": u.display_name,
             "角色": Role(u.role).label,
             "状态": "启用" if u.active else "已停用",
-            "锁定至": u.locked_until.strftime("%m-%d %H:%M") if u.locked_until else "",
-            "最近登录": u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "从未登录",
+            "锁定至": local_time(u.locked_until),
+            "最近登录": local_time(u.last_login_at) or "从未登录",
         }
         for u in users
     ]),
