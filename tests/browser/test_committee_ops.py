@@ -135,3 +135,39 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
         op = s.exec(select(Opinion)).one()
         assert op.channel == Channel.PAPER and "13812345678" not in op.text_public
         assert op.resident_id is not None and op.entered_by is not None
+
+
+def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, page, shots, tmp_path):
+    url, engine = ops_portal
+    with Session(engine) as s:
+        residents_before = len(s.exec(select(Resident)).all())
+        opinions_before = len(s.exec(select(Opinion)).all())
+    sign_in(page, url, "zhang")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("名册与参与码").click()
+    page.get_by_role("tab", name="导入名册").click()
+    broken = tmp_path / "名册-有错.csv"
+    broken.write_bytes("楼栋,单元,年龄段\n1号楼,1单元,60-69\n,2单元,30-44\n2号楼,1单元,六十多岁\n"
+                       .encode("utf-8-sig"))
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(broken)
+    page.get_by_text("有 2 行有误，请在原文件中改正后重新上传（未导入任何记录）").wait_for()
+    page.screenshot(path=shots / "roster-errors.png", full_page=True)
+    assert page.get_by_role("button", name="导入").count() == 0
+    with Session(engine) as s:
+        assert len(s.exec(select(Resident)).all()) == residents_before
+
+    nav.get_by_text("线下意见录入").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
+    page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
+    page.get_by_role("tab", name="批量导入").click()
+    hotline = tmp_path / "12345工单.csv"
+    hotline.write_bytes(("意见内容,渠道,收到日期,楼栋\n"
+                         "反映3号楼楼道里长期堆放装修垃圾，无人清理。,12345热线,2026-05-18,3号楼\n"
+                         "电话反映一楼住户在楼道养鸡，气味很大。,电话,2026/5/19,1号楼\n").encode("gbk"))
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(hotline)
+    page.get_by_role("button", name="导入 2 条意见").wait_for()
+    page.screenshot(path=shots / "offline-preview.png", full_page=True)
+    page.get_by_role("button", name="导入 2 条意见").click()
+    page.get_by_text("已导入 2 条线下意见").wait_for()
+    with Session(engine) as s:
+        assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
