@@ -87,7 +87,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
     responses = list(session.exec(select(Response).where(col(Response.theme_id).in_(theme_ids))))
     updates = list(session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_(theme_ids))
                                 .order_by(col(StatusUpdate.theme_id), col(StatusUpdate.created_at))))
-    tally: Counter[tuple[int, str]] = Counter((v.opinion_id, str(v.value)) for v in votes)
+    tally: Counter[tuple[int | None, str]] = Counter((v.opinion_id, str(v.value)) for v in votes)
 
     def area_name(area_id: int | None) -> str:
         a = areas.get(area_id) if area_id else None

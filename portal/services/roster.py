@@ -208,6 +208,7 @@ def import_roster(
     """Import a roster, all or nothing. The caller commits the session."""
     require(actor, "import_roster")
     community = community_for(session, community_id)
+    assert community.id is not None
     preview = preview_roster(session, data=data, filename=filename, community_id=community.id)
     if preview.errors:
         first = "；".join(f"第 {p.number} 行：{p.message}" for p in preview.errors[:3])
@@ -272,19 +273,19 @@ def list_roster(
         stmt = stmt.where(col(Resident.area_id).in_(area_ids))
     pairs = list(session.exec(stmt.order_by(col(Area.position), col(Area.id), col(Resident.unit),
                                             col(Resident.id))))
-    latest: dict[int, ParticipationCode] = {}
+    latest: dict[int, ParticipationCode] = {}  # resident id -> newest code
     ids = [r.id for r, _ in pairs]
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start:chunk_start + 500]
-        for code in session.exec(
+        for row in session.exec(
             select(ParticipationCode).where(col(ParticipationCode.resident_id).in_(chunk))
             .order_by(col(ParticipationCode.id))
         ):
-            latest[code.resident_id] = code
+            latest[row.resident_id] = row
     now = utcnow()
     out = []
     for resident, area in pairs:
-        code = latest.get(resident.id)  # type: ignore[arg-type]
+        code: ParticipationCode | None = latest.get(resident.id)  # type: ignore[arg-type]
         if code is None:
             state = "未发放"
         elif code.revoked_at is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from portal.services.errors import InvalidInput
@@ -138,7 +138,7 @@ def _raw_rows_from_xlsx(data: bytes) -> tuple[list[list[object]], list[str]]:
 
 
 def read_table(
-    data: bytes, filename: str, *, columns: dict[str, Iterable[str]], required: Iterable[str]
+    data: bytes, filename: str, *, columns: Mapping[str, Iterable[str]], required: Iterable[str]
 ) -> UploadedTable:
     """Read an uploaded CSV or .xlsx into canonical columns.
 
@@ -160,7 +160,7 @@ def read_table(
         raise InvalidInput("暂不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传。")
     elif name.endswith((".csv", ".txt")):
         text_rows, encoding = _raw_rows_from_csv(data)
-        raw = list(text_rows)
+        raw = [list[object](row) for row in text_rows]
     else:
         raise InvalidInput("只支持 CSV 或 Excel（.xlsx）文件。")
 
