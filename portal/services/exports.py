@@ -147,6 +147,19 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
         "主题编号": u.theme_id, "主题": theme_label.get(u.theme_id, ""),
         "状态": _label(ThemeStatus, u.status), "说明": u.note, "时间": _time(u.created_at),
     } for u in updates], columns=["主题编号", "主题", "状态", "说明", "时间"])
+    from portal.services.actors import SystemActor
+    from portal.services.participation_check import check_participation
+
+    for dimension, sheet in (("area", "参与-楼栋"), ("age_band", "参与-年龄段")):
+        # the export is already authorised; the figures are the committee's own page's
+        check = check_participation(session, actor=SystemActor(actor.audit_name),
+                                    consultation_id=consultation_id, dimension=dimension)
+        tables[sheet] = pd.DataFrame([{
+            check.label: g.group, "名册人数": g.roster, "参与人数": g.participants,
+            "参与率": round(g.rate, 3), "名册占比": round(g.roster_share, 3),
+            "参与者占比": round(g.participant_share, 3), "参与偏少": "是" if g.under_represented else "",
+        } for g in check.groups], columns=[check.label, "名册人数", "参与人数", "参与率", "名册占比",
+                                           "参与者占比", "参与偏少"])
     for name, df in tables.items():
         tables[name] = df.map(neutralise) if not df.empty else df
     audit.record(session, actor=actor.audit_name, action="consultation.export",

@@ -358,6 +358,24 @@ def resident_ids_for(
     return [e.resident_id for e in entries]
 
 
+def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> int:
+    """Take someone off the roster (moved away, duplicate entry): their codes are revoked and the
+    entry leaves the participation figures. Opinions and votes already given stay. Returns the
+    number of codes revoked; the caller commits."""
+    require(actor, "import_roster")
+    resident = session.get(Resident, resident_id)
+    if resident is None or not resident.active:
+        raise NotFound("找不到这位居民，或已从名册中移除。")
+    from portal.services.identity import revoke_codes
+
+    n = revoke_codes(session, actor=actor, resident_id=resident_id)
+    resident.active = False
+    session.add(resident)
+    audit.record(session, actor=actor.audit_name, action="roster.deactivate", target_type="resident",
+                 target_id=resident_id)
+    return n
+
+
 def list_areas(session: Session, *, community_id: int | None = None) -> list[Area]:
     try:
         community = community_for(session, community_id)

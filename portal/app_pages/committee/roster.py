@@ -8,6 +8,7 @@ from portal.services.consultations import community_name, local_time
 from portal.services.errors import ServiceError
 from portal.services.identity import revoke_codes
 from portal.services.roster import (
+    deactivate_resident,
     import_roster,
     issue_codes,
     list_areas,
@@ -154,7 +155,7 @@ with tab_list:
             "选择居民（补发或作废）", list(by_id),
             format_func=lambda i: f"#{i} {by_id[i].building} {by_id[i].unit} {by_id[i].age_band} "
             f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident")
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns(3)
         if c1.button("补发参与码（旧码作废）", key="roster.reissue"):
             _issue([rid], f"补发{rid}")
         if c2.button("作废参与码", key="roster.revoke", disabled=by_id[rid].code_state == "未发放"):
@@ -166,4 +167,16 @@ with tab_list:
                 st.error(str(exc))
             else:
                 st.session_state["roster.flash"] = (f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。")
+                st.rerun()
+        if has_permission(actor, "import_roster") and c3.button(
+            "移出名册（已搬离等）", key="roster.deactivate",
+            help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
+            try:
+                with db_session() as session:
+                    deactivate_resident(session, actor=actor, resident_id=rid)
+                    session.commit()
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["roster.flash"] = f"已将 #{rid} 移出名册。"
                 st.rerun()
