@@ -76,6 +76,18 @@ def require_committee(permission: str = "view_committee"):
     return actor
 
 
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
+    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+    if not cards:
+        st.info("还没有议题。")
+        return None
+    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+
+
 def when(dt) -> str:  # type: ignore[no-untyped-def]
     """A date as residents write it, in China's time zone: 2026年11月3日."""
     from datetime import datetime
