@@ -229,7 +229,7 @@ def reset_password(session: Session, *, actor: Actor, username: str, password: s
 
 def committee_actor(user: CommitteeUser) -> CommitteeActor:
     assert user.id is not None
-    return CommitteeActor(user.id, user.username, user.display_name or user.username, user.role)
+    return CommitteeActor(user.id, user.username, user.display_name or user.username, Role(user.role))
 
 
 def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:

@@ -33,3 +33,18 @@ def db_session() -> Iterator[Session]:
     """One session per interaction."""
     with session_scope(engine()) as session:
         yield session
+
+
+def run_action(fn, /, **kwargs):
+    """Call one writing service ``fn(session, **kwargs)`` in its own transaction and commit it.
+
+    Transient lock conflicts are retried; a ServiceError rolls everything back and propagates.
+    """
+    from portal.db import run_with_retry
+
+    def work(session: Session):
+        result = fn(session, **kwargs)
+        session.commit()
+        return result
+
+    return run_with_retry(engine(), work)
