@@ -1,0 +1,201 @@
+"""The printable notice (公示) of a published consultation: an A4 PDF for the notice board.
+
+Built from :class:`portal.services.results.ConsultationResults`, so it shows exactly what the
+results page shows (redacted, visible content only). The bar chart is drawn with fpdf2's own
+vector primitives (sharp when printed, no plotting library); a QR code leads to the results page.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+from sqlmodel import Session
+
+from portal.services.results import (
+    ConsultationResults,
+    fmt_date,
+    load_results,
+    results_page_path,
+    today_local,
+)
+from portal.settings import Settings
+
+RED = (181, 69, 44)
+GREY = (90, 90, 90)
+LIGHT = (235, 235, 235)
+GREEN = (46, 125, 91)
+FONT = "noto"
+
+
+class _Notice(FPDF):
+    def __init__(self, font_path: Path, community: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.community = community
+        self.add_font(FONT, "", str(font_path))
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=18)
+        self.set_title("结果公示")
+        self.set_creator("社区议事厅")
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(FONT, size=8)
+        self.set_text_color(*GREY)
+        self.cell(0, 5, f"{self.community} · 社区议事厅 · 第 {self.page_no()} 页 / 共 {{nb}} 页",
+                  align="C")
+
+    def para(self, text: str, size: float = 10.5, h: float = 6, color: tuple[int, int, int] = (0, 0, 0),
+             indent: float = 0) -> None:
+        self.set_font(FONT, size=size)
+        self.set_text_color(*color)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(self.epw - indent, h, text, wrapmode=WrapMode.CHAR,
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def heading(self, text: str) -> None:
+        if self.will_page_break(22):
+            self.add_page()
+        self.ln(3)
+        self.set_font(FONT, size=13)
+        self.set_text_color(*RED)
+        self.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_draw_color(*RED)
+        self.set_line_width(0.3)
+        self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
+        self.ln(2)
+
+
+def _bar_chart(pdf: _Notice, rows: list[tuple[str, int, str]], title: str) -> None:
+    """Horizontal bars (label, value, caption) drawn with rectangles and text."""
+    if not rows:
+        return
+    row_h, label_w = 7.0, 42.0
+    height = 8 + row_h * len(rows)
+    if pdf.will_page_break(height):
+        pdf.add_page()
+    pdf.set_font(FONT, size=9.5)
+    pdf.set_text_color(*GREY)
+    pdf.cell(0, 6, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    x0 = pdf.l_margin + label_w
+    bar_w = pdf.epw - label_w - 38
+    top = max(v for _, v, _ in rows) or 1
+    for label, value, caption in rows:
+        y = pdf.get_y()
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FONT, size=9.5)
+        shown = label if pdf.get_string_width(label) <= label_w - 2 else label[:9] + "…"
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(label_w - 2, row_h, shown, align="R")
+        pdf.set_fill_color(*LIGHT)
+        pdf.rect(x0, y + 1.4, bar_w, row_h - 2.8, style="F")
+        pdf.set_fill_color(*RED)
+        pdf.rect(x0, y + 1.4, max(0.8, bar_w * value / top), row_h - 2.8, style="F")
+        pdf.set_xy(x0 + bar_w + 2, y)
+        pdf.set_font(FONT, size=8.5)
+        pdf.set_text_color(*GREY)
+        pdf.cell(36, row_h, caption)
+        pdf.set_y(y + row_h)
+    pdf.ln(2)
+
+
+def _qr_png(url: str) -> io.BytesIO:
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=8, border=2)
+    buf.seek(0)
+    return buf
+
+
+def render_notice(results: ConsultationResults, *, font_path: Path, results_url: str,
+                  printed_on: date | None = None) -> bytes:
+    """The notice as PDF bytes."""
+    r = results
+    community = r.community or "社区"
+    pdf = _Notice(font_path, community)
+    pdf.set_subject(f"关于“{r.title}”意见征集结果的公示")
+    pdf.add_page()
+
+    pdf.set_font(FONT, size=10)
+    pdf.set_text_color(*RED)
+    pdf.cell(0, 6, f"{community}居民委员会 · 议事结果公示", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*RED)
+    pdf.set_line_width(0.8)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.ln(5)
+    pdf.set_font(FONT, size=19)
+    pdf.set_text_color(0, 0, 0)
+    pdf.multi_cell(0, 10, f"关于“{r.title}”意见征集结果的公示", align="C", wrapmode=WrapMode.CHAR,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    pdf.para(f"各位居民：{community}于{fmt_date(r.opens_at)}至{fmt_date(r.closes_at)}就“{r.question}”"
+             f"征求居民意见。感谢大家的参与！现将意见整理结果和居委会的回应公示如下。", size=11, h=6.5)
+
+    pdf.heading("一、参与情况")
+    pdf.para(f"共收到公开意见 {r.n_opinions} 条，来自 {r.n_authors} 位居民；"
+             f"共有 {r.n_participants} 位居民参与（提出意见或投票），投票 {r.n_votes} 次。"
+             + (f"居民名册共 {r.roster_size} 人。" if r.roster_size else ""))
+    if len(r.channels):
+        parts = "、".join(f"{ch} {n} 条" for ch, n in zip(r.channels["渠道"], r.channels["意见数"], strict=True))
+        pdf.para(f"意见来源：{parts}。")
+    if len(r.areas):
+        grids = r.areas.groupby("网格", sort=False)[["参与人数", "名册人数"]].sum()
+        parts = "；".join(f"{g} {int(row['参与人数'])}/{int(row['名册人数'])} 人"
+                         for g, row in grids.iterrows() if row["名册人数"])
+        if parts:
+            pdf.para(f"各网格参与人数/名册人数：{parts}。", color=GREY, size=9.5)
+
+    pdf.heading("二、居民意见的主要主题和居委会的回应")
+    _bar_chart(pdf, [(t.label, t.size, f"{t.size} 条 · 同意 {t.support}") for t in r.themes],
+               "各主题意见数（条）")
+    for t in r.themes:
+        if pdf.will_page_break(28):
+            pdf.add_page()
+        pdf.ln(1.5)
+        pdf.set_font(FONT, size=11.5)
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(0, 7, f"{t.rank}. {t.label}", wrapmode=WrapMode.CHAR,
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.para(f"意见 {t.size} 条，涉及居民 {t.n_residents} 人；同意 {t.support} 票，不同意 {t.opposition} 票。"
+                 + (f"关键词：{'、'.join(t.keywords[:6])}。" if t.keywords else ""), size=9.5, color=GREY, indent=5)
+        if t.answer is None:
+            pdf.para("居委会回应：正在研究，回应后将另行公示。", indent=5)
+            continue
+        a = t.answer
+        pdf.para(f"居委会决定：{a.decision}。{a.reasoning}", indent=5)
+        due = f"，完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+        last = t.timeline[-1] if t.timeline else None
+        progress = f"（{fmt_date(last.on)}：{last.note}）" if last and last.note else ""
+        overdue = "，已超过完成时限" if a.overdue else ""
+        pdf.para(f"责任方：{a.responsible_party}{due}。当前进度：{t.status}{progress}{overdue}。",
+                 size=9.5, indent=5, color=RED if a.overdue else GREY)
+
+    if pdf.will_page_break(48):
+        pdf.add_page()
+    pdf.heading("三、查看完整结果")
+    y = pdf.get_y()
+    pdf.image(_qr_png(results_url), x=pdf.l_margin + pdf.epw - 34, y=y, w=34, h=34)
+    pdf.set_right_margin(18 + 38)
+    pdf.para("扫描右侧二维码，可在网上查看全部公开意见、各主题的办理进度和开放数据。"
+             "如对公示内容有疑问，请在公示期内到居委会反映。", size=10.5)
+    pdf.para(results_url, size=8.5, color=GREY)
+    pdf.set_right_margin(18)
+    pdf.set_y(max(pdf.get_y(), y + 36))
+    pdf.ln(4)
+    pdf.set_font(FONT, size=11)
+    pdf.set_text_color(0, 0, 0)
+    pdf.cell(0, 7, f"{community}居民委员会", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, f"公示日期：{fmt_date(r.published_at or printed_on or today_local())}", align="R",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def notice_pdf(session: Session, consultation_id: int, *, settings: Settings) -> bytes:
+    """The notice of one published consultation, with a QR code to its results page."""
+    results = load_results(session, consultation_id)
+    return render_notice(results, font_path=settings.font_path,
+                         results_url=results_page_path(consultation_id, settings.public_base_url))

@@ -1,0 +1,269 @@
+"""Open data: a published consultation as CSV and JSON, with a data dictionary.
+
+Only what the results page shows goes out: visible opinions as ``text_public`` (PII redacted),
+vote counts per opinion, public themes, assignments, answers and status updates. No resident
+ids, no original text, nothing hidden. CSV cells that a spreadsheet would run as a formula
+(starting with = + - @, tab or carriage return) are prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    AssignmentSource,
+    Channel,
+    Decision,
+    Opinion,
+    Response,
+    StatusUpdate,
+    ThemeAssignment,
+    ThemeStatus,
+    Visibility,
+    Vote,
+)
+from portal.services.results import (
+    is_overdue,
+    local_date,
+    public_themes,
+    published_consultation,
+    today_local,
+)
+
+LICENSE = "CC BY 4.0（署名后可自由使用）"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# table -> [(column, type, 说明)]
+DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
+    "opinions": [
+        ("opinion_id", "整数", "意见编号"),
+        ("received_on", "日期", "居民提出意见的日期（北京时间）"),
+        ("channel", "文本", "提交渠道：网上、纸质、电话、上门走访、12345热线"),
+        ("text", "文本", "意见内容；手机号、身份证号、车牌号、门牌号等个人信息已替换为［手机号］等占位符"),
+        ("theme_id", "整数", "所属主题编号（见 themes 表），为空表示未归入主题"),
+        ("theme", "文本", "所属主题名称"),
+        ("agree", "整数", "同意票数"),
+        ("disagree", "整数", "不同意票数"),
+        ("pass", "整数", "跳过票数"),
+        ("duplicate_of", "整数", "与之内容几乎相同的较早意见编号；为空表示不是重复意见"),
+        ("theme_decision", "文本", "居委会对所属主题的决定（详见 answers 表）"),
+    ],
+    "themes": [
+        ("theme_id", "整数", "主题编号"),
+        ("rank", "整数", "按热度排名，1 为最受关注"),
+        ("label", "文本", "主题名称"),
+        ("keywords", "文本", "关键词，以顿号分隔"),
+        ("summary", "文本", "居委会撰写的主题摘要"),
+        ("size", "整数", "该主题下的公开意见数"),
+        ("n_distinct", "整数", "合并几乎相同的意见后的条数"),
+        ("n_residents", "整数", "提出这些意见的不同居民人数"),
+        ("support", "整数", "该主题意见获得的同意票合计"),
+        ("opposition", "整数", "该主题意见获得的不同意票合计"),
+        ("hot_score", "小数", "热度分：综合意见数、居民数、支持和时间"),
+        ("status", "文本", "当前办理状态：待回应、已回应、处理中、已完成、已转交"),
+    ],
+    "assignments": [
+        ("opinion_id", "整数", "意见编号"),
+        ("theme_id", "整数", "主题编号"),
+        ("source", "文本", "归类来源：模型（自动分析）或居委会（人工调整）"),
+    ],
+    "answers": [
+        ("theme_id", "整数", "主题编号"),
+        ("decision", "文本", "居委会的决定：采纳、部分采纳、暂不采纳、转交相关部门"),
+        ("reasoning", "文本", "决定的理由"),
+        ("responsible_party", "文本", "责任方"),
+        ("due_date", "日期", "承诺完成时限"),
+        ("answered_on", "日期", "回应日期"),
+        ("overdue", "是/否", "已过完成时限但尚未完成或转交"),
+    ],
+    "status_updates": [
+        ("theme_id", "整数", "主题编号"),
+        ("on", "日期", "更新日期"),
+        ("status", "文本", "更新后的状态"),
+        ("note", "文本", "进展说明"),
+    ],
+}
+TABLE_LABELS = {"opinions": "意见", "themes": "主题", "assignments": "意见归类",
+                "answers": "居委会回应", "status_updates": "办理进展"}
+
+
+@dataclass(frozen=True)
+class OpenData:
+    consultation: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+    def dictionary_frame(self) -> pd.DataFrame:
+        return dictionary_frame()
+
+
+def dictionary_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"table": t, "表名": TABLE_LABELS[t], "column": c, "类型": ty, "说明": d}
+         for t, cols in DICTIONARY.items() for c, ty, d in cols],
+        columns=["table", "表名", "column", "类型", "说明"],
+    )
+
+
+def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=[c for c, _, _ in DICTIONARY[table]])
+    for column, kind, _ in DICTIONARY[table]:
+        if kind == "整数":
+            df[column] = df[column].astype("Int64")  # keeps "3", not "3.0", next to blanks
+    return df
+
+
+def collect(session: Session, consultation_id: int, *, today: date | None = None) -> OpenData:
+    """All public data of one published consultation as tables (see ``DICTIONARY``)."""
+    c = published_consultation(session, consultation_id)
+    today = today or today_local()
+    themes = public_themes(session, consultation_id)
+    theme_by_id = {t.id: t for t in themes}
+    opinions = session.exec(
+        select(Opinion.id, Opinion.received_at, Opinion.channel, Opinion.text_public, Opinion.duplicate_of_id)
+        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .order_by(col(Opinion.id))
+    ).all()
+    visible = {o[0] for o in opinions}
+    tally: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
+    for oid, value, n in session.exec(
+        select(Vote.opinion_id, Vote.value, func.count())
+        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
+        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .group_by(Vote.opinion_id, Vote.value)
+    ).all():
+        tally[oid][str(value)] = n
+    assignments = [
+        (oid, tid, src) for oid, tid, src in session.exec(
+            select(ThemeAssignment.opinion_id, ThemeAssignment.theme_id, ThemeAssignment.source)
+            .where(col(ThemeAssignment.theme_id).in_(list(theme_by_id)))
+            .order_by(col(ThemeAssignment.opinion_id))
+        ).all() if oid in visible
+    ]
+    theme_of = {oid: tid for oid, tid, _ in assignments}
+    responses = list(session.exec(select(Response).where(col(Response.theme_id).in_(list(theme_by_id)))
+                                  .order_by(col(Response.theme_id))))
+    decision_of = {r.theme_id: Decision(r.decision).label for r in responses}
+
+    op_rows = [{
+        "opinion_id": oid, "received_on": local_date(at).isoformat(), "channel": Channel(ch).label,
+        "text": text, "theme_id": theme_of.get(oid),
+        "theme": theme_by_id[theme_of[oid]].label if oid in theme_of else "",
+        "agree": tally[oid]["agree"], "disagree": tally[oid]["disagree"], "pass": tally[oid]["pass"],
+        "duplicate_of": dup if dup in visible else None,
+        "theme_decision": decision_of.get(theme_of.get(oid), ""),
+    } for oid, at, ch, text, dup in opinions]
+    theme_rows = [{
+        "theme_id": t.id, "rank": rank, "label": t.label, "keywords": "、".join(t.keywords or []),
+        "summary": t.summary, "size": t.size, "n_distinct": t.n_distinct, "n_residents": t.n_residents,
+        "support": t.support, "opposition": t.opposition, "hot_score": round(float(t.hot_score), 4),
+        "status": ThemeStatus(t.status).label,
+    } for rank, t in enumerate(themes, start=1)]
+    assign_rows = [{"opinion_id": oid, "theme_id": tid,
+                    "source": "居委会" if src == AssignmentSource.COMMITTEE else "模型"}
+                   for oid, tid, src in assignments]
+    answer_rows = [{
+        "theme_id": r.theme_id, "decision": Decision(r.decision).label, "reasoning": r.reasoning,
+        "responsible_party": r.responsible_party,
+        "due_date": r.due_date.isoformat() if r.due_date else None,
+        "answered_on": local_date(r.created_at).isoformat(),
+        "overdue": "是" if is_overdue(r.due_date, theme_by_id[r.theme_id].status, today) else "否",
+    } for r in responses]
+    status_rows = [{"theme_id": u.theme_id, "on": local_date(u.created_at).isoformat(),
+                    "status": ThemeStatus(u.status).label, "note": u.note}
+                   for u in session.exec(select(StatusUpdate)
+                                         .where(col(StatusUpdate.theme_id).in_(list(theme_by_id)))
+                                         .order_by(col(StatusUpdate.theme_id), col(StatusUpdate.created_at),
+                                                   col(StatusUpdate.id)))]
+    meta = {
+        "id": c.id, "title": c.title, "question": c.question,
+        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "published_at": _iso(c.published_at),
+        "license": LICENSE, "exported_on": today.isoformat(),
+        "note": "仅包含公开的意见；个人信息已脱敏；不含居民身份信息。",
+    }
+    return OpenData(meta, {
+        "opinions": _frame("opinions", op_rows), "themes": _frame("themes", theme_rows),
+        "assignments": _frame("assignments", assign_rows), "answers": _frame("answers", answer_rows),
+        "status_updates": _frame("status_updates", status_rows),
+    })
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return local_date(dt).isoformat() if dt else None
+
+
+# ---------------------------------------------------------------- formats
+
+
+def neutralise(value: Any) -> Any:
+    """Make a cell safe to open in a spreadsheet: text starting with = + - @ is not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise, na_action="ignore")
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark so Excel shows Chinese; formulas neutralised."""
+    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def opinions_csv(data: OpenData) -> bytes:
+    """The one-file download: every public opinion with its theme and the theme's decision."""
+    return to_csv_bytes(data.tables["opinions"])
+
+
+def to_json_bytes(data: OpenData) -> bytes:
+    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+        return json.loads(df.to_json(orient="records", force_ascii=False))
+
+    doc = {
+        "consultation": data.consultation,
+        "data_dictionary": {t: [{"column": c, "type": ty, "description": d} for c, ty, d in cols]
+                            for t, cols in DICTIONARY.items()},
+        **{name: records(df) for name, df in data.tables.items()},
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def to_zip_bytes(data: OpenData) -> bytes:
+    """Every table as its own CSV plus 数据说明.csv, in one ZIP."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, df in data.tables.items():
+            z.writestr(f"{name}.csv", to_csv_bytes(df))
+        z.writestr("data_dictionary.csv", to_csv_bytes(dictionary_frame()))
+        z.writestr("README.txt", readme_text(data).encode("utf-8"))
+    return buf.getvalue()
+
+
+def readme_text(data: OpenData) -> str:
+    c = data.consultation
+    lines = [f"{c['title']} — 开放数据", "", f"问题：{c['question']}",
+             f"征集时间：{c['opens_at']} 至 {c['closes_at']}；公示日期：{c['published_at']}",
+             f"导出日期：{c['exported_on']}；许可：{c['license']}", c["note"], "",
+             "以 = + - @ 开头的文本前加了单引号，防止电子表格把它当作公式执行。", ""]
+    for t, cols in DICTIONARY.items():
+        lines.append(f"{t}.csv（{TABLE_LABELS[t]}）")
+        lines += [f"  {col_}（{ty}）：{d}" for col_, ty, d in cols]
+    return "\n".join(lines) + "\n"
+
+
+def file_stem(data: OpenData) -> str:
+    return f"consultation-{data.consultation['id']}"

@@ -1,0 +1,223 @@
+"""A small published consultation written row by row, for results, open data and notice tests.
+
+It does not need the analysis library: themes, assignments, answers, status updates and the
+analysis run's summary are created directly, the way a finished run and a committee leave them.
+Personal data is planted in opinions and comments so tests can prove none of it gets out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session
+
+from portal.models import (
+    AnalysisRun,
+    Area,
+    AssignmentSource,
+    Channel,
+    Comment,
+    Community,
+    Consultation,
+    Decision,
+    Opinion,
+    Phase,
+    Resident,
+    Response,
+    RunStatus,
+    StatusUpdate,
+    Theme,
+    ThemeAssignment,
+    ThemeStatus,
+    Visibility,
+    Vote,
+    VoteValue,
+)
+from portal.services.text import public_text
+
+PHONE = "13800138000"
+ID_NUMBER = "11010519491231002X"  # valid checksum
+PLATE = "沪A·12345"
+ROOM = "5号楼2单元301室"
+PII = [PHONE, ID_NUMBER, PLATE, ROOM, "2单元301室"]
+HIDDEN_OPINION = "楼上那家人素质太差简直不是东西"
+HIDDEN_COMMENT = "你这种人就别在这里发言了滚"
+TITLE = "老旧小区加装电梯"
+FORMULA_TEXTS = [
+    "=HYPERLINK(\"http://example.com\",\"点我查看加装电梯方案\")",
+    "+1 支持先在3号楼试点加装电梯",
+    "-不同意占用绿地来加装电梯",
+    "@居委会 请公布电梯费用的分摊办法",
+]
+
+
+@dataclass
+class Seeded:
+    consultation_id: int
+    reviewing_id: int
+    theme_ids: dict[str, int] = field(default_factory=dict)
+    hidden_opinion_id: int = 0
+    resident_ids: list[int] = field(default_factory=list)
+
+
+def _utc(d: date, hour: int = 9) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
+
+
+THEMES = {
+    "费用分摊": [
+        f"电梯费用怎么分摊要说清楚，我家电话{PHONE}，可以联系我商量",
+        "一楼二楼不用电梯，出钱比例应该少一些，高层多出一点比较公平",
+        "希望政府补贴能多一点，老人家里负担不起加装电梯的费用",
+        FORMULA_TEXTS[3],
+    ],
+    "低层住户顾虑": [
+        f"我住{ROOM}，电梯井挡住我家窗户的采光，必须给个说法",
+        "低层住户担心噪音和采光，施工前要开协调会听听我们的意见",
+        FORMULA_TEXTS[2],
+    ],
+    "施工与安全": [
+        f"施工期间车辆怎么停？我的车牌{PLATE}经常被挡住出不去",
+        "施工要安排在白天，晚上不要打扰老人休息，注意围挡安全",
+        f"我身份证号{ID_NUMBER}，愿意当楼道监督员，盯着施工质量",
+        FORMULA_TEXTS[0],
+        FORMULA_TEXTS[1],
+    ],
+}
+
+
+def seed_results(session: Session, *, today: date | None = None) -> Seeded:
+    """One published consultation with three answered themes, plus one still under review."""
+    today = today or date.today()
+    community = Community(name="梧桐里社区", district="徐汇区")
+    session.add(community)
+    session.flush()
+    areas = [Area(community_id=community.id, name=f"{i}号楼", grid="第一网格" if i <= 2 else "第二网格",
+                  position=i) for i in range(1, 5)]
+    session.add_all(areas)
+    session.flush()
+    bands = ["30-44", "45-59", "60-69", "70-79"]
+    residents = [Resident(community_id=community.id, area_id=areas[i % 4].id, age_band=bands[i % 4],
+                          unit=f"{i % 2 + 1}单元") for i in range(40)]
+    session.add_all(residents)
+    session.flush()
+
+    opens = _utc(today - timedelta(days=60))
+    closes = _utc(today - timedelta(days=30), 18)
+    c = Consultation(community_id=community.id, title=TITLE, question="您对本小区加装电梯有什么意见和建议？",
+                     background="小区有 4 栋六层住宅楼，没有电梯。", opens_at=opens, closes_at=closes,
+                     phase=Phase.PUBLISHED, published_at=_utc(today - timedelta(days=10)))
+    other = Consultation(community_id=community.id, title="停车难与非机动车充电",
+                         question="停车和充电有什么办法？", opens_at=opens, closes_at=closes,
+                         phase=Phase.REVIEWING)
+    session.add_all([c, other])
+    session.flush()
+    seeded = Seeded(consultation_id=c.id, reviewing_id=other.id,  # type: ignore[arg-type]
+                    resident_ids=[r.id for r in residents])  # type: ignore[misc]
+
+    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=12,
+                      finished_at=_utc(today - timedelta(days=25)))
+    session.add(run)
+    session.flush()
+
+    channels = [Channel.WEB, Channel.PAPER, Channel.WEB, Channel.PHONE, Channel.DOOR]
+    opinions: list[Opinion] = []
+    members: dict[str, list[Opinion]] = {}
+    n = 0
+    for label, texts in THEMES.items():
+        for text in texts:
+            public, kinds = public_text(text)
+            op = Opinion(consultation_id=c.id, resident_id=residents[n].id, area_id=residents[n].area_id,
+                         channel=channels[n % len(channels)], text_original=text, text_public=public,
+                         pii_kinds=kinds, received_at=opens + timedelta(days=n * 2, hours=3))
+            session.add(op)
+            opinions.append(op)
+            members.setdefault(label, []).append(op)
+            n += 1
+    hidden = Opinion(consultation_id=c.id, resident_id=residents[n].id, area_id=residents[n].area_id,
+                     text_original=HIDDEN_OPINION, text_public=HIDDEN_OPINION,
+                     visibility=Visibility.HIDDEN, moderation_reason="人身攻击",
+                     received_at=opens + timedelta(days=5))
+    session.add(hidden)
+    session.flush()
+    seeded.hidden_opinion_id = hidden.id  # type: ignore[assignment]
+    members["施工与安全"].append(hidden)  # filed under a theme before it was hidden
+
+    # Votes: residents 20..39 vote; the hidden opinion gets votes too (they must not count).
+    for r in residents[20:]:
+        for i, op in enumerate([*opinions, hidden]):
+            if (r.id + i) % 3 == 0:
+                continue
+            value = VoteValue.AGREE if (r.id * 7 + i) % 4 else VoteValue.DISAGREE
+            session.add(Vote(opinion_id=op.id, resident_id=r.id, value=value))
+
+    comment = Comment(opinion_id=opinions[0].id, resident_id=residents[30].id,
+                      text_original=f"有事打我电话{PHONE}或者到{ROOM}找我",
+                      text_public=public_text(f"有事打我电话{PHONE}或者到{ROOM}找我")[0])
+    hidden_comment = Comment(opinion_id=opinions[1].id, resident_id=residents[31].id,
+                             text_original=HIDDEN_COMMENT, text_public=HIDDEN_COMMENT,
+                             visibility=Visibility.HIDDEN)
+    session.add_all([comment, hidden_comment])
+
+    answers = {
+        "费用分摊": (Decision.ADOPT, "按楼层系数分摊，一楼不出资，六楼出资最多；申请区里的加装电梯补贴。",
+                 "居委会与业委会", today + timedelta(days=30),
+                 [(ThemeStatus.ANSWERED, "已在楼道张贴分摊方案", 20), (ThemeStatus.IN_PROGRESS, "补贴申请已提交街道", 8)]),
+        "低层住户顾虑": (Decision.PARTIAL, "电梯井选址避开主卧窗户，对采光受影响的住户给予一次性补偿，噪音问题由厂家提供低噪机型。",
+                   "物业公司", today - timedelta(days=5),
+                   [(ThemeStatus.ANSWERED, "已召开低层住户协调会", 15), (ThemeStatus.IN_PROGRESS, "正在与厂家确认机型", 6)]),
+        "施工与安全": (Decision.ADOPT, "施工只在白天进行，设置硬质围挡，施工期间临时停车位另行公布。",
+                  "施工单位", today - timedelta(days=3),
+                  [(ThemeStatus.ANSWERED, "已与施工单位签订文明施工承诺书", 18), (ThemeStatus.DONE, "围挡和临时停车位已落实", 2)]),
+    }
+    themes: dict[str, Theme] = {}
+    for pos, (label, ops) in enumerate(members.items()):
+        visible = [o for o in ops if o.visibility == Visibility.VISIBLE]
+        t = Theme(consultation_id=c.id, run_id=run.id, label=label, position=pos,
+                  keywords={"费用分摊": ["费用", "分摊", "补贴", "出钱"],
+                            "低层住户顾虑": ["低层", "采光", "噪音", "协调"],
+                            "施工与安全": ["施工", "围挡", "安全", "停车"]}[label],
+                  representative_ids=[o.id for o in ops][-3:] if label == "施工与安全" else [o.id for o in ops][:2],
+                  size=len(visible), n_distinct=len(visible), n_residents=len(visible),
+                  support=10 + pos * 5, opposition=3 + pos, hot_score=3.0 - pos * 0.7)
+        session.add(t)
+        session.flush()
+        themes[label] = t
+        seeded.theme_ids[label] = t.id  # type: ignore[assignment]
+        for o in ops:
+            session.add(ThemeAssignment(opinion_id=o.id, theme_id=t.id, source=AssignmentSource.MODEL))
+        decision, reasoning, party, due, updates = answers[label]
+        session.add(Response(theme_id=t.id, decision=decision, reasoning=reasoning, responsible_party=party,
+                             due_date=due, created_at=_utc(today - timedelta(days=21))))
+        for status, note, days_ago in updates:
+            session.add(StatusUpdate(theme_id=t.id, status=status, note=note,
+                                     created_at=_utc(today - timedelta(days=days_ago), 10)))
+            t.status = status
+        session.add(t)
+    # A theme retired by a later run must not be shown.
+    session.add(Theme(consultation_id=c.id, label="旧主题已合并", active=False, size=2))
+    # The reviewing consultation has an answered theme that is not public yet.
+    draft_theme = Theme(consultation_id=other.id, label="充电桩位置", size=3, status=ThemeStatus.ANSWERED)
+    session.add(draft_theme)
+    session.flush()
+    session.add(Response(theme_id=draft_theme.id, decision=Decision.ADOPT, reasoning="尚未公布的回应草稿",
+                         responsible_party="物业公司"))
+
+    run.summary = {
+        "groups": [
+            {"id": 0, "size": 12, "representative": [
+                {"opinion_id": opinions[1].id, "agree_share": 0.9, "repness": 2.0},
+                {"opinion_id": hidden.id, "agree_share": 0.8, "repness": 1.5}]},
+            {"id": 1, "size": 8, "representative": [
+                {"opinion_id": opinions[4].id, "agree_share": 0.85, "repness": 1.8}]},
+        ],
+        "points": [{"resident_id": r.id, "group": i % 2, "x": float(i) / 10, "y": float(i % 5) / 5}
+                   for i, r in enumerate(residents[20:])],
+        "consensus": [opinions[2].id, hidden.id, opinions[8].id],
+        "divisive": [opinions[4].id, hidden.id],
+        "duplicate_groups": [],
+    }
+    session.add(run)
+    session.commit()
+    return seeded
