@@ -216,7 +216,7 @@ def results_version(session: Session, consultation_id: int) -> str:
     Cheap (a handful of indexed aggregates) so pages can key their cache on it: the latest
     analysis run, the consultation row, its themes, answers, status updates, the number of
     visible opinions (hiding one changes it) and the latest audit event (every committee
-    action is audited).
+    action is audited), and today's date (overdue flags depend on it).
     """
     c = session.get(Consultation, consultation_id)
     if c is None:
@@ -233,7 +233,7 @@ def results_version(session: Session, consultation_id: int) -> str:
                              .where(Opinion.consultation_id == consultation_id,
                                     Opinion.visibility == Visibility.VISIBLE)).one()
     audit_max = session.exec(select(func.max(AuditEvent.id))).one()
-    parts = [c.phase, c.updated_at, run.id if run else None, *t_max, *r_max, s_max, n_visible, audit_max]
+    parts = [today_local(), c.phase, c.updated_at, run.id if run else None, *t_max, *r_max, s_max, n_visible, audit_max]
     return "|".join(str(p) for p in parts)
 
 
@@ -531,6 +531,19 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
             overdue=is_overdue(r.due_date, t.status, today), size=t.size,
         ))
     return items
+
+
+def accountability_version(session: Session) -> str:
+    """Changes with any answer, status update, theme edit, phase change, audited action or day."""
+    parts = [
+        today_local(),
+        *session.exec(select(func.max(Response.updated_at), func.count()).select_from(Response)).one(),
+        session.exec(select(func.max(StatusUpdate.id))).one(),
+        session.exec(select(func.max(Theme.updated_at))).one(),
+        session.exec(select(func.max(Consultation.updated_at))).one(),
+        session.exec(select(func.max(AuditEvent.id))).one(),
+    ]
+    return "|".join(str(p) for p in parts)
 
 
 def filter_items(items: list[AccountabilityItem], *, consultation_ids: list[int] | None = None,

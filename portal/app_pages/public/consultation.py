@@ -4,7 +4,7 @@ from portal.models import Phase
 from portal.services.consultations import deadline_text, get_consultation, what_residents_can_do
 from portal.services.errors import NotFound
 from portal.ui.resources import db_session
-from portal.ui.widgets import plain
+from portal.ui.widgets import plain, results_link
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -27,3 +27,4 @@ if c.background:
     st.subheader("背景", anchor=False)
     plain(c.background)
 st.info(what_residents_can_do(c))
+results_link(c)
