@@ -50,11 +50,11 @@ st.title(r.title)
 st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
 plain(r.question)
 
-cols = st.columns(4)
-cols[0].metric("公开意见", f"{r.n_opinions} 条")
-cols[1].metric("提意见的居民", f"{r.n_authors} 人")
-cols[2].metric("参与居民", f"{r.n_participants} 人", help="提出意见或参与投票的居民")
-cols[3].metric("投票", f"{r.n_votes} 次")
+with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
+    st.metric("公开意见", f"{r.n_opinions} 条", width=140)
+    st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
+    st.metric("参与居民", f"{r.n_participants} 人", help="提出意见或参与投票的居民", width=140)
+    st.metric("投票", f"{r.n_votes} 次", width=140)
 
 tab_themes, tab_people, tab_groups, tab_data = st.tabs(["主题与回应", "参与情况", "共识与分歧", "下载与公示"])
 
@@ -62,9 +62,14 @@ with tab_themes:
     if not r.themes:
         st.info("这个议题还没有整理出主题。")
     chart("themes")
-    consultation_cloud = cloud()
-    if consultation_cloud:
-        st.image(consultation_cloud, caption="词云：字越大，提到这个词的意见越多", width="stretch")
+    chart("votes")
+    labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
+    scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
+                         format_func=lambda i: "全部意见" if i is None else labels[i])
+    image = cloud(scope)
+    if image:
+        st.image(image, width="stretch",
+                 caption=("全部意见" if scope is None else f"“{labels[scope]}”") + "的词云：字越大，提到这个词的意见越多")
     for t in r.themes:
         with st.container(border=True):
             st.subheader(f"{t.rank}. {t.label}", anchor=False)
@@ -93,17 +98,6 @@ with tab_themes:
                 for op in t.representatives:
                     plain(f"“{op.text}”")
                     st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
-    chart("votes")
-    if r.themes:
-        labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
-        picked = st.selectbox("查看某个主题的词云", options=[None, *labels], key="results.cloud_theme",
-                              format_func=lambda i: "请选择主题" if i is None else labels[i])
-        if picked is not None:
-            theme_cloud = cloud(picked)
-            if theme_cloud:
-                st.image(theme_cloud, caption=f"“{labels[picked]}”的词云", width="stretch")
-            else:
-                st.caption("这个主题的意见太少，画不出词云。")
 
 with tab_people:
     roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
