@@ -12,7 +12,7 @@ import streamlit as st  # noqa: E402
 
 from portal.services.actors import CommitteeActor, ResidentActor, has_permission  # noqa: E402
 from portal.ui.session import current_actor  # noqa: E402
-from portal.ui.widgets import LARGE_TEXT_KEY, apply_style  # noqa: E402
+from portal.ui.widgets import apply_style, large_text_toggle  # noqa: E402
 
 st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered")
 
@@ -28,7 +28,10 @@ sections: dict[str, list] = {"公开": public}
 
 if isinstance(actor, ResidentActor):
     sections["我的"] = [
+        st.Page("app_pages/resident/give.py", title="提意见", icon="✍️"),
+        st.Page("app_pages/resident/vote.py", title="表态投票", icon="🗳️"),
         st.Page("app_pages/resident/my.py", title="我的参与", icon="🙋"),
+        st.Page("app_pages/resident/sign_in.py", title="我的账号", icon="🔑"),
     ]
 elif isinstance(actor, CommitteeActor):
     pages = [st.Page("app_pages/committee/dashboard.py", title="工作台", icon="🗂️")]
@@ -42,7 +45,7 @@ else:
     ]
 
 with st.sidebar:
-    st.toggle("大字模式", key=LARGE_TEXT_KEY, help="放大页面文字，方便阅读")
+    large_text_toggle()
     if isinstance(actor, ResidentActor):
         st.caption(f"已登录居民 · {actor.grid} {actor.area_name}")
     elif isinstance(actor, CommitteeActor):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -24,7 +25,7 @@ out = Console()
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]错误：[/red]{message}", highlight=False)
+    err.print(f"[red]错误：[/red]{message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -140,6 +141,55 @@ def user_reset(
             _fail(str(exc))
         session.commit()
     out.print(f"已重设 {username} 的密码。")
+
+
+@app.command("backup")
+def backup(
+    out_path: Annotated[str, typer.Argument(metavar="OUT", help="备份文件路径，如 backups/portal-2026-11-26.sqlite")],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的同名备份文件")] = False,
+) -> None:
+    """备份数据库（SQLite：运行中也能得到一致的副本；PostgreSQL：给出 pg_dump 命令）。"""
+    from pathlib import Path
+
+    from portal.services.backup import NotSQLite, backup_sqlite, postgres_advice
+
+    settings = get_settings()
+    try:
+        info = backup_sqlite(settings.database_url, Path(out_path), force=force)
+    except NotSQLite:
+        out.print(postgres_advice(settings.database_url, out_path), highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    except ServiceError as exc:
+        _fail(str(exc))
+    rows = "，".join(f"{t} {n}" for t, n in info.rows.items())
+    out.print(f"已备份到 {info.path}（{info.size_bytes / 1024:.0f} KB，结构版本 {info.revision}；{rows}）。",
+              highlight=False, soft_wrap=True)
+    if not os.environ.get("PORTAL_SECRET_KEY"):
+        out.print(f"提醒：参与码和登录凭据依赖密钥文件 {settings.var_dir / 'secret_key'}，"
+                  "请把它另行妥善保存；换机器恢复时一并放回，否则已发放的参与码将全部失效。",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command("restore")
+def restore(
+    in_path: Annotated[str, typer.Argument(metavar="IN", help="由 consult backup 生成的备份文件")],
+    force: Annotated[bool, typer.Option("--force", help="当前数据库已有数据时仍然覆盖")] = False,
+) -> None:
+    """从备份恢复数据库；当前数据库有数据时需加 --force。"""
+    from pathlib import Path
+
+    from portal.services.backup import NotSQLite, postgres_advice, restore_sqlite
+
+    settings = get_settings()
+    try:
+        info = restore_sqlite(settings.database_url, Path(in_path), force=force)
+    except NotSQLite:
+        out.print(postgres_advice(settings.database_url, in_path, restore=True), highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    except ServiceError as exc:
+        _fail(str(exc))
+    rows = "，".join(f"{t} {n}" for t, n in info.rows.items())
+    out.print(f"已从 {info.path} 恢复数据库（结构版本 {info.revision}；{rows}）。", highlight=False, soft_wrap=True)
 
 
 @audit_app.command("verify")

@@ -11,9 +11,11 @@ Rule: any committee edit to a theme (rename, merge, move an opinion into it) mar
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
+    Response,
     RunStatus,
     Theme,
     ThemeAssignment,
@@ -39,6 +42,58 @@ from portal.services.errors import InvalidInput, NotFound
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
+# A run still 'running' after this long was killed (no analysis of a neighbourhood takes it).
+STALE_RUN_AFTER = timedelta(minutes=30)
+STALE_RUN_ERROR = "分析进程意外中断（进程被终止或机器重启），本次结果未保存；之前的主题保持不变。"
+
+
+def _worker() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def is_stale(run: AnalysisRun, *, now: datetime | None = None,
+             older_than: timedelta = STALE_RUN_AFTER) -> bool:
+    """A 'running' run whose process is gone (same machine) or that is older than ``older_than``."""
+    if run.status != RunStatus.RUNNING:
+        return False
+    worker = (run.params or {}).get("worker") or {}
+    if worker.get("host") == socket.gethostname() and isinstance(worker.get("pid"), int):
+        if worker["pid"] != os.getpid() and not _process_alive(worker["pid"]):
+            return True
+    now = now or utcnow()
+    return now - _aware(run.started_at) > older_than
+
+
+def mark_stale_runs(session: Session, *, consultation_id: int | None = None,
+                    older_than: timedelta = STALE_RUN_AFTER) -> list[int]:
+    """Mark runs left 'running' by a killed process as failed; returns their ids.
+
+    Their partial work never reached the database (a run writes in one transaction), so only
+    the run row itself needs closing. The caller commits.
+    """
+    query = select(AnalysisRun).where(AnalysisRun.status == RunStatus.RUNNING)
+    if consultation_id is not None:
+        query = query.where(AnalysisRun.consultation_id == consultation_id)
+    now = utcnow()
+    marked = []
+    for run in session.exec(query):
+        if is_stale(run, now=now, older_than=older_than):
+            run.status = RunStatus.FAILED
+            run.error = STALE_RUN_ERROR
+            run.finished_at = now
+            session.add(run)
+            marked.append(run.id)
+    return [m for m in marked if m is not None]
 
 
 def _aware(dt: datetime) -> datetime:
@@ -79,7 +134,16 @@ def run_analysis(
         )
         if len(opinions) < 3:
             raise InvalidInput("意见少于 3 条，暂时无法分析。")
-        run = AnalysisRun(consultation_id=consultation_id, params={"k": k, "random_state": random_state},
+        mark_stale_runs(session, consultation_id=consultation_id)
+        busy = session.exec(
+            select(AnalysisRun).where(AnalysisRun.consultation_id == consultation_id,
+                                      AnalysisRun.status == RunStatus.RUNNING)
+        ).first()
+        if busy is not None:
+            session.commit()  # keep the stale marks
+            raise InvalidInput("这个议题的意见分析正在进行中，请等它完成后再试。")
+        run = AnalysisRun(consultation_id=consultation_id,
+                          params={"k": k, "random_state": random_state, "worker": _worker()},
                           n_opinions=len(opinions),
                           created_by=getattr(actor, "user_id", None))
         session.add(run)
@@ -191,6 +255,8 @@ def _store(
     theme_rows: list[Theme] = []
     for position, info in enumerate(model.themes_):
         row = by_label.get(info.label) if info.guided else None
+        if row is None and info.is_other:  # one 其他 theme, even after the committee touched it
+            row = next((t for t in curated.values() if t.is_other and all(t is not r for r in theme_rows)), None)
         if row is None:
             row = Theme(consultation_id=consultation_id, label=OTHER_LABEL if info.is_other else info.label,
                         is_other=info.is_other)
@@ -219,6 +285,17 @@ def _store(
             dup = model.duplicate_of_[idx]
             opinion.duplicate_of_id = opinions[dup].id if dup is not None else None
             session.add(opinion)
+    session.flush()
+    # A curated theme the committee emptied (all its opinions moved away) and never answered
+    # is retired, so it does not linger as an empty row beside the new themes.
+    used = set(session.exec(select(ThemeAssignment.theme_id).where(
+        col(ThemeAssignment.opinion_id).in_(opinion_ids))).all())
+    answered = set(session.exec(select(Response.theme_id).where(
+        col(Response.theme_id).in_([t.id for t in curated.values()]))).all())
+    for theme in curated.values():
+        if theme.id not in used and theme.id not in answered and all(theme is not r for r in theme_rows):
+            theme.active = False
+            session.add(theme)
     session.flush()
 
 

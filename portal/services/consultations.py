@@ -6,13 +6,15 @@ The phase rules here are the single source for both the resident and the committ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
+    Area,
     Community,
     Consultation,
+    ConsultationArea,
     Opinion,
     Phase,
     Visibility,
@@ -194,3 +196,165 @@ def change_phase(session: Session, *, actor: Actor, consultation_id: int, to: Ph
                  target_type="consultation", target_id=consultation_id,
                  detail={"from": current.value, "to": Phase(to).value})
     return c
+
+
+# ---------------------------------------------------------------- creating and editing
+
+# Dates are entered as calendar days in China (UTC+8): collecting opens at 08:00 on the first day
+# (00:00 UTC) and closes at 23:59:59 on the last day, so the UTC date shown equals the local one.
+_BEIJING = timedelta(hours=8)
+EDITABLE_PHASES = (Phase.DRAFT, Phase.COLLECTING)
+
+
+def opens_at_for(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def closes_at_for(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) - _BEIJING
+
+
+def local_day(dt: datetime | None) -> date | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt.astimezone(UTC) + _BEIJING).date()
+
+
+@dataclass(frozen=True)
+class ConsultationDraft:
+    """What the committee fills in; validated by :func:`create_consultation` / :func:`update_consultation`."""
+
+    title: str
+    question: str
+    background: str = ""
+    opens_on: date | None = None
+    closes_on: date | None = None
+    area_ids: tuple[int, ...] = ()
+    votes_during_review: bool = False
+
+
+def _validate(session: Session, draft: ConsultationDraft, community_id: int) -> ConsultationDraft:
+    title, question, background = draft.title.strip(), draft.question.strip(), draft.background.strip()
+    if not 2 <= len(title) <= 100:
+        raise InvalidInput("议题标题需为 2–100 个字。")
+    if not 2 <= len(question) <= 500:
+        raise InvalidInput("征求意见的问题需为 2–500 个字。")
+    if len(background) > 5000:
+        raise InvalidInput("背景介绍最多 5000 个字。")
+    if draft.opens_on and draft.closes_on and draft.closes_on <= draft.opens_on:
+        raise InvalidInput("截止日期必须晚于开始日期。")
+    if draft.closes_on and not draft.opens_on:
+        raise InvalidInput("填写了截止日期，也请填写开始日期。")
+    area_ids = tuple(dict.fromkeys(draft.area_ids))
+    if area_ids:
+        found = set(session.exec(
+            select(Area.id).where(col(Area.id).in_(area_ids), Area.community_id == community_id)
+        ))
+        if len(found) != len(area_ids):
+            raise InvalidInput("所选楼栋中有不属于本社区的，请重新选择。")
+    return ConsultationDraft(title, question, background, draft.opens_on, draft.closes_on,
+                             area_ids, draft.votes_during_review)
+
+
+def _set_areas(session: Session, consultation_id: int, area_ids: tuple[int, ...]) -> None:
+    for row in session.exec(select(ConsultationArea).where(ConsultationArea.consultation_id == consultation_id)):
+        session.delete(row)
+    session.flush()
+    for area_id in area_ids:
+        session.add(ConsultationArea(consultation_id=consultation_id, area_id=area_id))
+
+
+def create_consultation(
+    session: Session, *, actor: Actor, draft: ConsultationDraft, community_id: int | None = None,
+    today: date | None = None,
+) -> Consultation:
+    """A new consultation in the 草稿 phase. The caller commits."""
+    require(actor, "manage_consultation")
+    community = (session.get(Community, community_id) if community_id is not None
+                 else session.exec(select(Community).order_by(col(Community.id))).first())
+    if community is None:
+        raise NotFound("数据库中还没有社区，请先创建社区。")
+    assert community.id is not None
+    d = _validate(session, draft, community.id)
+    today = today or local_day(utcnow())
+    if d.closes_on and today and d.closes_on < today:
+        raise InvalidInput("截止日期不能早于今天。")
+    c = Consultation(
+        community_id=community.id, title=d.title, question=d.question, background=d.background,
+        opens_at=opens_at_for(d.opens_on) if d.opens_on else None,
+        closes_at=closes_at_for(d.closes_on) if d.closes_on else None,
+        votes_during_review=d.votes_during_review, phase=Phase.DRAFT,
+        created_by=getattr(actor, "user_id", None),
+    )
+    session.add(c)
+    session.flush()
+    assert c.id is not None
+    _set_areas(session, c.id, d.area_ids)
+    audit.record(session, actor=actor.audit_name, action="consultation.create",
+                 target_type="consultation", target_id=c.id, detail={"title": c.title})
+    return c
+
+
+def update_consultation(
+    session: Session, *, actor: Actor, consultation_id: int, draft: ConsultationDraft
+) -> Consultation:
+    """Edit a consultation while it is a draft or collecting opinions. Once residents have
+    answered, the question itself stays as they saw it."""
+    require(actor, "manage_consultation")
+    c = session.get(Consultation, consultation_id)
+    if c is None:
+        raise NotFound("找不到这个议题。")
+    if Phase(c.phase) not in EDITABLE_PHASES:
+        raise PhaseClosed(f"议题已处于{Phase(c.phase).label}阶段，不能再修改内容。")
+    d = _validate(session, draft, c.community_id)
+    if d.question != c.question:
+        n = session.exec(select(func.count()).select_from(Opinion)
+                         .where(Opinion.consultation_id == consultation_id)).one()
+        if n:
+            raise InvalidInput(f"已有 {n} 条意见回答了原来的问题，不能再修改问题；可以在背景介绍中补充说明。")
+    changed = [name for name, old, new in (
+        ("title", c.title, d.title), ("question", c.question, d.question),
+        ("background", c.background, d.background),
+        ("opens_on", local_day(c.opens_at), d.opens_on), ("closes_on", local_day(c.closes_at), d.closes_on),
+        ("areas", tuple(sorted(consultation_area_ids(session, consultation_id))), tuple(sorted(d.area_ids))),
+        ("votes_during_review", c.votes_during_review, d.votes_during_review),
+    ) if old != new]
+    c.title, c.question, c.background = d.title, d.question, d.background
+    c.opens_at = opens_at_for(d.opens_on) if d.opens_on else None
+    c.closes_at = closes_at_for(d.closes_on) if d.closes_on else None
+    c.votes_during_review = d.votes_during_review
+    c.updated_at = utcnow()
+    session.add(c)
+    _set_areas(session, consultation_id, d.area_ids)
+    audit.record(session, actor=actor.audit_name, action="consultation.update",
+                 target_type="consultation", target_id=consultation_id, detail={"changed": changed})
+    return c
+
+
+def consultation_area_ids(session: Session, consultation_id: int) -> list[int]:
+    return list(session.exec(
+        select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == consultation_id)
+    ))
+
+
+def draft_of(session: Session, c: Consultation) -> ConsultationDraft:
+    """The editable fields of a consultation, for pre-filling the edit form."""
+    assert c.id is not None
+    return ConsultationDraft(c.title, c.question, c.background, local_day(c.opens_at),
+                             local_day(c.closes_at), tuple(consultation_area_ids(session, c.id)),
+                             c.votes_during_review)
+
+
+def phase_change_warning(c: Consultation, to: Phase) -> str:
+    """What the confirmation step tells the committee before a phase change."""
+    to = Phase(to)
+    if to == Phase.COLLECTING and Phase(c.phase) == Phase.REVIEWING:
+        return "将重新开放征集：居民可以再次提交意见和投票。"
+    return {
+        Phase.COLLECTING: "议题将对公众可见，居民可以开始提交意见、投票和留言。",
+        Phase.REVIEWING: "将停止收集新意见，进入研判整理。",
+        Phase.PUBLISHED: "居委会对各主题的回应将向公众公示。",
+        Phase.CLOSED: "议题将标记为已办结，之后只能查看。",
+    }.get(to, "")

@@ -278,3 +278,77 @@ def get_committee_actor(session: Session, user_id: int) -> CommitteeActor | None
     if user is None or not user.active:
         return None
     return committee_actor(user)
+
+
+# ---------------------------------------------------------------- account administration
+
+
+def list_users(session: Session, *, actor: Actor) -> list[CommitteeUser]:
+    """All committee accounts, active first, then by username."""
+    require(actor, "manage_users")
+    return list(session.exec(
+        select(CommitteeUser).order_by(col(CommitteeUser.active).desc(), col(CommitteeUser.username))
+    ))
+
+
+def _user(session: Session, user_id: int) -> CommitteeUser:
+    user = session.get(CommitteeUser, user_id)
+    if user is None:
+        raise NotFound("找不到这个账号。")
+    return user
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(CommitteeUser).where(
+            CommitteeUser.role == Role.ADMIN, col(CommitteeUser.active).is_(True),
+            CommitteeUser.id != user_id,
+        )
+    ).one()
+
+
+def _is_self(actor: Actor, user_id: int) -> bool:
+    return isinstance(actor, CommitteeActor) and actor.user_id == user_id
+
+
+def set_user_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> CommitteeUser:
+    """Deactivate (the account can no longer sign in, and loses access on its next page) or
+    reactivate an account. Nobody can deactivate themselves or the last active admin."""
+    require(actor, "manage_users")
+    user = _user(session, user_id)
+    if not active:
+        if _is_self(actor, user_id):
+            raise InvalidInput("不能停用自己正在使用的账号。")
+        if user.role == Role.ADMIN and user.active and _other_active_admins(session, user_id) == 0:
+            raise InvalidInput("这是最后一个启用中的管理员账号，不能停用。")
+    if user.active == active:
+        return user
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    session.add(user)
+    audit.record(session, actor=actor.audit_name,
+                 action="user.reactivate" if active else "user.deactivate",
+                 target_type="user", target_id=user_id, detail={"username": user.username})
+    return user
+
+
+def change_role(session: Session, *, actor: Actor, user_id: int, role: Role) -> CommitteeUser:
+    """Give an account another role; the last active admin keeps the admin role."""
+    require(actor, "manage_users")
+    user = _user(session, user_id)
+    role = Role(role)
+    if user.role == role:
+        return user
+    if user.role == Role.ADMIN:
+        if _is_self(actor, user_id):
+            raise InvalidInput("不能取消自己的管理员角色，请让另一位管理员操作。")
+        if user.active and _other_active_admins(session, user_id) == 0:
+            raise InvalidInput("这是最后一个启用中的管理员账号，不能改为其他角色。")
+    old = user.role
+    user.role = role
+    session.add(user)
+    audit.record(session, actor=actor.audit_name, action="user.role", target_type="user",
+                 target_id=user_id, detail={"username": user.username, "from": str(old), "to": str(role)})
+    return user

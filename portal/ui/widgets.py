@@ -9,6 +9,7 @@ from portal.services.consultations import ConsultationCard, deadline_text, resul
 from portal.ui.session import current_committee
 
 LARGE_TEXT_KEY = "ui.large_text"
+LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
 _BASE_CSS = """
 <style>
@@ -27,6 +28,19 @@ def apply_style() -> None:
     st.html(_BASE_CSS)
     if st.session_state.get(LARGE_TEXT_KEY):
         st.html(_LARGE_CSS)
+
+
+def large_text_toggle() -> None:
+    """The 大字 switch. Its state lives in the session and in the address (``?big=1``), so it
+    survives moving between pages, a reload and a bookmark."""
+    if LARGE_TEXT_KEY not in st.session_state:
+        st.session_state[LARGE_TEXT_KEY] = st.query_params.get(LARGE_TEXT_PARAM) == "1"
+    st.toggle("大字模式", key=LARGE_TEXT_KEY, help="放大页面文字，方便阅读")
+    if st.session_state[LARGE_TEXT_KEY]:
+        if st.query_params.get(LARGE_TEXT_PARAM) != "1":
+            st.query_params[LARGE_TEXT_PARAM] = "1"
+    elif LARGE_TEXT_PARAM in st.query_params:
+        del st.query_params[LARGE_TEXT_PARAM]
 
 
 def plain(text: str) -> None:
@@ -67,3 +81,12 @@ def require_committee(permission: str = "view_committee"):
         st.error("您的账号没有访问此页面的权限。")
         st.stop()
     return actor
+
+
+def when(dt) -> str:  # type: ignore[no-untyped-def]
+    """A date as residents write it: 2026年11月3日."""
+    return f"{dt.year}年{dt.month}月{dt.day}日" if dt else ""
+
+
+def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
+    return f"👍 同意 {view.agree} · 👎 不同意 {view.disagree} · 💬 留言 {view.n_comments}"

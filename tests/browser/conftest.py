@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, demo_database, start_portal
+from tests.support import ROOT, demo_database, demo_env, start_portal
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -15,16 +15,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="module")
-def portal_url(tmp_path_factory):
+def _portal(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("portal")
     db = demo_database(workdir)
     proc, url = start_portal(workdir / "var", db)
-    yield url
+    yield url, demo_env(workdir / "var", db)
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except Exception:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def portal_url(_portal) -> str:
+    """URL of a portal started on a copy of the demo database (one per test module)."""
+    return _portal[0]
+
+
+@pytest.fixture(scope="module")
+def portal_env(_portal) -> dict[str, str]:
+    """Environment pointing at that portal's database, e.g. to run `consult` against it."""
+    return _portal[1]
 
 
 @pytest.fixture(scope="session")

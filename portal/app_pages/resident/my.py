@@ -1,9 +1,12 @@
 import streamlit as st
 
-from portal.services.consultations import list_consultations
-from portal.ui.resources import db_session
+from portal.db import run_with_retry
+from portal.models import VoteValue
+from portal.services.errors import ServiceError
+from portal.services.participation import cast_vote, my_participation
+from portal.ui.resources import db_session, engine
 from portal.ui.session import current_resident
-from portal.ui.widgets import consultation_card
+from portal.ui.widgets import plain, when
 
 resident = current_resident()
 if resident is None:
@@ -11,9 +14,91 @@ if resident is None:
     st.stop()
 
 st.title("我的参与")
-st.write(f"您登记的住址：{resident.grid} · {resident.area_name}")
+st.caption(f"您登记的住址：{resident.grid} · {resident.area_name}")
+
+if message := st.session_state.pop("my.flash", None):
+    st.success(message)
+if message := st.session_state.pop("my.error", None):
+    st.error(message)
+
 with db_session() as session:
-    cards = list_consultations(session, community_id=resident.community_id)
-st.subheader("本社区的议题", anchor=False)
-for card in cards:
-    consultation_card(card)
+    mine = my_participation(session, actor=resident)
+
+if mine.is_empty:
+    st.info("您还没有参与过议题。可以从首页挑一个议题，提意见或给邻居的意见表态。")
+    st.page_link("app_pages/public/home.py", label="去首页看看 →")
+    st.stop()
+
+
+def change_vote(opinion_id: int, key: str) -> None:
+    value = st.session_state[key]
+    try:
+        run_with_retry(engine(), lambda s: cast_vote(s, actor=resident, opinion_id=opinion_id, value=value))
+    except ServiceError as exc:
+        st.session_state["my.error"] = str(exc)
+    else:
+        st.session_state["my.flash"] = f"已改为“{VoteValue(value).label}”。"
+
+
+for c in mine.consultations:
+    if not (c.opinions or c.votes or c.n_comments or c.reports):
+        continue
+    st.subheader(c.title, anchor=False)
+    st.caption(f"{c.phase_label} · 我的意见 {len(c.opinions)} 条 · 投票 {len(c.votes)} 次 · 留言 {c.n_comments} 条")
+    st.page_link("app_pages/public/consultation.py", label="查看议题 →", query_params={"id": str(c.consultation_id)})
+
+    for op in c.opinions:
+        with st.container(border=True):
+            extra = " · 匿名显示" if op.anonymous else ""
+            st.caption(f"{when(op.submitted_at)} · {op.channel_label}提交{extra} · 👍 {op.agree} · 👎 {op.disagree}")
+            plain(op.text_public)
+            if op.pii_labels:
+                st.caption(f"公开时已隐去：{'、'.join(op.pii_labels)}")
+            if op.hidden:
+                st.warning("这条意见已被居委会隐藏，不再公开显示。"
+                           + (f"原因：{op.moderation_reason}" if op.moderation_reason else ""))
+            if not c.results_public:
+                st.caption("结果公示后，这里会显示您的意见归入的主题和居委会的回应。")
+            elif op.theme_label is None:
+                st.caption("这条意见没有归入任何主题。")
+            else:
+                st.markdown("**归入主题：**")
+                plain(f"{op.theme_label}（{op.theme_status_label}）")
+                if op.answer is None:
+                    st.caption("居委会还没有对这个主题作出回应。")
+                else:
+                    st.markdown("**居委会的回应：**")
+                    plain(f"{op.answer.decision_label}：{op.answer.reasoning}")
+                    due = f"，计划 {when(op.answer.due_date)} 前完成" if op.answer.due_date else ""
+                    plain(f"负责方：{op.answer.responsible_party}{due}")
+                if op.timeline:
+                    st.markdown("**办理进度：**")
+                    for entry in op.timeline:
+                        plain(f"{when(entry.at)} {entry.status_label}" + (f"：{entry.note}" if entry.note else ""))
+
+    if c.votes:
+        with st.expander(f"我的投票（{len(c.votes)}）" + ("：可以修改" if c.can_vote else "：投票已结束")):
+            for v in c.votes:
+                st.divider()
+                plain(v.text if len(v.text) <= 80 else v.text[:80] + "…")
+                key = f"my.vote.{v.opinion_id}"
+                if v.changeable:
+                    st.session_state.setdefault(key, v.value)
+                    st.radio("我的态度", list(VoteValue), key=key, horizontal=True,
+                             format_func=lambda x: VoteValue(x).label, label_visibility="collapsed",
+                             on_change=change_vote, args=(v.opinion_id, key))
+                else:
+                    st.caption(f"我的态度：{v.value_label}")
+
+    if c.reports:
+        with st.expander(f"我的举报（{len(c.reports)}）"):
+            for r in c.reports:
+                plain(f"{r.target_label}：{r.excerpt}")
+                st.caption(f"{when(r.created_at)} · 理由：{r.reason} · {r.state_label}")
+
+st.divider()
+if st.button("退出登录", key="my.sign_out", use_container_width=True):
+    from portal.ui.session import sign_out
+
+    sign_out()
+    st.rerun()

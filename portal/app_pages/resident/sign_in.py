@@ -1,9 +1,37 @@
 import streamlit as st
 
-from portal.services.errors import SignInFailed
+from portal.services.consultations import get_consultation
+from portal.services.errors import NotFound, SignInFailed
 from portal.services.identity import sign_in_with_code
 from portal.ui.resources import db_session, settings
-from portal.ui.session import sign_in, throttle_key
+from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
+
+NEXT = "signin.next"
+if (raw_next := st.query_params.get("next", "")).isdigit():
+    st.session_state[NEXT] = raw_next  # the consultation to go back to after signing in
+
+resident = current_resident()
+if resident is not None:
+    st.title("我的账号")
+    st.success(f"您已登录。登记住址：{resident.grid} · {resident.area_name}")
+    st.write("您现在可以：")
+    if target := st.session_state.get(NEXT):
+        try:
+            with db_session() as session:
+                title = get_consultation(session, int(target)).title
+        except NotFound:
+            pass
+        else:
+            st.page_link("app_pages/public/consultation.py", label=f"📋 回到“{title}”",
+                         query_params={"id": target})
+    st.page_link("app_pages/resident/give.py", label="✍️ 提意见")
+    st.page_link("app_pages/resident/vote.py", label="🗳️ 给邻居的意见表态")
+    st.page_link("app_pages/resident/my.py", label="🙋 查看我的参与")
+    st.caption("在公用电脑上用完后，请记得退出登录。")
+    if st.button("退出登录", key="signin.sign_out", use_container_width=True):
+        sign_out()
+        st.rerun()
+    st.stop()
 
 st.title("居民登录")
 st.write("请输入居委会发给您的参与码（纸条上的 10 位字母和数字，例如 AB3CD-7EF9G）。不用登录也可以浏览议题和结果。")
@@ -23,3 +51,5 @@ if submitted:
     else:
         sign_in(actor)
         st.rerun()
+
+st.caption("没有参与码？请带上户口本或居住证到居委会领取，或请楼组长代为转交。")

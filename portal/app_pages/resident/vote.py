@@ -1,0 +1,82 @@
+import streamlit as st
+
+from portal.db import run_with_retry
+from portal.models import VoteValue
+from portal.services.errors import ServiceError
+from portal.services.participation import cast_vote, next_opinion_to_vote, open_consultations
+from portal.ui.resources import db_session, engine
+from portal.ui.session import current_resident
+from portal.ui.widgets import plain
+
+LAST = "vote.last"
+BUTTONS = [(VoteValue.AGREE, "👍 同意"), (VoteValue.DISAGREE, "👎 不同意"), (VoteValue.PASS, "跳过")]
+
+resident = current_resident()
+if resident is None:
+    st.warning("请先用参与码登录。")
+    st.stop()
+
+st.title("表态投票")
+st.write("一次看一条邻居的意见，选“同意”“不同意”，拿不准就“跳过”。投过的票以后还可以改。")
+
+with db_session() as session:
+    open_now = open_consultations(session, actor=resident, purpose="vote")
+if not open_now:
+    st.info("目前没有可以投票的议题。")
+    st.stop()
+
+ids = [c.id for c in open_now]
+wanted = st.query_params.get("id", "")
+start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in ids else 0
+chosen = st.selectbox("议题", ids, index=start, key="vote.consultation",
+                      format_func=lambda i: next(c.title for c in open_now if c.id == i))
+
+
+def vote(opinion_id: int, value: VoteValue, text: str) -> None:
+    try:
+        run_with_retry(engine(), lambda s: cast_vote(s, actor=resident, opinion_id=opinion_id, value=value))
+    except ServiceError as exc:
+        st.session_state["vote.error"] = str(exc)
+    else:
+        st.session_state[LAST] = (chosen, opinion_id, value, text)
+
+
+if error := st.session_state.pop("vote.error", None):
+    st.error(error)
+
+last = st.session_state.get(LAST)
+if last and last[0] == chosen:
+    _, last_id, last_value, last_text = last
+    with st.container(border=True):
+        st.caption(f"刚才这条您选了“{VoteValue(last_value).label}”：")
+        plain(last_text if len(last_text) <= 60 else last_text[:60] + "…")
+        others = [(v, label) for v, label in BUTTONS if v != last_value]
+        cols = st.columns(len(others))
+        for col, (value, _label) in zip(cols, others, strict=True):
+            col.button(f"改成“{value.label}”", key=f"vote.change.{value}", use_container_width=True,
+                       on_click=vote, args=(last_id, value, last_text))
+
+try:
+    with db_session() as session:
+        card = next_opinion_to_vote(session, actor=resident, consultation_id=chosen)
+except ServiceError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if card is None:
+    st.success("这个议题的意见您都表过态了，谢谢！有新意见时再来看看。")
+    st.page_link("app_pages/resident/my.py", label="查看我的参与 →")
+    st.stop()
+
+done = card.voted
+total = card.voted + card.remaining
+st.progress(done / total if total else 1.0, text=f"已表态 {done} 条，还有 {card.remaining} 条")
+with st.container(border=True):
+    st.caption(f"{card.author}的意见 · 已有 {card.n_votes} 人表态")
+    plain(card.text)
+cols = st.columns(3)
+for col, (value, label) in zip(cols, BUTTONS, strict=True):
+    col.button(label, key=f"vote.{value}", type="primary" if value == VoteValue.AGREE else "secondary",
+               use_container_width=True, on_click=vote, args=(card.opinion_id, value, card.text))
+st.page_link("app_pages/public/consultation.py", label="看看这条意见下的留言 →",
+             query_params={"id": str(chosen), "opinion": str(card.opinion_id)})

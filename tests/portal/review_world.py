@@ -1,0 +1,158 @@
+"""A small consultation under review, built row by row (no analysis run needed).
+
+梧桐里社区, consultation 停车难 in 研判中 with three model themes (车位, 充电, 门禁), a 其他 theme,
+and opinions, votes and a finished analysis run whose summary holds one near-duplicate group.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from portal.models import (
+    AnalysisRun,
+    Area,
+    AssignmentSource,
+    CommitteeUser,
+    Community,
+    Consultation,
+    Opinion,
+    Phase,
+    Resident,
+    Role,
+    RunStatus,
+    Theme,
+    ThemeAssignment,
+    Vote,
+    VoteValue,
+)
+from portal.services.actors import CommitteeActor
+
+
+def ensure_hot_score() -> None:
+    """``refresh_theme_stats`` needs ``analysis.hot_score``; until the analysis branch lands in
+    main, stand in a transparent score (distinct + residents + support) so the services can be
+    tested. Once ``analysis.scoring`` exists this does nothing."""
+    if "analysis.scoring" in sys.modules or importlib.util.find_spec("analysis.scoring") is not None:
+        return
+    module = types.ModuleType("analysis.scoring")
+
+    def hot_score(*, n_distinct, n_residents, support, opposition, days_since_last):  # noqa: ARG001
+        return float(n_distinct + n_residents + support)
+
+    module.hot_score = hot_score  # type: ignore[attr-defined]
+    sys.modules["analysis.scoring"] = module
+
+
+PARKING = {
+    "车位不足": [
+        "小区车位太少了，晚上回来根本找不到地方停车",
+        "建议把东门空地改成临时停车位，缓解晚上停车难",
+        "车位分配应该公开摇号，不能让物业内部人优先",
+    ],
+    "电动车充电": [
+        "楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火",
+        "希望多装几个充电桩，价格要合理，不然大家还是会飞线",
+        "充电桩一小时收两块钱太贵了，老人都舍不得用",
+        "楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火！",
+        "楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火了",
+    ],
+    "外来车辆": [
+        "外来车辆随便进出，门卫根本不管，小区成了停车场",
+        "建议外来车辆收临时停车费，业主车辆优先",
+    ],
+    "其他": ["希望居委会多组织一些亲子活动"],
+}
+
+
+@dataclass
+class World:
+    consultation_id: int
+    admin: CommitteeActor
+    reviewer: CommitteeActor
+    clerk: CommitteeActor
+    themes: dict[str, int] = field(default_factory=dict)  # label -> id
+    opinions: dict[str, list[int]] = field(default_factory=dict)  # theme label -> opinion ids
+    residents: list[int] = field(default_factory=list)
+    run_id: int = 0
+
+
+def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: str = "梧桐里社区") -> World:
+    ensure_hot_score()
+    name = community
+    community = Community(name=name, district="静安区")  # type: ignore[assignment]
+    session.add(community)
+    session.flush()
+    suffix = "" if name == "梧桐里社区" else f"-{community.id}"
+    area = Area(community_id=community.id, name="3号楼", grid="第一网格")
+    session.add(area)
+    session.flush()
+    residents = [Resident(community_id=community.id, area_id=area.id, age_band="60-69") for _ in range(8)]
+    session.add_all(residents)
+    actors = {}
+    for role, name in ((Role.ADMIN, "王主任"), (Role.REVIEWER, "李委员"), (Role.CLERK, "张社工")):
+        user = CommitteeUser(username=role.value + suffix, display_name=name, role=role, password_hash="x",
+                             community_id=community.id)
+        session.add(user)
+        session.flush()
+        actors[role] = CommitteeActor(user.id, user.username, name, role)  # type: ignore[arg-type]
+    c = Consultation(community_id=community.id, title="停车难与非机动车充电", question="您对小区停车和充电有什么建议？",
+                     phase=phase)
+    session.add(c)
+    session.flush()
+    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=11)
+    session.add(run)
+    session.flush()
+    world = World(c.id, actors[Role.ADMIN], actors[Role.REVIEWER], actors[Role.CLERK],  # type: ignore[arg-type]
+                  residents=[r.id for r in residents], run_id=run.id)  # type: ignore[arg-type]
+    start = datetime.now(UTC) - timedelta(days=10)
+    n = 0
+    for position, (label, texts) in enumerate(PARKING.items()):
+        theme = Theme(consultation_id=c.id, run_id=run.id, label=label, keywords=[label[:2]],
+                      is_other=label == "其他", position=position)
+        session.add(theme)
+        session.flush()
+        world.themes[label] = theme.id  # type: ignore[assignment]
+        ids = []
+        for text in texts:
+            op = Opinion(consultation_id=c.id, resident_id=residents[n % len(residents)].id, area_id=area.id,
+                         text_original=text, text_public=text, received_at=start + timedelta(hours=n))
+            n += 1
+            session.add(op)
+            session.flush()
+            ids.append(op.id)
+            session.add(ThemeAssignment(opinion_id=op.id, theme_id=theme.id, source=AssignmentSource.MODEL,
+                                        score=0.5))
+        theme.representative_ids = ids[:3]
+        world.opinions[label] = ids  # type: ignore[assignment]
+    # the three near-identical 飞线 opinions
+    charging = world.opinions["电动车充电"]
+    dup_group = [charging[0], charging[3], charging[4]]
+    for oid in dup_group[1:]:
+        op = session.get(Opinion, oid)
+        op.duplicate_of_id = dup_group[0]  # type: ignore[union-attr]
+        session.add(op)
+    run.summary = {
+        "duplicate_groups": [dup_group],
+        "groups": [{"id": 0, "size": 5, "representative": [
+            {"opinion_id": world.opinions["外来车辆"][1], "agree_share": 0.9, "repness": 2.0}]},
+            {"id": 1, "size": 3, "representative": [
+                {"opinion_id": world.opinions["车位不足"][2], "agree_share": 0.8, "repness": 1.5}]}],
+        "consensus": [charging[0]],
+        "divisive": [world.opinions["车位不足"][1]],
+    }
+    session.add(run)
+    for r in residents[:5]:
+        session.add(Vote(opinion_id=charging[1], resident_id=r.id, value=VoteValue.AGREE))
+    session.add(Vote(opinion_id=charging[2], resident_id=residents[5].id, value=VoteValue.DISAGREE))
+    session.flush()
+    from portal.services.analysis_runs import refresh_theme_stats
+
+    refresh_theme_stats(session, c.id)  # type: ignore[arg-type]
+    session.commit()
+    return world

@@ -1,0 +1,97 @@
+"""The demo neighbourhood: deterministic, and big and varied enough to show every part of the loop."""
+
+import hashlib
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    Area,
+    Channel,
+    Comment,
+    Consultation,
+    Opinion,
+    Phase,
+    Resident,
+    Response,
+    StatusUpdate,
+    Theme,
+    Vote,
+)
+from tests.support import demo_database
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory):
+    from portal.db import make_engine
+
+    db = demo_database(tmp_path_factory.mktemp("demo"))
+    engine = make_engine(f"sqlite:///{db}")
+    yield engine
+    engine.dispose()
+
+
+def _count(session, model, *where):
+    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def test_demo_has_the_promised_neighbourhood(demo_engine):
+    with Session(demo_engine) as s:
+        assert _count(s, Area) == 12
+        assert len(set(s.exec(select(Area.grid)).all())) == 3
+        assert 550 <= _count(s, Resident) <= 650
+        assert len(set(s.exec(select(Resident.age_band)).all())) >= 5
+        phases = {c.phase for c in s.exec(select(Consultation))}
+        assert {Phase.PUBLISHED, Phase.REVIEWING, Phase.COLLECTING} <= phases
+        assert _count(s, Opinion) >= 400
+        offline = _count(s, Opinion, col(Opinion.channel) != Channel.WEB)
+        assert offline >= 30
+        voters = s.exec(select(func.count(func.distinct(Vote.resident_id)))).one()
+        assert voters >= 200
+        assert _count(s, Comment) >= 60
+        assert _count(s, Theme, col(Theme.active).is_(True), col(Theme.is_other).is_(False)) >= 8
+
+
+def test_published_consultation_has_answers_with_timelines(demo_engine):
+    with Session(demo_engine) as s:
+        published = s.exec(select(Consultation).where(Consultation.phase == Phase.PUBLISHED)).one()
+        themes = s.exec(select(Theme).where(Theme.consultation_id == published.id,
+                                            col(Theme.active).is_(True), col(Theme.is_other).is_(False))).all()
+        answered = [t for t in themes if s.exec(select(Response).where(Response.theme_id == t.id)).first()]
+        assert len(answered) >= 5
+        assert all(_count(s, StatusUpdate, StatusUpdate.theme_id == t.id) >= 1 for t in answered)
+
+
+def test_demo_text_carries_no_unredacted_pii_in_public_text(demo_engine):
+    with Session(demo_engine) as s:
+        publics = s.exec(select(Opinion.text_public)).all()
+        originals = s.exec(select(Opinion.text_original)).all()
+    assert any("13800138000" in t for t in originals)  # the corpus has some, on purpose
+    assert not any("13800138000" in t or "沪A·12345" in t for t in publics)
+
+
+def _fingerprint(engine) -> str:
+    h = hashlib.sha256()
+    with Session(engine) as s:
+        for o in s.exec(select(Opinion).order_by(col(Opinion.id))):
+            h.update(f"{o.text_original}|{o.resident_id}|{o.channel}|{o.received_at}".encode())
+        for v in s.exec(select(Vote).order_by(col(Vote.id))):
+            h.update(f"{v.opinion_id}|{v.resident_id}|{v.value}".encode())
+        for t in s.exec(select(Theme).order_by(col(Theme.id))):
+            h.update(f"{t.label}|{t.size}|{t.keywords}".encode())
+    return h.hexdigest()
+
+
+@pytest.mark.slow
+def test_demo_is_deterministic(demo_engine, tmp_path):
+    import subprocess
+    import sys
+
+    from portal.db import make_engine
+    from tests.support import demo_env
+
+    db = tmp_path / "again.sqlite"
+    subprocess.run([sys.executable, "-m", "portal.cli", "demo"], env=demo_env(tmp_path, db),
+                   check=True, capture_output=True, timeout=600)
+    again = make_engine(f"sqlite:///{db}")
+    assert _fingerprint(again) == _fingerprint(demo_engine)

@@ -1,0 +1,141 @@
+"""Offline voices: one by one, and bulk import with all-or-nothing commit."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from portal.models import AuditEvent, Channel, Opinion, Vote, VoteValue
+from portal.services.consultations import participation_counts
+from portal.services.errors import InvalidInput, PermissionDenied, PhaseClosed
+from portal.services.offline import (
+    OfflineOpinion,
+    channel_mix,
+    enter_offline_opinion,
+    import_offline_opinions,
+    preview_offline_import,
+)
+from tests.ops_support import TODAY, build_hood
+
+
+@pytest.fixture
+def hood(session):
+    return build_hood(session)
+
+
+def n_opinions(session):
+    return session.exec(select(func.count()).select_from(Opinion)).one()
+
+
+def test_clerk_enters_a_paper_opinion_with_redaction_and_entered_by(session, hood):
+    resident = hood.residents[5]
+    op = enter_offline_opinion(
+        session, actor=hood.clerk, consultation_id=hood.collecting.id, today=TODAY,
+        item=OfflineOpinion(text="三单元楼道里堆了很多纸箱，有事请打我电话13912345678。",
+                            channel=Channel.PAPER, received_on=TODAY - timedelta(days=2),
+                            resident_id=resident.id))
+    session.commit()
+    assert op.channel == Channel.PAPER
+    assert op.entered_by == hood.clerk.user_id
+    assert op.area_id == resident.area_id
+    assert "13912345678" in op.text_original and "13912345678" not in op.text_public
+    assert op.flags == ["pii"]
+    assert op.received_at.date() == TODAY - timedelta(days=2)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "opinion.offline")).one()
+    # it counts exactly like a web opinion: the resident is a participant and others can vote on it
+    session.add(Vote(opinion_id=op.id, resident_id=hood.residents[0].id, value=VoteValue.AGREE))
+    session.commit()
+    n_ops, n_people, n_votes = participation_counts(session, [hood.collecting.id])[hood.collecting.id]
+    assert (n_ops, n_people, n_votes) == (1, 2, 1)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"text": "太吵了"}, "太短"),
+    ({"channel": Channel.WEB}, "请选择线下渠道"),
+    ({"received_on": TODAY + timedelta(days=1)}, "不能晚于今天"),
+    ({"received_on": TODAY - timedelta(days=30)}, "早于议题开始征集"),
+])
+def test_bad_offline_opinion_is_refused(session, hood, change, message):
+    fields = {"text": "希望物业每周清理一次楼道里的杂物。", "channel": Channel.PHONE,
+              "received_on": TODAY, "area_id": hood.areas[0].id} | change
+    with pytest.raises(InvalidInput, match=message):
+        enter_offline_opinion(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                              item=OfflineOpinion(**fields), today=TODAY)
+    assert n_opinions(session) == 0
+
+
+def test_resident_and_area_must_agree(session, hood):
+    with pytest.raises(InvalidInput, match="楼栋与该居民"):
+        enter_offline_opinion(session, actor=hood.clerk, consultation_id=hood.collecting.id, today=TODAY,
+                              item=OfflineOpinion("希望物业每周清理一次楼道里的杂物。", Channel.DOOR, TODAY,
+                                                  area_id=hood.areas[2].id, resident_id=hood.residents[0].id))
+
+
+def test_no_offline_opinions_outside_collecting(session, hood):
+    with pytest.raises(PhaseClosed, match="草稿"):
+        enter_offline_opinion(session, actor=hood.clerk, consultation_id=hood.draft.id, today=TODAY,
+                              item=OfflineOpinion("希望物业每周清理一次楼道里的杂物。", Channel.PAPER, TODAY))
+
+
+def test_reviewer_cannot_enter_offline_opinions(session, hood):
+    with pytest.raises(PermissionDenied, match="录入线下意见"):
+        enter_offline_opinion(session, actor=hood.reviewer, consultation_id=hood.collecting.id, today=TODAY,
+                              item=OfflineOpinion("希望物业每周清理一次楼道里的杂物。", Channel.PAPER, TODAY))
+
+
+GOOD = ("意见内容,渠道,收到日期,楼栋\n"
+        "楼道里的电动车应该统一停到车棚充电。,电话,2026-05-18,1号楼\n"
+        "建议每月组织一次楼道大扫除，居民一起参加。,12345,2026/5/19,\n"
+        "老人走路不方便，楼道杂物容易绊倒人。,上门,2026年5月20日,3\n")
+
+
+def test_bulk_import_in_gbk_commits_every_row(session, hood):
+    n = import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                                data=GOOD.encode("gbk"), filename="热线意见.csv", today=TODAY)
+    session.commit()
+    assert n == 3
+    rows = session.exec(select(Opinion).order_by(Opinion.id)).all()
+    assert [r.channel for r in rows] == [Channel.PHONE, Channel.HOTLINE, Channel.DOOR]
+    assert rows[2].area_id == hood.areas[2].id and rows[1].area_id is None
+    assert all(r.entered_by == hood.clerk.user_id for r in rows)
+
+
+def test_bulk_import_with_a_bad_row_saves_nothing(session, hood):
+    bad = GOOD + "短,微信,昨天,9号楼\n"
+    preview = preview_offline_import(session, consultation_id=hood.collecting.id,
+                                     data=bad.encode(), filename="x.csv", today=TODAY)
+    assert [r.number for r in preview.errors] == [5]
+    problem = preview.errors[0].problem
+    assert "渠道“微信”无法识别" in problem and "收到日期“昨天”无法识别" in problem
+    assert "楼栋“9号楼”不在本社区" in problem
+    with pytest.raises(InvalidInput, match="1 行有误，未导入任何意见"):
+        import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                                data=bad.encode(), filename="x.csv", today=TODAY)
+    session.rollback()
+    assert n_opinions(session) == 0
+
+
+def test_bulk_import_flags_repeated_text(session, hood):
+    line = "楼道里的电动车应该统一停到车棚充电。,电话,2026-05-18,1号楼\n"
+    preview = preview_offline_import(session, consultation_id=hood.collecting.id,
+                                     data=("意见内容,渠道,收到日期,楼栋\n" + line + line).encode(),
+                                     filename="x.csv", today=TODAY)
+    assert [(r.number, "与第 2 行" in r.problem) for r in preview.errors] == [(3, True)]
+
+
+def test_channel_mix_lists_every_channel(session, hood):
+    import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                            data=GOOD.encode(), filename="x.csv", today=TODAY)
+    mix = {m.label: m.count for m in channel_mix(session, consultation_id=hood.collecting.id)}
+    assert mix == {"网上": 0, "纸质": 0, "电话": 1, "上门走访": 1, "12345热线": 1}
+
+
+def test_channel_mix_chart_has_chinese_labels(session, hood):
+    from portal.charts import channel_mix_chart
+
+    import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                            data=GOOD.encode(), filename="x.csv", today=TODAY)
+    spec = channel_mix_chart(channel_mix(session, consultation_id=hood.collecting.id)).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert {v["渠道"] for v in values} >= {"电话", "12345热线"}
+    assert spec["title"] == "意见来源渠道"
