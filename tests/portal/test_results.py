@@ -127,3 +127,21 @@ def test_closed_consultations_stay_public(session, seeded):
 
 def test_results_url_for_qr_codes():
     assert results_page_path(7, "https://yishi.example.cn/") == "https://yishi.example.cn/results?id=7"
+
+
+@pytest.mark.postgres
+def test_results_open_data_and_accountability_on_postgresql(pg_engine):
+    from sqlmodel import Session
+
+    from portal.services import opendata
+
+    with Session(pg_engine, expire_on_commit=False) as s:
+        seeded = seed_results(s)
+        r = load_results(s, seeded.consultation_id)
+        assert [t.label for t in r.themes] == ["费用分摊", "低层住户顾虑", "施工与安全"]
+        assert r.roster_size == 40 and r.areas["参与人数"].sum() == r.n_participants
+        assert seeded.hidden_opinion_id not in {op.id for op in r.consensus}
+        assert len(opendata.collect(s, seeded.consultation_id).tables["opinions"]) == 12
+        assert [i.theme for i in filter_items(accountability_items(s), overdue_only=True)] == ["低层住户顾虑"]
+        assert results_version(s, seeded.consultation_id)
+        assert word_frequencies(s, seeded.consultation_id)["施工"] > 0
