@@ -9,6 +9,7 @@ from portal.services.consultations import ConsultationCard, deadline_text, resul
 from portal.ui.session import current_committee
 
 LARGE_TEXT_KEY = "ui.large_text"
+DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}  # st.badge
 LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
 _BASE_CSS = """

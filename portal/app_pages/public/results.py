@@ -3,9 +3,7 @@ import streamlit as st
 from portal.services.errors import NotFound, PhaseClosed
 from portal.services.results import fmt_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import plain
-
-DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}
+from portal.ui.widgets import DECISION_COLORS, plain
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -49,11 +47,12 @@ def cloud(theme_id: int | None = None) -> bytes | None:
 st.title(r.title)
 st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
 plain(r.question)
+st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 
 with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
     st.metric("公开意见", f"{r.n_opinions} 条", width=140)
     st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
-    st.metric("参与居民", f"{r.n_participants} 人", help="提出意见或参与投票的居民", width=140)
+    st.metric("参与居民", f"{r.n_participants} 人", width=140)
     st.metric("投票", f"{r.n_votes} 次", width=140)
 
 tab_themes, tab_people, tab_groups, tab_data = st.tabs(["主题与回应", "参与情况", "共识与分歧", "下载与公示"])
