@@ -89,3 +89,14 @@ def test_hiding_an_opinion_takes_it_off_the_cached_page(results_db):
         s.commit()
     at.run()
     assert shown not in page_text(at)
+
+
+def test_word_cloud_for_all_opinions_and_for_one_theme(results_db):
+    _, seeded = results_db
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    images = at.get("image")
+    assert len(images) == 1
+    assert "全部意见的词云" in images[0].proto.imgs[0].caption
+    at.selectbox(key="results.cloud_theme").select(seeded.theme_ids["低层住户顾虑"]).run()
+    assert not at.exception
+    assert "“2. 低层住户顾虑”的词云" in at.get("image")[0].proto.imgs[0].caption

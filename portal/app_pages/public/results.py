@@ -150,4 +150,5 @@ with tab_data:
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 
+st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")
