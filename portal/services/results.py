@@ -414,6 +414,9 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     theme_results = []
     for rank, t in enumerate(themes, start=1):
         reps = [ops[i] for i in t.representative_ids if i in ops and assigned.get(i) == t.id]
+        if len(reps) < n_representatives and t.size:
+            reps += _stand_ins(session, consultation_id, t.id, {o.id for o in reps},  # type: ignore[arg-type]
+                               n_representatives - len(reps))
         theme_results.append(ThemeResult(
             id=t.id, rank=rank, label=t.label, summary=t.summary, keywords=list(t.keywords or []),  # type: ignore[arg-type]
             size=t.size, n_distinct=t.n_distinct, n_residents=t.n_residents, support=t.support,
@@ -445,6 +448,19 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
         groups=groups, group_points=points, run_id=run.id if run else None,
         analysed_at=run.finished_at if run else None, roster_size=roster,
     )
+
+
+def _stand_ins(session: Session, consultation_id: int, theme_id: int, have: set[int], n: int) -> list[PublicOpinion]:
+    """Most-agreed visible opinions of a theme, when its stored representatives were hidden or moved."""
+    candidates = session.exec(
+        select(Opinion.id)
+        .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))
+        .where(ThemeAssignment.theme_id == theme_id, Opinion.visibility == Visibility.VISIBLE,
+               col(Opinion.duplicate_of_id).is_(None))
+        .order_by(col(Opinion.id)).limit(60)
+    ).all()
+    pool = public_opinions(session, consultation_id, [i for i in candidates if i not in have])
+    return sorted(pool.values(), key=lambda o: (-o.agree, o.disagree, o.id))[:n]
 
 
 def group_name(group_id: int) -> str:

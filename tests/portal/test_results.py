@@ -145,3 +145,20 @@ def test_results_open_data_and_accountability_on_postgresql(pg_engine):
         assert [i.theme for i in filter_items(accountability_items(s), overdue_only=True)] == ["低层住户顾虑"]
         assert results_version(s, seeded.consultation_id)
         assert word_frequencies(s, seeded.consultation_id)["施工"] > 0
+
+
+def test_hidden_representatives_are_replaced_by_the_most_agreed_visible_opinions(session, seeded):
+    from portal.models import Theme
+
+    theme = session.get(Theme, seeded.theme_ids["施工与安全"])
+    before = load_results(session, seeded.consultation_id).themes[2].representatives
+    assert len(before) == 3  # one stored representative is the hidden opinion: a stand-in fills it
+    for op in session.exec(select(Opinion).where(col(Opinion.id).in_(theme.representative_ids))):
+        if op.visibility == Visibility.VISIBLE:
+            op.visibility = Visibility.HIDDEN
+            session.add(op)
+    session.commit()
+    after = load_results(session, seeded.consultation_id).themes[2].representatives
+    assert len(after) == 3  # five visible opinions, two of them hidden now: the three left
+    assert not {o.id for o in after} & set(theme.representative_ids)
+    assert after[0].agree >= after[1].agree >= after[2].agree
