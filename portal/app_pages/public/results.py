@@ -33,7 +33,7 @@ specs = cache.chart_specs(cid, version)
 
 def chart(name: str) -> None:
     if name in specs:
-        st.vega_lite_chart(specs[name], width="stretch")
+        st.vega_lite_chart(specs[name], width="stretch", alt=str(specs[name].get("title", "图表")))
 
 
 def cloud(theme_id: int | None = None) -> bytes | None:
@@ -67,7 +67,7 @@ with tab_themes:
                          format_func=lambda i: "全部意见" if i is None else labels[i])
     image = cloud(scope)
     if image:
-        st.image(image, width="stretch",
+        st.image(image, width="stretch", alt="词云图",
                  caption=("全部意见" if scope is None else f"“{labels[scope]}”") + "的词云：字越大，提到这个词的意见越多")
     for t in r.themes:
         with st.container(border=True):
