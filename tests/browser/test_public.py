@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,36 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+
+def demo_pii() -> list[str]:
+    """Every phone number, ID, plate and room address written into the demo corpus."""
+    from analysis import find_pii
+    from portal.settings import PACKAGED_DATA
+
+    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
+    texts = []
+    for c in corpus["consultations"]:
+        texts += [t for theme in c["themes"] for t in theme["opinions"]]
+        texts += c.get("comments", []) + c.get("off_topic", []) + c.get("abusive", [])
+    return sorted({m.text for t in texts for m in find_pii(t)})
+
+
+def demo_hidden() -> list[str]:
+    """Abusive opinions of the analysed demo consultations: the demo committee hid them."""
+    from analysis import redact_pii
+    from portal.settings import PACKAGED_DATA
+
+    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
+    return [redact_pii(t.strip()) for c in corpus["consultations"] if c["phase"] in ("published", "reviewing")
+            for t in c.get("abusive", [])]
+
+
+def assert_no_pii(text: str, where: str) -> None:
+    flat = re.sub(r"\s+", "", text)
+    assert not PHONE_RE.search(flat) and not ID_RE.search(flat), where
+    for secret in demo_pii() + demo_hidden():
+        assert re.sub(r"\s+", "", secret) not in flat, f"{secret!r} on {where}"
 
 
 def _tall(page, width: int) -> None:
@@ -40,6 +71,7 @@ def check_public_results(page, phone, portal_url: str, shots: Path, title_part: 
     cloud.wait_for()
     assert page.evaluate("img => img.naturalWidth", cloud.element_handle()) >= 400
     assert page.get_by_text("居委会决定", exact=False).count() >= 1
+    assert_no_pii(page.locator("body").inner_text(), "results page")
     _tall(page, 1280)
     page.wait_for_timeout(800)
     page.screenshot(path=str(shots / "results-desktop.png"))
@@ -59,7 +91,7 @@ def check_public_results(page, phone, portal_url: str, shots: Path, title_part: 
     raw = csv_path.read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(raw)))
     assert rows and "text" in rows[0] and "agree" in rows[0]
-    assert not PHONE_RE.search(raw) and not ID_RE.search(raw)
+    assert_no_pii(raw, "opinions CSV")
     assert all(not r["text"].startswith(("=", "+", "-", "@")) for r in rows)
 
     with page.expect_download() as info:
@@ -74,7 +106,7 @@ def check_public_results(page, phone, portal_url: str, shots: Path, title_part: 
     assert len(reader.pages) >= 1
     text = pdf_text(pdf_path.read_bytes())
     assert title_part in text and "公示日期" in text
-    assert not PHONE_RE.search(text) and not ID_RE.search(text)
+    assert_no_pii(text, "notice PDF")
     page.screenshot(path=str(shots / "results-desktop-downloads.png"))
 
     # Phone: the same page at 390 px, no sideways scrolling, charts still drawn.
