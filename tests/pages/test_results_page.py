@@ -100,3 +100,18 @@ def test_word_cloud_for_all_opinions_and_for_one_theme(results_db):
     at.selectbox(key="results.cloud_theme").select(seeded.theme_ids["低层住户顾虑"]).run()
     assert not at.exception
     assert "“2. 低层住户顾虑”的词云" in at.get("image")[0].proto.imgs[0].caption
+
+
+def test_page_of_a_published_consultation_without_themes(results_db):
+    from portal.models import Consultation, Phase
+
+    engine, _ = results_db
+    with Session(engine) as s:
+        c = Consultation(community_id=1, title="楼道堆物清理", question="楼道堆物怎么清理？", phase=Phase.PUBLISHED)
+        s.add(c)
+        s.commit()
+        cid = c.id
+    at = open_page(RESULTS, query={"id": str(cid)})
+    assert not at.exception
+    assert "这个议题还没有整理出主题。" in at.info[0].value
+    assert not at.get("image")

@@ -162,3 +162,18 @@ def test_hidden_representatives_are_replaced_by_the_most_agreed_visible_opinions
     assert len(after) == 3  # five visible opinions, two of them hidden now: the three left
     assert not {o.id for o in after} & set(theme.representative_ids)
     assert after[0].agree >= after[1].agree >= after[2].agree
+
+
+def test_a_published_consultation_without_analysis_still_has_a_results_page(session):
+    from portal.models import Community
+
+    community = Community(name="梧桐里社区")
+    session.add(community)
+    session.flush()
+    c = Consultation(community_id=community.id, title="楼道堆物清理", question="楼道堆物怎么清理？", phase=Phase.PUBLISHED)
+    session.add(c)
+    session.commit()
+    r = load_results(session, c.id)
+    assert r.themes == [] and r.consensus == [] and r.n_opinions == 0
+    assert r.timeline.empty and r.group_points.empty and r.run_id is None
+    assert word_frequencies(session, c.id) == {}
