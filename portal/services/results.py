@@ -247,7 +247,7 @@ def _tallies(session: Session, opinion_ids: list[int]) -> dict[int, dict[str, in
     for oid, value, n in session.exec(
         select(Vote.opinion_id, Vote.value, func.count())
         .where(col(Vote.opinion_id).in_(opinion_ids))
-        .group_by(Vote.opinion_id, Vote.value)
+        .group_by(col(Vote.opinion_id), col(Vote.value))
     ).all():
         out[oid][str(value)] = n
     return out
@@ -258,7 +258,7 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
     ids = list(dict.fromkeys(i for i in ids if isinstance(i, int)))
     if not ids:
         return {}
-    rows = session.exec(
+    rows: list[tuple[int, str, str, datetime]] = session.exec(  # type: ignore[assignment]
         select(Opinion.id, Opinion.text_public, Opinion.channel, Opinion.received_at)
         .where(col(Opinion.id).in_(ids), Opinion.consultation_id == consultation_id,
                Opinion.visibility == Visibility.VISIBLE)
@@ -274,9 +274,9 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
 
 def _participants(session: Session, consultation_id: int) -> Any:
     """Subquery of distinct resident ids who wrote an opinion or voted in this consultation."""
-    authors = select(Opinion.resident_id.label("rid")).where(  # type: ignore[attr-defined]
+    authors: Any = select(col(Opinion.resident_id).label("rid")).where(
         Opinion.consultation_id == consultation_id, col(Opinion.resident_id).is_not(None))
-    voters = (select(Vote.resident_id.label("rid"))  # type: ignore[attr-defined]
+    voters: Any = (select(col(Vote.resident_id).label("rid"))
               .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
               .where(Opinion.consultation_id == consultation_id))
     return authors.union(voters).subquery()
@@ -294,13 +294,13 @@ def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFra
         select(Resident.area_id, Resident.age_band, func.count())
         .where(Resident.community_id == c.community_id, col(Resident.active).is_(True),
                col(Resident.area_id).in_(area_ids))
-        .group_by(Resident.area_id, Resident.age_band)
+        .group_by(col(Resident.area_id), col(Resident.age_band))
     ).all()
     part_rows = session.exec(
         select(Resident.area_id, Resident.age_band, func.count())
         .join(people, people.c.rid == col(Resident.id))
         .where(col(Resident.area_id).in_(area_ids))
-        .group_by(Resident.area_id, Resident.age_band)
+        .group_by(col(Resident.area_id), col(Resident.age_band))
     ).all()
     roster_area: dict[int, int] = defaultdict(int)
     roster_band: dict[str, int] = defaultdict(int)
@@ -425,7 +425,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
             answer=answers.get(t.id), timeline=timelines.get(t.id, []),  # type: ignore[arg-type]
         ))
 
-    groups = []
+    groups: list[OpinionGroup] = []
     for g in group_specs:
         reps_g = [(ops[r["opinion_id"]], float(r.get("agree_share", 0.0)))
                   for r in g.get("representative", []) if r.get("opinion_id") in ops]
@@ -459,7 +459,7 @@ def _stand_ins(session: Session, consultation_id: int, theme_id: int, have: set[
                col(Opinion.duplicate_of_id).is_(None))
         .order_by(col(Opinion.id)).limit(60)
     ).all()
-    pool = public_opinions(session, consultation_id, [i for i in candidates if i not in have])
+    pool = public_opinions(session, consultation_id, [i for i in candidates if i is not None and i not in have])
     return sorted(pool.values(), key=lambda o: (-o.agree, o.disagree, o.id))[:n]
 
 
@@ -543,9 +543,9 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
         .order_by(col(Consultation.published_at).desc(), col(Theme.hot_score).desc(), col(Theme.id))
     ).all()
     last: dict[int, StatusUpdate] = {}
-    for u in session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_([t.id for _, t, _ in rows]))
-                          .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))):
-        last[u.theme_id] = u
+    for update in session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_([t.id for _, t, _ in rows]))
+                               .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))):
+        last[update.theme_id] = update
     items = []
     for c, t, r in rows:
         u = last.get(t.id)  # type: ignore[arg-type]
