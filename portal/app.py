@@ -21,6 +21,8 @@ actor = current_actor()
 public = [
     st.Page("app_pages/public/home.py", title="首页", icon="🏠", default=True),
     st.Page("app_pages/public/consultation.py", title="议题详情", icon="📋"),
+    st.Page("app_pages/public/results.py", title="结果公示", icon="📊", url_path="results"),
+    st.Page("app_pages/public/accountability.py", title="办理情况", icon="✅", url_path="accountability"),
 ]
 sections: dict[str, list] = {"公开": public}
 

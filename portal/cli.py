@@ -210,6 +210,33 @@ def restore(
     out.print(f"已从 {info.path} 恢复数据库（结构版本 {info.revision}；{rows}）。", highlight=False, soft_wrap=True)
 
 
+@app.command("notice")
+def notice(
+    consultation_id: Annotated[int, typer.Argument(metavar="ID", help="已公示议题的编号")],
+    out_dir: Annotated[str, typer.Option("--out", help="输出文件夹")] = ".",
+) -> None:
+    """导出已公示议题的公示单（A4 PDF）和开放数据（CSV、JSON、ZIP），供打印张贴或发布。"""
+    from pathlib import Path
+
+    from portal.services import notice_pdf, opendata
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with session_scope(_engine()) as session:
+        try:
+            pdf = notice_pdf.notice_pdf(session, consultation_id, settings=get_settings())
+            data = opendata.collect(session, consultation_id)
+        except ServiceError as exc:
+            _fail(str(exc))
+    stem = opendata.file_stem(data)
+    files = {f"{stem}-notice.pdf": pdf, f"{stem}-opinions.csv": opendata.opinions_csv(data),
+             f"{stem}.json": opendata.to_json_bytes(data), f"{stem}-tables.zip": opendata.to_zip_bytes(data)}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    out.print(f"已导出“{data.consultation['title']}”的公示单和开放数据到 {folder}：" + "、".join(files),
+              highlight=False, soft_wrap=True)
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """校验审计日志的哈希链；发现篡改时退出码为 1。"""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import ConsultationCard, deadline_text
+from portal.services.consultations import ConsultationCard, deadline_text, results_public
 from portal.ui.session import current_committee
 
 LARGE_TEXT_KEY = "ui.large_text"
+DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}  # st.badge
 LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
 _BASE_CSS = """
@@ -61,6 +62,14 @@ def consultation_card(card: ConsultationCard) -> None:
         cols[2].metric("投票", card.n_votes)
         st.page_link("app_pages/public/consultation.py", label="查看详情 →",
                      query_params={"id": str(card.id)})
+        results_link(card.consultation)
+
+
+def results_link(c) -> None:  # type: ignore[no-untyped-def]
+    """A link to the results page once a consultation's results are public."""
+    if results_public(c):
+        st.page_link("app_pages/public/results.py", label="查看结果、回应与办理进度 →", icon="📊",
+                     query_params={"id": str(c.id)})
 
 
 def require_committee(permission: str = "view_committee"):
