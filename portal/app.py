@@ -74,4 +74,4 @@ with st.sidebar:
         st.rerun()
 
 apply_style()
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()
