@@ -141,6 +141,8 @@ class ChineseTokenizer:
         self._tags: dict[str, str] | None = None
         self._drop: frozenset[str] = frozenset()
         self._subword_cache: dict[str, tuple[str, ...]] = {}
+        self._kept: set[str] = set()
+        self._rejected: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------------
     @property
@@ -207,6 +209,9 @@ class ChineseTokenizer:
         state["_engine_used"] = None
         state["_tags"] = None
         state["_drop"] = frozenset()
+        state["_kept"] = set()
+        state["_rejected"] = set()
+        state["_subword_cache"] = {}
         return state
 
     # -- segmentation -----------------------------------------------------------------------
@@ -275,15 +280,16 @@ class ChineseTokenizer:
         if self._tags is None:
             self._load_lexicon()
         text = _MASKED_PLACE_RE.sub(" ", text)
-        stop = self.stopwords
-        drop = self._drop
-        min_len = self.min_length
-        bad = _BAD_SHAPE_RE.search
-        return [
-            w
-            for w in self.cut(text)
-            if len(w) >= min_len and w not in stop and w not in drop and not bad(w)
-        ]
+        words = self.cut(text)
+        # Classify each distinct word once per tokenizer (set operations run in C); the
+        # per-word Python checks were the largest cost after segmentation.
+        kept, rejected = self._kept, self._rejected
+        new = set(words)
+        new -= kept
+        new -= rejected
+        for w in new:
+            (kept if self.keep(w) else rejected).add(w)
+        return [w for w in words if w in kept]
 
     def tokenize_for_search(self, text: str) -> list[str]:
         """Like :meth:`tokenize`, but long words also yield their dictionary sub-words
