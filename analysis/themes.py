@@ -33,7 +33,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from analysis.duplicates import near_duplicates_from_matrix
-from analysis.normalize import normalize_text
 from analysis.tokenize import NEGATIONS, ChineseTokenizer
 from analysis.vectorize import compact_key, identity_analyzer
 
@@ -93,6 +92,9 @@ class ThemeModel:
         Similarity needed to join a guided theme.
     subword_features:
         Add dictionary sub-words of long words as features (垃圾分类 → 垃圾, 分类).
+    n_jobs:
+        Worker processes for tokenising large inputs (−1 = one per CPU; only used from
+        20,000 distinct texts on).
     stability_tolerance:
         With ``k="auto"``: take the largest k whose stability is at least this share of the
         best stability.
@@ -119,6 +121,7 @@ class ThemeModel:
         refine_iter: int = 5,
         stability_tolerance: float = 0.9,
         subword_features: bool = True,
+        n_jobs: int = -1,
     ) -> None:
         self.k = k
         self.random_state = random_state
@@ -136,6 +139,7 @@ class ThemeModel:
         self.refine_iter = refine_iter
         self.stability_tolerance = stability_tolerance
         self.subword_features = subword_features
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -171,10 +175,8 @@ class ThemeModel:
         guide_list = self._check_guide(guide, n)
         self.tokenizer_ = self.tokenizer or ChineseTokenizer()
 
-        report(0.0, "清洗文本")
-        clean = [normalize_text(t) for t in texts]
-        report(0.05, "分词")
-        tokens = self._tokenize(clean)
+        report(0.0, "清洗文本并分词")
+        clean, tokens = self._tokenize(texts)
         report(0.35, "向量化")
         counts, X, Z = self._vectorize(tokens)
         report(0.55, "查找重复意见")
@@ -212,8 +214,8 @@ class ThemeModel:
                 out.append(s or None)
         return out
 
-    def _tokenize(self, clean: list[str]) -> list[list[str]]:
-        token_lists = self.tokenizer_.tokenize_many(clean)
+    def _tokenize(self, texts: list[str]) -> tuple[list[str], list[list[str]]]:
+        clean, token_lists = self.tokenizer_.clean_and_tokenize(texts, n_jobs=self.n_jobs)
         cache: dict[int, list[str]] = {}
         out = []
         whole: set[str] = set()
@@ -231,7 +233,7 @@ class ThemeModel:
             out.append(got)
         self.tokens_ = out
         self._whole_words = whole
-        return out
+        return clean, out
 
     def _vectorize(
         self, tokens: list[list[str]]
@@ -300,7 +302,7 @@ class ThemeModel:
     def _choose_k(self, Z: np.ndarray) -> int:
         """The largest k whose partition is nearly as reproducible as the most reproducible one.
 
-        Stability of k = mean ARI between k-means runs with different seeds on a sample (≤3000
+        Stability of k = mean ARI between k-means runs with different seeds on a sample (≤2000
         rows). Very small k is often trivially stable, so among the k within
         ``stability_tolerance`` of the best stability the largest is taken."""
         from sklearn.metrics import adjusted_rand_score
@@ -310,7 +312,7 @@ class ThemeModel:
         if k_hi <= self.k_min:
             return self.k_min
         rng = np.random.default_rng(self.random_state)
-        m = min(n, 3000)
+        m = min(n, 2000)
         idx = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
         S = Z[idx]
         best_k, best = self.k_min, -np.inf

@@ -68,6 +68,39 @@ _MASKED_PLACE_RE = re.compile(
 )
 
 
+PARALLEL_MIN_TEXTS = 20000
+_WORKER: ChineseTokenizer | None = None
+
+
+def _process(tk: ChineseTokenizer, text: str, clean: bool) -> tuple[str, list[str]]:
+    if clean:
+        from analysis.normalize import normalize_text
+
+        text = normalize_text(text)
+    return text, tk.tokenize(text)
+
+
+def _process_chunk(args: tuple[list[str], bool]) -> list[tuple[str, list[str]]]:
+    texts, clean = args
+    assert _WORKER is not None
+    return [_process(_WORKER, t, clean) for t in texts]
+
+
+def _effective_jobs(n_jobs: int, n_texts: int) -> int:
+    import multiprocessing as mp
+    import os
+
+    if n_jobs == -1:
+        n_jobs = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+    if n_jobs <= 1 or n_texts < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
+        return 1
+    return n_jobs
+
+
 def load_user_dict(path: Path) -> list[tuple[str, int | None, str | None]]:
     """Parse a jieba user dictionary (``word [freq] [tag]`` per line, ``#`` comments)."""
     entries: list[tuple[str, int | None, str | None]] = []
@@ -328,18 +361,52 @@ class ChineseTokenizer:
         self._subword_cache[word] = result
         return result
 
-    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
-        """Tokenise many texts; identical texts are segmented once and share one list."""
-        memo: dict[str, list[str]] = {}
-        out: list[list[str]] = []
-        for text in texts:
-            key = text if isinstance(text, str) else ("" if text is None else str(text))
-            tokens = memo.get(key)
-            if tokens is None:
-                tokens = self.tokenize(key)
-                memo[key] = tokens
-            out.append(tokens)
-        return out
+    def tokenize_many(self, texts: Sequence[str], *, n_jobs: int = 1) -> list[list[str]]:
+        """Tokenise many texts; identical texts are segmented once and share one list.
+
+        ``n_jobs > 1`` splits the distinct texts over that many forked worker processes when
+        there are at least ``PARALLEL_MIN_TEXTS`` of them (POSIX only; serial elsewhere).
+        """
+        return self._map_unique(texts, n_jobs, clean=False)[1]
+
+    def clean_and_tokenize(
+        self, texts: Sequence[str], *, n_jobs: int = 1
+    ) -> tuple[list[str], list[list[str]]]:
+        """``normalize_text`` then :meth:`tokenize` for each text, in one (parallel) pass.
+
+        Returns the cleaned texts and their tokens; identical inputs are processed once."""
+        return self._map_unique(texts, n_jobs, clean=True)
+
+    def _map_unique(
+        self, texts: Sequence[str], n_jobs: int, *, clean: bool
+    ) -> tuple[list[str], list[list[str]]]:
+        keys = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        unique = list(dict.fromkeys(keys))
+        n_jobs = _effective_jobs(n_jobs, len(unique))
+        if n_jobs > 1:
+            results = self._parallel(unique, n_jobs, clean)
+        else:
+            results = [_process(self, t, clean) for t in unique]
+        memo = dict(zip(unique, results, strict=True))
+        pairs = [memo[k] for k in keys]
+        return [c for c, _ in pairs], [t for _, t in pairs]
+
+    def _parallel(self, unique: list[str], n_jobs: int, clean: bool) -> list[tuple[str, list[str]]]:
+        import multiprocessing as mp
+
+        global _WORKER
+        self._ensure()
+        if self._tags is None:
+            self._load_lexicon()
+        size = max(500, len(unique) // (n_jobs * 4) + 1)
+        chunks = [(unique[i : i + size], clean) for i in range(0, len(unique), size)]
+        _WORKER = self  # inherited by the forked workers: no dictionary reload
+        try:
+            with mp.get_context("fork").Pool(n_jobs) as pool:
+                parts = pool.map(_process_chunk, chunks)
+        finally:
+            _WORKER = None
+        return [r for part in parts for r in part]
 
     def iter_tokens(self, texts: Iterable[str]) -> Iterable[list[str]]:
         """Lazy version of :meth:`tokenize_many` without sharing."""
