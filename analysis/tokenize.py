@@ -18,6 +18,7 @@ test corpus (``tests/analysis/test_tokenize.py``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import tempfile
@@ -84,6 +85,23 @@ def _process_chunk(args: tuple[list[str], bool]) -> list[tuple[str, list[str]]]:
     texts, clean = args
     assert _WORKER is not None
     return [_process(_WORKER, t, clean) for t in texts]
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_dictionary_tags() -> dict[str, str]:
+    """Part of speech of every word in jieba's dict.txt (read once per process, ~0.5 s)."""
+    import jieba
+
+    dict_path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    tags: dict[str, str] = {}
+    with open(dict_path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+            elif parts:
+                tags[parts[0]] = "n"
+    return tags
 
 
 def _effective_jobs(n_jobs: int, n_texts: int) -> int:
@@ -265,17 +283,7 @@ class ChineseTokenizer:
         tag, unknown words get ``"unk"``. Only the set of words to drop and the set of known
         words are kept.
         """
-        import jieba
-
-        dict_path = Path(jieba.__file__).resolve().parent / "dict.txt"
-        tags: dict[str, str] = {}
-        with open(dict_path, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 3:
-                    tags[parts[0]] = parts[2]
-                elif parts:
-                    tags[parts[0]] = "n"
+        tags = dict(_jieba_dictionary_tags())
         for word, _freq, tag in self._user_words():
             tags[word] = tag or tags.get(word, "n")
         self._tags = tags

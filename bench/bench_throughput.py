@@ -14,7 +14,6 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 from _common import ROOT, synthetic_corpus
