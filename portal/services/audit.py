@@ -107,3 +107,36 @@ def verify_chain(session: Session) -> ChainReport:
 
 def recent_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)))
+
+
+ACTION_LABELS = {
+    "analysis.run": "运行意见分析",
+    "code.issue": "发放参与码",
+    "code.revoke": "作废参与码",
+    "consultation.create": "创建议题",
+    "consultation.phase": "切换阶段",
+    "consultation.publish": "发布结果",
+    "moderation.flood_hide": "隐藏重复意见",
+    "moderation.keep": "审核后保留",
+    "opinion.hide": "隐藏意见",
+    "opinion.restore": "恢复意见",
+    "comment.hide": "隐藏留言",
+    "comment.restore": "恢复留言",
+    "theme.rename": "主题重命名",
+    "theme.merge": "合并主题",
+    "theme.split": "拆分主题",
+    "theme.move": "移动意见",
+    "theme.priority": "标记重点",
+    "theme.answer": "回应主题",
+    "theme.answer_edit": "修改回应",
+    "theme.status": "更新办理进展",
+    "user.create": "新建账号",
+    "user.locked": "账号锁定",
+    "user.login": "登录",
+    "user.reset_password": "重置密码",
+}
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of an audit action (the code itself when unknown)."""
+    return ACTION_LABELS.get(action, action)

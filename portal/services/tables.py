@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from portal.services.errors import InvalidInput
@@ -44,16 +43,22 @@ class UploadedTable:
     notes: list[str] = field(default_factory=list)  # e.g. merged cells that were filled in
 
 
+# Full-width letters and digits (Ａ-Ｚ, ０-９) typed with a Chinese input method → ASCII. Chinese
+# punctuation (，。：) is left alone: it is part of what residents wrote.
+_FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                                 *range(0xFF41, 0xFF5B))}
+_FULL_WIDTH_ALNUM.update({0x3000: 0x20, 0xFF0B: 0x2B, 0xFF0D: 0x2D})  # ideographic space, ＋, －
+
+
 def clean_cell(value: object) -> str:
-    """Cell text as a person reads it: NFKC (full-width digits → ASCII), trimmed, no '.0' floats."""
+    """Cell text as a person reads it: trimmed, full-width digits → ASCII, no '.0' floats."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if hasattr(value, "strftime") and not isinstance(value, str):
         return value.strftime("%Y-%m-%d")  # type: ignore[union-attr]
-    text = unicodedata.normalize("NFKC", str(value))
-    return text.replace("\u3000", " ").strip()
+    return str(value).translate(_FULL_WIDTH_ALNUM).strip()
 
 
 def _header_key(text: str) -> str:
@@ -92,12 +97,9 @@ def _raw_rows_from_csv(data: bytes) -> tuple[list[list[str]], str]:
     text, codec = detect_encoding(data)
     sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
         delimiter = dialect.delimiter
     except csv.Error:
-        delimiter = ","
-    if delimiter == "，":  # a full-width comma: csv needs a one-char ASCII-compatible delimiter
-        text = text.replace("，", ",")
         delimiter = ","
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -168,7 +170,7 @@ def _raw_rows_from_xlsx(data: bytes) -> tuple[list[list[object]], list[str]]:
 
 
 def read_table(
-    data: bytes, filename: str, *, columns: dict[str, Iterable[str]], required: Iterable[str]
+    data: bytes, filename: str, *, columns: Mapping[str, Iterable[str]], required: Iterable[str]
 ) -> UploadedTable:
     """Read an uploaded CSV or .xlsx into canonical columns.
 
@@ -190,7 +192,7 @@ def read_table(
         raise InvalidInput("暂不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传。")
     elif name.endswith((".csv", ".txt")):
         text_rows, encoding = _raw_rows_from_csv(data)
-        raw = list(text_rows)
+        raw = [list[object](row) for row in text_rows]
     else:
         raise InvalidInput("只支持 CSV 或 Excel（.xlsx）文件。")
 
