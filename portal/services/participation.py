@@ -55,6 +55,7 @@ from portal.services.consultations import (
     results_public,
 )
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.moderation import auto_flags
 from portal.services.text import public_text
 from portal.settings import get_settings
 
@@ -341,7 +342,7 @@ def submit_opinion(
     now = utcnow()
     op = Opinion(
         consultation_id=consultation_id, resident_id=resident.resident_id, area_id=resident.area_id,
-        text_original=cleaned, text_public=shown, pii_kinds=kinds, flags=["pii"] if kinds else [],
+        text_original=cleaned, text_public=shown, pii_kinds=kinds, flags=auto_flags(cleaned),
         anonymous=bool(anonymous), received_at=now, created_at=now, client_token=token,
     )
     session.add(op)

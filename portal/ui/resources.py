@@ -44,3 +44,18 @@ def warm_up_similarity() -> bool:
 
     threading.Thread(target=warm_up, name="warm-up-similarity", daemon=True).start()
     return True
+
+
+def run_action(fn, /, **kwargs):
+    """Call one writing service ``fn(session, **kwargs)`` in its own transaction and commit it.
+
+    Transient lock conflicts are retried; a ServiceError rolls everything back and propagates.
+    """
+    from portal.db import run_with_retry
+
+    def work(session: Session):
+        result = fn(session, **kwargs)
+        session.commit()
+        return result
+
+    return run_with_retry(engine(), work)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import ConsultationCard, deadline_text
+from portal.services.consultations import ConsultationCard, deadline_text, results_public
 from portal.ui.session import current_committee
 
 LARGE_TEXT_KEY = "ui.large_text"
+DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}  # st.badge
 LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
 _BASE_CSS = """
@@ -61,6 +62,14 @@ def consultation_card(card: ConsultationCard) -> None:
         cols[2].metric("投票", card.n_votes)
         st.page_link("app_pages/public/consultation.py", label="查看详情 →",
                      query_params={"id": str(card.id)})
+        results_link(card.consultation)
+
+
+def results_link(c) -> None:  # type: ignore[no-untyped-def]
+    """A link to the results page once a consultation's results are public."""
+    if results_public(c):
+        st.page_link("app_pages/public/results.py", label="查看结果、回应与办理进度 →", icon="📊",
+                     query_params={"id": str(c.id)})
 
 
 def require_committee(permission: str = "view_committee"):
@@ -74,6 +83,54 @@ def require_committee(permission: str = "view_committee"):
         st.error("您的账号没有访问此页面的权限。")
         st.stop()
     return actor
+
+
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
+    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+    if not cards:
+        st.info("还没有议题。")
+        return None
+    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+
+
+def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
+    """Pick one consultation (committee pages). Remembers the choice in ``?id=`` so a link or a
+    reload lands on the same consultation. Returns its id, or None when there is none."""
+    from portal.models import Phase
+    from portal.services.consultations import list_consultations
+    from portal.ui.resources import db_session
+
+    phases = phases or (Phase.COLLECTING, Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
+    with db_session() as session:
+        cards = list_consultations(session, phases=tuple(phases))
+    if not cards:
+        st.info("还没有可以处理的议题。")
+        return None
+    ids = [card.id for card in cards]
+    labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in ids:
+        st.session_state[key] = int(wanted)
+    if st.session_state.get(key) not in ids:  # default: the first one under review
+        st.session_state[key] = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
+    chosen = st.selectbox("议题", ids, format_func=labels.__getitem__, key=key)
+    st.query_params["id"] = str(chosen)
+    return chosen
+
+
+def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in China Standard Time (SQLite hands back naive UTC)."""
+    from datetime import UTC, timedelta, timezone
+
+    if dt is None:
+        return "—"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(timezone(timedelta(hours=8))).strftime(fmt)
 
 
 def when(dt) -> str:  # type: ignore[no-untyped-def]

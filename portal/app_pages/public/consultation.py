@@ -22,7 +22,7 @@ from portal.services.participation import (
 )
 from portal.ui.resources import db_session, engine
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import opinion_counts, plain, when
+from portal.ui.widgets import opinion_counts, plain, results_link, when
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -165,6 +165,7 @@ if c.background:
     with st.expander("背景介绍", expanded=False):
         plain(c.background)
 st.info(what_residents_can_do(c))
+results_link(c)
 
 if resident is not None:
     if can_submit_opinion(c):
