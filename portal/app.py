@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st  # noqa: E402
 
 from portal.services.actors import CommitteeActor, ResidentActor, has_permission  # noqa: E402
-from portal.ui.session import current_actor  # noqa: E402
+from portal.ui.session import current_actor, sync_cookie  # noqa: E402
 from portal.ui.widgets import apply_style, large_text_toggle  # noqa: E402
 
 st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered")
@@ -62,6 +62,7 @@ else:
     ]
 
 with st.sidebar:
+    sync_cookie()  # resident sign-in cookie, when it changes
     large_text_toggle()
     if isinstance(actor, ResidentActor):
         st.caption(f"已登录居民 · {actor.grid} {actor.area_name}")
