@@ -11,8 +11,9 @@ st.caption("居民举报的内容、系统自动标记的内容（含个人信�
            "隐藏时请写明理由，作者会看到；所有操作记入审计日志。")
 
 FLASH = "mod.flash"
+flash = st.empty()  # always present, so later elements keep their place when it empties
 if msg := st.session_state.pop(FLASH, None):
-    st.success(msg)
+    flash.success(msg)
 
 cid = consultation_picker("mod.consultation")
 if cid is None:
@@ -48,7 +49,7 @@ for item in items:
         plain("⚑ " + "；".join(item.reasons))  # report reasons are residents' words: plain text
         plain(item.text_public)
         if item.text_original != item.text_public:
-            with st.expander("原文（仅工作人员可见）"):
+            with st.expander("原文（仅工作人员可见）", key=f"mod.original.{k}"):
                 plain(item.text_original)
         if item.kind == "flood":
             st.caption(f"涉及意见：{'、'.join('#' + str(i) for i in item.member_ids)}")
