@@ -21,6 +21,8 @@ actor = current_actor()
 public = [
     st.Page("app_pages/public/home.py", title="首页", icon="🏠", default=True),
     st.Page("app_pages/public/consultation.py", title="议题详情", icon="📋"),
+    st.Page("app_pages/public/results.py", title="结果公示", icon="📊", url_path="results"),
+    st.Page("app_pages/public/accountability.py", title="办理情况", icon="✅", url_path="accountability"),
 ]
 sections: dict[str, list] = {"公开": public}
 
@@ -33,6 +35,17 @@ if isinstance(actor, ResidentActor):
     ]
 elif isinstance(actor, CommitteeActor):
     pages = [st.Page("app_pages/committee/dashboard.py", title="工作台", icon="🗂️")]
+    if has_permission(actor, "manage_consultation"):
+        pages.append(st.Page("app_pages/committee/consultations.py", title="议题管理", icon="📝"))
+    if has_permission(actor, "issue_codes"):
+        pages.append(st.Page("app_pages/committee/roster.py", title="名册与参与码", icon="🎫"))
+    if has_permission(actor, "enter_offline"):
+        pages.append(st.Page("app_pages/committee/offline.py", title="线下意见录入", icon="✍️"))
+    pages.append(st.Page("app_pages/committee/participation.py", title="参与情况", icon="📊"))
+    if has_permission(actor, "export_data"):
+        pages.append(st.Page("app_pages/committee/export.py", title="数据导出", icon="📦"))
+    if has_permission(actor, "manage_users"):
+        pages.append(st.Page("app_pages/committee/users.py", title="账号管理", icon="👥"))
     if has_permission(actor, "curate_themes"):
         pages.append(st.Page("app_pages/committee/themes.py", title="主题研判", icon="🧭"))
     if has_permission(actor, "answer_themes"):

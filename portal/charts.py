@@ -17,6 +17,7 @@ ROW = 30  # px per bar
 AGREE = "#2e7d5b"
 DISAGREE = "#b5452c"
 ACCENT = "#b5452c"
+PALETTE = ["#b5452c", "#2e6f9e", "#2e7d5b", "#c28f2c", "#7a4fa0", "#5f6b73"]  # distinct on paper and screen
 LABEL_LIMIT = 140  # px: long theme names get an ellipsis (full name in the tooltip)
 
 
@@ -30,8 +31,10 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def _height(n: int) -> int:
-    return max(90, ROW * n + 20)
+def _height(n: int) -> alt.Step:
+    """Discrete rows get a fixed step: Streamlit sizes charts with autosize "fit", where a
+    fixed pixel height would also have to hold the title, axis and legend and squash the bars."""
+    return alt.Step(ROW)
 
 
 def themes_by_size(themes: pd.DataFrame) -> alt.Chart:
@@ -44,14 +47,14 @@ def themes_by_size(themes: pd.DataFrame) -> alt.Chart:
         y=alt.Y("主题:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
     )
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("意见数:Q", title="意见数（条）"),
+        x=alt.X("意见数:Q", title="意见数（条）", axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("支持率:Q", title="支持率", scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
                         legend=alt.Legend(format=".0%", gradientLength=160)),
         tooltip=[alt.Tooltip("主题:N"), alt.Tooltip("意见数:Q"), alt.Tooltip("居民数:Q"),
                  alt.Tooltip("同意:Q"), alt.Tooltip("不同意:Q"), alt.Tooltip("支持率:Q", format=".0%")],
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
-    return _style((bars + text).properties(title="各主题意见数与支持率", height=_height(len(themes)), width="container"))
+    return _style((bars + text).properties(title="各主题意见数与支持率", height=_height(len(themes))))
 
 
 def agree_disagree(themes: pd.DataFrame) -> alt.Chart:
@@ -68,19 +71,20 @@ def agree_disagree(themes: pd.DataFrame) -> alt.Chart:
         color=alt.Color("态度:N", title=None, scale=alt.Scale(domain=["同意", "不同意"], range=[AGREE, DISAGREE])),
         tooltip=[alt.Tooltip("主题:N"), alt.Tooltip("态度:N"), alt.Tooltip("票数:Q")],
     )
-    return _style(chart.properties(title="各主题的同意与不同意票", height=_height(len(themes)), width="container"))
+    return _style(chart.properties(title="各主题的同意与不同意票", height=_height(len(themes))))
 
 
 def opinions_over_time(timeline: pd.DataFrame) -> alt.Chart:
     """Opinions received per day (bars) and the running total (line, right axis)."""
     base = alt.Chart(timeline).encode(x=alt.X("日期:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0, tickCount=6)))
     bars = base.mark_bar(color=ACCENT, opacity=0.75).encode(
-        y=alt.Y("意见数:Q", title="每日意见数"),
+        y=alt.Y("意见数:Q", title="每日意见数", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("日期:T", format="%Y-%m-%d"), alt.Tooltip("意见数:Q"), alt.Tooltip("累计意见数:Q")],
     )
-    line = base.mark_line(color="#555", strokeWidth=2).encode(y=alt.Y("累计意见数:Q", title="累计意见数"))
+    line = base.mark_line(color="#555", strokeWidth=2).encode(
+        y=alt.Y("累计意见数:Q", title="累计意见数", axis=alt.Axis(tickMinStep=1, format="d")))
     layered = alt.layer(bars, line).resolve_scale(y="independent")
-    return _style(layered.properties(title="意见征集进度", height=220, width="container"))
+    return _style(layered.properties(title="意见征集进度", height=220))
 
 
 def participation_vs_roster(areas: pd.DataFrame) -> alt.Chart:
@@ -91,24 +95,24 @@ def participation_vs_roster(areas: pd.DataFrame) -> alt.Chart:
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         x=alt.X("参与率:Q", title="参与率（参与人数 / 名册人数）", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, max(1.0, float(areas["参与率"].max() or 0))])),
-        color=alt.Color("网格:N", title="网格"),
+        color=alt.Color("网格:N", title="网格", scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip("网格:N"), alt.Tooltip("楼栋:N"), alt.Tooltip("参与人数:Q"),
                  alt.Tooltip("名册人数:Q"), alt.Tooltip("参与率:Q", format=".0%")],
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="参与率:Q", text="标签:N")
     return _style((bars + text).properties(title="各楼栋参与情况（对照居民名册）", height=_height(len(areas)),
-                                           width="container"))
+                                           ))
 
 
 def opinion_groups(points: pd.DataFrame) -> alt.Chart:
     """Each dot is one voter, placed by how they voted (PCA of the vote matrix), coloured by group."""
-    chart = alt.Chart(points).mark_circle(size=42, opacity=0.7).encode(
+    chart = alt.Chart(points).mark_circle(size=70, opacity=0.75).encode(
         x=alt.X("x:Q", title="投票倾向（主成分一）", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title="投票倾向（主成分二）", axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color("分组:N", title="意见分组"),
+        color=alt.Color("分组:N", title="意见分组", scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip("分组:N")],
     )
-    return _style(chart.properties(title="意见分组：投票相近的居民靠在一起", height=280, width="container"))
+    return _style(chart.properties(title="意见分组：投票相近的居民靠在一起", height=280))
 
 
 def channels(channel_counts: pd.DataFrame) -> alt.Chart:
@@ -116,29 +120,27 @@ def channels(channel_counts: pd.DataFrame) -> alt.Chart:
     order = list(channel_counts["渠道"])
     base = alt.Chart(channel_counts).encode(y=alt.Y("渠道:N", sort=order, title=None))
     bars = base.mark_bar(color=ACCENT, cornerRadiusEnd=3).encode(
-        x=alt.X("意见数:Q", title="意见数（条）"), tooltip=["渠道:N", "意见数:Q"])
+        x=alt.X("意见数:Q", title="意见数（条）", axis=alt.Axis(tickMinStep=1, format="d")), tooltip=["渠道:N", "意见数:Q"])
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
-    return _style((bars + text).properties(title="意见来源渠道", height=_height(len(channel_counts)), width="container"))
+    return _style((bars + text).properties(title="意见来源渠道", height=_height(len(channel_counts))))
 
 
 def channel_mix_chart(rows: Sequence[Any]) -> alt.Chart:
-    """Opinions per channel: ``rows`` have ``label``, ``count`` and ``share`` (0–1)."""
-    df = pd.DataFrame([{"渠道": r.label, "意见数": r.count, "占比": r.share} for r in rows])
-    return (
-        alt.Chart(df, title="意见来源渠道")
-        .mark_bar()
-        .encode(
-            x=alt.X("意见数:Q", title="意见数"),
-            y=alt.Y("渠道:N", sort=list(df["渠道"]) if not df.empty else None, title=None),
-            color=alt.Color("渠道:N", legend=None),
-            tooltip=["渠道", "意见数", alt.Tooltip("占比:Q", format=".0%")],
-        )
-        .properties(height=max(120, 34 * len(df)))
-    )
+    """Opinions per channel, every channel listed: ``rows`` have ``label``, ``count``, ``share``."""
+    df = pd.DataFrame([{"渠道": r.label, "意见数": r.count, "占比": r.share} for r in rows],
+                      columns=["渠道", "意见数", "占比"])
+    order = list(df["渠道"])
+    base = alt.Chart(df).encode(y=alt.Y("渠道:N", sort=order, title=None))
+    bars = base.mark_bar(color=ACCENT, cornerRadiusEnd=3).encode(
+        x=alt.X("意见数:Q", title="意见数（条）", axis=alt.Axis(format="d", tickMinStep=1)),
+        tooltip=["渠道:N", "意见数:Q", alt.Tooltip("占比:Q", format=".0%", title="占比")])
+    text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
+    # a Step height: a fixed pixel height was squeezed to ~60 px by Streamlit's autosize=fit
+    return _style((bars + text).properties(title="意见来源渠道", height=alt.Step(ROW)))
 
 
 def participation_chart(groups: Sequence[Any], *, group_title: str) -> alt.Chart:
-    """Roster share vs. participant share per group; under-represented groups in red."""
+    """Roster share vs. participant share per group; under-represented groups outlined in red."""
     records = []
     for g in groups:
         flag = "参与偏少" if g.under_represented else "正常"
@@ -146,20 +148,16 @@ def participation_chart(groups: Sequence[Any], *, group_title: str) -> alt.Chart
         records.append({"分组": g.group, "类别": "参与者占比", "占比": g.participant_share, "状态": flag})
     df = pd.DataFrame(records, columns=["分组", "类别", "占比", "状态"])
     order = list(dict.fromkeys(df["分组"]))
-    return (
-        alt.Chart(df, title=f"按{group_title}：参与者占比与名册占比")
-        .mark_bar()
-        .encode(
-            y=alt.Y("分组:N", sort=order, title=group_title),
-            yOffset=alt.YOffset("类别:N", sort=["名册占比", "参与者占比"]),
-            x=alt.X("占比:Q", axis=alt.Axis(format="%"), title="占比"),
-            color=alt.Color(
-                "类别:N", sort=["名册占比", "参与者占比"], title=None,
-                scale=alt.Scale(domain=["名册占比", "参与者占比"], range=["#b0bec5", "#1e88e5"]),
-            ),
-            stroke=alt.condition(alt.datum.状态 == "参与偏少", alt.value("#d32f2f"), alt.value(None)),
-            strokeWidth=alt.condition(alt.datum.状态 == "参与偏少", alt.value(2), alt.value(0)),
-            tooltip=["分组", "类别", alt.Tooltip("占比:Q", format=".1%"), "状态"],
-        )
-        .properties(height=max(160, 44 * len(order)))
+    kinds = ["名册占比", "参与者占比"]
+    chart = alt.Chart(df).mark_bar(cornerRadiusEnd=2).encode(
+        y=alt.Y("分组:N", sort=order, title=group_title, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        yOffset=alt.YOffset("类别:N", sort=kinds),
+        x=alt.X("占比:Q", axis=alt.Axis(format="%"), title="占比"),
+        color=alt.Color("类别:N", sort=kinds, title=None,
+                        scale=alt.Scale(domain=kinds, range=["#b0bec5", "#1e6fb5"])),
+        stroke=alt.condition(alt.datum.状态 == "参与偏少", alt.value("#d32f2f"), alt.value(None)),
+        strokeWidth=alt.condition(alt.datum.状态 == "参与偏少", alt.value(2), alt.value(0)),
+        tooltip=["分组", "类别", alt.Tooltip("占比:Q", format=".1%"), "状态"],
     )
+    return _style(chart.properties(title=f"按{group_title}：参与者占比与名册占比",
+                                   height=alt.Step(ROW // 2 + 2)))

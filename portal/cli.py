@@ -125,6 +125,24 @@ def user_add(
     out.print(f"已创建账号 {username}（{role.label}）。")
 
 
+@user_app.command("list")
+def user_list() -> None:
+    """列出居委会账号（角色、状态、最近登录）。"""
+    from portal.services.actors import SystemActor
+    from portal.services.identity import list_users
+
+    with session_scope(_engine()) as session:
+        users = list_users(session, actor=SystemActor("cli"))
+    if not users:
+        out.print("还没有账号。用 `consult user add 用户名 --role admin` 新建。")
+        return
+    for u in users:
+        state = "启用" if u.active else "已停用"
+        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "从未登录"
+        out.print(f"  {u.username:<12} {u.display_name:<8} {Role(u.role).label:<4} {state}  最近登录 {last}",
+                  highlight=False)
+
+
 @user_app.command("reset")
 def user_reset(
     username: str,
@@ -190,6 +208,33 @@ def restore(
         _fail(str(exc))
     rows = "，".join(f"{t} {n}" for t, n in info.rows.items())
     out.print(f"已从 {info.path} 恢复数据库（结构版本 {info.revision}；{rows}）。", highlight=False, soft_wrap=True)
+
+
+@app.command("notice")
+def notice(
+    consultation_id: Annotated[int, typer.Argument(metavar="ID", help="已公示议题的编号")],
+    out_dir: Annotated[str, typer.Option("--out", help="输出文件夹")] = ".",
+) -> None:
+    """导出已公示议题的公示单（A4 PDF）和开放数据（CSV、JSON、ZIP），供打印张贴或发布。"""
+    from pathlib import Path
+
+    from portal.services import notice_pdf, opendata
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with session_scope(_engine()) as session:
+        try:
+            pdf = notice_pdf.notice_pdf(session, consultation_id, settings=get_settings())
+            data = opendata.collect(session, consultation_id)
+        except ServiceError as exc:
+            _fail(str(exc))
+    stem = opendata.file_stem(data)
+    files = {f"{stem}-notice.pdf": pdf, f"{stem}-opinions.csv": opendata.opinions_csv(data),
+             f"{stem}.json": opendata.to_json_bytes(data), f"{stem}-tables.zip": opendata.to_zip_bytes(data)}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    out.print(f"已导出“{data.consultation['title']}”的公示单和开放数据到 {folder}：" + "、".join(files),
+              highlight=False, soft_wrap=True)
 
 
 @audit_app.command("verify")

@@ -229,6 +229,7 @@ def reset_password(session: Session, *, actor: Actor, username: str, password: s
 
 def committee_actor(user: CommitteeUser) -> CommitteeActor:
     assert user.id is not None
+    # the column is a plain string: give the actor the enum (pages show role.label)
     return CommitteeActor(user.id, user.username, user.display_name or user.username, Role(user.role))
 
 

@@ -128,7 +128,8 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
     themes = public_themes(session, consultation_id)
     theme_by_id = {t.id: t for t in themes}
     opinions = session.exec(
-        select(Opinion.id, Opinion.received_at, Opinion.channel, Opinion.text_public, Opinion.duplicate_of_id)
+        select(col(Opinion.id), col(Opinion.received_at), col(Opinion.channel),  # type: ignore[call-overload]
+               col(Opinion.text_public), col(Opinion.duplicate_of_id))
         .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
         .order_by(col(Opinion.id))
     ).all()
@@ -138,7 +139,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         select(Vote.opinion_id, Vote.value, func.count())
         .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
         .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
-        .group_by(Vote.opinion_id, Vote.value)
+        .group_by(col(Vote.opinion_id), col(Vote.value))
     ).all():
         tally[oid][str(value)] = n
     assignments = [
@@ -159,7 +160,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "theme": theme_by_id[theme_of[oid]].label if oid in theme_of else "",
         "agree": tally[oid]["agree"], "disagree": tally[oid]["disagree"], "pass": tally[oid]["pass"],
         "duplicate_of": dup if dup in visible else None,
-        "theme_decision": decision_of.get(theme_of.get(oid), ""),
+        "theme_decision": decision_of.get(theme_of.get(oid, 0), ""),
     } for oid, at, ch, text, dup in opinions]
     theme_rows = [{
         "theme_id": t.id, "rank": rank, "label": t.label, "keywords": "、".join(t.keywords or []),

@@ -216,7 +216,7 @@ def results_version(session: Session, consultation_id: int) -> str:
     Cheap (a handful of indexed aggregates) so pages can key their cache on it: the latest
     analysis run, the consultation row, its themes, answers, status updates, the number of
     visible opinions (hiding one changes it) and the latest audit event (every committee
-    action is audited).
+    action is audited), and today's date (overdue flags depend on it).
     """
     c = session.get(Consultation, consultation_id)
     if c is None:
@@ -233,7 +233,7 @@ def results_version(session: Session, consultation_id: int) -> str:
                              .where(Opinion.consultation_id == consultation_id,
                                     Opinion.visibility == Visibility.VISIBLE)).one()
     audit_max = session.exec(select(func.max(AuditEvent.id))).one()
-    parts = [c.phase, c.updated_at, run.id if run else None, *t_max, *r_max, s_max, n_visible, audit_max]
+    parts = [today_local(), c.phase, c.updated_at, run.id if run else None, *t_max, *r_max, s_max, n_visible, audit_max]
     return "|".join(str(p) for p in parts)
 
 
@@ -247,7 +247,7 @@ def _tallies(session: Session, opinion_ids: list[int]) -> dict[int, dict[str, in
     for oid, value, n in session.exec(
         select(Vote.opinion_id, Vote.value, func.count())
         .where(col(Vote.opinion_id).in_(opinion_ids))
-        .group_by(Vote.opinion_id, Vote.value)
+        .group_by(col(Vote.opinion_id), col(Vote.value))
     ).all():
         out[oid][str(value)] = n
     return out
@@ -258,7 +258,7 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
     ids = list(dict.fromkeys(i for i in ids if isinstance(i, int)))
     if not ids:
         return {}
-    rows = session.exec(
+    rows: list[tuple[int, str, str, datetime]] = session.exec(  # type: ignore[assignment]
         select(Opinion.id, Opinion.text_public, Opinion.channel, Opinion.received_at)
         .where(col(Opinion.id).in_(ids), Opinion.consultation_id == consultation_id,
                Opinion.visibility == Visibility.VISIBLE)
@@ -274,9 +274,9 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
 
 def _participants(session: Session, consultation_id: int) -> Any:
     """Subquery of distinct resident ids who wrote an opinion or voted in this consultation."""
-    authors = select(Opinion.resident_id.label("rid")).where(  # type: ignore[attr-defined]
+    authors: Any = select(col(Opinion.resident_id).label("rid")).where(
         Opinion.consultation_id == consultation_id, col(Opinion.resident_id).is_not(None))
-    voters = (select(Vote.resident_id.label("rid"))  # type: ignore[attr-defined]
+    voters: Any = (select(col(Vote.resident_id).label("rid"))
               .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
               .where(Opinion.consultation_id == consultation_id))
     return authors.union(voters).subquery()
@@ -294,13 +294,13 @@ def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFra
         select(Resident.area_id, Resident.age_band, func.count())
         .where(Resident.community_id == c.community_id, col(Resident.active).is_(True),
                col(Resident.area_id).in_(area_ids))
-        .group_by(Resident.area_id, Resident.age_band)
+        .group_by(col(Resident.area_id), col(Resident.age_band))
     ).all()
     part_rows = session.exec(
         select(Resident.area_id, Resident.age_band, func.count())
         .join(people, people.c.rid == col(Resident.id))
         .where(col(Resident.area_id).in_(area_ids))
-        .group_by(Resident.area_id, Resident.age_band)
+        .group_by(col(Resident.area_id), col(Resident.age_band))
     ).all()
     roster_area: dict[int, int] = defaultdict(int)
     roster_band: dict[str, int] = defaultdict(int)
@@ -414,6 +414,9 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     theme_results = []
     for rank, t in enumerate(themes, start=1):
         reps = [ops[i] for i in t.representative_ids if i in ops and assigned.get(i) == t.id]
+        if len(reps) < n_representatives and t.size:
+            reps += _stand_ins(session, consultation_id, t.id, {o.id for o in reps},  # type: ignore[arg-type]
+                               n_representatives - len(reps))
         theme_results.append(ThemeResult(
             id=t.id, rank=rank, label=t.label, summary=t.summary, keywords=list(t.keywords or []),  # type: ignore[arg-type]
             size=t.size, n_distinct=t.n_distinct, n_residents=t.n_residents, support=t.support,
@@ -422,7 +425,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
             answer=answers.get(t.id), timeline=timelines.get(t.id, []),  # type: ignore[arg-type]
         ))
 
-    groups = []
+    groups: list[OpinionGroup] = []
     for g in group_specs:
         reps_g = [(ops[r["opinion_id"]], float(r.get("agree_share", 0.0)))
                   for r in g.get("representative", []) if r.get("opinion_id") in ops]
@@ -445,6 +448,19 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
         groups=groups, group_points=points, run_id=run.id if run else None,
         analysed_at=run.finished_at if run else None, roster_size=roster,
     )
+
+
+def _stand_ins(session: Session, consultation_id: int, theme_id: int, have: set[int], n: int) -> list[PublicOpinion]:
+    """Most-agreed visible opinions of a theme, when its stored representatives were hidden or moved."""
+    candidates = session.exec(
+        select(Opinion.id)
+        .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))
+        .where(ThemeAssignment.theme_id == theme_id, Opinion.visibility == Visibility.VISIBLE,
+               col(Opinion.duplicate_of_id).is_(None))
+        .order_by(col(Opinion.id)).limit(60)
+    ).all()
+    pool = public_opinions(session, consultation_id, [i for i in candidates if i is not None and i not in have])
+    return sorted(pool.values(), key=lambda o: (-o.agree, o.disagree, o.id))[:n]
 
 
 def group_name(group_id: int) -> str:
@@ -475,12 +491,23 @@ def word_frequencies(session: Session, consultation_id: int, theme_id: int | Non
 
 def word_cloud_png(frequencies: dict[str, int], *, font_path: Path, width: int = 800, height: int = 420) -> bytes:
     """A PNG word cloud drawn with the bundled Chinese font (``analysis.word_cloud``)."""
-    from analysis import word_cloud
-
-    image = word_cloud(frequencies, font_path=font_path, width=width, height=height)
+    try:
+        from analysis import word_cloud
+    except ImportError:  # analysis.cloud not merged yet: same library, same font, same result
+        image = _plain_word_cloud(frequencies, font_path=font_path, width=width, height=height)
+    else:
+        image = word_cloud(frequencies, font_path=font_path, width=width, height=height)
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+def _plain_word_cloud(frequencies: dict[str, int], *, font_path: Path, width: int, height: int) -> Any:
+    from wordcloud import WordCloud
+
+    return WordCloud(font_path=str(font_path), width=width, height=height, background_color="white",
+                     colormap="copper", prefer_horizontal=1.0, random_state=0, max_words=80,
+                     ).generate_from_frequencies(frequencies).to_image()
 
 
 # ---------------------------------------------------------------- accountability
@@ -516,9 +543,9 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
         .order_by(col(Consultation.published_at).desc(), col(Theme.hot_score).desc(), col(Theme.id))
     ).all()
     last: dict[int, StatusUpdate] = {}
-    for u in session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_([t.id for _, t, _ in rows]))
-                          .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))):
-        last[u.theme_id] = u
+    for update in session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_([t.id for _, t, _ in rows]))
+                               .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))):
+        last[update.theme_id] = update
     items = []
     for c, t, r in rows:
         u = last.get(t.id)  # type: ignore[arg-type]
@@ -531,6 +558,19 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
             overdue=is_overdue(r.due_date, t.status, today), size=t.size,
         ))
     return items
+
+
+def accountability_version(session: Session) -> str:
+    """Changes with any answer, status update, theme edit, phase change, audited action or day."""
+    parts = [
+        today_local(),
+        *session.exec(select(func.max(Response.updated_at), func.count()).select_from(Response)).one(),
+        session.exec(select(func.max(StatusUpdate.id))).one(),
+        session.exec(select(func.max(Theme.updated_at))).one(),
+        session.exec(select(func.max(Consultation.updated_at))).one(),
+        session.exec(select(func.max(AuditEvent.id))).one(),
+    ]
+    return "|".join(str(p) for p in parts)
 
 
 def filter_items(items: list[AccountabilityItem], *, consultation_ids: list[int] | None = None,

@@ -35,6 +35,17 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up_similarity() -> bool:
+    """Start loading the similar-opinion machinery in the background, once per process."""
+    import threading
+
+    from portal.services.participation import warm_up
+
+    threading.Thread(target=warm_up, name="warm-up-similarity", daemon=True).start()
+    return True
+
+
 def run_action(fn, /, **kwargs):
     """Call one writing service ``fn(session, **kwargs)`` in its own transaction and commit it.
 

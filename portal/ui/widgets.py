@@ -7,10 +7,11 @@ import zlib
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import ConsultationCard, deadline_text
+from portal.services.consultations import ConsultationCard, deadline_text, results_public
 from portal.ui.session import current_committee
 
 LARGE_TEXT_KEY = "ui.large_text"
+DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}  # st.badge
 LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
 _BASE_CSS = """
@@ -21,7 +22,8 @@ button, .stButton button, .stFormSubmitButton button { min-height: 2.75rem; }
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-h1 { font-size: 2.2rem !important; } h2 { font-size: 1.8rem !important; }
+h1, h1 * { font-size: 2.2rem !important; } h2, h2 * { font-size: 1.8rem !important; }
+h3, h3 * { font-size: 1.5rem !important; }
 </style>
 """
 
@@ -62,6 +64,14 @@ def consultation_card(card: ConsultationCard) -> None:
         cols[2].metric("投票", card.n_votes)
         st.page_link("app_pages/public/consultation.py", label="查看详情 →",
                      query_params={"id": str(card.id)})
+        results_link(card.consultation)
+
+
+def results_link(c) -> None:  # type: ignore[no-untyped-def]
+    """A link to the results page once a consultation's results are public."""
+    if results_public(c):
+        st.page_link("app_pages/public/results.py", label="查看结果、回应与办理进度 →", icon="📊",
+                     query_params={"id": str(c.id)})
 
 
 def require_committee(permission: str = "view_committee"):
@@ -77,7 +87,19 @@ def require_committee(permission: str = "view_committee"):
     return actor
 
 
-def consultation_picker(key: str, phases: tuple | None = None) -> int | None:
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
+    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+    if not cards:
+        st.info("还没有议题。")
+        return None
+    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+
+
+def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
     """Pick one consultation (committee pages). Remembers the choice in ``?id=`` so a link or a
     reload lands on the same consultation. Returns its id, or None when there is none."""
     from portal.models import Phase
@@ -121,9 +143,16 @@ def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def when(dt) -> str:  # type: ignore[no-untyped-def]
-    """A date as residents write it: 2026年11月3日."""
-    return f"{dt.year}年{dt.month}月{dt.day}日" if dt else ""
+    """A date as residents write it, in China's time zone: 2026年11月3日."""
+    from datetime import datetime
+
+    from portal.services.results import local_date
+
+    if not dt:
+        return ""
+    day = local_date(dt) if isinstance(dt, datetime) else dt
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
-    return f"👍 同意 {view.agree} · 👎 不同意 {view.disagree} · 💬 留言 {view.n_comments}"
+    return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"

@@ -8,7 +8,7 @@ from portal.services import review
 from portal.services.actors import has_permission
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, run_action
-from portal.ui.widgets import consultation_picker, local_time, plain, require_committee
+from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
 
 actor = require_committee("answer_themes")
 st.title("回应与发布")
@@ -19,7 +19,7 @@ flash = st.empty()  # always present, so later elements keep their place when it
 if msg := st.session_state.pop(FLASH, None):
     flash.success(msg)
 
-cid = consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
+cid = review_consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
 if cid is None:
     st.stop()
 

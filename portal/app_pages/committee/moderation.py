@@ -3,7 +3,7 @@ import streamlit as st
 from portal.services import moderation
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, run_action
-from portal.ui.widgets import consultation_picker, local_time, plain, require_committee
+from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
 
 actor = require_committee("moderate")
 st.title("内容审核")
@@ -15,7 +15,7 @@ flash = st.empty()  # always present, so later elements keep their place when it
 if msg := st.session_state.pop(FLASH, None):
     flash.success(msg)
 
-cid = consultation_picker("mod.consultation")
+cid = review_consultation_picker("mod.consultation")
 if cid is None:
     st.stop()
 

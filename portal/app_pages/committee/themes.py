@@ -8,7 +8,7 @@ from portal.services import review
 from portal.services.analysis_runs import run_analysis
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, engine, run_action, settings
-from portal.ui.widgets import consultation_picker, local_time, plain, require_committee
+from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
 
 actor = require_committee("curate_themes")
 st.title("主题研判")
@@ -19,7 +19,7 @@ flash = st.empty()  # always present, so later elements keep their place when it
 if msg := st.session_state.pop(FLASH, None):
     flash.success(msg)
 
-cid = consultation_picker("themes.consultation")
+cid = review_consultation_picker("themes.consultation")
 if cid is None:
     st.stop()
 

@@ -1,0 +1,154 @@
+import streamlit as st
+
+from portal.services.errors import NotFound, PhaseClosed
+from portal.services.results import fmt_date
+from portal.ui import results_cache as cache
+from portal.ui.widgets import DECISION_COLORS, plain
+
+raw_id = st.query_params.get("id", "")
+if not raw_id.isdigit():
+    st.title("结果公示")
+    st.write("居委会对每个议题的研判结果、回应和办理进度。")
+    items = cache.published()
+    if not items:
+        st.info("目前还没有公示结果的议题。")
+    for cid, title, published in items:
+        with st.container(border=True):
+            st.subheader(title, anchor=False)
+            st.caption(f"公示日期 {published}")
+            st.page_link("app_pages/public/results.py", label="查看结果与回应 →", query_params={"id": str(cid)})
+    st.stop()
+
+cid = int(raw_id)
+try:
+    version = cache.version(cid)
+    r = cache.load(cid, version)
+except (NotFound, PhaseClosed) as exc:
+    st.title("结果公示")
+    st.info(str(exc))
+    st.page_link("app_pages/public/home.py", label="← 返回首页")
+    st.stop()
+specs = cache.chart_specs(cid, version)
+
+
+def chart(name: str) -> None:
+    if name in specs:
+        st.vega_lite_chart(specs[name], width="stretch", alt=str(specs[name].get("title", "图表")))
+
+
+def cloud(theme_id: int | None = None) -> bytes | None:
+    try:
+        return cache.word_cloud(cid, version, theme_id)
+    except (ImportError, OSError):  # analysis library or font missing on this server
+        st.caption("词云暂时无法生成。")
+        return None
+
+
+st.title(r.title)
+st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
+plain(r.question)
+st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
+
+with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
+    st.metric("公开意见", f"{r.n_opinions} 条", width=140)
+    st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
+    st.metric("参与居民", f"{r.n_participants} 人", width=140)
+    st.metric("投票", f"{r.n_votes} 次", width=140)
+
+tab_themes, tab_people, tab_groups, tab_data = st.tabs(["主题与回应", "参与情况", "共识与分歧", "下载与公示"])
+
+with tab_themes:
+    if not r.themes:
+        st.info("这个议题还没有整理出主题。")
+    chart("themes")
+    chart("votes")
+    labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
+    scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
+                         format_func=lambda i: "全部意见" if i is None else labels[i])
+    image = cloud(scope)
+    if image:
+        st.image(image, width="stretch", alt="词云图",
+                 caption=("全部意见" if scope is None else f"“{labels[scope]}”") + "的词云：字越大，提到这个词的意见越多")
+    for t in r.themes:
+        with st.container(border=True):
+            st.subheader(f"{t.rank}. {t.label}", anchor=False)
+            st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
+            if t.keywords:
+                plain("关键词：" + "、".join(t.keywords[:8]))
+            if t.summary:
+                plain(t.summary)
+            a = t.answer
+            if a is None:
+                st.badge("待回应", color="orange")
+                st.write("居委会正在研究这个主题，回应后会在这里公布。")
+            else:
+                st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
+                plain(a.reasoning)
+                due = f" · 完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+                plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
+                if a.overdue:
+                    st.warning("已超过完成时限，尚未完成。")
+            if t.timeline:
+                with st.expander(f"办理进展（{len(t.timeline)} 条）"):
+                    for entry in t.timeline:
+                        plain(f"{fmt_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+            if t.representatives:
+                st.markdown("**居民的代表性意见**")
+                for op in t.representatives:
+                    plain(f"“{op.text}”")
+                    st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+
+with tab_people:
+    roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
+    st.write(f"共有 {r.n_participants} 位居民参与（提出意见或投票）{roster}。")
+    chart("areas")
+    chart("channels")
+    if len(r.age_bands):
+        st.markdown("**各年龄段参与情况**")
+        st.dataframe(r.age_bands, hide_index=True, width="stretch",
+                     column_config={"参与率": st.column_config.ProgressColumn("参与率", format="percent",
+                                                                              min_value=0, max_value=1)})
+    chart("timeline")
+
+with tab_groups:
+    st.write("根据居民的投票，把看法相近的居民分成几组：共识意见是各组都多数同意的，分歧意见是各组看法相反的。")
+    st.subheader("共识意见", anchor=False)
+    if not r.consensus:
+        st.caption("暂无各组都同意的意见。")
+    for op in r.consensus:
+        plain(f"“{op.text}”")
+        st.caption(f"同意 {op.agree} · 不同意 {op.disagree} · 同意率 {op.agree_share:.0%}")
+    st.subheader("分歧最大的意见", anchor=False)
+    if not r.divisive:
+        st.caption("暂无明显分歧。")
+    for op in r.divisive:
+        plain(f"“{op.text}”")
+        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}")
+    chart("groups")
+    for g in r.groups:
+        if g.representative:
+            with st.expander(f"{g.name}（{g.size} 人）普遍同意的意见"):
+                for op, share in g.representative:
+                    plain(f"“{op.text}”")
+                    st.caption(f"本组 {share:.0%} 同意")
+
+with tab_data:
+    st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
+    stem = f"consultation-{cid}"
+    st.download_button("下载公示单（PDF，A4）", data=lambda: cache.downloads(cid, version, "pdf"),
+                       file_name=f"{stem}-notice.pdf", mime="application/pdf", on_click="ignore",
+                       key="results.dl_pdf", icon="🖨️")
+    st.download_button("下载意见数据（CSV）", data=lambda: cache.downloads(cid, version, "csv"),
+                       file_name=f"{stem}-opinions.csv", mime="text/csv", on_click="ignore",
+                       key="results.dl_csv", icon="📄")
+    st.download_button("下载全部数据（JSON）", data=lambda: cache.downloads(cid, version, "json"),
+                       file_name=f"{stem}.json", mime="application/json", on_click="ignore",
+                       key="results.dl_json", icon="🧾")
+    st.download_button("下载全部表格（ZIP，含数据说明）", data=lambda: cache.downloads(cid, version, "zip"),
+                       file_name=f"{stem}-tables.zip", mime="application/zip", on_click="ignore",
+                       key="results.dl_zip", icon="🗂️")
+    with st.expander("数据说明"):
+        st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
+
+st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
+st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")

@@ -1,0 +1,91 @@
+"""Cached reads for the public results pages.
+
+Every cached function takes the consultation id AND a version string from
+``services.results.results_version``: a new analysis run, a committee answer, a status update,
+a hidden opinion or any audited action gives a new version, so the cache never serves stale
+results, while repeat views of an unchanged consultation skip the database entirely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from portal import charts
+from portal.services import notice_pdf, opendata, results
+from portal.ui.resources import db_session, settings
+
+TTL = 6 * 3600
+
+
+def version(consultation_id: int) -> str:
+    with db_session() as session:
+        return results.results_version(session, consultation_id)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
+def load(consultation_id: int, version: str) -> results.ConsultationResults:
+    with db_session() as session:
+        return results.load_results(session, consultation_id)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
+def chart_specs(consultation_id: int, version: str) -> dict[str, dict[str, Any]]:
+    """Vega-Lite specs of the page's charts (building and validating them costs ~50 ms each)."""
+    r = load(consultation_id, version)
+    themes = r.theme_frame
+    specs: dict[str, dict[str, Any]] = {}
+    if len(themes):
+        specs["themes"] = charts.themes_by_size(themes).to_dict()
+        specs["votes"] = charts.agree_disagree(themes).to_dict()
+    if len(r.timeline):
+        specs["timeline"] = charts.opinions_over_time(r.timeline).to_dict()
+    if len(r.areas):
+        specs["areas"] = charts.participation_vs_roster(r.areas).to_dict()
+    if len(r.channels):
+        specs["channels"] = charts.channels(r.channels).to_dict()
+    if len(r.group_points):
+        specs["groups"] = charts.opinion_groups(r.group_points).to_dict()
+    return specs
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
+def word_cloud(consultation_id: int, version: str, theme_id: int | None = None) -> bytes | None:
+    """PNG word cloud of the consultation (or one theme); None when there are no words."""
+    with db_session() as session:
+        freqs = results.word_frequencies(session, consultation_id, theme_id)
+    if not freqs:
+        return None
+    return results.word_cloud_png(freqs, font_path=settings().font_path)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=32)
+def downloads(consultation_id: int, version: str, kind: str) -> bytes:
+    """Open data (csv / json / zip) or the printable notice (pdf)."""
+    with db_session() as session:
+        if kind == "pdf":
+            return notice_pdf.notice_pdf(session, consultation_id, settings=settings())
+        data = opendata.collect(session, consultation_id)
+    return {"csv": opendata.opinions_csv, "json": opendata.to_json_bytes, "zip": opendata.to_zip_bytes}[kind](data)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=4)
+def accountability(audit_version: str) -> list[results.AccountabilityItem]:
+    with db_session() as session:
+        return results.accountability_items(session)
+
+
+def accountability_version() -> str:
+    with db_session() as session:
+        return results.accountability_version(session)
+
+
+def published() -> list[tuple[int, str, str]]:
+    """(id, title, publication date) of consultations with public results."""
+    with db_session() as session:
+        return [(c.id, c.title, results.fmt_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
+
+
+def data_dictionary():  # type: ignore[no-untyped-def]
+    return opendata.dictionary_frame()

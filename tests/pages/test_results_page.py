@@ -1,0 +1,117 @@
+"""The public results page, the results list and the links to them (AppTest, seeded database)."""
+
+import json
+
+from sqlmodel import Session, select
+
+from portal.models import Opinion, Visibility
+from tests.pages import public_support
+from tests.pages.conftest import open_page
+from tests.pages.public_support import page_text
+from tests.results_fixtures import HIDDEN_COMMENT, HIDDEN_OPINION, PII
+
+results_db = public_support.results_db  # the fixture, shared with the accountability tests
+
+RESULTS = "app_pages/public/results.py"
+
+
+def _links(at) -> list[str]:
+    return [el.proto.label for el in at.get("page_link")]
+
+
+def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
+    _, seeded = results_db
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    assert not at.exception
+    assert at.title[0].value == "老旧小区加装电梯"
+    assert [s.value for s in at.subheader][:3] == ["1. 费用分摊", "2. 低层住户顾虑", "3. 施工与安全"]
+    text = page_text(at)
+    for expected in ["居委会决定：采纳", "居委会决定：部分采纳", "责任方：物业公司", "已超过完成时限，尚未完成。",
+                     "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访"]:
+        assert expected in text, expected
+    titles = [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")]
+    assert titles == ["各主题意见数与支持率", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",
+                      "意见来源渠道", "意见征集进度", "意见分组：投票相近的居民靠在一起"]
+    labels = [el.proto.label for el in at.get("download_button")]
+    assert labels == ["下载公示单（PDF，A4）", "下载意见数据（CSV）", "下载全部数据（JSON）", "下载全部表格（ZIP，含数据说明）"]
+
+
+def test_nothing_hidden_or_personal_on_any_public_page(results_db):
+    engine, seeded = results_db
+    with Session(engine) as s:
+        originals = s.exec(select(Opinion.text_original).where(Opinion.pii_kinds != [])).all()
+    assert originals
+    pages = [
+        open_page("app_pages/public/home.py"),
+        open_page("app_pages/public/consultation.py", query={"id": str(seeded.consultation_id)}),
+        open_page(RESULTS),
+        open_page(RESULTS, query={"id": str(seeded.consultation_id)}),
+        open_page("app_pages/public/accountability.py"),
+    ]
+    for at in pages:
+        assert not at.exception
+        text = page_text(at)
+        for secret in [*PII, HIDDEN_OPINION, HIDDEN_COMMENT, *originals]:
+            assert secret not in text
+    assert "[门牌号]" in page_text(pages[3])  # redacted opinions are there, as redacted
+
+
+def test_no_results_before_they_are_published(results_db):
+    _, seeded = results_db
+    at = open_page(RESULTS, query={"id": str(seeded.reviewing_id)})
+    assert not at.exception
+    assert "结果还没有公示" in at.info[0].value
+    assert not at.get("vega_lite_chart") and not at.get("download_button")
+    assert "尚未公布的回应草稿" not in page_text(at)
+
+
+def test_results_list_and_home_link_only_published_consultations(results_db):
+    _, seeded = results_db
+    listing = open_page(RESULTS)
+    assert [s.value for s in listing.subheader] == ["老旧小区加装电梯"]
+    home = open_page("app_pages/public/home.py")
+    assert _links(home).count("查看结果、回应与办理进度 →") == 1
+    detail = open_page("app_pages/public/consultation.py", query={"id": str(seeded.consultation_id)})
+    assert "查看结果、回应与办理进度 →" in _links(detail)
+    other = open_page("app_pages/public/consultation.py", query={"id": str(seeded.reviewing_id)})
+    assert "查看结果、回应与办理进度 →" not in _links(other)
+
+
+def test_hiding_an_opinion_takes_it_off_the_cached_page(results_db):
+    engine, seeded = results_db
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    shown = "一楼二楼不用电梯，出钱比例应该少一些，高层多出一点比较公平"
+    assert shown in page_text(at)
+    with Session(engine) as s:
+        op = s.exec(select(Opinion).where(Opinion.text_public == shown)).one()
+        op.visibility = Visibility.HIDDEN
+        s.add(op)
+        s.commit()
+    at.run()
+    assert shown not in page_text(at)
+
+
+def test_word_cloud_for_all_opinions_and_for_one_theme(results_db):
+    _, seeded = results_db
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    images = at.get("image")
+    assert len(images) == 1
+    assert "全部意见的词云" in images[0].proto.imgs[0].caption
+    at.selectbox(key="results.cloud_theme").select(seeded.theme_ids["低层住户顾虑"]).run()
+    assert not at.exception
+    assert "“2. 低层住户顾虑”的词云" in at.get("image")[0].proto.imgs[0].caption
+
+
+def test_page_of_a_published_consultation_without_themes(results_db):
+    from portal.models import Consultation, Phase
+
+    engine, _ = results_db
+    with Session(engine) as s:
+        c = Consultation(community_id=1, title="楼道堆物清理", question="楼道堆物怎么清理？", phase=Phase.PUBLISHED)
+        s.add(c)
+        s.commit()
+        cid = c.id
+    at = open_page(RESULTS, query={"id": str(cid)})
+    assert not at.exception
+    assert "这个议题还没有整理出主题。" in at.info[0].value
+    assert not at.get("image")
