@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from portal.db import make_engine
-from portal.models import Consultation, Phase, Theme
+from portal.models import Consultation, Phase, Response, Theme
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,7 +20,7 @@ pytestmark = [
 
 
 def _second_theme(db_url: str) -> str:
-    """The label of the second theme in the page's order for the consultation under review."""
+    """A theme to merge into the first one, in the page's order, of the consultation under review."""
     engine = make_engine(db_url)
     with Session(engine) as s:
         c = s.exec(select(Consultation).where(Consultation.phase == Phase.REVIEWING)).first()
@@ -28,8 +28,10 @@ def _second_theme(db_url: str) -> str:
                                             col(Theme.is_other).is_(False))
                         .order_by(col(Theme.priority).desc(), col(Theme.hot_score).desc(),
                                   col(Theme.position), col(Theme.id))).all()
+        answered = set(s.exec(select(Response.theme_id)).all())
     engine.dispose()
-    return themes[1].label
+    # merged away: not the first (the default target) and not answered (its answer would be lost)
+    return next(t.label for t in themes[1:] if t.id not in answered)
 
 
 def review_flow(page, url: str, shots, db_url: str) -> None:
@@ -90,7 +92,10 @@ def review_flow(page, url: str, shots, db_url: str) -> None:
 
 def test_reviewer_runs_analysis_merges_answers_and_publishes(portal_url, portal_env, page, shots):
     db_url = portal_env["DATABASE_URL"]
-    review_flow(page, portal_url, shots, db_url)
+    try:
+        review_flow(page, portal_url, shots, db_url)
+    finally:
+        page.screenshot(path=shots / "last.png")
     with Session(make_engine(db_url)) as s:
         c = s.exec(select(Consultation).where(Consultation.phase == Phase.PUBLISHED)
                    .order_by(col(Consultation.published_at).desc())).first()

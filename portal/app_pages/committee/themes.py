@@ -80,9 +80,9 @@ with tab_themes:
                 "支持": r.theme.support,
                 "反对": r.theme.opposition,
                 "热度": round(r.theme.hot_score, 2),
-                "关键词": "、".join(r.theme.keywords[:6]),
-                "已整理": "是" if r.theme.curated else "",
                 "回应": ThemeStatus(r.theme.status).label,
+                "已整理": "是" if r.theme.curated else "",
+                "关键词": "、".join(r.theme.keywords[:6]),
             }
             for r in ov.themes
         ]),
