@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from sqlmodel import Session, select
 
@@ -107,6 +109,8 @@ def test_duplicates_and_opinion_groups_are_shown(review):
     texts = [t.value for t in at.text]
     assert "✔ 楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火" in texts  # consensus
     assert any(m.value == "**第 1 组 · 5 人**" for m in at.markdown)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["title"] == "意见分组：投票相近的居民靠在一起" and spec["encoding"]["color"]["field"] == "分组"
     assert "3 条意见，1 条不重复（3 位居民）" in [m.value for m in at.markdown]
 
 

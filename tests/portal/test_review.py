@@ -50,6 +50,7 @@ def test_overview_shows_figures_duplicates_and_opinion_groups(session, world: Wo
     assert ov.duplicate_groups[0].caption.startswith("3 条意见，1 条不重复")
     assert [g.number for g in ov.opinion_groups] == [1, 2]
     assert ov.opinion_groups[0].representative[0][0] == "建议外来车辆收临时停车费，业主车辆优先"
+    assert len(ov.group_points) == 6 and {p["分组"] for p in ov.group_points} == {"第 1 组", "第 2 组"}
     assert ov.consensus == ["楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火"]
     assert ov.n_unassigned == 0
     assert ov.representatives[charging.id][0].startswith("楼道里飞线")

@@ -3,6 +3,7 @@ import zlib
 import pandas as pd
 import streamlit as st
 
+from portal import charts
 from portal.models import Phase, ThemeStatus
 from portal.services import review
 from portal.services.analysis_runs import run_analysis
@@ -215,6 +216,8 @@ with tab_groups:
     st.caption("根据居民的投票（同意 / 不同意）把看法相近的居民分成几组，找出各组的代表性意见和各组都认同的共识。")
     if not ov.opinion_groups:
         st.write("投票还不够多，暂时分不出意见分组。")
+    elif ov.group_points:
+        st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
     for g in ov.opinion_groups:
         with st.container(border=True):
             st.markdown(f"**第 {g.number} 组 · {g.size} 人**")
