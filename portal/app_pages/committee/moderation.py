@@ -38,10 +38,14 @@ view = st.segmented_control("显示", ["待处理", "已隐藏"], default="待�
 with db_session() as session:
     items = moderation.moderation_queue(session, actor=actor, consultation_id=cid, hidden=view == "已隐藏")
 
+PAGE_SIZE = 30
 if not items:
     st.info("没有待处理的内容。" if view == "待处理" else "没有被隐藏的内容。")
+else:
+    st.caption(f"共 {len(items)} 条" + (f"，先显示被举报最多、最新的 {PAGE_SIZE} 条；处理后其余会依次出现。"
+                                        if len(items) > PAGE_SIZE else "。"))
 
-for item in items:
+for item in items[:PAGE_SIZE]:
     k = item.key
     with st.container(border=True):
         st.markdown(f"**{item.kind_label} #{item.target_id}**")
