@@ -95,7 +95,8 @@ def participation_vs_roster(areas: pd.DataFrame) -> alt.Chart:
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         x=alt.X("参与率:Q", title="参与率（参与人数 / 名册人数）", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, max(1.0, float(areas["参与率"].max() or 0))])),
-        color=alt.Color("网格:N", title="网格", scale=alt.Scale(range=PALETTE)),
+        color=alt.Color("网格:N", title="网格", sort=list(dict.fromkeys(areas["网格"])),
+                        scale=alt.Scale(domain=list(dict.fromkeys(areas["网格"])), range=PALETTE)),
         tooltip=[alt.Tooltip("网格:N"), alt.Tooltip("楼栋:N"), alt.Tooltip("参与人数:Q"),
                  alt.Tooltip("名册人数:Q"), alt.Tooltip("参与率:Q", format=".0%")],
     )

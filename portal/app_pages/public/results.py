@@ -44,6 +44,20 @@ def cloud(theme_id: int | None = None) -> bytes | None:
         return None
 
 
+def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
+    """The first few opinions, the rest behind an expander (long lists swamp a phone screen)."""
+    def show(op) -> None:  # type: ignore[no-untyped-def]
+        plain(f"“{op.text}”")
+        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}" + (f" · 同意率 {op.agree_share:.0%}" if share else ""))
+
+    for op in ops[:first]:
+        show(op)
+    if len(ops) > first:
+        with st.expander(f"再看 {len(ops) - first} 条"):
+            for op in ops[first:]:
+                show(op)
+
+
 st.title(r.title)
 st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
 plain(r.question)
@@ -115,15 +129,11 @@ with tab_groups:
     st.subheader("共识意见", anchor=False)
     if not r.consensus:
         st.caption("暂无各组都同意的意见。")
-    for op in r.consensus:
-        plain(f"“{op.text}”")
-        st.caption(f"同意 {op.agree} · 不同意 {op.disagree} · 同意率 {op.agree_share:.0%}")
+    opinion_list(r.consensus, share=True)
     st.subheader("分歧最大的意见", anchor=False)
     if not r.divisive:
         st.caption("暂无明显分歧。")
-    for op in r.divisive:
-        plain(f"“{op.text}”")
-        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}")
+    opinion_list(r.divisive, share=False)
     chart("groups")
     for g in r.groups:
         if g.representative:
