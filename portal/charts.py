@@ -54,7 +54,7 @@ def themes_by_size(themes: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("同意:Q"), alt.Tooltip("不同意:Q"), alt.Tooltip("支持率:Q", format=".0%")],
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
-    return _style((bars + text).properties(title="各主题意见数与支持率", height=_height(len(themes))))
+    return _style((bars + text).properties(title="各主题意见数与支持率（按热度排序）", height=_height(len(themes))))
 
 
 def agree_disagree(themes: pd.DataFrame) -> alt.Chart:

@@ -30,7 +30,7 @@ def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
                      "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访"]:
         assert expected in text, expected
     titles = [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")]
-    assert titles == ["各主题意见数与支持率", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",
+    assert titles == ["各主题意见数与支持率（按热度排序）", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",
                       "意见来源渠道", "意见征集进度", "意见分组：投票相近的居民靠在一起"]
     labels = [el.proto.label for el in at.get("download_button")]
     assert labels == ["下载公示单（PDF，A4）", "下载意见数据（CSV）", "下载全部数据（JSON）", "下载全部表格（ZIP，含数据说明）"]
