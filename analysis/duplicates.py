@@ -99,7 +99,9 @@ def near_duplicates_from_matrix(
             if len(ii) == 0:
                 continue
             sims = np.asarray(X[ii].multiply(X[jj]).sum(axis=1)).ravel()
-            for a, b in zip(ii[sims >= threshold - 1e-6], jj[sims >= threshold - 1e-6], strict=True):
+            for a, b in zip(
+                ii[sims >= threshold - 1e-6], jj[sims >= threshold - 1e-6], strict=True
+            ):
                 union(int(a), int(b))
     roots = [_find(parent, i) for i in range(n)]
     return [None if r == i else int(r) for i, r in enumerate(roots)]

@@ -140,6 +140,7 @@ class ChineseTokenizer:
         self._stopwords: frozenset[str] | None = None
         self._tags: dict[str, str] | None = None
         self._drop: frozenset[str] = frozenset()
+        self._subword_cache: dict[str, tuple[str, ...]] = {}
 
     # -- set-up -----------------------------------------------------------------------------
     @property
@@ -298,6 +299,28 @@ class ChineseTokenizer:
         else:
             words = self._seg.cut_for_search(text, HMM=True)  # type: ignore[union-attr]
         return [w for w in words if self.keep(w)]
+
+    def subwords(self, word: str) -> tuple[str, ...]:
+        """Dictionary content words inside a longer word (``垃圾分类`` → ``垃圾``, ``分类``).
+
+        Used as extra features so that 垃圾桶, 垃圾房 and 垃圾分类 share something; no second
+        segmentation is needed (memoised per distinct word)."""
+        got = self._subword_cache.get(word)
+        if got is not None:
+            return got
+        if self._tags is None:
+            self._load_lexicon()
+        found: list[str] = []
+        n = len(word)
+        if n >= 3:
+            for size in range(n - 1, 1, -1):
+                for start in range(0, n - size + 1):
+                    piece = word[start : start + size]
+                    if piece in self._tags and piece not in found and self.keep(piece):  # type: ignore[operator]
+                        found.append(piece)
+        result = tuple(found)
+        self._subword_cache[word] = result
+        return result
 
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Tokenise many texts; identical texts are segmented once and share one list."""

@@ -35,6 +35,23 @@ if isinstance(actor, ResidentActor):
     ]
 elif isinstance(actor, CommitteeActor):
     pages = [st.Page("app_pages/committee/dashboard.py", title="工作台", icon="🗂️")]
+    if has_permission(actor, "manage_consultation"):
+        pages.append(st.Page("app_pages/committee/consultations.py", title="议题管理", icon="📝"))
+    if has_permission(actor, "issue_codes"):
+        pages.append(st.Page("app_pages/committee/roster.py", title="名册与参与码", icon="🎫"))
+    if has_permission(actor, "enter_offline"):
+        pages.append(st.Page("app_pages/committee/offline.py", title="线下意见录入", icon="✍️"))
+    pages.append(st.Page("app_pages/committee/participation.py", title="参与情况", icon="📊"))
+    if has_permission(actor, "export_data"):
+        pages.append(st.Page("app_pages/committee/export.py", title="数据导出", icon="📦"))
+    if has_permission(actor, "manage_users"):
+        pages.append(st.Page("app_pages/committee/users.py", title="账号管理", icon="👥"))
+    if has_permission(actor, "curate_themes"):
+        pages.append(st.Page("app_pages/committee/themes.py", title="主题研判", icon="🧭"))
+    if has_permission(actor, "answer_themes"):
+        pages.append(st.Page("app_pages/committee/answers.py", title="回应与发布", icon="📣"))
+    if has_permission(actor, "moderate"):
+        pages.append(st.Page("app_pages/committee/moderation.py", title="内容审核", icon="🛡️"))
     if has_permission(actor, "view_audit"):
         pages.append(st.Page("app_pages/committee/audit.py", title="审计日志", icon="🔏"))
     sections["居委会"] = pages

@@ -127,23 +127,21 @@ def channels(channel_counts: pd.DataFrame) -> alt.Chart:
 
 
 def channel_mix_chart(rows: Sequence[Any]) -> alt.Chart:
-    """Opinions per channel: ``rows`` have ``label``, ``count`` and ``share`` (0–1)."""
-    df = pd.DataFrame([{"渠道": r.label, "意见数": r.count, "占比": r.share} for r in rows])
-    return (
-        alt.Chart(df, title="意见来源渠道")
-        .mark_bar()
-        .encode(
-            x=alt.X("意见数:Q", title="意见数"),
-            y=alt.Y("渠道:N", sort=list(df["渠道"]) if not df.empty else None, title=None),
-            color=alt.Color("渠道:N", legend=None),
-            tooltip=["渠道", "意见数", alt.Tooltip("占比:Q", format=".0%")],
-        )
-        .properties(height=max(120, 34 * len(df)))
-    )
+    """Opinions per channel, every channel listed: ``rows`` have ``label``, ``count``, ``share``."""
+    df = pd.DataFrame([{"渠道": r.label, "意见数": r.count, "占比": r.share} for r in rows],
+                      columns=["渠道", "意见数", "占比"])
+    order = list(df["渠道"])
+    base = alt.Chart(df).encode(y=alt.Y("渠道:N", sort=order, title=None))
+    bars = base.mark_bar(color=ACCENT, cornerRadiusEnd=3).encode(
+        x=alt.X("意见数:Q", title="意见数（条）", axis=alt.Axis(format="d", tickMinStep=1)),
+        tooltip=["渠道:N", "意见数:Q", alt.Tooltip("占比:Q", format=".0%", title="占比")])
+    text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
+    # a Step height: a fixed pixel height was squeezed to ~60 px by Streamlit's autosize=fit
+    return _style((bars + text).properties(title="意见来源渠道", height=alt.Step(ROW)))
 
 
 def participation_chart(groups: Sequence[Any], *, group_title: str) -> alt.Chart:
-    """Roster share vs. participant share per group; under-represented groups in red."""
+    """Roster share vs. participant share per group; under-represented groups outlined in red."""
     records = []
     for g in groups:
         flag = "参与偏少" if g.under_represented else "正常"
@@ -151,20 +149,16 @@ def participation_chart(groups: Sequence[Any], *, group_title: str) -> alt.Chart
         records.append({"分组": g.group, "类别": "参与者占比", "占比": g.participant_share, "状态": flag})
     df = pd.DataFrame(records, columns=["分组", "类别", "占比", "状态"])
     order = list(dict.fromkeys(df["分组"]))
-    return (
-        alt.Chart(df, title=f"按{group_title}：参与者占比与名册占比")
-        .mark_bar()
-        .encode(
-            y=alt.Y("分组:N", sort=order, title=group_title),
-            yOffset=alt.YOffset("类别:N", sort=["名册占比", "参与者占比"]),
-            x=alt.X("占比:Q", axis=alt.Axis(format="%"), title="占比"),
-            color=alt.Color(
-                "类别:N", sort=["名册占比", "参与者占比"], title=None,
-                scale=alt.Scale(domain=["名册占比", "参与者占比"], range=["#b0bec5", "#1e88e5"]),
-            ),
-            stroke=alt.condition(alt.datum.状态 == "参与偏少", alt.value("#d32f2f"), alt.value(None)),
-            strokeWidth=alt.condition(alt.datum.状态 == "参与偏少", alt.value(2), alt.value(0)),
-            tooltip=["分组", "类别", alt.Tooltip("占比:Q", format=".1%"), "状态"],
-        )
-        .properties(height=max(160, 44 * len(order)))
+    kinds = ["名册占比", "参与者占比"]
+    chart = alt.Chart(df).mark_bar(cornerRadiusEnd=2).encode(
+        y=alt.Y("分组:N", sort=order, title=group_title, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        yOffset=alt.YOffset("类别:N", sort=kinds),
+        x=alt.X("占比:Q", axis=alt.Axis(format="%"), title="占比"),
+        color=alt.Color("类别:N", sort=kinds, title=None,
+                        scale=alt.Scale(domain=kinds, range=["#b0bec5", "#1e6fb5"])),
+        stroke=alt.condition(alt.datum.状态 == "参与偏少", alt.value("#d32f2f"), alt.value(None)),
+        strokeWidth=alt.condition(alt.datum.状态 == "参与偏少", alt.value(2), alt.value(0)),
+        tooltip=["分组", "类别", alt.Tooltip("占比:Q", format=".1%"), "状态"],
     )
+    return _style(chart.properties(title=f"按{group_title}：参与者占比与名册占比",
+                                   height=alt.Step(ROW // 2 + 2)))

@@ -125,6 +125,24 @@ def user_add(
     out.print(f"已创建账号 {username}（{role.label}）。")
 
 
+@user_app.command("list")
+def user_list() -> None:
+    """列出居委会账号（角色、状态、最近登录）。"""
+    from portal.services.actors import SystemActor
+    from portal.services.identity import list_users
+
+    with session_scope(_engine()) as session:
+        users = list_users(session, actor=SystemActor("cli"))
+    if not users:
+        out.print("还没有账号。用 `consult user add 用户名 --role admin` 新建。")
+        return
+    for u in users:
+        state = "启用" if u.active else "已停用"
+        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "从未登录"
+        out.print(f"  {u.username:<12} {u.display_name:<8} {Role(u.role).label:<4} {state}  最近登录 {last}",
+                  highlight=False)
+
+
 @user_app.command("reset")
 def user_reset(
     username: str,

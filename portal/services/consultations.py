@@ -222,6 +222,15 @@ def local_day(dt: datetime | None) -> date | None:
     return (dt.astimezone(UTC) + _BEIJING).date()
 
 
+def local_time(dt: datetime | None) -> str:
+    """A stored UTC time as committee staff read it: Beijing time, 2026-05-20 14:30."""
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt.astimezone(UTC) + _BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
 @dataclass(frozen=True)
 class ConsultationDraft:
     """What the committee fills in; validated by :func:`create_consultation` / :func:`update_consultation`."""

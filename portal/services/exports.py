@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -37,7 +37,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations import local_day
+from portal.services.consultations import local_day, local_time
 from portal.services.errors import NotFound
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,9 +51,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _time(dt: datetime | None) -> str:
-    if dt is None:
-        return ""
-    return dt.strftime("%Y-%m-%d %H:%M")
+    return local_time(dt)  # Beijing time, as the committee's other records
 
 
 def _label(enum_cls: Any, value: Any) -> str:
@@ -89,7 +87,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
     responses = list(session.exec(select(Response).where(col(Response.theme_id).in_(theme_ids))))
     updates = list(session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_(theme_ids))
                                 .order_by(col(StatusUpdate.theme_id), col(StatusUpdate.created_at))))
-    tally: Counter[tuple[int, str]] = Counter((v.opinion_id, str(v.value)) for v in votes)
+    tally: Counter[tuple[int | None, str]] = Counter((v.opinion_id, str(v.value)) for v in votes)
 
     def area_name(area_id: int | None) -> str:
         a = areas.get(area_id) if area_id else None
@@ -100,7 +98,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
         "编号": c.id, "标题": c.title, "问题": c.question, "背景": c.background,
         "阶段": _label(Phase, c.phase), "开始日期": str(local_day(c.opens_at) or ""),
         "截止日期": str(local_day(c.closes_at) or ""), "公示时间": _time(c.published_at),
-        "导出时间": _time(datetime.now()),
+        "导出时间": _time(datetime.now(UTC)),
     }])
     tables["意见"] = pd.DataFrame([{
         "意见编号": o.id, "原文": o.text_original, "公开文本": o.text_public,
@@ -149,6 +147,17 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
         "主题编号": u.theme_id, "主题": theme_label.get(u.theme_id, ""),
         "状态": _label(ThemeStatus, u.status), "说明": u.note, "时间": _time(u.created_at),
     } for u in updates], columns=["主题编号", "主题", "状态", "说明", "时间"])
+    from portal.services.participation_check import check_participation
+
+    for dimension, sheet in (("area", "参与-楼栋"), ("age_band", "参与-年龄段")):
+        check = check_participation(session, actor=actor,
+                                    consultation_id=consultation_id, dimension=dimension)
+        tables[sheet] = pd.DataFrame([{
+            check.label: g.group, "名册人数": g.roster, "参与人数": g.participants,
+            "参与率": round(g.rate, 3), "名册占比": round(g.roster_share, 3),
+            "参与者占比": round(g.participant_share, 3), "参与偏少": "是" if g.under_represented else "",
+        } for g in check.groups], columns=[check.label, "名册人数", "参与人数", "参与率", "名册占比",
+                                           "参与者占比", "参与偏少"])
     for name, df in tables.items():
         tables[name] = df.map(neutralise) if not df.empty else df
     audit.record(session, actor=actor.audit_name, action="consultation.export",

@@ -229,7 +229,8 @@ def reset_password(session: Session, *, actor: Actor, username: str, password: s
 
 def committee_actor(user: CommitteeUser) -> CommitteeActor:
     assert user.id is not None
-    return CommitteeActor(user.id, user.username, user.display_name or user.username, user.role)
+    # the column is a plain string: give the actor the enum (pages show role.label)
+    return CommitteeActor(user.id, user.username, user.display_name or user.username, Role(user.role))
 
 
 def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:

@@ -18,6 +18,7 @@ from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import ensure_can_submit, local_day
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.moderation import auto_flags
 from portal.services.roster import normalise_building
 from portal.services.tables import read_table
 from portal.services.text import public_text
@@ -93,7 +94,7 @@ def _add(session: Session, *, actor: Actor, c: Consultation, item: OfflineOpinio
     op = Opinion(
         consultation_id=c.id, resident_id=item.resident_id, area_id=area_id,  # type: ignore[arg-type]
         channel=Channel(item.channel), text_original=text, text_public=public, pii_kinds=kinds,
-        flags=["pii"] if kinds else [], anonymous=item.anonymous,
+        flags=auto_flags(text), anonymous=item.anonymous,
         entered_by=getattr(actor, "user_id", None), received_at=_received_at(item.received_on),
     )
     session.add(op)

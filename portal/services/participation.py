@@ -55,6 +55,7 @@ from portal.services.consultations import (
     results_public,
 )
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.moderation import auto_flags
 from portal.services.text import public_text
 from portal.settings import get_settings
 
@@ -155,7 +156,7 @@ def _vote_counts(session: Session, opinion_ids: list[int]) -> dict[int, dict[str
     rows = session.exec(
         select(Vote.opinion_id, Vote.value, func.count())
         .where(col(Vote.opinion_id).in_(opinion_ids))
-        .group_by(Vote.opinion_id, Vote.value)
+        .group_by(col(Vote.opinion_id), col(Vote.value))
     ).all()
     for oid, value, n in rows:
         out[oid][str(value)] = n
@@ -247,9 +248,21 @@ def _similarity_index(session: Session, consultation_id: int) -> tuple[Any, list
     from portal.services.text import tokenizer
 
     index = SimilarOpinionIndex(tokenizer=tokenizer()).fit([t for _, t in rows])
-    ids = [oid for oid, _ in rows]
+    ids = [int(oid) for oid, _ in rows if oid is not None]
     _INDEX_CACHE[consultation_id] = (signature, index, ids)
     return index, ids
+
+
+def warm_up() -> None:
+    """Load the similarity index's libraries and the tokenizer (several seconds on first use),
+    so the first 预览 does not wait for them."""
+    try:
+        from analysis import SimilarOpinionIndex  # noqa: F401
+    except (ImportError, AttributeError):
+        return
+    from portal.services.text import tokenizer
+
+    tokenizer()
 
 
 def similar_opinions(
@@ -272,7 +285,8 @@ def similar_opinions(
         op = ops.get(ids[i])
         if op is None or op.visibility != Visibility.VISIBLE:
             continue
-        out.append(SimilarOpinion(op.id, op.text_public, float(score), counts[op.id]["agree"]))  # type: ignore[arg-type]
+        oid = int(op.id or 0)
+        out.append(SimilarOpinion(oid, op.text_public, float(score), counts[oid]["agree"]))
     return out
 
 
@@ -328,7 +342,7 @@ def submit_opinion(
     now = utcnow()
     op = Opinion(
         consultation_id=consultation_id, resident_id=resident.resident_id, area_id=resident.area_id,
-        text_original=cleaned, text_public=shown, pii_kinds=kinds, flags=["pii"] if kinds else [],
+        text_original=cleaned, text_public=shown, pii_kinds=kinds, flags=auto_flags(cleaned),
         anonymous=bool(anonymous), received_at=now, created_at=now, client_token=token,
     )
     session.add(op)
@@ -502,6 +516,13 @@ def add_comment(
         if parent.parent_id is not None:
             raise InvalidInput("只能回复一层：请回复这条留言所在的主留言。")
     cleaned = validate_text(text, what="留言", min_chars=COMMENT_MIN_CHARS, max_chars=COMMENT_MAX_CHARS)
+    same = session.exec(
+        select(Comment).where(Comment.opinion_id == opinion_id, Comment.parent_id == parent_id,
+                              Comment.resident_id == resident.resident_id,
+                              Comment.text_original == cleaned)
+    ).first()
+    if same is not None:  # a double click or a re-sent form: keep the one already there
+        return same
     shown, _kinds = public_text(cleaned)
     cm = Comment(opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
                  text_original=cleaned, text_public=shown)
@@ -605,7 +626,7 @@ def _views(session: Session, ops: list[Opinion], viewer: ResidentActor | None) -
         session.exec(
             select(Comment.opinion_id, func.count())
             .where(col(Comment.opinion_id).in_(ids), Comment.visibility == Visibility.VISIBLE)
-            .group_by(Comment.opinion_id)
+            .group_by(col(Comment.opinion_id))
         ).all()
     ) if ids else {}
     my_votes: dict[int, VoteValue] = {}
@@ -622,7 +643,7 @@ def _views(session: Session, ops: list[Opinion], viewer: ResidentActor | None) -
             author=author_label(o.anonymous, areas.get(o.area_id)),  # type: ignore[arg-type]
             received_at=o.received_at, agree=counts[o.id]["agree"],  # type: ignore[index]
             disagree=counts[o.id]["disagree"], passes=counts[o.id]["pass"],  # type: ignore[index]
-            n_comments=n_comments.get(o.id, 0),
+            n_comments=n_comments.get(o.id or 0, 0),
             is_mine=viewer is not None and o.resident_id == viewer.resident_id,
             my_vote=my_votes.get(o.id),  # type: ignore[arg-type]
         )
@@ -796,14 +817,15 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
         counts = _vote_counts(session, [o.id for o in ops])  # type: ignore[misc]
         themes: dict[int, Theme] = {}
         if public_results and ops:
-            for a, t in session.exec(
+            for a, found in session.exec(
                 select(ThemeAssignment, Theme).join(Theme, col(Theme.id) == col(ThemeAssignment.theme_id))
                 .where(col(ThemeAssignment.opinion_id).in_([o.id for o in ops]))
             ):
-                while t is not None and not t.active and t.merged_into_id:
-                    t = session.get(Theme, t.merged_into_id)  # follow merges to the living theme
-                if t is not None:
-                    themes[a.opinion_id] = t
+                living: Theme | None = found
+                while living is not None and not living.active and living.merged_into_id:
+                    living = session.get(Theme, living.merged_into_id)  # follow merges
+                if living is not None:
+                    themes[a.opinion_id] = living
         answers: dict[int, Response] = {}
         timelines: dict[int, list[TimelineEntry]] = defaultdict(list)
         theme_ids = [t.id for t in themes.values()]
@@ -814,7 +836,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
                 timelines[su.theme_id].append(TimelineEntry(su.created_at, ThemeStatus(su.status).label, su.note))
         my_ops = []
         for o in ops:
-            t = themes.get(o.id)  # type: ignore[arg-type]
+            t = themes.get(o.id or 0)
             r = answers.get(t.id) if t else None  # type: ignore[arg-type]
             my_ops.append(MyOpinion(
                 id=o.id, text_public=o.text_public, text_original=o.text_original,  # type: ignore[arg-type]

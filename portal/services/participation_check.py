@@ -74,7 +74,7 @@ def check_participation(
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
-    stmt = (select(Resident.id, Resident.age_band, Area.name, Area.grid, Area.position)
+    stmt = (select(Resident.id, Resident.age_band, Area.name, Area.grid, Area.position)  # type: ignore[call-overload]
             .join(Area, col(Area.id) == col(Resident.area_id))
             .where(Resident.community_id == c.community_id, col(Resident.active).is_(True)))
     area_ids = consultation_area_ids(session, consultation_id)

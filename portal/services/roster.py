@@ -208,6 +208,7 @@ def import_roster(
     """Import a roster, all or nothing. The caller commits the session."""
     require(actor, "import_roster")
     community = community_for(session, community_id)
+    assert community.id is not None
     preview = preview_roster(session, data=data, filename=filename, community_id=community.id)
     if preview.errors:
         first = "；".join(f"第 {p.number} 行：{p.message}" for p in preview.errors[:3])
@@ -272,19 +273,19 @@ def list_roster(
         stmt = stmt.where(col(Resident.area_id).in_(area_ids))
     pairs = list(session.exec(stmt.order_by(col(Area.position), col(Area.id), col(Resident.unit),
                                             col(Resident.id))))
-    latest: dict[int, ParticipationCode] = {}
+    latest: dict[int, ParticipationCode] = {}  # resident id -> newest code
     ids = [r.id for r, _ in pairs]
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start:chunk_start + 500]
-        for code in session.exec(
+        for row in session.exec(
             select(ParticipationCode).where(col(ParticipationCode.resident_id).in_(chunk))
             .order_by(col(ParticipationCode.id))
         ):
-            latest[code.resident_id] = code
+            latest[row.resident_id] = row
     now = utcnow()
     out = []
     for resident, area in pairs:
-        code = latest.get(resident.id)  # type: ignore[arg-type]
+        code: ParticipationCode | None = latest.get(resident.id)  # type: ignore[arg-type]
         if code is None:
             state = "未发放"
         elif code.revoked_at is not None:
@@ -355,6 +356,24 @@ def resident_ids_for(
     if only_without_code:
         return [e.resident_id for e in entries if e.code_state in ("未发放", "已作废", "已过期")]
     return [e.resident_id for e in entries]
+
+
+def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> int:
+    """Take someone off the roster (moved away, duplicate entry): their codes are revoked and the
+    entry leaves the participation figures. Opinions and votes already given stay. Returns the
+    number of codes revoked; the caller commits."""
+    require(actor, "import_roster")
+    resident = session.get(Resident, resident_id)
+    if resident is None or not resident.active:
+        raise NotFound("找不到这位居民，或已从名册中移除。")
+    from portal.services.identity import revoke_codes
+
+    n = revoke_codes(session, actor=actor, resident_id=resident_id)
+    resident.active = False
+    session.add(resident)
+    audit.record(session, actor=actor.audit_name, action="roster.deactivate", target_type="resident",
+                 target_id=resident_id)
+    return n
 
 
 def list_areas(session: Session, *, community_id: int | None = None) -> list[Area]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from portal.services.errors import InvalidInput
@@ -44,16 +43,22 @@ class UploadedTable:
     notes: list[str] = field(default_factory=list)  # e.g. merged cells that were filled in
 
 
+# Full-width letters and digits (Ａ-Ｚ, ０-９) typed with a Chinese input method → ASCII. Chinese
+# punctuation (，。：) is left alone: it is part of what residents wrote.
+_FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                                 *range(0xFF41, 0xFF5B))}
+_FULL_WIDTH_ALNUM.update({0x3000: 0x20, 0xFF0B: 0x2B, 0xFF0D: 0x2D})  # ideographic space, ＋, －
+
+
 def clean_cell(value: object) -> str:
-    """Cell text as a person reads it: NFKC (full-width digits → ASCII), trimmed, no '.0' floats."""
+    """Cell text as a person reads it: trimmed, full-width digits → ASCII, no '.0' floats."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if hasattr(value, "strftime") and not isinstance(value, str):
         return value.strftime("%Y-%m-%d")  # type: ignore[union-attr]
-    text = unicodedata.normalize("NFKC", str(value))
-    return text.replace("\u3000", " ").strip()
+    return str(value).translate(_FULL_WIDTH_ALNUM).strip()
 
 
 def _header_key(text: str) -> str:
@@ -92,12 +97,9 @@ def _raw_rows_from_csv(data: bytes) -> tuple[list[list[str]], str]:
     text, codec = detect_encoding(data)
     sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
         delimiter = dialect.delimiter
     except csv.Error:
-        delimiter = ","
-    if delimiter == "，":  # a full-width comma: csv needs a one-char ASCII-compatible delimiter
-        text = text.replace("，", ",")
         delimiter = ","
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -106,11 +108,43 @@ def _raw_rows_from_csv(data: bytes) -> tuple[list[list[str]], str]:
     return rows, ENCODING_LABELS.get(codec, codec)
 
 
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024  # a 20,000-row roster is ~6 MB unpacked
+
+
+def _check_xlsx_size(data: bytes) -> None:
+    """Refuse an .xlsx that unpacks into far more than a roster before openpyxl parses it.
+
+    openpyxl reads every sheet completely: a 4 MB file holding 400,000 rows took 70 s and
+    900 MB to reject (measured), blocking the portal meanwhile. Counting rows in the raw XML
+    takes a fraction of a second.
+    """
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return  # openpyxl says it clearly below
+    sheets = [i for i in archive.infolist()
+              if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+    if sum(i.file_size for i in archive.infolist()) > MAX_XLSX_UNPACKED:
+        raise InvalidInput("这个 Excel 文件解压后超过 64 MB（行数或格式过多），请分批导入，或另存为 CSV 后再上传。")
+    for info in sheets:
+        rows, tail = 0, b""
+        with archive.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                window = tail + chunk
+                rows += window.count(b"<row ") + window.count(b"<row>") + window.count(b":row ")
+                tail = window[-4:]
+                if rows > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
+                    raise InvalidInput(f"文件超过 {MAX_ROWS} 行，请分批导入。")
+
+
 def _raw_rows_from_xlsx(data: bytes) -> tuple[list[list[object]], list[str]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
+    _check_xlsx_size(data)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -136,7 +170,7 @@ def _raw_rows_from_xlsx(data: bytes) -> tuple[list[list[object]], list[str]]:
 
 
 def read_table(
-    data: bytes, filename: str, *, columns: dict[str, Iterable[str]], required: Iterable[str]
+    data: bytes, filename: str, *, columns: Mapping[str, Iterable[str]], required: Iterable[str]
 ) -> UploadedTable:
     """Read an uploaded CSV or .xlsx into canonical columns.
 
@@ -158,7 +192,7 @@ def read_table(
         raise InvalidInput("暂不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传。")
     elif name.endswith((".csv", ".txt")):
         text_rows, encoding = _raw_rows_from_csv(data)
-        raw = list(text_rows)
+        raw = [list[object](row) for row in text_rows]
     else:
         raise InvalidInput("只支持 CSV 或 Excel（.xlsx）文件。")
 

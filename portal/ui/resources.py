@@ -33,3 +33,29 @@ def db_session() -> Iterator[Session]:
     """One session per interaction."""
     with session_scope(engine()) as session:
         yield session
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_similarity() -> bool:
+    """Start loading the similar-opinion machinery in the background, once per process."""
+    import threading
+
+    from portal.services.participation import warm_up
+
+    threading.Thread(target=warm_up, name="warm-up-similarity", daemon=True).start()
+    return True
+
+
+def run_action(fn, /, **kwargs):
+    """Call one writing service ``fn(session, **kwargs)`` in its own transaction and commit it.
+
+    Transient lock conflicts are retried; a ServiceError rolls everything back and propagates.
+    """
+    from portal.db import run_with_retry
+
+    def work(session: Session):
+        result = fn(session, **kwargs)
+        session.commit()
+        return result
+
+    return run_with_retry(engine(), work)

@@ -20,7 +20,8 @@ button, .stButton button, .stFormSubmitButton button { min-height: 2.75rem; }
 _LARGE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-h1 { font-size: 2.2rem !important; } h2 { font-size: 1.8rem !important; }
+h1, h1 * { font-size: 2.2rem !important; } h2, h2 * { font-size: 1.8rem !important; }
+h3, h3 * { font-size: 1.5rem !important; }
 </style>
 """
 
@@ -84,10 +85,65 @@ def require_committee(permission: str = "view_committee"):
     return actor
 
 
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
+    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+    if not cards:
+        st.info("还没有议题。")
+        return None
+    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
+        st.session_state[key] = int(wanted)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+
+
+def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
+    """Pick one consultation (committee pages). Remembers the choice in ``?id=`` so a link or a
+    reload lands on the same consultation. Returns its id, or None when there is none."""
+    from portal.models import Phase
+    from portal.services.consultations import list_consultations
+    from portal.ui.resources import db_session
+
+    phases = phases or (Phase.COLLECTING, Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
+    with db_session() as session:
+        cards = list_consultations(session, phases=tuple(phases))
+    if not cards:
+        st.info("还没有可以处理的议题。")
+        return None
+    ids = [card.id for card in cards]
+    labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
+    wanted = st.query_params.get("id")
+    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in ids:
+        st.session_state[key] = int(wanted)
+    if st.session_state.get(key) not in ids:  # default: the first one under review
+        st.session_state[key] = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
+    chosen = st.selectbox("议题", ids, format_func=labels.__getitem__, key=key)
+    st.query_params["id"] = str(chosen)
+    return chosen
+
+
+def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in China Standard Time (SQLite hands back naive UTC)."""
+    from datetime import UTC, timedelta, timezone
+
+    if dt is None:
+        return "—"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(timezone(timedelta(hours=8))).strftime(fmt)
+
+
 def when(dt) -> str:  # type: ignore[no-untyped-def]
-    """A date as residents write it: 2026年11月3日."""
-    return f"{dt.year}年{dt.month}月{dt.day}日" if dt else ""
+    """A date as residents write it, in China's time zone: 2026年11月3日."""
+    from datetime import datetime
+
+    from portal.services.results import local_date
+
+    if not dt:
+        return ""
+    day = local_date(dt) if isinstance(dt, datetime) else dt
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
-    return f"👍 同意 {view.agree} · 👎 不同意 {view.disagree} · 💬 留言 {view.n_comments}"
+    return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"

@@ -29,7 +29,7 @@ def test_visitor_sees_public_opinions_counts_and_a_sign_in_link(hood_db):
     at = open_page(PAGE, query={"id": str(hood.collecting.id)})
     assert not at.exception
     assert at.title[0].value == "停车难与非机动车充电"
-    assert [m.value for m in at.metric][:1] == ["5"]  # five visible opinions
+    assert any(m.value.startswith("**5** 条意见 · ") for m in at.markdown)  # five visible ones
     shown = texts(at)
     assert all(o.text_public in shown for o in hood.opinions)
     assert not any("骗子" in t for t in shown)  # hidden by the committee
@@ -69,6 +69,7 @@ def test_resident_votes_comments_replies_and_reports(hood_db):
     next(b for b in at.button if "发表留言" in b.label).click().run()
     assert any("留言已发表" in s.value for s in at.success)
     assert "<b>外来车</b>确实太多，支持登记管理。" in texts(at)
+    assert at.text_area(key="consultation.comment_text").value == ""  # ready for the next one
 
     with Session(engine) as s:
         top = s.exec(select(Comment).where(Comment.opinion_id == target.id)).one()
@@ -98,7 +99,18 @@ def test_open_opinion_from_the_list(hood_db):
     engine, hood = hood_db
     at = open_page(PAGE, actor=resident(engine, hood), query={"id": str(hood.collecting.id)})
     links = [p.proto.label for p in at.get("page_link")]
-    assert "✍️ 我要提意见" in links and "🗳️ 给大家的意见表态" in links
+    assert "我要提意见" in links and "给大家的意见表态" in links
     click(at, f"consultation.open.{hood.opinions[2].id}")
     assert at.query_params["opinion"] == [str(hood.opinions[2].id)] or at.query_params["opinion"] == str(hood.opinions[2].id)
     assert any("留言（0）" in h.value for h in at.subheader)
+
+
+def test_committee_member_gets_no_resident_sign_in_link(hood_db):
+    from portal.models import Role
+    from portal.services.actors import CommitteeActor
+
+    engine, hood = hood_db
+    reviewer = CommitteeActor(hood.reviewer.id, "reviewer", "李委员", Role.REVIEWER)
+    at = open_page(PAGE, actor=reviewer, query={"id": str(hood.collecting.id)})
+    assert not at.exception
+    assert not any("登录后参与" in p.proto.label for p in at.get("page_link"))

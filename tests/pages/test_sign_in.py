@@ -47,7 +47,7 @@ def test_sign_in_shows_area_then_sign_out(hood_db):
     assert at.title[0].value == "我的账号"
     assert any("第一网格 · 3号楼" in s.value for s in at.success)
     links = [p.proto.label for p in at.get("page_link")]
-    assert "📋 回到“停车难与非机动车充电”" in links
+    assert "回到“停车难与非机动车充电”" in links
     next(b for b in at.button if b.key == "signin.sign_out").click().run()
     assert at.title[0].value == "居民登录"
 

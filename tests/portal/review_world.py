@@ -105,7 +105,7 @@ def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: 
                      phase=phase)
     session.add(c)
     session.flush()
-    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=11)
+    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=11, finished_at=datetime.now(UTC))
     session.add(run)
     session.flush()
     world = World(c.id, actors[Role.ADMIN], actors[Role.REVIEWER], actors[Role.CLERK],  # type: ignore[arg-type]

@@ -105,3 +105,22 @@ def test_reset_password_unlocks(session, hood):
 ])
 def test_operations_permission_table(permission, roles):
     assert PERMISSIONS[permission] == roles
+
+
+def test_actor_reread_from_database_has_role_with_label(session, hood):
+    session.expire_all()
+    fresh = get_committee_actor(session, hood.clerk.user_id)
+    assert fresh.role.label == "录入员"  # the sidebar shows it on every page
+
+
+def test_cli_user_list(session, hood, settings):
+    import os
+    import subprocess
+    import sys
+
+    session.commit()
+    out = subprocess.run([sys.executable, "-m", "portal.cli", "user", "list"], env=dict(os.environ),
+                         capture_output=True, text=True, check=True)
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert ["wang", "王主任", "管理员", "启用"] == lines[1][:4]
+    assert any(parts[:3] == ["zhang", "张社工", "录入员"] for parts in lines)

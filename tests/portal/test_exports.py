@@ -50,7 +50,8 @@ def hood(session):
 def test_export_has_every_table_with_originals_and_counts(session, hood):
     tables = export_tables(session, actor=hood.admin, consultation_id=hood.collecting.id)
     session.commit()
-    assert list(tables) == ["议题", "意见", "投票", "留言", "主题", "回应", "办理进度"]
+    assert list(tables) == ["议题", "意见", "投票", "留言", "主题", "回应", "办理进度", "参与-楼栋", "参与-年龄段"]
+    assert list(tables["参与-楼栋"]["参与人数"]) == [3, 0, 0]  # the author and two voters, 1号楼
     row = tables["意见"].iloc[0]
     assert "13912345678" in row["原文"]
     assert (row["同意"], row["不同意"], row["主题"], row["渠道"]) == (1, 1, "楼道堆物", "网上")
@@ -61,7 +62,7 @@ def test_export_has_every_table_with_originals_and_counts(session, hood):
 def test_formula_cells_are_neutralised_in_xlsx_and_csv(session, hood):
     tables = export_tables(session, actor=hood.reviewer, consultation_id=hood.collecting.id)
     wb = load_workbook(io.BytesIO(to_xlsx(tables)))
-    assert wb.sheetnames == ["议题", "意见", "投票", "留言", "主题", "回应", "办理进度"]
+    assert wb.sheetnames[:7] == ["议题", "意见", "投票", "留言", "主题", "回应", "办理进度"]
     cell = wb["意见"]["B2"].value
     assert cell.startswith("'=HYPERLINK")
     assert wb["意见"]["B2"].data_type == "s"

@@ -169,3 +169,25 @@ def test_only_reviewers_and_admins_moderate(session, world: World, who):
     with pytest.raises(PermissionDenied):
         moderation.keep(session, actor=actor, target_type="opinion", target_id=oid)
     moderation.hide(session, actor=world.admin, target_type="opinion", target_id=oid, reason="管理员也可以隐藏")
+
+
+def test_abusive_opinion_from_a_resident_lands_in_the_queue(session):
+    from portal.services.participation import submit_opinion
+    from tests.neighbourhood import build_neighbourhood
+
+    hood = build_neighbourhood(session)
+    me = hood.actor(session, 0)
+    result = submit_opinion(session, actor=me, consultation_id=hood.collecting.id,
+                            text="物业都是吃干饭的废物，充电桩坏了半年没人修，电话13912345678")
+    assert result.opinion.flags == ["abusive", "pii"]
+    from portal.models import CommitteeUser, Role
+    from portal.services.actors import CommitteeActor
+
+    user = CommitteeUser(username="mod-reviewer", role=Role.REVIEWER, password_hash="x")
+    session.add(user)
+    session.commit()
+    reviewer = CommitteeActor(user.id, user.username, "李委员", Role.REVIEWER)
+    queue = moderation.moderation_queue(session, actor=reviewer, consultation_id=hood.collecting.id)
+    item = next(i for i in queue if i.target_id == result.opinion.id)
+    assert item.reasons == ["疑似不文明用语", "含个人信息"]
+    assert "[手机号]" in item.text_public and "13912345678" in item.text_original

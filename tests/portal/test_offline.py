@@ -139,3 +139,36 @@ def test_channel_mix_chart_has_chinese_labels(session, hood):
     values = next(iter(spec["datasets"].values()))
     assert {v["渠道"] for v in values} >= {"电话", "12345热线"}
     assert spec["title"] == "意见来源渠道"
+
+
+def test_bulk_import_from_xlsx_with_real_dates_and_merged_channel(session, hood):
+    import io
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["12345热线工单汇总（5月）"])
+    ws.append(["收到日期", "渠道", "楼栋", "意见内容"])
+    ws.append([datetime(2026, 5, 15), "12345热线", "2号楼", "反映小区东门晚上没有路灯，回家很不安全。"])
+    ws.append([datetime(2026, 5, 16), None, "", "希望增加非机动车充电桩，现在都在楼道里充电。"])
+    ws.merge_cells("B3:B4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    n = import_offline_opinions(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                                data=buf.getvalue(), filename="热线.xlsx", today=TODAY)
+    assert n == 2
+    rows = session.exec(select(Opinion).order_by(Opinion.id)).all()
+    assert [r.channel for r in rows] == [Channel.HOTLINE, Channel.HOTLINE]
+    assert [r.received_at.day for r in rows] == [15, 16]
+
+
+def test_bulk_import_keeps_chinese_punctuation_as_written(session, hood):
+    data = ("意见内容,渠道,收到日期\n"
+            "\"楼道里堆了纸箱，还有旧自行车；希望：尽快清理！\",纸质,２０２６-０５-１８\n").encode("gbk")
+    import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                            data=data, filename="x.csv", today=TODAY)
+    op = session.exec(select(Opinion)).one()
+    assert op.text_original == "楼道里堆了纸箱，还有旧自行车；希望：尽快清理！"
+    assert op.received_at.day == 18  # full-width digits in the date are fine

@@ -201,6 +201,8 @@ def test_comments_take_one_level_of_replies(session, hood, me):
         add_comment(session, actor=me, opinion_id=target, text="道闸要花不少钱吧？", parent_id=reply.id)
     with pytest.raises(InvalidInput, match="不能为空"):
         add_comment(session, actor=me, opinion_id=target, text="  ")
+    again = add_comment(session, actor=me, opinion_id=target, text="我也觉得外来车太多了。")
+    assert again.id == top.id  # a double click does not post twice
     thread = opinion_thread(session, opinion_id=target, viewer=me)
     assert [(c.text, [r.text for r in c.replies]) for c in thread.comments] == [
         ("我也觉得外来车太多了。", ["可以装道闸，业主刷卡进出。"])]
@@ -353,3 +355,29 @@ def test_concurrent_votes_on_sqlite_keep_one_vote_per_resident(engine):
 @pytest.mark.postgres
 def test_concurrent_votes_on_postgresql_keep_one_vote_per_resident(pg_engine):
     _vote_storm(pg_engine)
+
+
+@pytest.mark.postgres
+def test_the_whole_resident_flow_runs_on_postgresql(pg_engine):
+    from sqlmodel import Session
+
+    with Session(pg_engine, expire_on_commit=False) as s:
+        hood = build_neighbourhood(s)
+        me = hood.actor(s, 0)
+        mine = submit_opinion(s, actor=me, consultation_id=hood.collecting.id, text=GOOD,
+                              client_token="pg-1").opinion
+        seen = []
+        while (card := next_opinion_to_vote(s, actor=me, consultation_id=hood.collecting.id)):
+            seen.append(card.opinion_id)
+            cast_vote(s, actor=me, opinion_id=card.opinion_id, value="agree")
+        assert sorted(seen) == sorted(o.id for o in hood.opinions)
+        cm = add_comment(s, actor=hood.actor(s, 3), opinion_id=mine.id, text="赞成，地下车库确实该多装。")
+        add_comment(s, actor=me, opinion_id=mine.id, text="谢谢支持！", parent_id=cm.id)
+        assert not report(s, actor=me, target_type="comment", target_id=cm.id, reason="其他").already
+        listed = list_opinions(s, consultation_id=hood.collecting.id, viewer=me, sort="hot", limit=3)
+        assert listed.total == 6 and len(listed.items) == 3 and listed.items[0].agree == 1
+        thread = opinion_thread(s, opinion_id=mine.id, viewer=me)
+        assert [len(c.replies) for c in thread.comments] == [1]
+        by_title = {c.title: c for c in my_participation(s, actor=me).consultations}
+        assert by_title["加装电梯"].opinions[0].answer.decision_label == "部分采纳"
+        assert len(by_title["停车难与非机动车充电"].votes) == 5

@@ -196,3 +196,21 @@ def test_reissue_revokes_the_old_code(session, hood):
 def test_reviewer_cannot_issue_codes(session, hood):
     with pytest.raises(PermissionDenied):
         issue_codes(session, actor=hood.reviewer, resident_ids=[hood.residents[0].id], secret=SECRET)
+
+
+def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session, hood):
+    from portal.services.errors import SignInFailed
+    from portal.services.participation_check import check_participation
+    from portal.services.roster import deactivate_resident
+
+    rid = hood.residents[0].id
+    slip = issue_codes(session, actor=hood.clerk, resident_ids=[rid], secret=SECRET)[0]
+    assert deactivate_resident(session, actor=hood.clerk, resident_id=rid) == 1
+    session.commit()
+    with pytest.raises(SignInFailed, match="已作废"):
+        sign_in_with_code(session, code=slip.code, secret=SECRET, throttle_key="z")
+    check = check_participation(session, actor=hood.clerk, consultation_id=hood.collecting.id)
+    assert check.total_roster == 11
+    assert rid not in {e.resident_id for e in list_roster(session, actor=hood.clerk)}
+    with pytest.raises(PermissionDenied):
+        deactivate_resident(session, actor=hood.reviewer, resident_id=hood.residents[1].id)

@@ -21,7 +21,7 @@ from portal.services.participation import (
     report,
 )
 from portal.ui.resources import db_session, engine
-from portal.ui.session import current_resident
+from portal.ui.session import current_actor, current_resident
 from portal.ui.widgets import opinion_counts, plain, results_link, when
 
 PAGE_SIZE = 20
@@ -43,6 +43,8 @@ except NotFound as exc:
 
 raw_opinion = st.query_params.get("opinion", "")
 flash = st.session_state.pop("consultation.flash", None)
+for key in st.session_state.pop("consultation.clear", []):  # boxes of a comment just posted
+    st.session_state[key] = ""  # set, not deleted, so the browser's box is emptied too
 
 # ---------------------------------------------------------------- one opinion and its comments
 if raw_opinion.isdigit():
@@ -106,7 +108,7 @@ if raw_opinion.isdigit():
                         act(lambda s, t=text, p=cm.id: add_comment(
                             s, actor=resident, opinion_id=view.id, text=t, parent_id=p), "回复已发表。")
                         if "consultation.flash" in st.session_state:
-                            st.session_state.pop(f"consultation.reply_text.{cm.id}", None)
+                            st.session_state["consultation.clear"] = [f"consultation.reply_text.{cm.id}"]
                         st.rerun()
 
     if resident is not None and thread.can_comment:
@@ -117,9 +119,9 @@ if raw_opinion.isdigit():
                 act(lambda s: add_comment(s, actor=resident, opinion_id=view.id, text=text),
                     "留言已发表。")
                 if "consultation.flash" in st.session_state:
-                    st.session_state.pop("consultation.comment_text", None)
+                    st.session_state["consultation.clear"] = ["consultation.comment_text"]
                 st.rerun()
-    elif resident is None and thread.can_comment:
+    elif current_actor() is None and thread.can_comment:  # committee members have no sign-in link
         st.page_link("app_pages/resident/sign_in.py", label="用参与码登录后可以投票和留言 →",
                      query_params={"next": str(c.id)})
 
@@ -143,19 +145,19 @@ if raw_opinion.isdigit():
                         result = report(session, actor=resident, target_type=kind,
                                         target_id=target_id, reason=full)
                 except ServiceError as exc:
-                    st.error(str(exc))
+                    st.session_state["consultation.error"] = str(exc)
                 else:
-                    st.success("您已举报过这条内容，居委会正在处理。" if result.already
-                               else "举报已提交，居委会会尽快核实处理。谢谢！")
+                    st.session_state["consultation.flash"] = (
+                        "您已举报过这条内容，居委会正在处理。" if result.already
+                        else "举报已提交，居委会会尽快核实处理。谢谢！")
+                st.rerun()
     st.stop()
 
 # ---------------------------------------------------------------- the consultation
 st.title(c.title)
 st.caption(f"{Phase(c.phase).label} · 征集时间 {deadline_text(c)}")
-cols = st.columns(3)
-cols[0].metric("意见", n_opinions)
-cols[1].metric("参与人数", n_people)
-cols[2].metric("投票", n_votes)
+# One line, not three metrics: columns stack on a phone and would fill the first screen.
+st.markdown(f"**{n_opinions}** 条意见 · **{n_people}** 人参与 · **{n_votes}** 次投票")
 st.subheader("议题", anchor=False)
 plain(c.question)
 if c.background:
@@ -166,11 +168,11 @@ results_link(c)
 
 if resident is not None:
     if can_submit_opinion(c):
-        st.page_link("app_pages/resident/give.py", label="✍️ 我要提意见", query_params={"id": str(c.id)})
+        st.page_link("app_pages/resident/give.py", label="我要提意见", icon=":material/edit:", query_params={"id": str(c.id)})
     if can_vote(c):
-        st.page_link("app_pages/resident/vote.py", label="🗳️ 给大家的意见表态", query_params={"id": str(c.id)})
-elif can_submit_opinion(c) or can_vote(c):
-    st.page_link("app_pages/resident/sign_in.py", label="🔑 用参与码登录后参与",
+        st.page_link("app_pages/resident/vote.py", label="给大家的意见表态", icon=":material/how_to_vote:", query_params={"id": str(c.id)})
+elif current_actor() is None and (can_submit_opinion(c) or can_vote(c)):
+    st.page_link("app_pages/resident/sign_in.py", label="用参与码登录后参与", icon=":material/key:",
                  query_params={"next": str(c.id)})
 
 st.subheader("大家的意见", anchor=False)

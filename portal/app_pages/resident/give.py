@@ -9,7 +9,7 @@ from portal.services.participation import (
     submit_opinion,
     support_opinion,
 )
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident
 from portal.ui.widgets import plain
 
@@ -21,6 +21,7 @@ if resident is None:
     st.stop()
 
 st.title("提意见")
+warm_up_similarity()  # while the resident types
 with db_session() as session:
     open_now = open_consultations(session, actor=resident, purpose="submit")
 if not open_now:
@@ -28,7 +29,7 @@ if not open_now:
     st.stop()
 
 if st.session_state.pop("give.clear", False):  # after a success: an empty box for the next one
-    st.session_state.pop(TEXT, None)
+    st.session_state[TEXT] = ""  # set, not deleted, so the browser's box is emptied too
     st.session_state.pop(PREVIEW, None)
 if done := st.session_state.pop(DONE, None):
     st.success(done[0])
@@ -45,30 +46,64 @@ st.caption("居委会的问题")
 plain(consultation.question)
 
 s = settings()
-text = st.text_area(
-    "您的意见", key=TEXT, height=160,
-    placeholder="例如：建议在3号楼旁边的空地装几个电动车充电桩，晚上充电排队太久。",
-    help=f"{s.opinion_min_chars}–{s.opinion_max_chars} 个字。请不要写姓名、电话、门牌号等个人信息。",
-)
-st.caption(f"已写 {len(text.strip())} 字（{s.opinion_min_chars}–{s.opinion_max_chars} 字）")
-anonymous = st.checkbox("匿名显示（公开时不显示我的楼栋）", key=ANON)
 if TOKEN not in st.session_state:
     st.session_state[TOKEN] = secrets.token_urlsafe(16)
+saved = st.session_state.get(PREVIEW)
+previewed = bool(saved and saved[0] == chosen)
 
-if st.button("下一步：预览", key="give.check", type="primary", use_container_width=True):
+# Text, anonymity and both buttons sit in one form, so 确认提交 always sends what is in the box.
+with st.form("give.form", border=False):
+    text = st.text_area(
+        "您的意见", key=TEXT, height=160,
+        placeholder="例如：建议在3号楼旁边的空地装几个电动车充电桩，晚上充电排队太久。",
+    )
+    st.caption(f"请写 {s.opinion_min_chars}–{s.opinion_max_chars} 个字。不必写姓名、电话、门牌号等个人信息。")
+    anonymous = st.checkbox("匿名显示（公开时不显示我的楼栋）", key=ANON)
+    preview_box = st.container()
+    if previewed:
+        confirm = st.form_submit_button("确认提交", type="primary", use_container_width=True)
+        check = st.form_submit_button("修改后重新预览", use_container_width=True)
+    else:
+        confirm = False
+        check = st.form_submit_button("下一步：预览", type="primary", use_container_width=True)
+
+if confirm and saved and saved[1] != text:
+    st.warning("您修改了内容，请看一下新的预览，再点“确认提交”。")
+    check, confirm = True, False
+
+if check:
     try:
-        with db_session() as session:
+        with st.spinner("正在检查内容、查找类似意见……"), db_session() as session:
             preview = preview_opinion(session, actor=resident, consultation_id=chosen, text=text)
     except ServiceError as exc:
         st.session_state.pop(PREVIEW, None)
         st.error(str(exc))
     else:
         st.session_state[PREVIEW] = (chosen, text, preview)
+        if not previewed:
+            st.rerun()  # show the form again with 确认提交
+
+if confirm:
+    try:
+        with db_session() as session:
+            result = submit_opinion(session, actor=resident, consultation_id=chosen, text=text,
+                                    anonymous=anonymous, client_token=st.session_state[TOKEN])
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        notes = []
+        if result.redacted:
+            notes.append(f"公开显示时已隐去您填写的{'、'.join(result.pii_labels)}。")
+        notes.append("您可以在“我的参与”查看这条意见的处理进展。")
+        st.session_state[DONE] = ["意见已提交，谢谢您！", *notes]
+        st.session_state["give.clear"] = True
+        st.session_state.pop(TOKEN, None)
+        st.rerun()
 
 saved = st.session_state.get(PREVIEW)
 if saved and saved[0] == chosen and saved[1] == text:
     preview = saved[2]
-    with st.container(border=True):
+    with preview_box, st.container(border=True):
         if preview.redacted:
             st.warning(f"您的意见里有{'、'.join(preview.pii_labels)}。为保护隐私，公开时会隐去，"
                        "大家看到的是下面这段文字（居委会仍能看到原文）：")
@@ -77,11 +112,11 @@ if saved and saved[0] == chosen and saved[1] == text:
         plain(preview.text_public)
     if preview.n_similar:
         st.info(f"类似意见已有 {preview.n_similar} 条。如果其中一条说出了您的想法，"
-                "可以直接支持它，让它更受重视。")
+                "可以直接支持它，不必重复提交。")
         for item in preview.similar:
             with st.container(border=True):
                 plain(item.text)
-                st.caption(f"👍 已有 {item.agree} 人同意")
+                st.caption(f"已有 {item.agree} 人同意")
                 if st.button("支持这条，不再另提", key=f"give.support.{item.opinion_id}",
                              use_container_width=True):
                     try:
@@ -93,21 +128,5 @@ if saved and saved[0] == chosen and saved[1] == text:
                         st.session_state[DONE] = ["已为这条意见投了同意票，谢谢您的参与！"]
                         st.session_state["give.clear"] = True
                         st.rerun()
-    if st.button("确认提交", key="give.submit", type="primary", use_container_width=True):
-        try:
-            with db_session() as session:
-                result = submit_opinion(session, actor=resident, consultation_id=chosen, text=text,
-                                        anonymous=anonymous, client_token=st.session_state[TOKEN])
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            notes = []
-            if result.redacted:
-                notes.append(f"公开显示时已隐去您填写的{'、'.join(result.pii_labels)}。")
-            notes.append("您可以在“我的参与”查看这条意见的处理进展。")
-            st.session_state[DONE] = ["意见已提交，谢谢您！", *notes]
-            st.session_state["give.clear"] = True
-            st.session_state.pop(TOKEN, None)
-            st.rerun()
-elif text.strip():
+elif not previewed:
     st.caption("点“下一步：预览”，看看公开后的样子和已有的类似意见，再确认提交。")

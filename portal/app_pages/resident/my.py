@@ -50,7 +50,7 @@ for c in mine.consultations:
     for op in c.opinions:
         with st.container(border=True):
             extra = " · 匿名显示" if op.anonymous else ""
-            st.caption(f"{when(op.submitted_at)} · {op.channel_label}提交{extra} · 👍 {op.agree} · 👎 {op.disagree}")
+            st.caption(f"{when(op.submitted_at)} · {op.channel_label}提交{extra} · 同意 {op.agree} · 不同意 {op.disagree}")
             plain(op.text_public)
             if op.pii_labels:
                 st.caption(f"公开时已隐去：{'、'.join(op.pii_labels)}")

@@ -22,11 +22,11 @@ if resident is not None:
         except NotFound:
             pass
         else:
-            st.page_link("app_pages/public/consultation.py", label=f"📋 回到“{title}”",
+            st.page_link("app_pages/public/consultation.py", label=f"回到“{title}”", icon=":material/arrow_back:",
                          query_params={"id": target})
-    st.page_link("app_pages/resident/give.py", label="✍️ 提意见")
-    st.page_link("app_pages/resident/vote.py", label="🗳️ 给邻居的意见表态")
-    st.page_link("app_pages/resident/my.py", label="🙋 查看我的参与")
+    st.page_link("app_pages/resident/give.py", label="提意见", icon=":material/edit:")
+    st.page_link("app_pages/resident/vote.py", label="给邻居的意见表态", icon=":material/how_to_vote:")
+    st.page_link("app_pages/resident/my.py", label="查看我的参与", icon=":material/person:")
     st.caption("在公用电脑上用完后，请记得退出登录。")
     if st.button("退出登录", key="signin.sign_out", use_container_width=True):
         sign_out()

@@ -9,7 +9,8 @@ from portal.ui.session import current_resident
 from portal.ui.widgets import plain
 
 LAST = "vote.last"
-BUTTONS = [(VoteValue.AGREE, "👍 同意"), (VoteValue.DISAGREE, "👎 不同意"), (VoteValue.PASS, "跳过")]
+BUTTONS = [(VoteValue.AGREE, ":material/thumb_up:"), (VoteValue.DISAGREE, ":material/thumb_down:"),
+           (VoteValue.PASS, ":material/skip_next:")]
 
 resident = current_resident()
 if resident is None:
@@ -50,9 +51,9 @@ if last and last[0] == chosen:
     with st.container(border=True):
         st.caption(f"刚才这条您选了“{VoteValue(last_value).label}”：")
         plain(last_text if len(last_text) <= 60 else last_text[:60] + "…")
-        others = [(v, label) for v, label in BUTTONS if v != last_value]
+        others = [(v, icon) for v, icon in BUTTONS if v != last_value]
         cols = st.columns(len(others))
-        for col, (value, _label) in zip(cols, others, strict=True):
+        for col, (value, _icon) in zip(cols, others, strict=True):
             col.button(f"改成“{value.label}”", key=f"vote.change.{value}", use_container_width=True,
                        on_click=vote, args=(last_id, value, last_text))
 
@@ -75,8 +76,8 @@ with st.container(border=True):
     st.caption(f"{card.author}的意见 · 已有 {card.n_votes} 人表态")
     plain(card.text)
 cols = st.columns(3)
-for col, (value, label) in zip(cols, BUTTONS, strict=True):
-    col.button(label, key=f"vote.{value}", type="primary" if value == VoteValue.AGREE else "secondary",
+for col, (value, icon) in zip(cols, BUTTONS, strict=True):
+    col.button(value.label, icon=icon, key=f"vote.{value}", type="primary" if value == VoteValue.AGREE else "secondary",
                use_container_width=True, on_click=vote, args=(card.opinion_id, value, card.text))
 st.page_link("app_pages/public/consultation.py", label="看看这条意见下的留言 →",
              query_params={"id": str(chosen), "opinion": str(card.opinion_id)})

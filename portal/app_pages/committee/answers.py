@@ -1,0 +1,137 @@
+from datetime import date, timedelta
+
+import streamlit as st
+
+from portal.models import DECISION_LABELS, Decision, Phase, ThemeStatus
+from portal.services import review
+from portal.services.actors import has_permission
+from portal.services.errors import ServiceError
+from portal.ui.resources import db_session, run_action
+from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
+
+actor = require_committee("answer_themes")
+st.title("回应与发布")
+st.caption("对每个主题作出回应：结论、理由、责任单位和计划完成日期；之后发布办理进展。全部回应后发布结果。")
+
+FLASH = "answers.flash"
+if msg := st.session_state.pop(FLASH, None):
+    st.success(msg)
+
+cid = review_consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
+if cid is None:
+    st.stop()
+
+
+def done(message: str) -> None:
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+with db_session() as session:
+    ov = review.theme_overview(session, actor=actor, consultation_id=cid)
+    check = review.publish_check(session, actor=actor, consultation_id=cid)
+phase = Phase(ov.consultation.phase)
+
+if not ov.themes:
+    st.info("这个议题还没有主题，请先在“主题研判”页面运行意见分析。")
+    st.stop()
+
+answered = sum(1 for r in ov.themes if r.answered)
+st.progress(answered / len(ov.themes), text=f"已回应 {answered} / {len(ov.themes)} 个主题")
+
+theme_ids = [r.theme.id for r in ov.themes]
+labels = {
+    r.theme.id: f"{'✅' if r.answered else '⏳'} {r.theme.label}（{r.theme.size} 条意见 · {ThemeStatus(r.theme.status).label}）"
+    for r in ov.themes
+}
+if st.session_state.get("answers.theme") not in theme_ids:
+    first_open = next((r.theme.id for r in ov.themes if not r.answered and not r.theme.is_other), theme_ids[0])
+    st.session_state["answers.theme"] = first_open
+tid = st.selectbox("主题", theme_ids, format_func=labels.__getitem__, key="answers.theme")
+with db_session() as session:
+    detail = review.theme_detail(session, actor=actor, theme_id=tid)
+theme, response = detail.theme, detail.response
+
+with st.container(border=True):
+    st.markdown("**居民说了什么**")
+    for text in ov.representatives.get(tid, [])[:3]:
+        plain(f"“{text}”")
+    st.caption(f"{theme.size} 条意见，{theme.n_distinct} 条不重复，{theme.n_residents} 位居民，{theme.support} 次支持")
+
+if phase in review.ANSWER_PHASES:
+    decisions = list(Decision)
+    with st.form(f"answers.form.{tid}"):
+        st.markdown("**修改回应**" if response else "**作出回应**")
+        decision = st.radio("结论", decisions, format_func=lambda d: DECISION_LABELS[d], horizontal=True,
+                            index=decisions.index(Decision(response.decision)) if response else 0,
+                            key=f"answers.decision.{tid}")
+        reasoning = st.text_area("理由（居民会看到）", value=response.reasoning if response else "", max_chars=3000,
+                                 key=f"answers.reasoning.{tid}",
+                                 placeholder="说明为什么这样决定、具体怎么做，例如：在3号楼东侧新建充电棚，安装20个充电口。")
+        party = st.text_input("责任单位 / 责任人", value=response.responsible_party if response else "",
+                              max_chars=100, key=f"answers.party.{tid}", placeholder="例如：居委会、物业公司")
+        due = st.date_input("计划完成日期（采纳、部分采纳必填）",
+                            value=response.due_date if response else date.today() + timedelta(days=60),
+                            min_value=None if response else date.today(), key=f"answers.due.{tid}")
+        no_due = st.checkbox("不设完成日期", value=bool(response and response.due_date is None),
+                             key=f"answers.nodue.{tid}")
+        if st.form_submit_button("保存回应", type="primary"):
+            try:
+                run_action(review.save_response, actor=actor, theme_id=tid, decision=decision, reasoning=reasoning,
+                           responsible_party=party, due_date=None if no_due else due)
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                done(f"已保存对“{theme.label}”的回应。")
+elif response:
+    st.markdown(f"**回应：{Decision(response.decision).label}**")
+    plain(response.reasoning)
+    plain(f"责任单位：{response.responsible_party} · 计划完成：{response.due_date or '未定'}")
+
+st.subheader("办理进展", anchor=False)
+if not detail.updates:
+    st.caption("还没有进展记录。")
+for update in detail.updates:
+    st.markdown(f"**{local_time(update.created_at, '%Y-%m-%d')}　{ThemeStatus(update.status).label}**")
+    if update.note:
+        plain(update.note)
+if response and phase in review.UPDATE_PHASES:
+    with st.form(f"answers.update.{tid}"):
+        statuses = list(review.TIMELINE_STATUSES)
+        status = st.selectbox("新状态", statuses, format_func=lambda s: ThemeStatus(s).label,
+                              key=f"answers.status.{tid}")
+        note = st.text_area("进展说明（居民会看到）", max_chars=2000, key=f"answers.note.{tid}",
+                            placeholder="例如：施工队已进场，预计两周完成。")
+        if st.form_submit_button("发布进展"):
+            try:
+                run_action(review.add_status_update, actor=actor, theme_id=tid, status=status, note=note)
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop(f"answers.note.{tid}", None)
+                done(f"已发布“{theme.label}”的进展：{ThemeStatus(status).label}。")
+
+st.divider()
+st.subheader("发布结果", anchor=False)
+if phase != Phase.REVIEWING:
+    st.info(f"议题处于{phase.label}阶段。" + ("结果已公示。" if phase in (Phase.PUBLISHED, Phase.CLOSED) else ""))
+elif not has_permission(actor, "publish_results"):
+    st.caption("您的账号不能发布结果。")
+else:
+    if check.unanswered:
+        st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + "、".join(t.label for t in check.unanswered)
+                   + "。发布后居民会看到它们“待回应”。")
+    else:
+        st.success("所有主题都已回应，可以发布。")
+    confirm = st.checkbox(
+        "我已确认，仍然发布（有主题尚未回应）" if check.unanswered else "我已核对回应内容，确认发布",
+        key="answers.publish.confirm")
+    if st.button("发布结果", type="primary", key="answers.publish", disabled=not confirm):
+        try:
+            run_action(review.publish_results, actor=actor, consultation_id=cid,
+                       confirm_unanswered=bool(check.unanswered and confirm))
+        except ServiceError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.pop("answers.publish.confirm", None)
+            done(f"“{ov.consultation.title}”的结果已公示，居民现在可以看到每个主题的回应。")

@@ -1,0 +1,128 @@
+from datetime import timedelta
+
+import streamlit as st
+
+from portal.models import PHASE_ORDER, Phase, utcnow
+from portal.services.consultations import (
+    NEXT_PHASE,
+    ConsultationDraft,
+    change_phase,
+    create_consultation,
+    draft_of,
+    get_consultation,
+    list_consultations,
+    local_day,
+    phase_change_warning,
+    update_consultation,
+)
+from portal.services.errors import ServiceError
+from portal.services.roster import list_areas
+from portal.ui.resources import db_session
+from portal.ui.widgets import require_committee
+
+actor = require_committee("manage_consultation")
+st.title("议题管理")
+
+if msg := st.session_state.pop("cons.flash", None):
+    st.success(msg)
+
+NEW = 0
+with db_session() as session:
+    cards = list_consultations(session, phases=tuple(PHASE_ORDER))
+    areas = list_areas(session)
+if (nxt_id := st.session_state.pop("cons.select_next", None)) is not None:
+    st.session_state["cons.selected"] = nxt_id  # before the select box exists in this run
+options = {NEW: "＋ 新建议题"} | {c.id: f"{c.consultation.title} · {c.phase_label}" for c in cards}
+chosen = st.selectbox("选择议题", list(options), format_func=options.__getitem__, key="cons.selected")
+area_names = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
+
+today = local_day(utcnow())
+if chosen == NEW:
+    current = ConsultationDraft("", "", "", today, today + timedelta(days=14) if today else None)
+    consultation = None
+else:
+    with db_session() as session:
+        consultation = get_consultation(session, chosen, public=False)
+        current = draft_of(session, consultation)
+
+editable = consultation is None or Phase(consultation.phase) in (Phase.DRAFT, Phase.COLLECTING)
+k = f"cons.{chosen}"  # one set of widget keys per consultation, so switching does not mix them
+with st.form(f"{k}.form"):
+    st.subheader("新建议题" if consultation is None else "编辑议题", anchor=False)
+    title = st.text_input("标题", value=current.title, max_chars=100, key=f"{k}.title")
+    question = st.text_area("征求意见的问题", value=current.question, max_chars=500, key=f"{k}.question",
+                            help="居民看到的核心问题，例如：您对加装电梯的费用分摊有什么建议？")
+    background = st.text_area("背景介绍", value=current.background, max_chars=5000, height=160,
+                              key=f"{k}.background")
+    c1, c2 = st.columns(2)
+    opens_on = c1.date_input("开始征集", value=current.opens_on, key=f"{k}.opens", format="YYYY-MM-DD")
+    closes_on = c2.date_input("截止日期", value=current.closes_on, key=f"{k}.closes", format="YYYY-MM-DD")
+    area_ids = st.multiselect("涉及楼栋（不选表示全社区）", list(area_names), default=list(current.area_ids),
+                              format_func=area_names.__getitem__, key=f"{k}.areas",
+                              placeholder="全社区")
+    votes_in_review = st.checkbox("研判阶段仍允许居民投票", value=current.votes_during_review,
+                                  key=f"{k}.votes")
+    save = st.form_submit_button("保存" if consultation else "创建议题（草稿）", type="primary",
+                                 disabled=not editable)
+if not editable:
+    st.caption("议题已结束征集，内容不能再修改。")
+
+if save:
+    draft = ConsultationDraft(title, question, background, opens_on or None, closes_on or None,
+                              tuple(area_ids), votes_in_review)
+    try:
+        with db_session() as session:
+            if consultation is None:
+                saved = create_consultation(session, actor=actor, draft=draft)
+            else:
+                saved = update_consultation(session, actor=actor, consultation_id=chosen, draft=draft)
+            session.commit()
+    except ServiceError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["cons.flash"] = f"已保存“{saved.title}”。"
+        st.session_state["cons.select_next"] = saved.id
+        st.rerun()
+
+if consultation is not None:
+    st.subheader("阶段", anchor=False)
+    phase = Phase(consultation.phase)
+    st.write(" → ".join(f"**{p.label}**" if p == phase else p.label for p in PHASE_ORDER))
+    moves = []
+    nxt = NEXT_PHASE.get(phase)
+    if nxt and nxt != Phase.PUBLISHED:
+        moves.append(nxt)
+    if phase == Phase.REVIEWING:
+        moves.append(Phase.COLLECTING)
+        st.caption("研判完成后，请在结果发布页面发布结果。")
+    pending_key = "cons.pending_phase"
+    pending = st.session_state.get(pending_key)
+    if pending and pending[0] != chosen:
+        pending = None
+    if pending is None:
+        cols = st.columns(max(1, len(moves)))
+        for col, to in zip(cols, moves, strict=False):
+            verb = "重新开放征集" if to == Phase.COLLECTING and phase == Phase.REVIEWING else f"切换到“{to.label}”"
+            if col.button(verb, key=f"cons.move.{to.value}"):
+                st.session_state[pending_key] = (chosen, to.value)
+                st.rerun()
+    else:
+        to = Phase(pending[1])
+        with st.container(border=True):
+            st.warning(f"确认把“{consultation.title}”从“{phase.label}”切换到“{to.label}”？"
+                       + phase_change_warning(consultation, to))
+            ok, cancel = st.columns(2)
+            if ok.button("确认切换", type="primary", key="cons.confirm"):
+                st.session_state.pop(pending_key, None)
+                try:
+                    with db_session() as session:
+                        change_phase(session, actor=actor, consultation_id=chosen, to=to)
+                        session.commit()
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["cons.flash"] = f"“{consultation.title}”已进入{to.label}阶段。"
+                    st.rerun()
+            if cancel.button("取消", key="cons.cancel"):
+                st.session_state.pop(pending_key, None)
+                st.rerun()

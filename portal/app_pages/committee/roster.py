@@ -1,0 +1,182 @@
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from portal.services.actors import has_permission
+from portal.services.consultations import community_name, local_time
+from portal.services.errors import ServiceError
+from portal.services.identity import revoke_codes
+from portal.services.roster import (
+    deactivate_resident,
+    import_roster,
+    issue_codes,
+    list_areas,
+    list_roster,
+    preview_roster,
+    resident_ids_for,
+)
+from portal.services.slips import code_slips_pdf
+from portal.ui.resources import db_session, settings
+from portal.ui.widgets import require_committee
+
+actor = require_committee("issue_codes")
+st.title("居民名册与参与码")
+st.caption("名册只记录楼栋、单元、年龄段和户号，不记录姓名。参与码只在发放时显示一次，系统只保存加密后的校验值。")
+
+if msg := st.session_state.pop("roster.flash", None):
+    st.success(msg)
+
+PDF_KEY = "roster.pdf"  # (file name, bytes, how many) of the slips just issued
+
+
+def _issue(resident_ids: list[int], label: str) -> None:
+    """Issue codes, commit, and keep the slips PDF for download right away."""
+    s = settings()
+    try:
+        with st.spinner("正在发放参与码并生成打印文件…"), db_session() as session:
+            slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=s.secret_key)
+            name = community_name(session)
+            pdf = code_slips_pdf(slips, community_name=name, base_url=s.public_base_url,
+                                 font_path=s.font_path, issued_on=datetime.now())
+            session.commit()
+    except ServiceError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[PDF_KEY] = (f"参与码-{label}-{datetime.now():%Y%m%d-%H%M}.pdf", pdf, len(slips))
+    st.rerun()
+
+
+if PDF_KEY in st.session_state:
+    filename, pdf, n = st.session_state[PDF_KEY]
+    with st.container(border=True):
+        st.success(f"已发放 {n} 个参与码。请立即下载并打印：参与码只在此刻可以打印，离开后无法再次显示。")
+        st.download_button("下载参与码纸条（PDF，A4 每页 8 张）", data=pdf, file_name=filename,
+                           mime="application/pdf", type="primary", key="roster.download",
+                           on_click="ignore")
+        if st.button("已打印，关闭", key="roster.done"):
+            del st.session_state[PDF_KEY]
+            st.rerun()
+
+tab_codes, tab_import, tab_list = st.tabs(["发放参与码", "导入名册", "名册与补发"])
+
+with db_session() as session:
+    areas = list_areas(session)
+area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
+
+with tab_codes:
+    chosen_areas = st.multiselect("楼栋（不选表示全社区）", list(area_label), format_func=area_label.__getitem__,
+                                  key="roster.codes.areas", placeholder="全社区")
+    only_new = st.checkbox("只给还没有有效参与码的居民发放", value=True, key="roster.codes.only_new",
+                           help="取消勾选会给所选楼栋的每位居民重新发码，旧码随即作废。")
+    with db_session() as session:
+        ids = resident_ids_for(session, actor=actor, area_ids=chosen_areas or None,
+                               only_without_code=only_new)
+    st.write(f"将为 **{len(ids)}** 位居民发放参与码，生成 {(len(ids) + 7) // 8} 页 A4 纸条。")
+    if st.button("发放并生成打印文件", type="primary", key="roster.codes.issue", disabled=not ids):
+        label = "、".join(area_label[a].split()[-1] for a in chosen_areas[:3]) if chosen_areas else "全社区"
+        _issue(ids, label)
+
+with tab_import:
+    if not has_permission(actor, "import_roster"):
+        st.info("您的账号没有导入名册的权限。")
+    else:
+        st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
+                 "有任何一行出错时不会导入任何记录。")
+        upload = st.file_uploader("选择名册文件", type=["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
+        if upload is not None:
+            data = upload.getvalue()
+            try:
+                with db_session() as session:
+                    preview = preview_roster(session, data=data, filename=upload.name)
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                info = f"共 {len(preview.rows) + len(preview.errors)} 行数据"
+                if preview.encoding:
+                    info += f"，文件编码 {preview.encoding}"
+                st.caption(info + "。")
+                for note in preview.notes:
+                    st.caption(note)
+                if preview.errors:
+                    st.error(f"有 {len(preview.errors)} 行有误，请在原文件中改正后重新上传（未导入任何记录）：")
+                    st.dataframe(pd.DataFrame([{"行号": p.number, "问题": p.message} for p in preview.errors]),
+                                 hide_index=True, width="stretch")
+                else:
+                    if preview.new_buildings:
+                        st.info("将新建楼栋：" + "、".join(preview.new_buildings))
+                    if preview.duplicates:
+                        st.warning(f"有 {len(preview.duplicates)} 行疑似重复：")
+                        st.dataframe(pd.DataFrame([{"行号": p.number, "说明": p.message}
+                                                   for p in preview.duplicates]),
+                                     hide_index=True, width="stretch")
+                    st.dataframe(pd.DataFrame([{"行号": r.number, "楼栋": r.building, "单元": r.unit,
+                                                "年龄段": r.age_band, "户号": r.household_ref}
+                                               for r in preview.rows[:200]]),
+                                 hide_index=True, width="stretch",
+                                 height=240 if len(preview.rows) > 6 else "auto")
+                    accept = True
+                    if preview.duplicates:
+                        accept = st.checkbox("我已核对，这些是不同的居民，一并导入", key="roster.accept_dups")
+                    if st.button(f"导入 {len(preview.rows)} 位居民", type="primary",
+                                 key="roster.import", disabled=not accept):
+                        try:
+                            with db_session() as session:
+                                result = import_roster(session, actor=actor, data=data, filename=upload.name,
+                                                       accept_duplicates=accept)
+                                session.commit()
+                        except ServiceError as exc:
+                            st.error(str(exc))
+                        else:
+                            st.session_state["roster.flash"] = (
+                                f"已导入 {result.n_residents} 位居民"
+                                + (f"，新建楼栋 {'、'.join(result.new_buildings)}" if result.new_buildings else "")
+                                + "。可以在“发放参与码”中为他们发码。")
+                            # a fresh uploader: the imported file is not offered again
+                            st.session_state["roster.upload_n"] = st.session_state.get("roster.upload_n", 0) + 1
+                            st.rerun()
+
+with tab_list:
+    filter_areas = st.multiselect("楼栋", list(area_label), format_func=area_label.__getitem__,
+                                  key="roster.list.areas", placeholder="全部楼栋")
+    with db_session() as session:
+        entries = list_roster(session, actor=actor, area_ids=filter_areas or None)
+    states = pd.Series([e.code_state for e in entries]).value_counts()
+    st.caption(" · ".join(f"{k} {v} 人" for k, v in states.items()) or "名册为空。")
+    df = pd.DataFrame([{
+        "编号": e.resident_id, "网格": e.grid, "楼栋": e.building, "单元": e.unit, "年龄段": e.age_band,
+        "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
+        "发放时间": local_time(e.issued_at),
+    } for e in entries])
+    st.dataframe(df, hide_index=True, width="stretch", height=320)
+    if entries:
+        by_id = {e.resident_id: e for e in entries}
+        rid = st.selectbox(
+            "选择居民（补发或作废）", list(by_id),
+            format_func=lambda i: f"#{i} {by_id[i].building} {by_id[i].unit} {by_id[i].age_band} "
+            f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident")
+        c1, c2, c3 = st.columns(3)
+        if c1.button("补发参与码（旧码作废）", key="roster.reissue"):
+            _issue([rid], f"补发{rid}")
+        if c2.button("作废参与码", key="roster.revoke", disabled=by_id[rid].code_state == "未发放"):
+            try:
+                with db_session() as session:
+                    n = revoke_codes(session, actor=actor, resident_id=rid)
+                    session.commit()
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["roster.flash"] = (f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。")
+                st.rerun()
+        if has_permission(actor, "import_roster") and c3.button(
+            "移出名册（已搬离等）", key="roster.deactivate",
+            help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
+            try:
+                with db_session() as session:
+                    deactivate_resident(session, actor=actor, resident_id=rid)
+                    session.commit()
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["roster.flash"] = f"已将 #{rid} 移出名册。"
+                st.rerun()

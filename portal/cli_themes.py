@@ -1,0 +1,110 @@
+"""``consult themes``: themes for a committee's spreadsheet (hotline or message-board export).
+
+Registered in ``portal/cli.py`` with ``app.command("themes")(themes)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PROGRESS_MIN_ROWS = 500  # show a progress bar from this many rows on
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def themes(
+    input: Annotated[
+        Path,
+        typer.Argument(help="输入文件：.csv（UTF-8 或 GBK，自动识别）或 .xlsx", show_default=False),
+    ],
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="意见文本所在的列名", show_default=False)
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="输出 CSV 文件（原有各列 + theme、theme_label、duplicate_of）",
+            show_default=False,
+        ),
+    ],
+    k: Annotated[str, typer.Option("--k", help="主题数：auto（自动选择）或正整数")] = "auto",
+    guide_column: Annotated[
+        str | None,
+        typer.Option(
+            "--guide-column",
+            help="已由委员会人工归类的主题列：有值的行保留该主题，其余行归入这些主题或新主题",
+        ),
+    ] = None,
+) -> None:
+    """从意见表格中归纳主题，标注重复意见，输出带主题列的 CSV 并打印主题表。"""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from analysis import InputError, read_table, redact_pii
+    from analysis.pipeline import parse_k, theme_table
+
+    try:
+        k_value = parse_k(k)
+        df = read_table(input)
+    except InputError as exc:
+        _fail(str(exc))
+        return
+    if text_column not in df.columns or (guide_column and guide_column not in df.columns):
+        missing = text_column if text_column not in df.columns else guide_column
+        _fail(f"找不到列“{missing}”。可用的列：{'、'.join(map(str, df.columns))}")
+
+    console = Console(stderr=True)
+    try:
+        if len(df) >= PROGRESS_MIN_ROWS:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("分析中", total=1.0)
+
+                def progress(fraction: float, message: str) -> None:
+                    bar.update(task, completed=fraction, description=message)
+
+                result, model = theme_table(
+                    df, text_column, k=k_value, guide_column=guide_column, progress=progress
+                )
+        else:
+            result, model = theme_table(df, text_column, k=k_value, guide_column=guide_column)
+    except InputError as exc:
+        _fail(str(exc))
+        return
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # UTF-8 with BOM so that Excel on Windows opens the Chinese text correctly.
+        result.to_csv(out, index=False, encoding="utf-8-sig")
+    except OSError as exc:
+        _fail(f"无法写入输出文件 {out}：{exc.strerror or exc}")
+
+    table = Table(title=f"主题（共 {len(model.themes_)} 个，{len(df)} 条意见）")
+    table.add_column("编号", justify="right")
+    table.add_column("主题")
+    table.add_column("条数", justify="right")
+    table.add_column("关键词")
+    table.add_column("代表意见")
+    texts = result[text_column].astype(str).tolist()
+    for i, theme in enumerate(model.themes_):
+        rep = texts[theme.representatives[0]] if theme.representatives else ""
+        rep = redact_pii(rep.replace("\n", " "))
+        if len(rep) > 40:
+            rep = rep[:40] + "…"
+        table.add_row(str(i), theme.label, str(theme.size), "、".join(theme.keywords[:5]), rep)
+    Console().print(table)
+    n_dup = sum(d is not None for d in model.duplicate_of_)
+    Console().print(f"已写入 {out}（{len(df)} 行；近似重复 {n_dup} 条）")

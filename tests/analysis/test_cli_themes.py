@@ -1,0 +1,129 @@
+"""The `consult themes` command, registered on a tiny typer app as portal/cli.py does."""
+
+import csv
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from portal.cli_themes import themes
+
+from .corpus import labelled_corpus
+
+app = typer.Typer()
+app.command("themes")(themes)
+
+
+@app.command("version")
+def _version() -> None:  # a second command, so "themes" is a real sub-command
+    typer.echo("0")
+
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def opinions_csv(tmp_path):
+    texts, topics = labelled_corpus()
+    path = tmp_path / "opinions.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["编号", "意见", "分类"])
+        for i, (text, topic) in enumerate(zip(texts, topics, strict=True)):
+            writer.writerow([i, text, topic if i % 4 == 0 else ""])
+        writer.writerow([len(texts), texts[0], ""])  # a repeated opinion
+    return path
+
+
+def test_themes_writes_csv_and_prints_table(opinions_csv, tmp_path):
+    out = tmp_path / "out" / "themes.csv"
+    result = runner.invoke(
+        app, ["themes", str(opinions_csv), "--text-column", "意见", "--out", str(out), "--k", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(df.columns) == ["编号", "意见", "分类", "theme", "theme_label", "duplicate_of"]
+    assert len(df) == 41
+    assert df["duplicate_of"].iloc[-1] == "0" and df["duplicate_of"].iloc[1] == ""
+    assert "主题" in result.output and "代表意见" in result.output
+    assert df["theme_label"].iloc[0] in result.output
+
+
+def test_guide_column_keeps_committee_labels(opinions_csv, tmp_path):
+    out = tmp_path / "guided.csv"
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(opinions_csv),
+            "--text-column",
+            "意见",
+            "--out",
+            str(out),
+            "--guide-column",
+            "分类",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    guided = df[df["分类"] != ""]
+    assert (guided["theme_label"] == guided["分类"]).all()
+    assert set(df["theme_label"]) >= {"加装电梯", "停车", "垃圾分类", "电动车充电"}
+
+
+def invoke_bad(args):
+    result = runner.invoke(app, ["themes", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_missing_column_lists_available_ones(opinions_csv, tmp_path):
+    output = invoke_bad(
+        [str(opinions_csv), "--text-column", "内容", "--out", str(tmp_path / "o.csv")]
+    )
+    assert "找不到列“内容”" in output and "编号、意见、分类" in output
+
+
+def test_missing_guide_column(opinions_csv, tmp_path):
+    output = invoke_bad(
+        [
+            str(opinions_csv),
+            "--text-column",
+            "意见",
+            "--guide-column",
+            "人工分类",
+            "--out",
+            str(tmp_path / "o.csv"),
+        ]
+    )
+    assert "人工分类" in output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "空"),
+        ("header.csv", "意见\n".encode(), "没有数据行"),
+        ("garbled.csv", bytes(range(128, 256)) * 8, "编码"),
+        ("opinions.docx", b"PK", "不支持的文件类型"),
+    ],
+)
+def test_bad_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    output = invoke_bad([str(path), "--text-column", "意见", "--out", str(tmp_path / "o.csv")])
+    assert message in output
+
+
+def test_missing_file_and_bad_k(opinions_csv, tmp_path):
+    assert "找不到文件" in invoke_bad(
+        [str(tmp_path / "nope.csv"), "--text-column", "意见", "--out", "o.csv"]
+    )
+    assert "--k" in invoke_bad(
+        [str(opinions_csv), "--text-column", "意见", "--out", "o.csv", "--k", "many"]
+    )
+    assert "--k" in invoke_bad(
+        [str(opinions_csv), "--text-column", "意见", "--out", "o.csv", "--k", "0"]
+    )

@@ -1,0 +1,173 @@
+import json
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import normalized_mutual_info_score
+
+from analysis import ThemeInfo, ThemeModel
+
+from .corpus import OTHER, labelled_corpus
+from .golden_corpus import GOLDEN_PATH, golden_texts, pipeline_output
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return labelled_corpus()
+
+
+@pytest.fixture(scope="module")
+def model4(tokenizer, corpus):
+    texts, _ = corpus
+    return ThemeModel(k=4, tokenizer=tokenizer).fit(texts + OTHER)
+
+
+def test_golden_output(tokenizer):
+    """A change of themes must be a conscious decision: see tests/analysis/golden_corpus.py."""
+    expected = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))
+    assert pipeline_output(tokenizer) == expected
+
+
+def test_recovers_the_four_topics(model4, corpus):
+    texts, topics = corpus
+    assert normalized_mutual_info_score(topics, model4.labels_[: len(texts)]) >= 0.8
+    labels = " ".join(t.label for t in model4.themes_)
+    for word in ["加装电梯", "停车", "垃圾", "充电"]:
+        assert word in labels
+
+
+def test_fitted_attributes(model4, corpus):
+    texts, _ = corpus
+    n = len(texts) + len(OTHER)
+    assert model4.labels_.shape == (n,) and model4.scores_.shape == (n,)
+    assert len(model4.duplicate_of_) == n
+    assert ((model4.scores_ >= 0) & (model4.scores_ <= 1)).all()
+    assert sum(t.size for t in model4.themes_) == n
+    for i, theme in enumerate(model4.themes_):
+        assert isinstance(theme, ThemeInfo)
+        assert theme.size == len(theme.members)
+        assert all(model4.labels_[m] == i for m in theme.members)
+        assert 0 < len(theme.representatives) <= 3
+        assert set(theme.representatives) <= set(theme.members)
+        reps = [model4.scores_[r] for r in theme.representatives]
+        if not theme.is_other:
+            assert reps == sorted(reps, reverse=True)
+            assert theme.keywords and "·" in theme.label or len(theme.keywords) >= 1
+
+
+def test_other_theme_is_explicit_and_last(tokenizer, corpus):
+    texts, _ = corpus
+    odd = ["今天天气不错", "这个那个", "！！！", ""]
+    model = ThemeModel(k=4, tokenizer=tokenizer).fit(texts + odd)
+    other = [t for t in model.themes_ if t.is_other]
+    assert len(other) == 1 and other[0].label == "其他"
+    assert model.themes_[-1] is other[0]
+    for i in range(len(texts), len(texts) + len(odd)):
+        assert model.themes_[model.labels_[i]].is_other
+        assert model.scores_[i] == 0.0
+
+
+def test_keywords_are_meaningful_words(tokenizer, corpus):
+    texts, _ = corpus
+    noisy = [t.replace("，", "，A3区的A000102948在2023年12月听张伟说", 1) for t in texts]
+    model = ThemeModel(k=4, tokenizer=tokenizer).fit(noisy)
+    for theme in model.themes_:
+        for word in theme.keywords:
+            assert not re.search(r"[0-9A-Za-z]", word), word
+            assert len(word) >= 2
+            assert word not in {"张伟", "反映", "说"}
+
+
+def test_deterministic(tokenizer, corpus):
+    texts, _ = corpus
+    a = ThemeModel(random_state=3, tokenizer=tokenizer).fit(texts)
+    b = ThemeModel(random_state=3, tokenizer=tokenizer).fit(texts)
+    assert np.array_equal(a.labels_, b.labels_)
+    assert np.array_equal(a.scores_, b.scores_)
+    assert [t.label for t in a.themes_] == [t.label for t in b.themes_]
+
+
+def test_guided_keeps_committee_labels(tokenizer, corpus):
+    texts, topics = corpus
+    guide = [topic if i % 5 == 0 else None for i, topic in enumerate(topics)]
+    guide += [None] * len(OTHER)
+    model = ThemeModel(tokenizer=tokenizer).fit(texts + OTHER, guide=guide)
+    by_label = {t.label: t for t in model.themes_}
+    for i, g in enumerate(guide):
+        if g is not None:
+            theme = model.themes_[model.labels_[i]]
+            assert theme.label == g and theme.guided
+            assert model.scores_[i] == 1.0
+    assert {"加装电梯", "停车", "垃圾分类", "电动车充电"} <= set(by_label)
+    # most unguided opinions of a topic join that topic's guided theme
+    joined = sum(
+        model.themes_[model.labels_[i]].label == topics[i]
+        for i in range(len(texts))
+        if guide[i] is None
+    )
+    assert joined >= 0.6 * sum(g is None for g in guide[: len(texts)])
+    assert all(t.guided for t in model.themes_[:4])
+
+
+def test_guided_rerun_keeps_assignments_when_opinions_arrive(tokenizer, corpus):
+    texts, topics = corpus
+    guide = list(topics[:20]) + [None] * 20
+    first = ThemeModel(tokenizer=tokenizer).fit(texts, guide=guide)
+    second = ThemeModel(tokenizer=tokenizer).fit(texts + OTHER, guide=guide + [None] * len(OTHER))
+    for i in range(20):
+        assert (
+            first.themes_[first.labels_[i]].label
+            == second.themes_[second.labels_[i]].label
+            == topics[i]
+        )
+
+
+def test_duplicates_detected(tokenizer):
+    texts = golden_texts()
+    model = ThemeModel(k=4, tokenizer=tokenizer).fit(texts)
+    assert model.duplicate_of_[-2] == 3
+    assert model.duplicate_of_[-1] == 21
+
+
+def test_progress_reports(tokenizer, corpus):
+    texts, _ = corpus
+    calls = []
+    ThemeModel(k=4, tokenizer=tokenizer).fit(texts, progress=lambda f, m: calls.append((f, m)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(isinstance(m, str) and m for _, m in calls)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [[], [""], ["停车难"], ["电梯坏了", "电梯坏了"], ["！", "。", "   "], ["垃圾分类"] * 10],
+)
+def test_degenerate_inputs(tokenizer, texts):
+    model = ThemeModel(tokenizer=tokenizer).fit(texts)
+    assert len(model.labels_) == len(texts)
+    assert sum(t.size for t in model.themes_) == len(texts)
+
+
+def test_k_larger_than_input(tokenizer):
+    model = ThemeModel(k=10, tokenizer=tokenizer, min_theme_size=1).fit(
+        ["停车难", "垃圾桶太少", "充电桩坏了"]
+    )
+    assert len(model.labels_) == 3
+
+
+def test_bad_parameters(tokenizer):
+    with pytest.raises(ValueError):
+        ThemeModel(k="many", tokenizer=tokenizer).fit(["停车难"])
+    with pytest.raises(ValueError):
+        ThemeModel(tokenizer=tokenizer).fit(["停车难", "垃圾"], guide=["停车"])
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=30), max_size=12))
+def test_never_crashes_on_arbitrary_unicode(tokenizer, texts):
+    model = ThemeModel(tokenizer=tokenizer).fit(texts)
+    assert len(model.labels_) == len(texts)

@@ -1,0 +1,66 @@
+"""线下意见录入 page."""
+
+import pytest
+from sqlmodel import Session, select
+
+from portal.models import Channel, Opinion
+from tests.pages.ops_fixtures import ops_database, run_page
+
+
+@pytest.fixture
+def ops_db(tmp_path, monkeypatch):
+    yield from ops_database(tmp_path, monkeypatch)
+
+
+PAGE = "committee/offline.py"
+
+
+def test_reviewer_is_refused(ops_db):
+    _, hood = ops_db
+    assert run_page(PAGE, hood.reviewer).error[0].value == "您的账号没有访问此页面的权限。"
+
+
+def test_clerk_enters_a_phone_opinion_for_a_roster_resident(ops_db):
+    engine, hood = ops_db
+    at = run_page(PAGE, hood.clerk)
+    at.selectbox(key="offline.channel").select(Channel.PHONE)
+    at.selectbox(key="offline.area").select(hood.areas[1].id)
+    at = at.run()
+    resident = hood.residents[5]
+    at.selectbox(key=f"offline.resident.{hood.areas[1].id}").select(resident.id)
+    at.text_area(key="offline.text").input("短")
+    at.button[0].click()
+    at = at.run()
+    assert "意见内容太短" in at.error[0].value
+    assert at.text_area(key="offline.text").value == "短"
+    at.text_area(key="offline.text").input("二单元楼道的感应灯坏了一个月，晚上老人下楼很危险。")
+    at.button[0].click()
+    at = at.run()
+    assert at.success[0].value == "已录入一条电话意见。"
+    with Session(engine) as s:
+        op = s.exec(select(Opinion)).one()
+        assert (op.channel, op.resident_id, op.area_id, op.entered_by) == (
+            Channel.PHONE, resident.id, hood.areas[1].id, hood.clerk.user_id)
+
+
+def test_channel_mix_chart_is_shown(ops_db):
+    _, hood = ops_db
+    at = run_page(PAGE, hood.admin)
+    import json
+
+    chart = at.get("vega_lite_chart")[0].proto
+    assert json.loads(chart.spec)["title"] == "意见来源渠道"
+    assert json.loads(chart.spec)["layer"][0]["encoding"]["y"]["field"] == "渠道"  # Chinese axis
+
+
+def test_no_collecting_consultation_says_so(ops_db):
+    engine, hood = ops_db
+    from portal.models import Consultation, Phase
+
+    with Session(engine) as s:
+        c = s.get(Consultation, hood.collecting.id)
+        c.phase = Phase.REVIEWING
+        s.add(c)
+        s.commit()
+    at = run_page(PAGE, hood.clerk)
+    assert "目前没有正在征集意见的议题" in at.info[0].value

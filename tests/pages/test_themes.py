@@ -1,0 +1,120 @@
+import pytest
+from sqlmodel import Session, select
+
+from portal.models import AuditEvent, Theme
+from tests.pages.conftest import open_page
+from tests.pages.review_db import make_review_db, open_direct
+
+PAGE = "app_pages/committee/themes.py"
+
+
+@pytest.fixture
+def review(tmp_path, monkeypatch):
+    engine, world = make_review_db(tmp_path, monkeypatch)
+    yield engine, world
+    engine.dispose()
+
+
+def _theme(engine, tid):
+    with Session(engine) as s:
+        return s.get(Theme, tid)
+
+
+def test_reviewer_sees_themes_with_their_figures(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    assert not at.exception
+    assert at.title[0].value == "主题研判"
+    table = at.dataframe[0].value
+    assert list(table["主题"])[-1] == "其他"
+    row = table[table["主题"] == "电动车充电"].iloc[0]
+    assert (row["意见"], row["不重复"], row["支持"]) == (5, 3, 5)
+    assert [m.value for m in at.metric] == ["11", "9", "4"]
+    assert "11 条意见，9 条不重复" in [c.value for c in at.caption]
+    # the opened theme lists all its opinions
+    opinions = at.dataframe[1].value
+    assert len(opinions) == len(world.opinions[at.selectbox(key="themes.open").format_func(
+        at.selectbox(key="themes.open").value).rsplit("（", 1)[0]])
+
+
+def test_merge_two_themes(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    at.selectbox(key="themes.merge.into").set_value(world.themes["车位不足"]).run()
+    at.multiselect(key="themes.merge.others").set_value([world.themes["外来车辆"]]).run()
+    at.text_input(key="themes.merge.label").input("停车与外来车辆").run()
+    at.button(key="themes.merge.go").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已合并为“停车与外来车辆”。"
+    assert list(at.dataframe[0].value["主题"]).count("停车与外来车辆") == 1
+    assert not _theme(engine, world.themes["外来车辆"]).active
+    with Session(engine) as s:
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "theme.merge")).one().actor == \
+            f"committee:{world.reviewer.user_id}"
+
+
+def test_rename_with_a_taken_name_keeps_the_text_and_explains(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    tid = world.themes["车位不足"]
+    at.selectbox(key="themes.open").set_value(tid).run()
+    at.text_input(key=f"themes.rename.{tid}").input("外来车辆")
+    at.button(key="FormSubmitter:themes.rename-保存名称").click().run()
+    assert "已经有一个叫“外来车辆”的主题了" in at.error[0].value
+    assert at.text_input(key=f"themes.rename.{tid}").value == "外来车辆"
+    assert _theme(engine, tid).label == "车位不足"
+
+
+def test_split_picked_opinions_into_a_new_theme(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    tid = world.themes["电动车充电"]
+    at.selectbox(key="themes.open").set_value(tid).run()
+    price = world.opinions["电动车充电"][1:3]
+    at.multiselect(key=f"themes.split.ops.{tid}").set_value(price)
+    at.text_input(key=f"themes.split.label.{tid}").input("充电桩收费")
+    at.button(key="FormSubmitter:themes.split-拆分").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已拆出新主题“充电桩收费”（2 条意见）。"
+    assert "充电桩收费" in list(at.dataframe[0].value["主题"])
+    assert _theme(engine, tid).size == 3
+
+
+def test_move_an_opinion_and_mark_priority(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    other = world.themes["其他"]
+    at.selectbox(key="themes.open").set_value(other).run()
+    at.multiselect(key=f"themes.move.ops.{other}").set_value(world.opinions["其他"])
+    at.selectbox(key=f"themes.move.to.{other}").set_value(world.themes["车位不足"])
+    at.button(key="FormSubmitter:themes.move-移动").click().run()
+    assert at.success[0].value == "已把 1 条意见移到“车位不足”。"
+    assert _theme(engine, world.themes["车位不足"]).size == 4
+    at.selectbox(key="themes.open").set_value(world.themes["外来车辆"]).run()
+    at.button(key="FormSubmitter:themes.priority-标为重点").click().run()
+    assert _theme(engine, world.themes["外来车辆"]).priority
+    assert at.dataframe[0].value["主题"].iloc[0] == "★ 外来车辆"
+
+
+def test_duplicates_and_opinion_groups_are_shown(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    texts = [t.value for t in at.text]
+    assert "✔ 楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火" in texts  # consensus
+    assert any(m.value == "**第 1 组 · 5 人**" for m in at.markdown)
+    assert "3 条意见，1 条不重复（3 位居民）" in [m.value for m in at.markdown]
+
+
+def test_clerk_has_no_such_page_and_is_refused_on_direct_access(review):
+    engine, world = review
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_page(PAGE, actor=world.clerk)
+    at = open_direct(PAGE, actor=world.clerk)
+    assert at.error[0].value == "您的账号没有访问此页面的权限。"
+    assert not at.dataframe
+
+
+def test_visitor_must_sign_in(review):
+    at = open_direct(PAGE)
+    assert at.warning[0].value == "请先以居委会工作人员身份登录。"
+    assert not at.dataframe

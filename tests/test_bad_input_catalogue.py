@@ -1,0 +1,291 @@
+"""The bad-input catalogue (docs/bad-input.md), one test per row.
+
+Each row feeds one awkward input to the service a page calls and checks the exact Chinese
+message the user sees, and that nothing was saved (the whole database is compared before and
+after; a refused sign-in may only add its throttling record). Rows whose input is fine, only
+unusual (GBK files, traditional characters, HTML typed as text …), check what was stored.
+The documentation table and this list must agree: a row in one and not the other fails.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from portal.models import Area, Channel, Opinion, Phase, Resident, Role
+from portal.services import consultations, exports, identity, offline, roster
+from portal.services.errors import ServiceError
+from portal.services.participation import add_comment, submit_opinion
+from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
+    World,
+    dump,
+    world,
+    world_template,
+)
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "bad-input.md"
+TODAY = date(2026, 11, 26)
+ROSTER_HEAD = "楼栋,单元,年龄段,户号\n"
+
+
+def _resident(s: Session, w: World):
+    return identity.resident_actor(s, s.get(Resident, w.residents[0]))
+
+
+def _opinion(text: str) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        return submit_opinion(s, actor=_resident(s, w), consultation_id=w.consultations[Phase.COLLECTING],
+                              text=text)
+    return call
+
+
+def _roster(data: bytes | Callable[[], bytes], filename: str = "名册.csv") -> Callable[[Session, World], Any]:
+    """``data`` may be a function, so big files are only built when their row runs."""
+
+    def call(s: Session, w: World) -> Any:
+        raw = data() if callable(data) else data
+        out = roster.import_roster(s, actor=w.committee[Role.CLERK], data=raw, filename=filename,
+                                   community_id=w.community_id)
+        s.commit()
+        return out
+    return call
+
+
+def _xlsx(rows: list[list[Any]], merge: str | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    if merge:
+        ws.merge_cells(merge)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xlsx_bomb(n_rows: int = 300_000) -> bytes:
+    """A small .xlsx whose sheet unpacks into hundreds of thousands of rows."""
+    base = zipfile.ZipFile(io.BytesIO(_xlsx([["楼栋", "单元", "年龄段"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in base.infolist():
+            data = base.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                rows = "".join(
+                    f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>3号楼</t></is></c>'
+                    f'<c r="B{i}" t="inlineStr"><is><t>2单元</t></is></c></row>'
+                    for i in range(2, n_rows + 2))
+                data = data.decode().replace("</sheetData>", rows + "</sheetData>").encode()
+            z.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _offline_csv(body: str) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        out = offline.import_offline_opinions(
+            s, actor=w.committee[Role.CLERK], consultation_id=w.consultations[Phase.COLLECTING],
+            data=("意见内容,渠道,收到日期,楼栋\n" + body).encode(), filename="纸质意见.csv", today=TODAY)
+        s.commit()
+        return out
+    return call
+
+
+def _offline_item(text: str, received_on: date) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        out = offline.enter_offline_opinion(
+            s, actor=w.committee[Role.CLERK], consultation_id=w.consultations[Phase.COLLECTING],
+            today=TODAY, item=offline.OfflineOpinion(text=text, channel=Channel.PAPER,
+                                                     received_on=received_on))
+        s.commit()
+        return out
+    return call
+
+
+def _consultation(opens: date | None, closes: date | None) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        out = consultations.create_consultation(
+            s, actor=w.committee[Role.ADMIN], community_id=w.community_id, today=TODAY,
+            draft=consultations.ConsultationDraft(title="垃圾分类点位调整", question="垃圾房搬到哪里更合适？",
+                                                  opens_on=opens, closes_on=closes))
+        s.commit()
+        return out
+    return call
+
+
+def _sign_in(code: str) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        return identity.sign_in_with_code(s, code=code, secret="test-secret-key", throttle_key="t",
+                                          sleep=lambda _: None)
+    return call
+
+
+def _login(username: str, password: str) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        return identity.authenticate(s, username=username, password=password)
+    return call
+
+
+def _comment(text: str) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        return add_comment(s, actor=_resident(s, w), opinion_id=w.collecting_opinions[1], text=text)
+    return call
+
+
+# ---------------------------------------------------------------- what a saved row must look like
+
+
+def _stored_opinion(expected: str) -> Callable[[Session, World, Any], None]:
+    def check(s: Session, w: World, result: Any) -> None:
+        op = s.get(Opinion, result.opinion.id)
+        assert op.text_original == expected
+    return check
+
+
+def _formula_neutralised(s: Session, w: World, result: Any) -> None:
+    tables = exports.export_tables(s, actor=w.committee[Role.ADMIN],
+                                   consultation_id=w.consultations[Phase.COLLECTING])
+    cells = [str(v) for df in tables.values() for v in df.astype(str).to_numpy().ravel()]
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+    assert not any(c.startswith("=HYPERLINK") for c in cells)
+
+
+def _residents_added(n: int, building: str) -> Callable[[Session, World, Any], None]:
+    def check(s: Session, w: World, result: Any) -> None:
+        assert result.n_residents == n
+        area = s.exec(select(Area).where(Area.name == building)).one()
+        assert len(s.exec(select(Resident).where(Resident.area_id == area.id)).all()) >= n
+    return check
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    call: Callable[[Session, World], Any]
+    message: str | None  # the exact sentence shown; None = accepted
+    check: Callable[[Session, World, Any], None] | None = None
+    may_change: frozenset[str] = frozenset()  # tables a refusal may still write (throttling)
+    max_seconds: float = 10.0  # a refusal must be quick: the portal serves everyone meanwhile
+
+
+XSS = "<script>alert('xss')</script>楼下路灯坏了很久了"
+SQL = "'); DROP TABLE opinion; -- 停车位太少了，晚上没地方停"
+FORMULA = '=HYPERLINK("http://evil.example","点我领补贴")小区停车难'
+MIXED = "小区WiFi信号太差，5G基站能不能装在3号楼顶？OK"
+TRADITIONAL = "希望盡快加裝電梯，老人上下樓太辛苦了"
+EMPTY_OPINION = "请先写下您的意见，内容不能为空。"
+
+ROWS = [
+    Row("opinion-empty", _opinion(""), EMPTY_OPINION),
+    Row("opinion-whitespace", _opinion(" \n\t\u3000  \n"), EMPTY_OPINION),
+    Row("opinion-100k", _opinion("楼" * 100_000),
+        "意见太长了：最多 1000 个字，现在有 100000 个字。请精简一下，或分成几条提交。"),
+    Row("opinion-too-short", _opinion("太吵了"),
+        "意见太短了：至少需要 10 个字，现在只有 3 个字。请写得具体一些。"),
+    Row("opinion-control-only", _opinion("\x00\x07\x1b\u200b\u202e\ufeff"), EMPTY_OPINION),
+    Row("opinion-control-inside", _opinion("楼道灯\x00坏了\x07很久，晚上\u202e黑得看不见路"), None,
+        _stored_opinion("楼道灯坏了很久，晚上黑得看不见路")),
+    Row("opinion-emoji-only", _opinion("😡😡😡👎👎👎🚗🚗🚗🚗"),
+        "意见里没有文字，请用文字写下您想说的话（只有表情或符号无法被整理和回应）。"),
+    Row("opinion-mixed-scripts", _opinion(MIXED), None, _stored_opinion(MIXED)),
+    Row("opinion-traditional", _opinion(TRADITIONAL), None, _stored_opinion(TRADITIONAL)),
+    Row("opinion-html-script", _opinion(XSS), None, _stored_opinion(XSS)),
+    Row("opinion-sql", _opinion(SQL), None, _stored_opinion(SQL)),
+    Row("opinion-csv-formula", _opinion(FORMULA), None, _formula_neutralised),
+    Row("comment-empty", _comment("   "), "请先写下您的留言，内容不能为空。"),
+    Row("code-sql", _sign_in("' OR 1=1 --"),
+        "参与码不正确，请核对纸条上的 10 位字母和数字。还可再试 7 次。",
+        may_change=frozenset({"signinattempt"})),
+    Row("code-empty", _sign_in("   "), "请输入参与码（印在居委会发放的参与码纸条上）。"),
+    Row("code-100k", _sign_in("A" * 100_000),
+        "参与码不正确，请核对纸条上的 10 位字母和数字。还可再试 7 次。",
+        may_change=frozenset({"signinattempt"})),
+    Row("login-sql", _login("admin' --", "' OR '1'='1"), "用户名或密码不正确。"),
+    Row("roster-invalid-utf8", _roster(ROSTER_HEAD.encode() + b"\xff\xfe\xfa\xfb,\x80\x81,60-69,1\n"),
+        "无法识别文件的文字编码。请在 Excel 中“另存为”CSV UTF-8 或 .xlsx 格式后再上传。"),
+    Row("roster-gbk", _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,2单元,80+,9-202\n").encode("gbk")),
+        None, _residents_added(2, "9号楼")),
+    Row("roster-utf8-bom", _roster(("\ufeff" + ROSTER_HEAD + "9号楼,1单元,30-44,9-301\n").encode()),
+        None, _residents_added(1, "9号楼")),
+    Row("roster-xlsx-merged", _roster(_xlsx([["楼栋", "单元", "年龄段"], ["9号楼", "1单元", "60-69"],
+                                             [None, "2单元", "70-79"]], merge="A2:A3"), "名册.xlsx"),
+        None, _residents_added(2, "9号楼")),
+    Row("roster-xlsx-missing-column", _roster(_xlsx([["楼栋", "年龄段"], ["9号楼", "60-69"]]), "名册.xlsx"),
+        "文件缺少必填列：单元。请确认第一行是列名（如：楼栋、单元、年龄段）。"),
+    Row("roster-xlsx-corrupt", _roster(b"PK\x03\x04 this is not really a workbook", "名册.xlsx"),
+        "无法打开这个 Excel 文件：文件可能已损坏，或不是 .xlsx 格式。请用 Excel 重新保存后再上传。"),
+    Row("roster-xlsx-bomb", _roster(_xlsx_bomb, "名册.xlsx"), "文件超过 20000 行，请分批导入。",
+        max_seconds=3.0),
+    Row("roster-50mb", _roster(lambda: ROSTER_HEAD.encode() + b"9\xe5\x8f\xb7\xe6\xa5\xbc,1,60-69,x\n" * 2_000_000),
+        "文件超过 10 MB，请分批导入。"),
+    Row("roster-wrong-type", _roster(b"%PDF-1.7 ...", "名册.pdf"), "只支持 CSV 或 Excel（.xlsx）文件。"),
+    Row("roster-empty", _roster(b"", "名册.csv"), "上传的文件是空的。"),
+    Row("roster-header-only", _roster(ROSTER_HEAD.encode()), "文件只有列名，没有数据行。"),
+    Row("roster-duplicate-rows",
+        _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,1单元,60-69,9-101\n").encode()),
+        "名册中有 1 行疑似重复，未导入任何记录。请核对后删除重复行，或确认它们是不同的居民后再导入。"),
+    Row("roster-bad-age", _roster((ROSTER_HEAD + "9号楼,1单元,很老,9-101\n").encode()),
+        "名册有 1 行有误，未导入任何记录。第 2 行：年龄段“很老”无法识别，请写成 60-69 或 80+ 这样的形式。"),
+    Row("offline-date-in-future", _offline_item("三单元门口的路灯坏了一个多月", TODAY + timedelta(days=3)),
+        "收到日期不能晚于今天。"),
+    Row("offline-csv-bad-date", _offline_csv("楼道里堆满纸箱，存在消防隐患,纸质,2026/13/45,3号楼\n"),
+        "有 1 行有误，未导入任何意见。第 2 行：收到日期“2026/13/45”无法识别（请写成 2026-05-20）"),
+    Row("consultation-dates-reversed", _consultation(date(2026, 12, 10), date(2026, 12, 1)),
+        "截止日期必须晚于开始日期。"),
+    Row("consultation-closes-in-past", _consultation(date(2026, 11, 1), date(2026, 11, 20)),
+        "截止日期不能早于今天。"),
+]
+
+
+def _doc_rows() -> dict[str, str]:
+    """id -> expected message, from the Markdown table in docs/bad-input.md."""
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and (m := re.fullmatch(r"`([a-z0-9-]+)`", cells[0])):
+            rows[m.group(1)] = cells[3]
+    return rows
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_bad_input(world, settings, row):  # noqa: F811
+    before = dump(world.engine)
+    with Session(world.engine, expire_on_commit=False) as s:
+        if row.message is None:
+            result = row.call(s, world)
+            s.commit()
+            row.check(s, world, result)
+            return
+        started = time.perf_counter()
+        with pytest.raises(ServiceError) as refused:
+            row.call(s, world)
+        elapsed = time.perf_counter() - started
+        s.rollback()
+    assert elapsed < row.max_seconds, f"took {elapsed:.1f}s to refuse"
+    message = str(refused.value)
+    assert message == row.message or message.startswith(row.message), message
+    after = dump(world.engine)
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed <= row.may_change, f"refused input still changed {sorted(changed)}"
+
+
+def test_the_documented_catalogue_matches_the_tests():
+    doc = _doc_rows()
+    ours = {r.id: (r.message or "") for r in ROWS}
+    assert sorted(doc) == sorted(ours), "docs/bad-input.md and this file list different rows"
+    for rid, message in ours.items():
+        if message:
+            assert doc[rid] == f"“{message}”" or doc[rid].startswith(f"“{message}"), (rid, doc[rid])
+        else:
+            assert doc[rid].startswith("（接受）"), (rid, doc[rid])
