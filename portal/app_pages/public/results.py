@@ -58,6 +58,9 @@ def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
                 show(op)
 
 
+# Theme names are written by people: shown with st.text (never Markdown), made to look like headings.
+st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
+        "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
 st.title(r.title)
 st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
 plain(r.question)
@@ -82,10 +85,11 @@ with tab_themes:
     image = cloud(scope)
     if image:
         st.image(image, width="stretch", alt="词云图",
-                 caption=("全部意见" if scope is None else f"“{labels[scope]}”") + "的词云：字越大，提到这个词的意见越多")
+                 caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
     for t in r.themes:
         with st.container(border=True):
-            st.subheader(f"{t.rank}. {t.label}", anchor=False)
+            with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
+                plain(f"{t.rank}. {t.label}")
             st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
             if t.keywords:
                 plain("关键词：" + "、".join(t.keywords[:8]))
