@@ -82,10 +82,7 @@ with tab_themes:
     labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
     scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
                          format_func=lambda i: "全部意见" if i is None else labels[i])
-    image = cloud(scope)
-    if image:
-        st.image(image, width="stretch", alt="词云图",
-                 caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
+    cloud_slot = st.container()  # filled last: the rest of the page shows while the picture is drawn
     for t in r.themes:
         with st.container(border=True):
             with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
@@ -166,3 +163,10 @@ with tab_data:
 
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")
+
+if r.themes:
+    with cloud_slot:
+        image = cloud(scope)
+        if image:
+            st.image(image, width="stretch", alt="词云图",
+                     caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
