@@ -53,7 +53,7 @@ else:
                 st.badge(i.decision, color=DECISION_COLORS.get(i.decision_code, "gray"))
                 st.badge(i.status, color="green" if i.status_code == "done" else "blue")
                 if i.overdue:
-                    st.badge("已逾期", color="red", icon="⚠️")
+                    st.badge("已逾期", color="red", icon=":material/warning:")
             due = f" · 完成时限 {fmt_date(i.due_date)}" if i.due_date else ""
             plain(f"责任方：{i.responsible_party}{due}")
             if i.last_note:

@@ -148,16 +148,16 @@ with tab_data:
     stem = f"consultation-{cid}"
     st.download_button("下载公示单（PDF，A4）", data=lambda: cache.downloads(cid, version, "pdf"),
                        file_name=f"{stem}-notice.pdf", mime="application/pdf", on_click="ignore",
-                       key="results.dl_pdf", icon="🖨️")
+                       key="results.dl_pdf", icon=":material/print:")
     st.download_button("下载意见数据（CSV）", data=lambda: cache.downloads(cid, version, "csv"),
                        file_name=f"{stem}-opinions.csv", mime="text/csv", on_click="ignore",
-                       key="results.dl_csv", icon="📄")
+                       key="results.dl_csv", icon=":material/table_view:")
     st.download_button("下载全部数据（JSON）", data=lambda: cache.downloads(cid, version, "json"),
                        file_name=f"{stem}.json", mime="application/json", on_click="ignore",
-                       key="results.dl_json", icon="🧾")
+                       key="results.dl_json", icon=":material/data_object:")
     st.download_button("下载全部表格（ZIP，含数据说明）", data=lambda: cache.downloads(cid, version, "zip"),
                        file_name=f"{stem}-tables.zip", mime="application/zip", on_click="ignore",
-                       key="results.dl_zip", icon="🗂️")
+                       key="results.dl_zip", icon=":material/folder_zip:")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 
