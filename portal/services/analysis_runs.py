@@ -343,6 +343,8 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
     for row, p in enumerate(participants):
         lab = int(labels[p]) if len(labels) == len(residents) else int(labels[row])
         xy = coords[row] if len(coords) == len(participants) else coords[p]
+        if lab < 0 or not np.all(np.isfinite(xy)):  # skipped voter: no place (and JSON has no NaN)
+            continue
         points.append({"resident_id": residents[p], "group": lab, "x": float(xy[0]), "y": float(xy[1])})
     return {
         "groups": out_groups,
