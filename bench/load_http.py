@@ -1,0 +1,275 @@
+"""Load test: many visitors browsing the running portal over Streamlit's own websocket.
+
+Starts `streamlit run portal/app.py` on a free loopback port with a demo database, then
+
+1. baseline: ONE visitor opens the pages (home, each consultation) one after another;
+2. load: N visitors do the same at the same moment, each over its own websocket session
+   (exactly what a browser tab does: a BackMsg ``rerun_script`` per page, ForwardMsgs back until
+   ``script_finished``).
+
+Prints pages served, errors (script exceptions, page-not-found, timeouts, dropped sockets) and
+p50/p95 page latency, and the load figures as a ratio of the baseline measured in this run.
+Bounded: at most 200 visitors, 20 pages each, 300 s in all; loopback only.
+
+    .venv/bin/python bench/load_http.py --visitors 50 --pages 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MAX_VISITORS = 200
+MAX_PAGES = 20
+MAX_SECONDS = 300
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    elements: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.elements += other.elements
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------- the database
+
+
+def build_database(workdir: Path) -> tuple[Path, str]:
+    """The demo neighbourhood if `consult demo` works here; otherwise the same corpus loaded
+    row by row (no analysis), so the pages still have 600 residents' worth of content."""
+    from tests.support import demo_database
+
+    try:
+        return demo_database(workdir), "consult demo"
+    except Exception as exc:  # noqa: BLE001 - fall back, and say so
+        reason = f"{type(exc).__name__}"
+    db = workdir / "portal.sqlite"
+    db.unlink(missing_ok=True)
+    _corpus_database(db)
+    return db, f"corpus loaded without analysis (consult demo failed: {reason})"
+
+
+def _corpus_database(db: Path) -> None:
+    from sqlmodel import Session, SQLModel
+
+    import portal.models as m
+    from portal.db import make_engine
+
+    corpus = json.loads((ROOT / "data" / "demo" / "corpus.json").read_text(encoding="utf-8"))
+    rng = random.Random(2026)
+    engine = make_engine(f"sqlite:///{db}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        community = m.Community(name=corpus["community"].get("name", "梧桐里社区")
+                                if isinstance(corpus["community"], dict) else "梧桐里社区")
+        s.add(community)
+        s.flush()
+        areas = []
+        for i in range(12):
+            area = m.Area(community_id=community.id, name=f"{i + 1}号楼", grid=f"第{'一二三'[i // 4]}网格",
+                          position=i)
+            s.add(area)
+            areas.append(area)
+        s.flush()
+        residents = [m.Resident(community_id=community.id, area_id=areas[i % 12].id, age_band="45-59")
+                     for i in range(600)]
+        s.add_all(residents)
+        s.flush()
+        for spec in corpus["consultations"]:
+            phase = m.Phase(spec["phase"]) if spec["phase"] in set(m.Phase) else m.Phase.COLLECTING
+            c = m.Consultation(community_id=community.id, title=spec["title"], question=spec["question"],
+                               background=spec.get("background", ""), phase=phase)
+            s.add(c)
+            s.flush()
+            texts = [t for theme in spec["themes"] for t in theme["opinions"]] + spec.get("off_topic", [])
+            ops = []
+            for text in texts:
+                author = rng.choice(residents)
+                op = m.Opinion(consultation_id=c.id, resident_id=author.id, area_id=author.area_id,
+                               text_original=text, text_public=text)
+                s.add(op)
+                ops.append(op)
+            s.flush()
+            for voter in rng.sample(residents, 200):
+                for op in rng.sample(ops, min(8, len(ops))):
+                    if op.resident_id != voter.id:
+                        s.add(m.Vote(opinion_id=op.id, resident_id=voter.id,
+                                     value=rng.choice(list(m.VoteValue))))
+        s.commit()
+    engine.dispose()
+
+
+def consultation_ids(db: Path) -> list[int]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM consultation WHERE phase != 'draft' ORDER BY id")]
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- one visitor
+
+
+def _rerun(query: str, page_name: str) -> bytes:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.query_string = query
+    msg.rerun_script.page_name = page_name
+    return msg.SerializeToString()
+
+
+async def visit(ws_url: str, pages: list[tuple[str, str]], page_timeout: float) -> Tally:
+    """One browser tab: one websocket session, the pages in order."""
+    import websockets
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    tally = Tally()
+    try:
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**26,
+                                      open_timeout=page_timeout) as ws:
+            for page_name, query in pages:
+                started = time.perf_counter()
+                await ws.send(_rerun(query, page_name))
+                ok = False
+                problem = ""
+                try:
+                    async with asyncio.timeout(page_timeout):
+                        while True:
+                            raw = await ws.recv()
+                            if isinstance(raw, str):
+                                continue
+                            fmsg = ForwardMsg()
+                            fmsg.ParseFromString(raw)
+                            kind = fmsg.WhichOneof("type")
+                            if kind == "delta":
+                                tally.elements += 1
+                                el = fmsg.delta.new_element
+                                if fmsg.delta.WhichOneof("type") == "new_element" and \
+                                        el.WhichOneof("type") == "exception":
+                                    problem = f"exception on {page_name or 'home'}?{query}: {el.exception.message[:120]}"
+                            elif kind == "page_not_found":
+                                problem = f"page not found: {page_name}"
+                            elif kind == "script_finished":
+                                # FINISHED_SUCCESSFULLY = 0; 1 = error, 2 = rerun, 3 = fragment
+                                ok = fmsg.script_finished in (0, 3) and not problem
+                                if fmsg.script_finished == 1 and not problem:
+                                    problem = "script finished with an error"
+                                break
+                except TimeoutError:
+                    problem = f"timeout after {page_timeout:.0f}s on {page_name or 'home'}?{query}"
+                elapsed = time.perf_counter() - started
+                if ok:
+                    tally.latencies.append(elapsed)
+                else:
+                    tally.errors.append(problem or "unknown")
+                    if problem.startswith("timeout"):
+                        return tally
+    except Exception as exc:  # noqa: BLE001 - a dropped or refused socket is an error, counted
+        tally.errors.append(f"{type(exc).__name__}: {exc}"[:160])
+    return tally
+
+
+def plan_pages(ids: list[int], n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """Home first, then consultations (and their second page of opinions) in a random order."""
+    pages = [("", "")]
+    while len(pages) < n:
+        pages.append(("consultation", f"id={rng.choice(ids)}"))
+    return pages[:n]
+
+
+async def crowd(ws_url: str, ids: list[int], visitors: int, pages: int, page_timeout: float,
+                seed: int) -> tuple[Tally, float]:
+    rngs = [random.Random(seed + i) for i in range(visitors)]
+    started = time.perf_counter()
+    results = await asyncio.gather(*(visit(ws_url, plan_pages(ids, pages, r), page_timeout) for r in rngs))
+    wall = time.perf_counter() - started
+    total = Tally()
+    for t in results:
+        total.add(t)
+    return total, wall
+
+
+def report(name: str, tally: Tally, wall: float) -> dict[str, float]:
+    served = len(tally.latencies)
+    p50 = _percentile(tally.latencies, 0.5)
+    p95 = _percentile(tally.latencies, 0.95)
+    rate = served / wall if wall else float("nan")
+    print(f"{name:<10} pages served {served:>5}   errors {len(tally.errors):>3}   "
+          f"p50 {p50 * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   "
+          f"{rate:6.1f} pages/s   wall {wall:5.1f} s   "
+          f"{tally.elements / served if served else 0:.0f} elements/page")
+    return {"served": served, "errors": len(tally.errors), "p50": p50, "p95": p95, "rate": rate}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=50)
+    parser.add_argument("--pages", type=int, default=6, help="pages each visitor opens")
+    parser.add_argument("--page-timeout", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    visitors = max(1, min(args.visitors, MAX_VISITORS))
+    pages = max(1, min(args.pages, MAX_PAGES))
+
+    from tests.support import start_portal
+
+    workdir = Path(tempfile.mkdtemp(prefix="load-http-"))
+    db, source = build_database(workdir)
+    ids = consultation_ids(db)
+    proc, url = start_portal(workdir / "var", db)
+    assert url.startswith("http://127.0.0.1:"), "loopback only"
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    print(f"portal {url}  database: {source}  consultations {ids}")
+    print(f"{visitors} visitors x {pages} pages (home + consultation pages), baseline 1 visitor, same run")
+    try:
+        async def run() -> tuple[dict, dict, list[str]]:
+            async with asyncio.timeout(MAX_SECONDS):
+                await crowd(ws_url, ids, 1, 2, args.page_timeout, args.seed)  # warm-up, not counted
+                base_tally, base_wall = await crowd(ws_url, ids, 1, pages, args.page_timeout, args.seed)
+                load_tally, load_wall = await crowd(ws_url, ids, visitors, pages, args.page_timeout,
+                                                    args.seed)
+            base = report("baseline", base_tally, base_wall)
+            load = report(f"{visitors} at once", load_tally, load_wall)
+            return base, load, base_tally.errors + load_tally.errors
+
+        base, load, errors = asyncio.run(run())
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+    print(f"ratio to baseline: p50 x{load['p50'] / base['p50']:.1f}   p95 x{load['p95'] / base['p95']:.1f}   "
+          f"throughput x{load['rate'] / base['rate']:.1f}")
+    for e in sorted(set(errors))[:10]:
+        print("  error:", e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
