@@ -27,6 +27,7 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
+    Phase,
     Response,
     RunStatus,
     Theme,
@@ -38,7 +39,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.errors import InvalidInput, NotFound
+from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
@@ -124,6 +125,9 @@ def run_analysis(
         consultation = session.get(Consultation, consultation_id)
         if consultation is None:
             raise NotFound("找不到这个议题。")
+        if consultation.phase not in (Phase.COLLECTING, Phase.REVIEWING):
+            # published results are what residents were shown: they are never recomputed
+            raise PhaseClosed(f"议题处于{Phase(consultation.phase).label}阶段，不能再重新分析。")
         opinions = list(
             session.exec(
                 select(Opinion)
