@@ -328,7 +328,8 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
     # labels_ and coords_ cover every participant (−1 / nan for those skipped for too few votes).
     labels = np.asarray(groups.labels_)
     coords = np.asarray(groups.coords_)
-    kept = [int(p) for p in groups.participants_]
+    kept = [int(p) for p in groups.participants_
+            if labels[p] >= 0 and np.isfinite(coords[p]).all()]  # JSON has no NaN
     out_groups = [
         {
             "id": g,

@@ -25,7 +25,7 @@ from tests.portal.committee_actions import World, build_world
 
 # Each payload carries an ASCII marker that must never reach a Markdown or HTML element.
 PAYLOADS = {
-    "script": ("<script>alert('xss')</script>楼下路灯坏了很久了", "<script>"),
+    "script": ("<script>alert('xss')</script>楼下路灯坏了很久了", "alert('xss')"),
     "iframe": ('<iframe src="https://evil.example/"></iframe>希望增加充电桩的数量', "<iframe"),
     "md-link": ("[点我领取停车补贴](javascript:alert(1)) 停车位太少了", "javascript:alert"),
     "img": ('<img src=x onerror="alert(document.cookie)">垃圾分类要加强督导', "onerror="),
