@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -253,9 +254,9 @@ def _similarity_index(session: Session, consultation_id: int) -> tuple[Any, list
     return index, ids
 
 
-def warm_up() -> None:
-    """Load the similarity index's libraries and the tokenizer (several seconds on first use),
-    so the first 预览 does not wait for them."""
+def warm_up(engine: Engine | None = None) -> None:
+    """Load the similarity index's libraries and the tokenizer (many seconds on first use) and,
+    given an engine, index the consultations now collecting, so the first 预览 is quick."""
     try:
         from analysis import SimilarOpinionIndex  # noqa: F401
     except (ImportError, AttributeError):
@@ -263,6 +264,13 @@ def warm_up() -> None:
     from portal.services.text import tokenizer
 
     tokenizer()
+    if engine is None:
+        return
+    with Session(engine) as session:
+        ids = session.exec(select(Consultation.id).where(Consultation.phase == Phase.COLLECTING)).all()
+        for cid in ids:
+            if cid is not None:
+                _similarity_index(session, cid)
 
 
 def similar_opinions(

@@ -42,7 +42,7 @@ def warm_up_similarity() -> bool:
 
     from portal.services.participation import warm_up
 
-    threading.Thread(target=warm_up, name="warm-up-similarity", daemon=True).start()
+    threading.Thread(target=warm_up, args=(engine(),), name="warm-up-similarity", daemon=True).start()
     return True
 
 

@@ -55,7 +55,7 @@ def sign_out() -> None:
     for key in (ACTOR_KEY, SINCE_KEY):
         st.session_state.pop(key, None)
     st.session_state[SIGNED_OUT_KEY] = True
-    if was_resident or st.context.cookies.get(RESIDENT_COOKIE):
+    if was_resident or _cookie() is not None:
         st.session_state[COOKIE_KEY] = ""
 
 
@@ -70,9 +70,14 @@ def sync_cookie() -> None:
             "SameSite=Strict';</script>", unsafe_allow_javascript=True)
 
 
-def _resume_resident() -> ResidentActor | None:
+def _cookie() -> str | None:
     token = st.context.cookies.get(RESIDENT_COOKIE)
-    if not token or st.session_state.get(SIGNED_OUT_KEY):
+    return token if isinstance(token, str) and token else None  # (AppTest has no real cookies)
+
+
+def _resume_resident() -> ResidentActor | None:
+    token = _cookie()
+    if token is None or st.session_state.get(SIGNED_OUT_KEY):
         return None
     from portal.services.identity import resume_resident_session
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bench.load_http import _corpus_database, consultation_ids, crowd, visit
 from tests.support import start_portal
+
+
+def _run(coroutine):
+    # In its own thread: another browser test in this worker may have left Playwright's event
+    # loop running in the main thread, and asyncio.run() refuses to start inside it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.mark.slow
@@ -18,12 +26,12 @@ def test_a_small_crowd_is_served_without_errors(tmp_path):
     proc, url = start_portal(tmp_path / "var", db)
     try:
         ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-        tally, _wall = asyncio.run(crowd(ws_url, ids, visitors=3, pages=3, page_timeout=60, seed=1))
+        tally, _wall = _run(crowd(ws_url, ids, visitors=3, pages=3, page_timeout=60, seed=1))
         assert tally.errors == []
         assert len(tally.latencies) == 9
         assert tally.elements / 9 > 20  # real pages, not an empty shell
         # a page that does not exist is counted as an error, not as served
-        bad = asyncio.run(visit(ws_url, [("no-such-page", "")], page_timeout=60))
+        bad = _run(visit(ws_url, [("no-such-page", "")], page_timeout=60))
         assert bad.latencies == [] and bad.errors == ["page not found: no-such-page"]
     finally:
         proc.terminate()

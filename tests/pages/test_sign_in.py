@@ -84,3 +84,21 @@ def test_large_text_switch_survives_navigation_and_reload(hood_db):
     assert any("1.18rem" in h.proto.body for h in reloaded.get("html"))
     reloaded.toggle(key="ui.large_text").set_value(False).run()
     assert "big" not in reloaded.query_params
+
+
+def cookie_scripts(at) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "yst_resident" in h.proto.body]
+
+
+def test_sign_in_writes_the_resume_cookie_and_sign_out_clears_it(hood_db):
+    engine, hood = hood_db
+    at = open_page(PAGE)
+    assert cookie_scripts(at) == []  # a visitor gets no cookie script
+    sign_in(at, code_for(engine, hood))
+    (script,) = cookie_scripts(at)
+    assert "Max-Age=28800" in script and "SameSite=Strict" in script
+    at.run()
+    assert cookie_scripts(at) == []  # written once, not on every run
+    next(b for b in at.button if b.key == "signin.sign_out").click().run()
+    (script,) = cookie_scripts(at)
+    assert "yst_resident=;" in script and "Max-Age=0" in script

@@ -20,12 +20,14 @@ from portal.services.participation import (
     opinion_thread,
     report,
 )
-from portal.ui.resources import db_session, engine
+from portal.ui.resources import db_session, engine, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
 from portal.ui.widgets import opinion_counts, plain, results_link, when
 
 PAGE_SIZE = 20
 resident = current_resident()
+if resident is not None:
+    warm_up_similarity()  # so that 提意见's first preview is quick
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():

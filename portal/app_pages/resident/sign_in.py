@@ -3,7 +3,7 @@ import streamlit as st
 from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound, SignInFailed
 from portal.services.identity import sign_in_with_code
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
 
 NEXT = "signin.next"
@@ -12,6 +12,7 @@ if (raw_next := st.query_params.get("next", "")).isdigit():
 
 resident = current_resident()
 if resident is not None:
+    warm_up_similarity()  # so that 提意见's first preview is quick
     st.title("我的账号")
     st.success(f"您已登录。登记住址：{resident.grid} · {resident.area_name}")
     st.write("您现在可以：")
