@@ -207,8 +207,12 @@ class ThemeModel:
             raise ValueError(f"guide has {len(guide)} values for {n} texts")
         out: list[str | None] = []
         for g in guide:
-            if g is None or (isinstance(g, float) and np.isnan(g)):
-                out.append(None)
+            if (
+                g is None
+                or type(g).__name__ in {"NAType", "NaTType"}
+                or (isinstance(g, float) and np.isnan(g))
+            ):
+                out.append(None)  # None, NaN, pandas.NA: no committee label
             else:
                 s = str(g).strip()
                 out.append(s or None)

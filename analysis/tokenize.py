@@ -192,7 +192,7 @@ class ChineseTokenizer:
         self._tags: dict[str, str] | None = None
         self._drop: frozenset[str] = frozenset()
         self._subword_cache: dict[str, tuple[str, ...]] = {}
-        self._kept: set[str] = set()
+        self._kept: dict[str, str] = {}
         self._rejected: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------------
@@ -260,7 +260,7 @@ class ChineseTokenizer:
         state["_engine_used"] = None
         state["_tags"] = None
         state["_drop"] = frozenset()
-        state["_kept"] = set()
+        state["_kept"] = {}
         state["_rejected"] = set()
         state["_subword_cache"] = {}
         return state
@@ -324,13 +324,17 @@ class ChineseTokenizer:
         words = self.cut(text)
         # Classify each distinct word once per tokenizer (set operations run in C); the
         # per-word Python checks were the largest cost after segmentation.
+        # ``kept`` maps a word to one canonical string object, so that 100k token lists share
+        # their strings instead of holding ~10M separate copies (~0.5 GB at 100k opinions).
         kept, rejected = self._kept, self._rejected
         new = set(words)
-        new -= kept
-        new -= rejected
+        new.difference_update(kept, rejected)
         for w in new:
-            (kept if self.keep(w) else rejected).add(w)
-        return [w for w in words if w in kept]
+            if self.keep(w):
+                kept[w] = w
+            else:
+                rejected.add(w)
+        return [kept[w] for w in words if w in kept]
 
     def tokenize_for_search(self, text: str) -> list[str]:
         """Like :meth:`tokenize`, but long words also yield their dictionary sub-words
