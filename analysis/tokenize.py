@@ -328,8 +328,10 @@ class ChineseTokenizer:
         # their strings instead of holding ~10M separate copies (~0.5 GB at 100k opinions).
         kept, rejected = self._kept, self._rejected
         new = set(words)
-        new.difference_update(kept, rejected)
+        new -= rejected  # set - set: cost of the small side
         for w in new:
+            if w in kept:
+                continue
             if self.keep(w):
                 kept[w] = w
             else:
