@@ -25,6 +25,7 @@ is at least ``guide_threshold``; what fits none is clustered into new proposed t
 
 from __future__ import annotations
 
+import functools
 import gc
 import warnings
 from collections.abc import Callable, Sequence
@@ -60,6 +61,16 @@ class ThemeInfo:
 
 def _noop(_fraction: float, _message: str) -> None:
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _label_stopwords(data_dir) -> frozenset[str]:  # type: ignore[no-untyped-def]
+    """Generic words (影响, 生活, 问题 …) that stay features but never become keywords."""
+    path = data_dir / "label_stopwords.txt"
+    if not path.exists():
+        return frozenset()
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def _rows(M: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
@@ -536,8 +547,13 @@ class ThemeModel:
         that are nouns, verbal nouns or verbs (no adverbs, time words, places)."""
         tags = self.tokenizer_._tags or {}
         whole = self._whole_words  # sub-word features (动车 from 电动车) never become keywords
+        generic = _label_stopwords(self.tokenizer_.data_dir)  # 影响, 生活, 问题 …
         return np.array(
-            [tags.get(w) in self._LABEL_POS and w in whole for w in self.vocabulary_], dtype=bool
+            [
+                tags.get(w) in self._LABEL_POS and w in whole and w not in generic
+                for w in self.vocabulary_
+            ],
+            dtype=bool,
         )
 
     def _describe(
