@@ -24,6 +24,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ChineseTokenizer", "DATA_DIR", "load_user_dict", "load_stopwords"]
 
@@ -186,7 +187,7 @@ class ChineseTokenizer:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.engine = engine
         self.min_length = min_length
-        self._seg = None  # created lazily: loading a dictionary takes ~1 s
+        self._seg: Any = None  # rjieba.Jieba or jieba.Tokenizer, created lazily (~1 s)
         self._engine_used: str | None = None
         self._stopwords: frozenset[str] | None = None
         self._tags: dict[str, str] | None = None
@@ -272,8 +273,8 @@ class ChineseTokenizer:
         if not text:
             return []
         if self._engine_used == "rjieba":
-            return self._seg.cut(text, True)  # type: ignore[union-attr]
-        return list(self._seg.cut(text, HMM=True))  # type: ignore[union-attr]
+            return self._seg.cut(text, True)
+        return list(self._seg.cut(text, HMM=True))
 
     def _load_lexicon(self) -> None:
         """Part of speech of every dictionary word, from jieba's dict.txt plus the user dict.
@@ -348,9 +349,9 @@ class ChineseTokenizer:
             self._load_lexicon()
         text = _MASKED_PLACE_RE.sub(" ", text)
         if self._engine_used == "rjieba":
-            words = self._seg.cut_for_search(text, True)  # type: ignore[union-attr]
+            words = self._seg.cut_for_search(text, True)
         else:
-            words = self._seg.cut_for_search(text, HMM=True)  # type: ignore[union-attr]
+            words = self._seg.cut_for_search(text, HMM=True)
         return [w for w in words if self.keep(w)]
 
     def subwords(self, word: str) -> tuple[str, ...]:
