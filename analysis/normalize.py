@@ -95,7 +95,7 @@ def normalize_text(
     if not isinstance(text, str):
         text = str(text)
     text = _nfkc(text)
-    if remove_urls:
+    if remove_urls and ("://" in text or "www." in text.lower()):
         text = _URL_RE.sub(" ", text)
     if remove_emoji:
         text = _EMOJI_RE.sub(" ", text)

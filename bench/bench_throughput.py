@@ -32,6 +32,12 @@ def run(job: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=None,
+        help="time naive jieba on at most this many texts and extrapolate by characters",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -41,12 +47,20 @@ def main() -> None:
         pd.DataFrame({"id": range(n), "text": texts}).to_csv(path, index=False)
         chars = sum(map(len, texts))
         ours = run("themes", str(path), str(OUT / f"themes_{n}.csv"))
-        base = run("jieba", str(path))
+        base_path, scale, note = path, 1.0, ""
+        if args.baseline_max and n > args.baseline_max:
+            base_path = OUT / f"opinions_{n}_first{args.baseline_max}.csv"
+            pd.DataFrame({"text": texts[: args.baseline_max]}).to_csv(base_path, index=False)
+            scale = chars / sum(map(len, texts[: args.baseline_max]))
+            note = f" (extrapolated from {args.baseline_max:,d} texts)"
+        base = run("jieba", str(base_path))
+        base["seconds"] *= scale
+        base["note"] = note
         rows.append((n, chars, ours, base))
         print(
             f"n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
             f"{ours['peak_rss_mb']:7.0f} MB | jieba.lcut {base['seconds']:7.1f} s "
-            f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}",
+            f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}{base['note']}",
             flush=True,
         )
     print(
@@ -56,7 +70,7 @@ def main() -> None:
     for n, chars, ours, base in rows:
         print(
             f"| {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
-            f"{base['seconds']:.1f} | {ours['seconds'] / base['seconds']:.2f} |"
+            f"{base['seconds']:.1f}{base['note']} | {ours['seconds'] / base['seconds']:.2f} |"
         )
 
 

@@ -171,3 +171,12 @@ def test_bad_parameters(tokenizer):
 def test_never_crashes_on_arbitrary_unicode(tokenizer, texts):
     model = ThemeModel(tokenizer=tokenizer).fit(texts)
     assert len(model.labels_) == len(texts)
+
+
+def test_guide_missing_values(tokenizer, corpus):
+    import pandas as pd
+
+    texts, topics = corpus
+    guide = [topics[0], float("nan"), pd.NA, "  ", None] + [None] * (len(texts) - 5)
+    model = ThemeModel(k=2, tokenizer=tokenizer).fit(texts, guide=guide)
+    assert [t.label for t in model.themes_ if t.guided] == [topics[0]]

@@ -109,3 +109,10 @@ def test_parallel_tokenize_many_matches_serial(tokenizer, monkeypatch):
     monkeypatch.setattr(module, "PARALLEL_MIN_TEXTS", 10)
     texts = [s + str(i % 7) for i, s in enumerate(ALL_SENTENCES * 3)]
     assert tokenizer.tokenize_many(texts, n_jobs=2) == tokenizer.tokenize_many(texts)
+
+
+def test_engines_identical_on_real_messages(tokenizer, jieba_tokenizer, real_messages):
+    """Both engines give the same filtered tokens on real residents' messages (read at run
+    time from the shared evaluation data; skipped when it is absent)."""
+    for text in real_messages:
+        assert tokenizer.tokenize(text) == jieba_tokenizer.tokenize(text)
