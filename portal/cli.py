@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from portal.cli_themes import themes
 from portal.db import DatabaseConfigError, make_engine, session_scope, upgrade
 from portal.models import Role
 from portal.services.errors import ServiceError
@@ -19,6 +20,7 @@ user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.command("themes")(themes)
 
 err = Console(stderr=True)
 out = Console()
