@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from portal.services.actors import has_permission
@@ -43,6 +45,15 @@ def large_text_toggle() -> None:
             st.query_params[LARGE_TEXT_PARAM] = "1"
     elif LARGE_TEXT_PARAM in st.query_params:
         del st.query_params[LARGE_TEXT_PARAM]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md_escape(text: str) -> str:
+    """User text made safe inside a Markdown element (subheader, caption, expander label):
+    every Markdown/HTML character is backslash-escaped, so it shows exactly as typed."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def plain(text: str) -> None:

@@ -3,7 +3,7 @@ import streamlit as st
 from portal.services.errors import NotFound, PhaseClosed
 from portal.services.results import fmt_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import DECISION_COLORS, plain
+from portal.ui.widgets import DECISION_COLORS, md_escape, plain
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -68,10 +68,10 @@ with tab_themes:
     image = cloud(scope)
     if image:
         st.image(image, width="stretch", alt="词云图",
-                 caption=("全部意见" if scope is None else f"“{labels[scope]}”") + "的词云：字越大，提到这个词的意见越多")
+                 caption=("全部意见" if scope is None else f"“{md_escape(labels[scope])}”") + "的词云：字越大，提到这个词的意见越多")
     for t in r.themes:
         with st.container(border=True):
-            st.subheader(f"{t.rank}. {t.label}", anchor=False)
+            st.subheader(f"{t.rank}. {md_escape(t.label)}", anchor=False)
             st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
             if t.keywords:
                 plain("关键词：" + "、".join(t.keywords[:8]))
