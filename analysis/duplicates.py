@@ -32,6 +32,32 @@ def _find(parent: np.ndarray, i: int) -> int:
     return root
 
 
+def _anchor_matrix(X: sp.csr_matrix, n_anchor_words: int) -> sp.csr_matrix:
+    """Binary matrix of each row's anchor words: its highest-weighted terms among the rare ones
+    (document frequency ≤ 50); rows with no rare term use their rarest terms instead."""
+    n, V = X.shape
+    if X.nnz == 0:
+        return sp.csr_matrix((n, V), dtype=np.float32)
+    rows = np.repeat(np.arange(n), np.diff(X.indptr))
+    cols = X.indices
+    df = np.bincount(cols, minlength=V)
+    rare = df[cols] <= 50
+    has_rare = np.zeros(n, dtype=bool)
+    has_rare[rows[rare]] = True
+    eligible = rare | ~has_rare[rows]
+    # rank inside each row: rare terms by weight; fallback rows by rarity
+    key = np.where(rare, -X.data.astype(np.float64), df[cols].astype(np.float64))
+    order = np.lexsort((key, rows))
+    order = order[eligible[order]]
+    r = rows[order]
+    first = np.searchsorted(r, r, side="left")
+    rank = np.arange(len(r)) - first
+    pick = order[rank < n_anchor_words]
+    return sp.csr_matrix(
+        (np.ones(len(pick), dtype=np.float32), (rows[pick], cols[pick])), shape=(n, V)
+    )
+
+
 def near_duplicates_from_matrix(
     X: sp.csr_matrix,
     *,
@@ -66,43 +92,27 @@ def near_duplicates_from_matrix(
                 union(j, i)
 
     X = sp.csr_matrix(X, dtype=np.float32)
-    # Anchor words: each row's top weighted terms among those in at most max_df rows.
-    df = np.bincount(X.indices, minlength=X.shape[1])
-    max_df = max(20, int(np.sqrt(n) * 2))
-    rows, cols, vals = [], [], []
-    for i in range(n):
-        start, end = X.indptr[i], X.indptr[i + 1]
-        if start == end:
-            continue
-        idx = X.indices[start:end]
-        w = X.data[start:end]
-        ok = df[idx] <= max_df
-        if not ok.any():
-            ok = np.ones_like(ok)
-        idx, w = idx[ok], w[ok]
-        top = np.argsort(-w, kind="stable")[:n_anchor_words]
-        rows.append(np.full(len(top), i))
-        cols.append(idx[top])
-        vals.append(np.ones(len(top), dtype=np.float32))
-    if rows:
-        P = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=X.shape
-        )
-        PT = P.T.tocsr()
+    X.sort_indices()
+    anchors = _anchor_matrix(X, n_anchor_words)
+    if anchors.nnz:
+        n_anchors = np.diff(anchors.indptr)
+        AT = anchors.T.tocsr()
         for lo in range(0, n, chunk_size):
             hi = min(n, lo + chunk_size)
-            C = (P[lo:hi] @ PT).tocoo()
+            C = (anchors[lo:hi] @ AT).tocoo()
             ii = C.row + lo
             jj = C.col
-            keep = jj < ii
+            # candidates: earlier rows sharing at least two anchor words (or all of them when a
+            # row has fewer than two)
+            need = np.minimum(2, np.minimum(n_anchors[ii], n_anchors[jj]))
+            keep = (jj < ii) & (C.data >= need)
             ii, jj = ii[keep], jj[keep]
-            if len(ii) == 0:
-                continue
-            sims = np.asarray(X[ii].multiply(X[jj]).sum(axis=1)).ravel()
-            for a, b in zip(
-                ii[sims >= threshold - 1e-6], jj[sims >= threshold - 1e-6], strict=True
-            ):
-                union(int(a), int(b))
+            for start in range(0, len(ii), 100_000):  # bounded memory for the exact check
+                a, b = ii[start : start + 100_000], jj[start : start + 100_000]
+                sims = np.asarray(X[a].multiply(X[b]).sum(axis=1)).ravel()
+                hit = sims >= threshold - 1e-6
+                for p, q in zip(a[hit], b[hit], strict=True):
+                    union(int(p), int(q))
     roots = [_find(parent, i) for i in range(n)]
     return [None if r == i else int(r) for i, r in enumerate(roots)]
 

@@ -34,6 +34,22 @@ _CONTROL_RE = re.compile(
 _SPACE_RE = re.compile(r"\s+")
 
 
+# Full-width ASCII and the ideographic space, the only compatibility characters in most texts.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, with fast paths: ``is_normalized`` is ~300x faster than ``normalize`` and most
+    Chinese texts only need their full-width punctuation folded."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    text = text.translate(_FULLWIDTH)
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
 @lru_cache(maxsize=1)
 def _traditional_chars() -> frozenset[str]:
     from zhconv import zhconv as _z
@@ -78,7 +94,7 @@ def normalize_text(
         return ""
     if not isinstance(text, str):
         text = str(text)
-    text = unicodedata.normalize("NFKC", text)
+    text = _nfkc(text)
     if remove_urls:
         text = _URL_RE.sub(" ", text)
     if remove_emoji:

@@ -33,7 +33,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from analysis.duplicates import near_duplicates_from_matrix
-from analysis.normalize import normalize_text
 from analysis.tokenize import NEGATIONS, ChineseTokenizer
 from analysis.vectorize import compact_key, identity_analyzer
 
@@ -62,6 +61,11 @@ def _noop(_fraction: float, _message: str) -> None:
     return None
 
 
+def _rows(M: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+    """``M[mask]`` without the copy when every row is selected (row indexing is costly)."""
+    return M if mask.all() else M[mask]
+
+
 class ThemeModel:
     """Group opinions into labelled themes.
 
@@ -88,6 +92,9 @@ class ThemeModel:
         Similarity needed to join a guided theme.
     subword_features:
         Add dictionary sub-words of long words as features (垃圾分类 → 垃圾, 分类).
+    n_jobs:
+        Worker processes for tokenising large inputs (−1 = one per CPU; only used from
+        20,000 distinct texts on).
     stability_tolerance:
         With ``k="auto"``: take the largest k whose stability is at least this share of the
         best stability.
@@ -114,6 +121,7 @@ class ThemeModel:
         refine_iter: int = 5,
         stability_tolerance: float = 0.9,
         subword_features: bool = True,
+        n_jobs: int = -1,
     ) -> None:
         self.k = k
         self.random_state = random_state
@@ -131,6 +139,7 @@ class ThemeModel:
         self.refine_iter = refine_iter
         self.stability_tolerance = stability_tolerance
         self.subword_features = subword_features
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -166,10 +175,8 @@ class ThemeModel:
         guide_list = self._check_guide(guide, n)
         self.tokenizer_ = self.tokenizer or ChineseTokenizer()
 
-        report(0.0, "清洗文本")
-        clean = [normalize_text(t) for t in texts]
-        report(0.05, "分词")
-        tokens = self._tokenize(clean)
+        report(0.0, "清洗文本并分词")
+        clean, tokens = self._tokenize(texts)
         report(0.35, "向量化")
         counts, X, Z = self._vectorize(tokens)
         report(0.55, "查找重复意见")
@@ -207,8 +214,8 @@ class ThemeModel:
                 out.append(s or None)
         return out
 
-    def _tokenize(self, clean: list[str]) -> list[list[str]]:
-        token_lists = self.tokenizer_.tokenize_many(clean)
+    def _tokenize(self, texts: list[str]) -> tuple[list[str], list[list[str]]]:
+        clean, token_lists = self.tokenizer_.clean_and_tokenize(texts, n_jobs=self.n_jobs)
         cache: dict[int, list[str]] = {}
         out = []
         whole: set[str] = set()
@@ -226,7 +233,7 @@ class ThemeModel:
             out.append(got)
         self.tokens_ = out
         self._whole_words = whole
-        return out
+        return clean, out
 
     def _vectorize(
         self, tokens: list[list[str]]
@@ -295,7 +302,7 @@ class ThemeModel:
     def _choose_k(self, Z: np.ndarray) -> int:
         """The largest k whose partition is nearly as reproducible as the most reproducible one.
 
-        Stability of k = mean ARI between k-means runs with different seeds on a sample (≤3000
+        Stability of k = mean ARI between k-means runs with different seeds on a sample (≤2000
         rows). Very small k is often trivially stable, so among the k within
         ``stability_tolerance`` of the best stability the largest is taken."""
         from sklearn.metrics import adjusted_rand_score
@@ -305,7 +312,7 @@ class ThemeModel:
         if k_hi <= self.k_min:
             return self.k_min
         rng = np.random.default_rng(self.random_state)
-        m = min(n, 3000)
+        m = min(n, 2000)
         idx = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
         S = Z[idx]
         best_k, best = self.k_min, -np.inf
@@ -335,12 +342,12 @@ class ThemeModel:
         labels = labels.copy()
         for _ in range(self.refine_iter):
             train = labels >= 0
-            model = ComplementNB(alpha=0.3).fit(counts[train], labels[train])
+            model = ComplementNB(alpha=0.3).fit(_rows(counts, train), labels[train])
             new = labels.copy()
             rows = np.flatnonzero(valid if fixed is None else valid & ~fixed)
             if len(rows) == 0:
                 break
-            new[rows] = model.predict(counts[rows])
+            new[rows] = model.predict(counts if len(rows) == counts.shape[0] else counts[rows])
             if np.array_equal(new, labels):
                 break
             labels = new
@@ -387,7 +394,7 @@ class ThemeModel:
             sub = np.zeros(len(rows), dtype=int)
         else:
             sub, _ = self._kmeans(Zr, kk, self.random_state, n_init=10 if len(rows) < 20000 else 3)
-            sub = self._refine(counts[rows], sub)
+            sub = self._refine(counts if len(rows) == n else counts[rows], sub)
         labels[rows] = sub
         return self._finish_groups(X, labels, scores, protect=None)
 
@@ -407,10 +414,10 @@ class ThemeModel:
             (np.ones(len(valid), dtype=np.float32), (labels[valid], valid)),
             shape=(n_groups, X.shape[0]),
         )
-        S = sp.csr_matrix(M @ X)  # per-group sums of (L2-normalised) rows
-        s_norm2 = np.asarray(S.multiply(S).sum(axis=1)).ravel()
-        Xv = X[valid]
-        dot = np.asarray(Xv.multiply(S[labels[valid]]).sum(axis=1)).ravel()
+        S = np.asarray((M @ X).todense())  # per-group sums of the (L2-normalised) rows, G × V
+        s_norm2 = (S * S).sum(axis=1)
+        Xv = X[valid] if len(valid) < X.shape[0] else X
+        dot = np.asarray(Xv @ S.T)[np.arange(len(valid)), labels[valid]]
         x_norm2 = np.asarray(Xv.multiply(Xv).sum(axis=1)).ravel()
         rest_norm2 = s_norm2[labels[valid]] - 2 * dot + x_norm2
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -534,18 +541,30 @@ class ThemeModel:
         V = counts.shape[1]
         mask = self._label_vocab_mask() if V else np.zeros(0, bool)
         if V:
-            df = np.asarray((counts > 0).sum(axis=0)).ravel()
+            df = np.asarray(counts.getnnz(axis=0)).ravel()
         keywords: dict[int, list[str]] = {}
-        for g in order + ([-1] if has_other else []):
-            rows = np.flatnonzero(labels == g)
-            if V == 0 or len(rows) == 0:
+        groups_all = order + ([-1] if has_other else [])
+        if V and n:
+            row_group = {g: i for i, g in enumerate(groups_all)}
+            gi = np.array([row_group.get(int(g) if g >= 0 else -1, -1) for g in labels])
+            ok_rows = np.flatnonzero(gi >= 0)
+            M = sp.csr_matrix(
+                (np.ones(len(ok_rows), dtype=np.float32), (gi[ok_rows], ok_rows)),
+                shape=(len(groups_all), n),
+            )
+            binary = counts.copy()
+            binary.data = np.ones_like(binary.data)
+            TF = np.asarray((M @ counts).todense())
+            DF = np.asarray((M @ binary).todense())
+            sizes = np.asarray(M.sum(axis=1)).ravel()
+        for pos, g in enumerate(groups_all):
+            if V == 0 or n == 0 or sizes[pos] == 0:
                 keywords[g] = []
                 continue
-            tf = np.asarray(counts[rows].sum(axis=0)).ravel()
-            doc_freq = np.asarray((counts[rows] > 0).sum(axis=0)).ravel()
+            tf, doc_freq, size = TF[pos], DF[pos], sizes[pos]
             # frequent in the theme, rare elsewhere; at least 2 opinions (or all of a tiny one)
-            weight = np.log1p(tf) * np.log((n + 1) / (df + 1)) * (doc_freq / len(rows))
-            ok = mask & (doc_freq >= min(2, len(rows)))
+            weight = np.log1p(tf) * np.log((n + 1) / (df + 1)) * (doc_freq / size)
+            ok = mask & (doc_freq >= min(2, size))
             weight = np.where(ok, weight, -1.0)
             top = np.argsort(-weight, kind="stable")[: 3 * self.n_keywords]
             cands = [str(self.vocabulary_[j]) for j in top if weight[j] > 0]

@@ -18,6 +18,7 @@ test corpus (``tests/analysis/test_tokenize.py``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import tempfile
@@ -66,6 +67,56 @@ _BAD_SHAPE_RE = re.compile(r"[0-9._\-/:@]|^[A-Za-z]$|^[^\w]+$")
 _MASKED_PLACE_RE = re.compile(
     r"[A-Z][0-9]{0,3}[省市区县镇乡村]|[A-Za-z0-9]+(?:[.\-@_/:][A-Za-z0-9]+)+"
 )
+
+
+PARALLEL_MIN_TEXTS = 20000
+_WORKER: ChineseTokenizer | None = None
+
+
+def _process(tk: ChineseTokenizer, text: str, clean: bool) -> tuple[str, list[str]]:
+    if clean:
+        from analysis.normalize import normalize_text
+
+        text = normalize_text(text)
+    return text, tk.tokenize(text)
+
+
+def _process_chunk(args: tuple[list[str], bool]) -> list[tuple[str, list[str]]]:
+    texts, clean = args
+    assert _WORKER is not None
+    return [_process(_WORKER, t, clean) for t in texts]
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_dictionary_tags() -> dict[str, str]:
+    """Part of speech of every word in jieba's dict.txt (read once per process, ~0.5 s)."""
+    import jieba
+
+    dict_path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    tags: dict[str, str] = {}
+    with open(dict_path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+            elif parts:
+                tags[parts[0]] = "n"
+    return tags
+
+
+def _effective_jobs(n_jobs: int, n_texts: int) -> int:
+    import multiprocessing as mp
+    import os
+
+    if n_jobs == -1:
+        n_jobs = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+    if n_jobs <= 1 or n_texts < PARALLEL_MIN_TEXTS or "fork" not in mp.get_all_start_methods():
+        return 1
+    return n_jobs
 
 
 def load_user_dict(path: Path) -> list[tuple[str, int | None, str | None]]:
@@ -141,6 +192,8 @@ class ChineseTokenizer:
         self._tags: dict[str, str] | None = None
         self._drop: frozenset[str] = frozenset()
         self._subword_cache: dict[str, tuple[str, ...]] = {}
+        self._kept: set[str] = set()
+        self._rejected: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------------
     @property
@@ -207,6 +260,9 @@ class ChineseTokenizer:
         state["_engine_used"] = None
         state["_tags"] = None
         state["_drop"] = frozenset()
+        state["_kept"] = set()
+        state["_rejected"] = set()
+        state["_subword_cache"] = {}
         return state
 
     # -- segmentation -----------------------------------------------------------------------
@@ -227,17 +283,7 @@ class ChineseTokenizer:
         tag, unknown words get ``"unk"``. Only the set of words to drop and the set of known
         words are kept.
         """
-        import jieba
-
-        dict_path = Path(jieba.__file__).resolve().parent / "dict.txt"
-        tags: dict[str, str] = {}
-        with open(dict_path, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 3:
-                    tags[parts[0]] = parts[2]
-                elif parts:
-                    tags[parts[0]] = "n"
+        tags = dict(_jieba_dictionary_tags())
         for word, _freq, tag in self._user_words():
             tags[word] = tag or tags.get(word, "n")
         self._tags = tags
@@ -275,15 +321,16 @@ class ChineseTokenizer:
         if self._tags is None:
             self._load_lexicon()
         text = _MASKED_PLACE_RE.sub(" ", text)
-        stop = self.stopwords
-        drop = self._drop
-        min_len = self.min_length
-        bad = _BAD_SHAPE_RE.search
-        return [
-            w
-            for w in self.cut(text)
-            if len(w) >= min_len and w not in stop and w not in drop and not bad(w)
-        ]
+        words = self.cut(text)
+        # Classify each distinct word once per tokenizer (set operations run in C); the
+        # per-word Python checks were the largest cost after segmentation.
+        kept, rejected = self._kept, self._rejected
+        new = set(words)
+        new -= kept
+        new -= rejected
+        for w in new:
+            (kept if self.keep(w) else rejected).add(w)
+        return [w for w in words if w in kept]
 
     def tokenize_for_search(self, text: str) -> list[str]:
         """Like :meth:`tokenize`, but long words also yield their dictionary sub-words
@@ -322,18 +369,52 @@ class ChineseTokenizer:
         self._subword_cache[word] = result
         return result
 
-    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
-        """Tokenise many texts; identical texts are segmented once and share one list."""
-        memo: dict[str, list[str]] = {}
-        out: list[list[str]] = []
-        for text in texts:
-            key = text if isinstance(text, str) else ("" if text is None else str(text))
-            tokens = memo.get(key)
-            if tokens is None:
-                tokens = self.tokenize(key)
-                memo[key] = tokens
-            out.append(tokens)
-        return out
+    def tokenize_many(self, texts: Sequence[str], *, n_jobs: int = 1) -> list[list[str]]:
+        """Tokenise many texts; identical texts are segmented once and share one list.
+
+        ``n_jobs > 1`` splits the distinct texts over that many forked worker processes when
+        there are at least ``PARALLEL_MIN_TEXTS`` of them (POSIX only; serial elsewhere).
+        """
+        return self._map_unique(texts, n_jobs, clean=False)[1]
+
+    def clean_and_tokenize(
+        self, texts: Sequence[str], *, n_jobs: int = 1
+    ) -> tuple[list[str], list[list[str]]]:
+        """``normalize_text`` then :meth:`tokenize` for each text, in one (parallel) pass.
+
+        Returns the cleaned texts and their tokens; identical inputs are processed once."""
+        return self._map_unique(texts, n_jobs, clean=True)
+
+    def _map_unique(
+        self, texts: Sequence[str], n_jobs: int, *, clean: bool
+    ) -> tuple[list[str], list[list[str]]]:
+        keys = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        unique = list(dict.fromkeys(keys))
+        n_jobs = _effective_jobs(n_jobs, len(unique))
+        if n_jobs > 1:
+            results = self._parallel(unique, n_jobs, clean)
+        else:
+            results = [_process(self, t, clean) for t in unique]
+        memo = dict(zip(unique, results, strict=True))
+        pairs = [memo[k] for k in keys]
+        return [c for c, _ in pairs], [t for _, t in pairs]
+
+    def _parallel(self, unique: list[str], n_jobs: int, clean: bool) -> list[tuple[str, list[str]]]:
+        import multiprocessing as mp
+
+        global _WORKER
+        self._ensure()
+        if self._tags is None:
+            self._load_lexicon()
+        size = max(500, len(unique) // (n_jobs * 4) + 1)
+        chunks = [(unique[i : i + size], clean) for i in range(0, len(unique), size)]
+        _WORKER = self  # inherited by the forked workers: no dictionary reload
+        try:
+            with mp.get_context("fork").Pool(n_jobs) as pool:
+                parts = pool.map(_process_chunk, chunks)
+        finally:
+            _WORKER = None
+        return [r for part in parts for r in part]
 
     def iter_tokens(self, texts: Iterable[str]) -> Iterable[list[str]]:
         """Lazy version of :meth:`tokenize_many` without sharing."""

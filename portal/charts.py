@@ -54,7 +54,7 @@ def themes_by_size(themes: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("同意:Q"), alt.Tooltip("不同意:Q"), alt.Tooltip("支持率:Q", format=".0%")],
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(x="意见数:Q", text="意见数:Q")
-    return _style((bars + text).properties(title="各主题意见数与支持率", height=_height(len(themes))))
+    return _style((bars + text).properties(title="各主题意见数与支持率（按热度排序）", height=_height(len(themes))))
 
 
 def agree_disagree(themes: pd.DataFrame) -> alt.Chart:
@@ -95,7 +95,8 @@ def participation_vs_roster(areas: pd.DataFrame) -> alt.Chart:
     bars = base.mark_bar(cornerRadiusEnd=3).encode(
         x=alt.X("参与率:Q", title="参与率（参与人数 / 名册人数）", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, max(1.0, float(areas["参与率"].max() or 0))])),
-        color=alt.Color("网格:N", title="网格", scale=alt.Scale(range=PALETTE)),
+        color=alt.Color("网格:N", title="网格", sort=list(dict.fromkeys(areas["网格"])),
+                        scale=alt.Scale(domain=list(dict.fromkeys(areas["网格"])), range=PALETTE)),
         tooltip=[alt.Tooltip("网格:N"), alt.Tooltip("楼栋:N"), alt.Tooltip("参与人数:Q"),
                  alt.Tooltip("名册人数:Q"), alt.Tooltip("参与率:Q", format=".0%")],
     )

@@ -7,6 +7,7 @@ Personal data is planted in opinions and comments so tests can prove none of it 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -221,3 +222,29 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
     session.add(run)
     session.commit()
     return seeded
+
+
+# ---------------------------------------------------------------- the demo corpus
+
+
+def demo_pii() -> list[str]:
+    """Every phone number, ID, plate and room address written into the demo corpus."""
+    from analysis import find_pii
+    from portal.settings import PACKAGED_DATA
+
+    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
+    texts = []
+    for c in corpus["consultations"]:
+        texts += [t for theme in c["themes"] for t in theme["opinions"]]
+        texts += c.get("comments", []) + c.get("off_topic", []) + c.get("abusive", [])
+    return sorted({m.text for t in texts for m in find_pii(t)})
+
+
+def demo_hidden() -> list[str]:
+    """Abusive opinions of the analysed demo consultations: the demo committee hid them."""
+    from analysis import redact_pii
+    from portal.settings import PACKAGED_DATA
+
+    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
+    return [redact_pii(t.strip()) for c in corpus["consultations"] if c["phase"] in ("published", "reviewing")
+            for t in c.get("abusive", [])]

@@ -325,25 +325,26 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
         groups = model_cls(random_state=random_state).fit(matrix)
     except ValueError:
         return {"groups": [], "consensus": [], "divisive": []}
+    # labels_ and coords_ cover every participant (−1 / nan for those skipped for too few votes).
     labels = np.asarray(groups.labels_)
     coords = np.asarray(groups.coords_)
-    participants = list(getattr(groups, "participants_", range(len(residents))))
-    out_groups = []
-    for g, rep in enumerate(groups.repness_):
-        members = [residents[p] for p, lab in zip(participants, labels[participants] if len(labels) == len(residents) else labels, strict=False) if lab == g]
-        out_groups.append({
+    kept = [int(p) for p in groups.participants_]
+    out_groups = [
+        {
             "id": g,
-            "size": len(members),
+            "size": int(np.sum(labels == g)),
             "representative": [
                 {"opinion_id": opinions[j].id, "agree_share": float(share), "repness": float(score)}
                 for j, share, score in rep[:5]
             ],
-        })
-    points = []
-    for row, p in enumerate(participants):
-        lab = int(labels[p]) if len(labels) == len(residents) else int(labels[row])
-        xy = coords[row] if len(coords) == len(participants) else coords[p]
-        points.append({"resident_id": residents[p], "group": lab, "x": float(xy[0]), "y": float(xy[1])})
+        }
+        for g, rep in enumerate(groups.repness_)
+    ]
+    points = [
+        {"resident_id": residents[p], "group": int(labels[p]),
+         "x": float(coords[p][0]), "y": float(coords[p][1])}
+        for p in kept
+    ]
     return {
         "groups": out_groups,
         "points": points,

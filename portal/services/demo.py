@@ -44,7 +44,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.actors import SystemActor
 from portal.services.analysis_runs import refresh_theme_stats, run_analysis
-from portal.services.identity import create_user
+from portal.services.identity import committee_actor, create_user
 from portal.services.text import public_text
 from portal.settings import Settings
 
@@ -146,11 +146,11 @@ def _add_consultation(
     phase = Phase(spec["phase"])
     c = Consultation(
         community_id=community.id, title=spec["title"], question=spec["question"],
-        background=spec["background"], opens_at=opens, closes_at=closes, phase=phase,
+        background=spec["background"], opens_at=opens, closes_at=closes,
+        # a published consultation is built as it happened: reviewed first, published at the end
+        phase=Phase.REVIEWING if phase == Phase.PUBLISHED else phase,
         created_by=users["admin"].id, created_at=opens - timedelta(days=7),
     )
-    if phase == Phase.PUBLISHED:
-        c.published_at = closes + timedelta(days=12)
     session.add(c)
     session.flush()
     audit.record(session, actor=SYSTEM.audit_name, action="consultation.create",
@@ -301,6 +301,24 @@ def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
                          target_type="theme", target_id=theme.id, detail={"decision": answer["decision"]})
         refresh_theme_stats(session, consultation_id)
         if publish:
+            _fold_small_themes(session, consultation_id, committee_actor(reviewer))
+            c = session.get(Consultation, consultation_id)
+            assert c is not None and c.closes_at is not None
+            c.phase = Phase.PUBLISHED
+            c.published_at = c.closes_at + timedelta(days=12)
+            session.add(c)
             audit.record(session, actor=f"committee:{users['admin'].id}", action="consultation.publish",
                          target_type="consultation", target_id=consultation_id)
         session.commit()
+
+
+def _fold_small_themes(session: Session, consultation_id: int, reviewer: Any) -> None:
+    """Before publishing, the committee folds the model's tiny leftover themes into 其他."""
+    from portal.services.review import merge_themes
+
+    themes = list(session.exec(select(Theme).where(Theme.consultation_id == consultation_id,
+                                                   col(Theme.active).is_(True))))
+    other = next((t for t in themes if t.is_other), None)
+    small = [t.id for t in themes if not t.curated and not t.is_other and t.size < 5]
+    if other is not None and small:
+        merge_themes(session, actor=reviewer, theme_ids=small, into_id=other.id)

@@ -169,7 +169,8 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
         pdf.para(f"居委会决定：{a.decision}。{a.reasoning}", indent=5)
         due = f"，完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
         last = t.timeline[-1] if t.timeline else None
-        progress = f"（{fmt_date(last.on)}：{last.note}）" if last and last.note else ""
+        note = last.note.strip().rstrip("。．.；;，,") if last else ""
+        progress = f"（{fmt_date(last.on)}：{note}）" if last and note else ""
         overdue = "，已超过完成时限" if a.overdue else ""
         pdf.para(f"责任方：{a.responsible_party}{due}。当前进度：{t.status}{progress}{overdue}。",
                  size=9.5, indent=5, color=RED if a.overdue else GREY)

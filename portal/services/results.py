@@ -491,23 +491,12 @@ def word_frequencies(session: Session, consultation_id: int, theme_id: int | Non
 
 def word_cloud_png(frequencies: dict[str, int], *, font_path: Path, width: int = 800, height: int = 420) -> bytes:
     """A PNG word cloud drawn with the bundled Chinese font (``analysis.word_cloud``)."""
-    try:
-        from analysis import word_cloud
-    except ImportError:  # analysis.cloud not merged yet: same library, same font, same result
-        image = _plain_word_cloud(frequencies, font_path=font_path, width=width, height=height)
-    else:
-        image = word_cloud(frequencies, font_path=font_path, width=width, height=height)
+    from analysis import word_cloud
+
+    image = word_cloud(frequencies, font_path=font_path, width=width, height=height)
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
-
-
-def _plain_word_cloud(frequencies: dict[str, int], *, font_path: Path, width: int, height: int) -> Any:
-    from wordcloud import WordCloud
-
-    return WordCloud(font_path=str(font_path), width=width, height=height, background_color="white",
-                     colormap="copper", prefer_horizontal=1.0, random_state=0, max_words=80,
-                     ).generate_from_frequencies(frequencies).to_image()
 
 
 # ---------------------------------------------------------------- accountability

@@ -108,6 +108,7 @@ class ReviewOverview:
     opinion_groups: list[OpinionGroupView] = field(default_factory=list)
     consensus: list[str] = field(default_factory=list)
     divisive: list[str] = field(default_factory=list)
+    group_points: list[dict[str, Any]] = field(default_factory=list)  # x, y, 分组 per voter
 
     @property
     def duplicates_caption(self) -> str:
@@ -179,6 +180,11 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
         reps = [(t, float(r.get("agree_share", 0.0))) for r in g.get("representative", [])
                 if (t := text(int(r["opinion_id"]))) is not None]
         overview.opinion_groups.append(OpinionGroupView(int(g.get("id", 0)) + 1, int(g.get("size", 0)), reps))
+    overview.group_points = [
+        {"x": p["x"], "y": p["y"], "分组": f"第 {int(p['group']) + 1} 组"}
+        for p in run.summary.get("points", [])
+        if int(p.get("group", -1)) >= 0 and p.get("x") == p.get("x") and p.get("y") == p.get("y")  # not NaN
+    ]
     overview.consensus = [t for oid in run.summary.get("consensus", []) if (t := text(int(oid))) is not None]
     overview.divisive = [t for oid in run.summary.get("divisive", []) if (t := text(int(oid))) is not None]
     return overview

@@ -2,6 +2,10 @@
 
 Committee sign-ins expire after ``PORTAL_SESSION_HOURS`` and the account is re-read on every
 page run, so a deactivated user or a changed role takes effect at once.
+
+A resident's sign-in also survives a reload (phones drop background tabs): a signed token that
+names the resident and their current code is kept in a cookie for ``PORTAL_SESSION_HOURS``;
+revoking the code, or signing out, ends it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from portal.services.actors import Actor, CommitteeActor, ResidentActor
 from portal.ui.resources import db_session, settings
 
 ACTOR_KEY = "auth.actor"
+COOKIE_KEY = "auth.cookie"  # a cookie change to send to the browser on this run
+SIGNED_OUT_KEY = "auth.signed_out"  # no resuming from the cookie after signing out
+RESIDENT_COOKIE = "yst_resident"
 SINCE_KEY = "auth.since"
 BROWSER_KEY = "auth.browser_id"
 
@@ -34,15 +41,57 @@ def throttle_key() -> str:
 def sign_in(actor: Actor) -> None:
     st.session_state[ACTOR_KEY] = actor
     st.session_state[SINCE_KEY] = datetime.now(UTC)
+    st.session_state.pop(SIGNED_OUT_KEY, None)
+    if isinstance(actor, ResidentActor):
+        from portal.services.identity import resident_session_token
+
+        with db_session() as session:
+            token = resident_session_token(session, actor=actor, secret=settings().secret_key)
+        st.session_state[COOKIE_KEY] = token
 
 
 def sign_out() -> None:
+    was_resident = isinstance(st.session_state.get(ACTOR_KEY), ResidentActor)
     for key in (ACTOR_KEY, SINCE_KEY):
         st.session_state.pop(key, None)
+    st.session_state[SIGNED_OUT_KEY] = True
+    if was_resident or st.context.cookies.get(RESIDENT_COOKIE):
+        st.session_state[COOKIE_KEY] = ""
+
+
+def sync_cookie() -> None:
+    """Send a pending change of the resident's sign-in cookie to the browser (once per run)."""
+    if COOKIE_KEY not in st.session_state:
+        return
+    token = st.session_state.pop(COOKIE_KEY)
+    max_age = settings().session_hours * 3600 if token else 0
+    # The token is URL-safe base64 and dots: nothing in it can break out of the string.
+    st.html(f"<script>document.cookie = '{RESIDENT_COOKIE}={token}; Max-Age={max_age}; Path=/; "
+            "SameSite=Strict';</script>", unsafe_allow_javascript=True)
+
+
+def _resume_resident() -> ResidentActor | None:
+    token = st.context.cookies.get(RESIDENT_COOKIE)
+    if not token or st.session_state.get(SIGNED_OUT_KEY):
+        return None
+    from portal.services.identity import resume_resident_session
+
+    s = settings()
+    with db_session() as session:
+        actor = resume_resident_session(session, token=token, secret=s.secret_key,
+                                        max_age_seconds=s.session_hours * 3600)
+    if actor is None:
+        st.session_state[COOKIE_KEY] = ""  # stale or revoked: drop it
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[SINCE_KEY] = datetime.now(UTC)
+    return actor
 
 
 def current_actor() -> Actor | None:
     actor = st.session_state.get(ACTOR_KEY)
+    if actor is None:
+        actor = _resume_resident()
     if isinstance(actor, CommitteeActor):
         since = st.session_state.get(SINCE_KEY)
         if since is None or datetime.now(UTC) - since > timedelta(hours=settings().session_hours):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import zlib
 
 import streamlit as st
 
@@ -45,15 +45,6 @@ def large_text_toggle() -> None:
             st.query_params[LARGE_TEXT_PARAM] = "1"
     elif LARGE_TEXT_PARAM in st.query_params:
         del st.query_params[LARGE_TEXT_PARAM]
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md_escape(text: str) -> str:
-    """User text made safe inside a Markdown element (subheader, caption, expander label):
-    every Markdown/HTML character is backslash-escaped, so it shows exactly as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def plain(text: str) -> None:
@@ -123,12 +114,19 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
         return None
     ids = [card.id for card in cards]
     labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
-    wanted = st.query_params.get("id")
-    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in ids:
-        st.session_state[key] = int(wanted)
-    if st.session_state.get(key) not in ids:  # default: the first one under review
-        st.session_state[key] = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
-    chosen = st.selectbox("议题", ids, format_func=labels.__getitem__, key=key)
+    wanted = st.session_state.get(key)
+    if wanted not in ids:
+        asked = st.query_params.get("id")
+        if asked and asked.isdigit() and int(asked) in ids:
+            wanted = int(asked)
+        else:  # default: the first one under review
+            wanted = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
+    # The widget key carries the labels, so a phase change shows at once (a keyed selectbox keeps
+    # its old option texts); the choice itself lives in session_state[key].
+    version = zlib.crc32(repr(sorted(labels.items())).encode())
+    chosen = st.selectbox("议题", ids, index=ids.index(wanted), format_func=labels.__getitem__,
+                          key=f"{key}.{version}")
+    st.session_state[key] = chosen
     st.query_params["id"] = str(chosen)
     return chosen
 

@@ -1,10 +1,12 @@
 import numpy as np
 import scipy.sparse as sp
 
-from analysis import find_near_duplicates
+from analysis import ChineseTokenizer, find_near_duplicates
 from analysis.duplicates import near_duplicates_from_matrix
 
 from .corpus import labelled_corpus
+
+TK = ChineseTokenizer()  # one per module: the dictionary is loaded once
 
 
 def test_identical_and_reformatted_texts_are_duplicates():
@@ -14,7 +16,7 @@ def test_identical_and_reformatted_texts_are_duplicates():
         "垃圾房的异味很大 夏天蚊虫滋生 希望每天清运两次",
         "垃圾房的异味很大，夏天蚊虫滋生，希望每天清运两次！！",
     ]
-    assert find_near_duplicates(texts) == [None, None, 0, 0]
+    assert find_near_duplicates(texts, tokenizer=TK) == [None, None, 0, 0]
 
 
 def test_near_identical_campaign_texts_grouped():
@@ -26,24 +28,24 @@ def test_near_identical_campaign_texts_grouped():
         base.replace("请重新选址", "请相关部门重新选址"),
         "小区停车难，晚上回来根本找不到车位。",
     ]
-    assert find_near_duplicates(texts) == [None, None, 1, 1, None]
+    assert find_near_duplicates(texts, tokenizer=TK) == [None, None, 1, 1, None]
 
 
 def test_different_opinions_on_same_topic_are_not_duplicates():
     texts, _ = labelled_corpus()
-    dup = find_near_duplicates(texts)
+    dup = find_near_duplicates(texts, tokenizer=TK)
     assert dup == [None] * len(texts)
 
 
 def test_threshold_one_means_identical_wording_only():
     texts = ["物业费每年都涨，服务越来越差", "物业费每年都涨，服务质量越来越差"]
-    assert find_near_duplicates(texts, threshold=0.6) == [None, 0]
-    assert find_near_duplicates(texts, threshold=1.0) == [None, None]
+    assert find_near_duplicates(texts, threshold=0.6, tokenizer=TK) == [None, 0]
+    assert find_near_duplicates(texts, threshold=1.0, tokenizer=TK) == [None, None]
 
 
 def test_empty_inputs():
-    assert find_near_duplicates([]) == []
-    assert find_near_duplicates(["", "", "！！"]) == [None, None, None]
+    assert find_near_duplicates([], tokenizer=TK) == []
+    assert find_near_duplicates(["", "", "！！"], tokenizer=TK) == [None, None, None]
 
 
 def test_from_matrix_points_to_first_member():

@@ -101,3 +101,11 @@ def test_empty_and_odd_input(tokenizer):
     assert tokenizer.tokenize("") == []
     assert tokenizer.tokenize("   ，。！") == []
     assert tokenizer.tokenize_many([]) == []
+
+
+def test_parallel_tokenize_many_matches_serial(tokenizer, monkeypatch):
+    import analysis.tokenize as module
+
+    monkeypatch.setattr(module, "PARALLEL_MIN_TEXTS", 10)
+    texts = [s + str(i % 7) for i, s in enumerate(ALL_SENTENCES * 3)]
+    assert tokenizer.tokenize_many(texts, n_jobs=2) == tokenizer.tokenize_many(texts)

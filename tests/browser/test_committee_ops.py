@@ -4,6 +4,7 @@ then the clerk enters an opinion taken on paper."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 
@@ -43,17 +44,36 @@ def ops_portal(tmp_path_factory):
 
 def sign_in(page, url, username):
     page.goto(url)
-    page.get_by_test_id("stSidebarNav").get_by_text("工作人员登录").click()
+    go(page, "工作人员登录")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_test_id("stFormSubmitButton").click()
     page.get_by_text("已登录 ·").wait_for()
 
 
+def expand_nav(page):
+    """The sidebar folds long page lists behind “View more”: unfold it."""
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("工作台", exact=True).wait_for()
+    more = nav.get_by_role("button", name=re.compile("more", re.I))
+    if more.count() and more.first.is_visible():
+        more.first.click()
+    return nav
+
+
+def go(page, title):
+    """Click a sidebar page by its title."""
+    nav = page.get_by_test_id("stSidebarNav")
+    link = nav.get_by_text(title, exact=True)
+    if not link.is_visible() and title != "工作人员登录":
+        expand_nav(page)
+    link.click()
+
+
 def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_portal, page, shots, tmp_path):
     url, engine = ops_portal
     sign_in(page, url, "wang")
-    page.get_by_test_id("stSidebarNav").get_by_text("名册与参与码").click()
+    go(page, "名册与参与码")
     page.get_by_role("tab", name="导入名册").click()
     roster = tmp_path / "名册.csv"
     roster.write_bytes(ROSTER.encode("gbk"))  # as Excel on a Chinese Windows saves it
@@ -87,7 +107,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
                         str(shots / "slips-page")], check=True)
 
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_text("议题管理").click()
+    go(page, "议题管理")
     page.get_by_role("textbox", name="标题").fill("非机动车棚扩建")
     page.get_by_role("textbox", name="征求意见的问题").fill("车棚扩建后，您希望增加哪些设施？")
     page.get_by_role("button", name="创建议题（草稿）").click()
@@ -98,15 +118,16 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     page.get_by_role("button", name="确认切换").click()
     page.get_by_text("“非机动车棚扩建”已进入征集中阶段").wait_for()
 
-    nav.get_by_text("账号管理").click()
+    go(page, "账号管理")
     page.get_by_text("修改账号").wait_for()
     page.screenshot(path=shots / "users.png", full_page=True)
 
     page.get_by_role("button", name="退出登录").click()
     sign_in(page, url, "zhang")
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = expand_nav(page)
+    assert nav.get_by_text("参与情况", exact=True).is_visible()
     assert not nav.get_by_text("账号管理").count()  # a clerk does not manage accounts
-    nav.get_by_text("线下意见录入").click()
+    go(page, "线下意见录入")
     page.get_by_text("录入到哪个议题").wait_for()
     page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
@@ -125,7 +146,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     page.locator("[data-testid=stVegaLiteChart] svg").get_by_text("上门走访").wait_for()
     page.screenshot(path=shots / "channel-mix.png", full_page=True)
 
-    nav.get_by_text("参与情况").click()
+    go(page, "参与情况")
     page.get_by_test_id("stSelectbox").filter(has_text="议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
     page.get_by_text("参与偏少的楼栋").wait_for()
@@ -144,7 +165,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
         opinions_before = len(s.exec(select(Opinion)).all())
     sign_in(page, url, "zhang")
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_text("名册与参与码").click()
+    go(page, "名册与参与码")
     page.get_by_role("tab", name="导入名册").click()
     broken = tmp_path / "名册-有错.csv"
     broken.write_bytes("楼栋,单元,年龄段\n1号楼,1单元,60-69\n,2单元,30-44\n2号楼,1单元,六十多岁\n"
@@ -156,7 +177,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     with Session(engine) as s:
         assert len(s.exec(select(Resident)).all()) == residents_before
 
-    nav.get_by_text("线下意见录入").click()
+    go(page, "线下意见录入")
     page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
     page.get_by_role("tab", name="批量导入").click()
@@ -171,3 +192,26 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     page.get_by_text("已导入 2 条线下意见").wait_for()
     with Session(engine) as s:
         assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
+
+    # the reviewer exports the consultation for the committee's records
+    page.get_by_role("button", name="退出登录").click()
+    sign_in(page, url, "li")
+    nav = expand_nav(page)
+    assert nav.get_by_text("数据导出", exact=True).is_visible()
+    assert not nav.get_by_text("线下意见录入").count()  # a reviewer does not enter opinions
+    go(page, "数据导出")
+    page.get_by_test_id("stSelectbox").filter(has_text="议题").click()
+    page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
+    page.get_by_role("button", name="生成导出文件").click()
+    page.get_by_text("已生成：").wait_for()
+    page.screenshot(path=shots / "export.png", full_page=True)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 Excel（每张表一个工作表）").click()
+    xlsx = tmp_path / info.value.suggested_filename
+    info.value.save_as(xlsx)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx)["意见"]
+    texts = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "电话反映一楼住户在楼道养鸡，气味很大。" in texts
+    assert any("13812345678" in t for t in texts)  # the original, which the public never sees

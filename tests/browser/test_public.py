@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.results_fixtures import demo_hidden, demo_pii
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-
-
-def demo_pii() -> list[str]:
-    """Every phone number, ID, plate and room address written into the demo corpus."""
-    from analysis import find_pii
-    from portal.settings import PACKAGED_DATA
-
-    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
-    texts = []
-    for c in corpus["consultations"]:
-        texts += [t for theme in c["themes"] for t in theme["opinions"]]
-        texts += c.get("comments", []) + c.get("off_topic", []) + c.get("abusive", [])
-    return sorted({m.text for t in texts for m in find_pii(t)})
-
-
-def demo_hidden() -> list[str]:
-    """Abusive opinions of the analysed demo consultations: the demo committee hid them."""
-    from analysis import redact_pii
-    from portal.settings import PACKAGED_DATA
-
-    corpus = json.loads((PACKAGED_DATA / "demo" / "corpus.json").read_text(encoding="utf-8"))
-    return [redact_pii(t.strip()) for c in corpus["consultations"] if c["phase"] in ("published", "reviewing")
-            for t in c.get("abusive", [])]
 
 
 def assert_no_pii(text: str, where: str) -> None:

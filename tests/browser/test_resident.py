@@ -155,3 +155,20 @@ def test_phone_layout_and_large_text(phone, hood_portal, shots):
     expect(phone.get_by_text("希望能把废弃的自行车棚改造成非机动车集中充电区，装上自动断电的插座。")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=shots / "phone-consultation.png", full_page=True)
+
+
+def test_sign_in_survives_a_reload_until_signing_out(page, hood_portal, shots):
+    url, new_code = hood_portal
+    sign_in(page, url, new_code(4))
+    nav(page, "我的参与")
+    expect(page.get_by_role("heading", name="我的参与")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="我的参与")).to_be_visible()
+    expect(page.get_by_text("已登录居民 · 第一网格 3号楼")).to_be_visible()
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").click()
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("居民登录", exact=True)).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("居民登录", exact=True)).to_be_visible()
+    assert page.get_by_text("已登录居民").count() == 0
+    page.screenshot(path=shots / "signed-out-after-reload.png", full_page=True)

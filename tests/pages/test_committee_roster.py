@@ -55,3 +55,19 @@ def test_roster_list_and_revoke(ops_db):
         code = s.exec(select(ParticipationCode)).one()
         assert code.revoked_at is not None
         assert s.exec(select(func.count()).select_from(Resident)).one() == 12
+
+
+def test_taking_a_resident_off_the_roster_asks_first(ops_db):
+    engine, hood = ops_db
+    at = run_page(PAGE, hood.clerk)
+    rid = at.selectbox(key="roster.list.resident").value
+    at.button(key="roster.deactivate").click()
+    at = at.run()
+    assert "确认把 #" in at.warning[0].value
+    with Session(engine) as s:
+        assert s.get(Resident, rid).active  # not yet
+    at.button(key="roster.deactivate.confirm").click()
+    at = at.run()
+    assert at.success[0].value == f"已将 #{rid} 移出名册。"
+    with Session(engine) as s:
+        assert not s.get(Resident, rid).active

@@ -112,9 +112,9 @@ def test_a_deactivated_member_is_signed_out_on_the_next_click(salted):  # noqa: 
 
 # Element types that show their text verbatim. Everything else (markdown, caption, title,
 # headers, alerts, labels, html ...) interprets Markdown or HTML and must never carry user text.
+# Charts too: Vega draws labels as SVG text and its tooltips escape HTML; there is no Markdown.
 VERBATIM = {"text", "code", "arrow_data_frame", "arrow_table", "dataframe", "table",
-            "text_area", "text_input",
-            "vega_lite_chart"}  # Vega draws data values as SVG text (checked below: no href)
+            "text_area", "text_input", "vega_lite_chart"}
 # Widgets whose options are shown as plain strings (only their label and help are Markdown).
 PLAIN_OPTIONS = {"selectbox", "multiselect"}
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from sqlmodel import Session, select
 
@@ -13,6 +15,11 @@ def review(tmp_path, monkeypatch):
     engine, world = make_review_db(tmp_path, monkeypatch)
     yield engine, world
     engine.dispose()
+
+
+def by_label(elements, label):
+    """The widget with this label (keys of theme widgets carry a version of the theme set)."""
+    return next(e for e in elements if e.label == label)
 
 
 def _theme(engine, tid):
@@ -33,16 +40,16 @@ def test_reviewer_sees_themes_with_their_figures(review):
     assert "11 条意见，9 条不重复" in [c.value for c in at.caption]
     # the opened theme lists all its opinions
     opinions = at.dataframe[1].value
-    assert len(opinions) == len(world.opinions[at.selectbox(key="themes.open").format_func(
-        at.selectbox(key="themes.open").value).rsplit("（", 1)[0]])
+    assert len(opinions) == len(world.opinions[by_label(at.selectbox, "主题").format_func(
+        by_label(at.selectbox, "主题").value).rsplit("（", 1)[0]])
 
 
 def test_merge_two_themes(review):
     engine, world = review
     at = open_page(PAGE, actor=world.reviewer)
-    at.selectbox(key="themes.merge.into").set_value(world.themes["车位不足"]).run()
-    at.multiselect(key="themes.merge.others").set_value([world.themes["外来车辆"]]).run()
-    at.text_input(key="themes.merge.label").input("停车与外来车辆").run()
+    by_label(at.selectbox, "合并到").set_value(world.themes["车位不足"]).run()
+    by_label(at.multiselect, "把这些主题并入").set_value([world.themes["外来车辆"]]).run()
+    by_label(at.text_input, "合并后的名称（不填则沿用）").input("停车与外来车辆").run()
     at.button(key="themes.merge.go").click().run()
     assert not at.exception
     assert at.success[0].value == "已合并为“停车与外来车辆”。"
@@ -57,7 +64,7 @@ def test_rename_with_a_taken_name_keeps_the_text_and_explains(review):
     engine, world = review
     at = open_page(PAGE, actor=world.reviewer)
     tid = world.themes["车位不足"]
-    at.selectbox(key="themes.open").set_value(tid).run()
+    by_label(at.selectbox, "主题").set_value(tid).run()
     at.text_input(key=f"themes.rename.{tid}").input("外来车辆")
     at.button(key="FormSubmitter:themes.rename-保存名称").click().run()
     assert "已经有一个叫“外来车辆”的主题了" in at.error[0].value
@@ -69,7 +76,7 @@ def test_split_picked_opinions_into_a_new_theme(review):
     engine, world = review
     at = open_page(PAGE, actor=world.reviewer)
     tid = world.themes["电动车充电"]
-    at.selectbox(key="themes.open").set_value(tid).run()
+    by_label(at.selectbox, "主题").set_value(tid).run()
     price = world.opinions["电动车充电"][1:3]
     at.multiselect(key=f"themes.split.ops.{tid}").set_value(price)
     at.text_input(key=f"themes.split.label.{tid}").input("充电桩收费")
@@ -84,13 +91,13 @@ def test_move_an_opinion_and_mark_priority(review):
     engine, world = review
     at = open_page(PAGE, actor=world.reviewer)
     other = world.themes["其他"]
-    at.selectbox(key="themes.open").set_value(other).run()
+    by_label(at.selectbox, "主题").set_value(other).run()
     at.multiselect(key=f"themes.move.ops.{other}").set_value(world.opinions["其他"])
-    at.selectbox(key=f"themes.move.to.{other}").set_value(world.themes["车位不足"])
+    by_label(at.selectbox, "移到").set_value(world.themes["车位不足"])
     at.button(key="FormSubmitter:themes.move-移动").click().run()
     assert at.success[0].value == "已把 1 条意见移到“车位不足”。"
     assert _theme(engine, world.themes["车位不足"]).size == 4
-    at.selectbox(key="themes.open").set_value(world.themes["外来车辆"]).run()
+    by_label(at.selectbox, "主题").set_value(world.themes["外来车辆"]).run()
     at.button(key="FormSubmitter:themes.priority-标为重点").click().run()
     assert _theme(engine, world.themes["外来车辆"]).priority
     assert at.dataframe[0].value["主题"].iloc[0] == "★ 外来车辆"
@@ -102,6 +109,8 @@ def test_duplicates_and_opinion_groups_are_shown(review):
     texts = [t.value for t in at.text]
     assert "✔ 楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火" in texts  # consensus
     assert any(m.value == "**第 1 组 · 5 人**" for m in at.markdown)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["title"] == "意见分组：投票相近的居民靠在一起" and spec["encoding"]["color"]["field"] == "分组"
     assert "3 条意见，1 条不重复（3 位居民）" in [m.value for m in at.markdown]
 
 

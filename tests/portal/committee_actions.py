@@ -183,8 +183,8 @@ ACTIONS: list[CommitteeAction] = [
         s, actor=a, data=ROSTER_CSV, filename="名册.csv", community_id=w.community_id))),
     CommitteeAction("roster.issue_codes", "issue_codes", _commit(lambda s, w, a: roster.issue_codes(
         s, actor=a, resident_ids=w.residents[:3], secret="test-secret-key"))),
-    CommitteeAction("roster.deactivate_resident", "import_roster", _commit(lambda s, w, a: roster.deactivate_resident(
-        s, actor=a, resident_id=w.residents[4]))),
+    CommitteeAction("roster.deactivate_resident", "import_roster", _commit(
+        lambda s, w, a: roster.deactivate_resident(s, actor=a, resident_id=w.residents[-1]))),
     CommitteeAction("roster.list_roster", "issue_codes", lambda s, w, a: roster.list_roster(
         s, actor=a, community_id=w.community_id), "read", changes_data=False),
     CommitteeAction("roster.resident_ids_for", "issue_codes", lambda s, w, a: roster.resident_ids_for(

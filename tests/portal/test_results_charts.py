@@ -14,7 +14,7 @@ def _spec(chart) -> dict:
 
 def test_theme_chart_keeps_rank_order_and_chinese_labels():
     spec = _spec(charts.themes_by_size(THEMES))
-    assert spec["title"] == "各主题意见数与支持率"
+    assert spec["title"] == "各主题意见数与支持率（按热度排序）"
     y = spec["layer"][0]["encoding"]["y"]
     assert y["sort"] == ["费用分摊", "低层住户顾虑"] and y["title"] is None
     assert spec["layer"][0]["encoding"]["x"]["title"] == "意见数（条）"

@@ -50,6 +50,7 @@ def test_overview_shows_figures_duplicates_and_opinion_groups(session, world: Wo
     assert ov.duplicate_groups[0].caption.startswith("3 条意见，1 条不重复")
     assert [g.number for g in ov.opinion_groups] == [1, 2]
     assert ov.opinion_groups[0].representative[0][0] == "建议外来车辆收临时停车费，业主车辆优先"
+    assert len(ov.group_points) == 6 and {p["分组"] for p in ov.group_points} == {"第 1 组", "第 2 组"}
     assert ov.consensus == ["楼道里飞线给电动车充电太危险了，去年隔壁小区就着过火"]
     assert ov.n_unassigned == 0
     assert ov.representatives[charging.id][0].startswith("楼道里飞线")
@@ -314,3 +315,54 @@ def test_no_publishing_without_themes(session):
     session.commit()
     with pytest.raises(InvalidInput, match="还没有分析出主题"):
         review.publish_results(session, actor=w.reviewer, consultation_id=w.consultation_id)
+
+
+# ---------------------------------------------------------------- word cloud
+
+
+@pytest.mark.slow  # loads the jieba dictionary (~10 s on a cold cache)
+def test_word_cloud_is_cached_and_changes_with_the_theme(session, world: World, settings, monkeypatch):
+    import importlib.util
+
+    import analysis
+
+    calls = []
+    if importlib.util.find_spec("analysis.cloud") is None:  # stand-in until the analysis branch lands
+        from PIL import Image
+
+        def word_cloud(frequencies, font_path=None):
+            calls.append(dict(frequencies))
+            return Image.new("RGB", (40, 20), "white")
+
+        monkeypatch.setitem(vars(analysis), "word_cloud", word_cloud)
+    cache = settings.var_dir / "clouds"
+    tid = world.themes["电动车充电"]
+    first = review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    assert first.startswith(b"\x89PNG")
+    again = review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    assert again == first and len(list(cache.glob(f"theme-{tid}-*.png"))) == 1
+    if calls:
+        assert len(calls) == 1 and "充电桩" in calls[0] and "飞线" in calls[0]
+    review.merge_themes(session, actor=world.reviewer, theme_ids=[tid, world.themes["车位不足"]], into_id=tid)
+    review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    assert len(list(cache.glob(f"theme-{tid}-*.png"))) == 2  # new words, new image
+
+
+def test_curate_answer_and_publish_on_postgresql(pg_engine):
+    from sqlmodel import Session
+
+    with Session(pg_engine, expire_on_commit=False) as session:
+        w = build_world(session)
+        a, b = w.themes["车位不足"], w.themes["外来车辆"]
+        review.merge_themes(session, actor=w.reviewer, theme_ids=[a, b], into_id=a, label="停车与外来车辆")
+        review.split_theme(session, actor=w.reviewer, theme_id=w.themes["电动车充电"],
+                           opinion_ids=w.opinions["电动车充电"][1:3], label="充电桩收费")
+        session.commit()
+        for row in review.theme_overview(session, actor=w.reviewer, consultation_id=w.consultation_id).themes:
+            if not row.theme.is_other:
+                review.save_response(session, actor=w.reviewer, theme_id=row.theme.id, decision=Decision.DECLINE,
+                                     reasoning="今年预算已用完，明年优先安排", responsible_party="居委会")
+        review.publish_results(session, actor=w.reviewer, consultation_id=w.consultation_id)
+        session.commit()
+        assert session.get(Consultation, w.consultation_id).phase == Phase.PUBLISHED
+        assert verify_chain(session).ok

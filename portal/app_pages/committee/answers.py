@@ -1,3 +1,4 @@
+import zlib
 from datetime import date, timedelta
 
 import streamlit as st
@@ -14,8 +15,9 @@ st.title("回应与发布")
 st.caption("对每个主题作出回应：结论、理由、责任单位和计划完成日期；之后发布办理进展。全部回应后发布结果。")
 
 FLASH = "answers.flash"
+flash = st.empty()  # always present, so later elements keep their place when it empties
 if msg := st.session_state.pop(FLASH, None):
-    st.success(msg)
+    flash.success(msg)
 
 cid = review_consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
 if cid is None:
@@ -36,18 +38,23 @@ if not ov.themes:
     st.info("这个议题还没有主题，请先在“主题研判”页面运行意见分析。")
     st.stop()
 
-answered = sum(1 for r in ov.themes if r.answered)
-st.progress(answered / len(ov.themes), text=f"已回应 {answered} / {len(ov.themes)} 个主题")
+counted = [r for r in ov.themes if not r.theme.is_other] or ov.themes
+answered = sum(1 for r in counted if r.answered)
+st.progress(answered / len(counted), text=f"已回应 {answered} / {len(counted)} 个主题"
+            + ("（不含“其他”）" if len(counted) < len(ov.themes) else ""))
 
 theme_ids = [r.theme.id for r in ov.themes]
 labels = {
-    r.theme.id: f"{'✅' if r.answered else '⏳'} {r.theme.label}（{r.theme.size} 条意见 · {ThemeStatus(r.theme.status).label}）"
+    r.theme.id: f"{r.theme.label}（{r.theme.size} 条意见 · {ThemeStatus(r.theme.status).label}）"
     for r in ov.themes
 }
-if st.session_state.get("answers.theme") not in theme_ids:
-    first_open = next((r.theme.id for r in ov.themes if not r.answered and not r.theme.is_other), theme_ids[0])
-    st.session_state["answers.theme"] = first_open
-tid = st.selectbox("主题", theme_ids, format_func=labels.__getitem__, key="answers.theme")
+wanted = st.session_state.get("answers.theme_id")
+if wanted not in theme_ids:  # first the themes still waiting for an answer
+    wanted = next((r.theme.id for r in ov.themes if not r.answered and not r.theme.is_other), theme_ids[0])
+version = zlib.crc32(repr(list(labels.items())).encode())  # new labels, new widget (see themes page)
+tid = st.selectbox("主题", theme_ids, index=theme_ids.index(wanted), format_func=labels.__getitem__,
+                   key=f"answers.theme.{version}")
+st.session_state["answers.theme_id"] = tid
 with db_session() as session:
     detail = review.theme_detail(session, actor=actor, theme_id=tid)
 theme, response = detail.theme, detail.response

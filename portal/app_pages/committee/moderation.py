@@ -11,8 +11,9 @@ st.caption("居民举报的内容、系统自动标记的内容（含个人信�
            "隐藏时请写明理由，作者会看到；所有操作记入审计日志。")
 
 FLASH = "mod.flash"
+flash = st.empty()  # always present, so later elements keep their place when it empties
 if msg := st.session_state.pop(FLASH, None):
-    st.success(msg)
+    flash.success(msg)
 
 cid = review_consultation_picker("mod.consultation")
 if cid is None:
@@ -37,10 +38,14 @@ view = st.segmented_control("显示", ["待处理", "已隐藏"], default="待�
 with db_session() as session:
     items = moderation.moderation_queue(session, actor=actor, consultation_id=cid, hidden=view == "已隐藏")
 
+PAGE_SIZE = 30
 if not items:
     st.info("没有待处理的内容。" if view == "待处理" else "没有被隐藏的内容。")
+else:
+    st.caption(f"共 {len(items)} 条" + (f"，先显示被举报最多、最新的 {PAGE_SIZE} 条；处理后其余会依次出现。"
+                                        if len(items) > PAGE_SIZE else "。"))
 
-for item in items:
+for item in items[:PAGE_SIZE]:
     k = item.key
     with st.container(border=True):
         st.markdown(f"**{item.kind_label} #{item.target_id}**")
@@ -48,7 +53,7 @@ for item in items:
         plain("⚑ " + "；".join(item.reasons))  # report reasons are residents' words: plain text
         plain(item.text_public)
         if item.text_original != item.text_public:
-            with st.expander("原文（仅工作人员可见）"):
+            with st.expander("原文（仅工作人员可见）", key=f"mod.original.{k}"):
                 plain(item.text_original)
         if item.kind == "flood":
             st.caption(f"涉及意见：{'、'.join('#' + str(i) for i in item.member_ids)}")

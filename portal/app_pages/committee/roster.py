@@ -171,12 +171,23 @@ with tab_list:
         if has_permission(actor, "import_roster") and c3.button(
             "移出名册（已搬离等）", key="roster.deactivate",
             help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
-            try:
-                with db_session() as session:
-                    deactivate_resident(session, actor=actor, resident_id=rid)
-                    session.commit()
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                st.session_state["roster.flash"] = f"已将 #{rid} 移出名册。"
-                st.rerun()
+            st.session_state["roster.pending_remove"] = rid
+        if st.session_state.get("roster.pending_remove") == rid:
+            with st.container(border=True):
+                st.warning(f"确认把 #{rid}（{by_id[rid].building} {by_id[rid].unit}）移出名册？"
+                           "其参与码将作废，此操作不能在页面上撤销。")
+                ok, cancel = st.columns(2)
+                if ok.button("确认移出", type="primary", key="roster.deactivate.confirm"):
+                    st.session_state.pop("roster.pending_remove", None)
+                    try:
+                        with db_session() as session:
+                            deactivate_resident(session, actor=actor, resident_id=rid)
+                            session.commit()
+                    except ServiceError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state["roster.flash"] = f"已将 #{rid} 移出名册。"
+                        st.rerun()
+                if cancel.button("取消", key="roster.deactivate.cancel"):
+                    st.session_state.pop("roster.pending_remove", None)
+                    st.rerun()

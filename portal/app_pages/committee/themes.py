@@ -1,6 +1,9 @@
+import zlib
+
 import pandas as pd
 import streamlit as st
 
+from portal import charts
 from portal.models import Phase, ThemeStatus
 from portal.services import review
 from portal.services.analysis_runs import run_analysis
@@ -13,8 +16,9 @@ st.title("主题研判")
 st.caption("运行意见分析，检查和整理主题：重命名、合并、拆分、移动意见、标为重点。整理过的主题在重新分析时保留。")
 
 FLASH = "themes.flash"
+flash = st.empty()  # always present, so later elements keep their place when it empties
 if msg := st.session_state.pop(FLASH, None):
-    st.success(msg)
+    flash.success(msg)
 
 cid = review_consultation_picker("themes.consultation")
 if cid is None:
@@ -77,39 +81,45 @@ with tab_themes:
                 "支持": r.theme.support,
                 "反对": r.theme.opposition,
                 "热度": round(r.theme.hot_score, 2),
-                "关键词": "、".join(r.theme.keywords[:6]),
-                "已整理": "是" if r.theme.curated else "",
                 "回应": ThemeStatus(r.theme.status).label,
+                "已整理": "是" if r.theme.curated else "",
+                "关键词": "、".join(r.theme.keywords[:6]),
             }
             for r in ov.themes
         ]),
         hide_index=True, width="stretch",
+        column_config={"主题": st.column_config.TextColumn(width="medium"),
+                       "关键词": st.column_config.TextColumn(width="medium")},
     )
     theme_ids = [r.theme.id for r in ov.themes]
     labels = {r.theme.id: f"{r.theme.label}（{r.theme.size} 条）" for r in ov.themes}
+    # Widgets whose options are the themes are keyed on the themes and their labels: after a
+    # re-run, merge, split or rename they start fresh instead of holding ids of themes that no
+    # longer exist or showing old names (a keyed selectbox keeps its old option texts).
+    tv = zlib.crc32(repr(list(labels.items())).encode())
 
     if editable and len(theme_ids) >= 2:
-        with st.expander("合并主题"):
-            into = st.selectbox("合并到", theme_ids, format_func=labels.__getitem__, key="themes.merge.into")
+        with st.expander("合并主题", key="themes.merge.box"):
+            into = st.selectbox("合并到", theme_ids, format_func=labels.__getitem__, key=f"themes.merge.into.{tv}")
             others = st.multiselect("把这些主题并入", [t for t in theme_ids if t != into],
-                                    format_func=labels.__getitem__, key="themes.merge.others")
+                                    format_func=labels.__getitem__, key=f"themes.merge.others.{tv}",
+                                    placeholder="选择一个或多个主题")
             new_label = st.text_input("合并后的名称（不填则沿用）", max_chars=review.LABEL_MAX,
-                                      key="themes.merge.label")
-            if st.button("合并", key="themes.merge.go", disabled=not others):
+                                      key=f"themes.merge.label.{tv}")
+            if st.button("合并", key="themes.merge.go"):
                 try:
                     label = run_action(review.merge_themes, actor=actor, theme_ids=[into, *others], into_id=into,
                                        label=new_label or None).label
                 except ServiceError as exc:
                     st.error(str(exc))
                 else:
-                    for k in ("themes.merge.others", "themes.merge.label"):
-                        st.session_state.pop(k, None)
                     done(f"已合并为“{label}”。")
 
     st.subheader("查看主题", anchor=False)
-    if st.session_state.get("themes.open") not in theme_ids:
-        st.session_state["themes.open"] = theme_ids[0]
-    tid = st.selectbox("主题", theme_ids, format_func=labels.__getitem__, key="themes.open")
+    wanted = st.session_state.get("themes.open_id")
+    tid = st.selectbox("主题", theme_ids, index=theme_ids.index(wanted) if wanted in theme_ids else 0,
+                       format_func=labels.__getitem__, key=f"themes.open.{tv}")
+    st.session_state["themes.open_id"] = tid
     with db_session() as session:
         detail = review.theme_detail(session, actor=actor, theme_id=tid)
     theme = detail.theme
@@ -164,10 +174,10 @@ with tab_themes:
                 run_action(review.set_priority, actor=actor, theme_id=tid, priority=not theme.priority)
                 done("已取消重点。" if theme.priority else f"“{theme.label}”已标为重点。")
 
-        with st.expander("拆分：把选中的意见拆成新主题"):
+        with st.expander("拆分：把选中的意见拆成新主题", key=f"themes.split.box.{tid}"):
             with st.form("themes.split"):
                 picked = st.multiselect("选择意见", list(opinion_text), format_func=opinion_text.__getitem__,
-                                        key=f"themes.split.ops.{tid}")
+                                        key=f"themes.split.ops.{tid}", placeholder="选择要拆出的意见")
                 split_label = st.text_input("新主题名称", max_chars=review.LABEL_MAX, key=f"themes.split.label.{tid}")
                 if st.form_submit_button("拆分"):
                     try:
@@ -180,11 +190,11 @@ with tab_themes:
 
         targets = [t for t in theme_ids if t != tid]
         if targets:
-            with st.expander("移动：把选中的意见移到另一个主题"):
+            with st.expander("移动：把选中的意见移到另一个主题", key=f"themes.move.box.{tid}"):
                 with st.form("themes.move"):
                     picked = st.multiselect("选择意见", list(opinion_text), format_func=opinion_text.__getitem__,
-                                            key=f"themes.move.ops.{tid}")
-                    target = st.selectbox("移到", targets, format_func=labels.__getitem__, key=f"themes.move.to.{tid}")
+                                            key=f"themes.move.ops.{tid}", placeholder="选择要移动的意见")
+                    target = st.selectbox("移到", targets, format_func=labels.__getitem__, key=f"themes.move.to.{tid}.{tv}")
                     if st.form_submit_button("移动"):
                         try:
                             run_action(review.move_opinions, actor=actor, opinion_ids=picked, to_theme_id=target)
@@ -206,6 +216,8 @@ with tab_groups:
     st.caption("根据居民的投票（同意 / 不同意）把看法相近的居民分成几组，找出各组的代表性意见和各组都认同的共识。")
     if not ov.opinion_groups:
         st.write("投票还不够多，暂时分不出意见分组。")
+    elif ov.group_points:
+        st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
     for g in ov.opinion_groups:
         with st.container(border=True):
             st.markdown(f"**第 {g.number} 组 · {g.size} 人**")

@@ -102,7 +102,8 @@ if raw_opinion.isdigit():
                 st.caption(f"↳ {reply.author}回复 · {when(reply.created_at)}")
                 plain(reply.text)
             if resident is not None and thread.can_comment:
-                with st.expander("回复"), st.form(f"consultation.reply.{cm.id}", clear_on_submit=False):
+                typed = bool(st.session_state.get(f"consultation.reply_text.{cm.id}"))  # keep open on error
+                with st.expander("回复", expanded=typed), st.form(f"consultation.reply.{cm.id}"):
                     text = st.text_area("回复内容", key=f"consultation.reply_text.{cm.id}", height=80)
                     if st.form_submit_button("发表回复", use_container_width=True):
                         act(lambda s, t=text, p=cm.id: add_comment(

@@ -3,7 +3,7 @@ import streamlit as st
 from portal.services.errors import NotFound, PhaseClosed
 from portal.services.results import fmt_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import DECISION_COLORS, md_escape, plain
+from portal.ui.widgets import DECISION_COLORS, plain
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -44,6 +44,23 @@ def cloud(theme_id: int | None = None) -> bytes | None:
         return None
 
 
+def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
+    """The first few opinions, the rest behind an expander (long lists swamp a phone screen)."""
+    def show(op) -> None:  # type: ignore[no-untyped-def]
+        plain(f"“{op.text}”")
+        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}" + (f" · 同意率 {op.agree_share:.0%}" if share else ""))
+
+    for op in ops[:first]:
+        show(op)
+    if len(ops) > first:
+        with st.expander(f"再看 {len(ops) - first} 条"):
+            for op in ops[first:]:
+                show(op)
+
+
+# Theme names are written by people: shown with st.text (never Markdown), made to look like headings.
+st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
+        "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
 st.title(r.title)
 st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
 plain(r.question)
@@ -68,10 +85,11 @@ with tab_themes:
     image = cloud(scope)
     if image:
         st.image(image, width="stretch", alt="词云图",
-                 caption=("全部意见" if scope is None else f"“{md_escape(labels[scope])}”") + "的词云：字越大，提到这个词的意见越多")
+                 caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
     for t in r.themes:
         with st.container(border=True):
-            st.subheader(f"{t.rank}. {md_escape(t.label)}", anchor=False)
+            with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
+                plain(f"{t.rank}. {t.label}")
             st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
             if t.keywords:
                 plain("关键词：" + "、".join(t.keywords[:8]))
@@ -115,15 +133,11 @@ with tab_groups:
     st.subheader("共识意见", anchor=False)
     if not r.consensus:
         st.caption("暂无各组都同意的意见。")
-    for op in r.consensus:
-        plain(f"“{op.text}”")
-        st.caption(f"同意 {op.agree} · 不同意 {op.disagree} · 同意率 {op.agree_share:.0%}")
+    opinion_list(r.consensus, share=True)
     st.subheader("分歧最大的意见", anchor=False)
     if not r.divisive:
         st.caption("暂无明显分歧。")
-    for op in r.divisive:
-        plain(f"“{op.text}”")
-        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}")
+    opinion_list(r.divisive, share=False)
     chart("groups")
     for g in r.groups:
         if g.representative:

@@ -1,0 +1,64 @@
+"""Throughput and memory of `consult themes` at 1k / 10k / 100k opinions.
+
+Inputs are built from the real messages (sampled with small perturbations, see _common.py).
+Each measurement runs in a fresh process (wall time includes start-up and dictionary loading;
+peak RSS is the child's). The baseline is naive single-process jieba ``lcut`` over the same
+texts (tokenisation only), measured in the same run.
+
+    .venv/bin/python bench/bench_throughput.py [--sizes 1000 10000 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pandas as pd
+from _common import ROOT, synthetic_corpus
+
+OUT = ROOT / "bench" / "out"
+
+
+def run(job: str, *args: str) -> dict:
+    cmd = [sys.executable, str(ROOT / "bench" / "_run_cli.py"), job, *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in args.sizes:
+        texts = synthetic_corpus(n, seed=n)
+        path = OUT / f"opinions_{n}.csv"
+        pd.DataFrame({"id": range(n), "text": texts}).to_csv(path, index=False)
+        chars = sum(map(len, texts))
+        ours = run("themes", str(path), str(OUT / f"themes_{n}.csv"))
+        base = run("jieba", str(path))
+        rows.append((n, chars, ours, base))
+        print(
+            f"n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
+            f"{ours['peak_rss_mb']:7.0f} MB | jieba.lcut {base['seconds']:7.1f} s "
+            f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}",
+            flush=True,
+        )
+    print(
+        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | naive jieba.lcut (s) | ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, chars, ours, base in rows:
+        print(
+            f"| {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
+            f"{base['seconds']:.1f} | {ours['seconds'] / base['seconds']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The demo's published consultation (加装电梯) on the public pages: real analysis output."""
+
+import re
+
+from sqlmodel import Session, select
+
+from portal.models import Consultation, Opinion, Phase, Visibility
+from tests.pages.conftest import open_page
+from tests.pages.public_support import page_text
+from tests.results_fixtures import demo_hidden, demo_pii
+
+
+def _published(engine) -> Consultation:
+    with Session(engine) as s:
+        return s.exec(select(Consultation).where(Consultation.phase == Phase.PUBLISHED)).one()
+
+
+def test_demo_results_page_has_answers_charts_cloud_and_nothing_private(demo_db):
+    c = _published(demo_db)
+    assert "加装电梯" in c.title
+    at = open_page("app_pages/public/results.py", query={"id": str(c.id)})
+    assert not at.exception
+    assert at.title[0].value == c.title
+    assert len(at.get("vega_lite_chart")) >= 5 and at.get("image")
+    text = page_text(at)
+    assert "居委会决定" in text and "办理进展" in text
+    with Session(demo_db) as s:
+        hidden = s.exec(select(Opinion.text_public).where(Opinion.consultation_id == c.id,
+                                                          Opinion.visibility == Visibility.HIDDEN)).all()
+    assert hidden, "the demo hides abusive opinions"
+    flat = re.sub(r"\s+", "", text)
+    for secret in [*demo_pii(), *demo_hidden(), *hidden]:
+        assert re.sub(r"\s+", "", secret) not in flat, secret
+
+
+def test_demo_accountability_lists_the_answered_elevator_themes(demo_db):
+    c = _published(demo_db)
+    at = open_page("app_pages/public/accountability.py")
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert len(df) >= 4 and set(df["议题"]) == {c.title}
