@@ -121,15 +121,15 @@ def run_analysis_job(url: str, consultation_id: int, pause_at: str, model: str) 
     print("DONE", run.id, flush=True)
 
 
-def roster_csv(n_rows: int) -> bytes:
+def roster_csv(n_rows: int, offset: int = 0) -> bytes:
     lines = ["楼栋,单元,年龄段,户号"]
-    for i in range(n_rows):
+    for i in range(offset, offset + n_rows):
         lines.append(f"{i % 12 + 1}号楼,{i % 6 + 1}单元,{['30-44', '45-59', '60-69', '70-79'][i % 4]},"
                      f"{i % 12 + 1}-{i + 101}")
     return ("\n".join(lines) + "\n").encode()
 
 
-def run_roster_job(url: str, n_rows: int, pause_at: str) -> None:
+def run_roster_job(url: str, n_rows: int, pause_at: str, offset: int = 0) -> None:
     """Import a roster of ``n_rows`` the way the page does: one session, one commit."""
     from sqlmodel import Session
 
@@ -139,7 +139,7 @@ def run_roster_job(url: str, n_rows: int, pause_at: str) -> None:
 
     engine = make_engine(url)
     with Session(engine) as s:
-        result = roster.import_roster(s, actor=SystemActor("faults"), data=roster_csv(n_rows),
+        result = roster.import_roster(s, actor=SystemActor("faults"), data=roster_csv(n_rows, offset),
                                       filename="名册.csv")
         if pause_at == "commit":
             s.flush()
@@ -160,11 +160,12 @@ def main() -> None:
     r.add_argument("url")
     r.add_argument("rows", type=int)
     r.add_argument("--pause-at", choices=["none", "commit"], default="none")
+    r.add_argument("--offset", type=int, default=0, help="first household number (distinct files)")
     args = parser.parse_args()
     if args.job == "analysis":
         run_analysis_job(args.url, args.consultation_id, args.pause_at, args.model)
     elif args.job == "roster":
-        run_roster_job(args.url, args.rows, args.pause_at)
+        run_roster_job(args.url, args.rows, args.pause_at, args.offset)
 
 
 if __name__ == "__main__":

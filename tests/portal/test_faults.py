@@ -262,9 +262,10 @@ def test_mark_stale_runs_keeps_recent_runs_of_other_machines(session, engine):
 # ---------------------------------------------------------------- bulk import
 
 
-def _spawn_roster(url: str, rows: int, pause_at: str) -> subprocess.Popen:
+def _spawn_roster(url: str, rows: int, pause_at: str, offset: int = 0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support_faults", "roster", url, str(rows), "--pause-at", pause_at],
+        [sys.executable, "-m", "tests.support_faults", "roster", url, str(rows), "--pause-at", pause_at,
+         "--offset", str(offset)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -310,14 +311,21 @@ def test_sigkill_before_the_roster_import_commits_leaves_no_resident(engine, set
 def test_sigkill_at_random_moments_of_a_roster_import_is_all_or_nothing(engine, settings):
     _one_community(engine)
     rng = random.Random(11)
+    # How long a whole import takes here (start-up included), to aim the kills inside it.
+    started = time.perf_counter()
+    full = _spawn_roster(settings.database_url, 2000, "none")
+    _, err = full.communicate(timeout=120)
+    assert full.returncode == 0, err
+    duration = time.perf_counter() - started
     outcomes = []
-    for _ in range(5):
+    for attempt in range(1, 7):
         before = _roster_state(engine)
-        proc = _spawn_roster(settings.database_url, 2000, "none")
-        time.sleep(rng.uniform(0.8, 2.5))  # the child needs ~1 s to start; the import ~1 s
+        proc = _spawn_roster(settings.database_url, 2000, "none", offset=attempt * 10_000)
+        time.sleep(rng.uniform(0.5, 1.1) * duration)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read() if proc.stderr else ""
         residents = _roster_state(engine)[0]
         assert residents in (before[0], before[0] + 2000), f"partial import: {residents - before[0]} rows"
         outcomes.append("imported" if residents > before[0] else "killed")
