@@ -341,8 +341,12 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
         for g, rep in enumerate(groups.repness_)
     ]
     points = [
+        # A participant the projection could not place has NaN coordinates: PostgreSQL's JSON
+        # refuses NaN (the whole run failed there), so store null and no group.
         {"resident_id": residents[p], "group": int(labels[p]),
          "x": float(coords[p][0]), "y": float(coords[p][1])}
+        if np.isfinite(coords[p][:2]).all() else
+        {"resident_id": residents[p], "group": -1, "x": None, "y": None}
         for p in kept
     ]
     return {
