@@ -27,6 +27,7 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
+    Phase,
     Response,
     RunStatus,
     Theme,
@@ -38,7 +39,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.errors import InvalidInput, NotFound
+from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
@@ -124,6 +125,9 @@ def run_analysis(
         consultation = session.get(Consultation, consultation_id)
         if consultation is None:
             raise NotFound("找不到这个议题。")
+        if consultation.phase not in (Phase.COLLECTING, Phase.REVIEWING):
+            # published results are what residents were shown: they are never recomputed
+            raise PhaseClosed(f"议题处于{Phase(consultation.phase).label}阶段，不能再重新分析。")
         opinions = list(
             session.exec(
                 select(Opinion)
@@ -328,7 +332,8 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
     # labels_ and coords_ cover every participant (−1 / nan for those skipped for too few votes).
     labels = np.asarray(groups.labels_)
     coords = np.asarray(groups.coords_)
-    kept = [int(p) for p in groups.participants_]
+    kept = [int(p) for p in groups.participants_
+            if labels[p] >= 0 and np.isfinite(coords[p]).all()]  # JSON has no NaN
     out_groups = [
         {
             "id": g,
@@ -341,12 +346,8 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
         for g, rep in enumerate(groups.repness_)
     ]
     points = [
-        # A participant the projection could not place has NaN coordinates: PostgreSQL's JSON
-        # refuses NaN (the whole run failed there), so store null and no group.
         {"resident_id": residents[p], "group": int(labels[p]),
          "x": float(coords[p][0]), "y": float(coords[p][1])}
-        if np.isfinite(coords[p][:2]).all() else
-        {"resident_id": residents[p], "group": -1, "x": None, "y": None}
         for p in kept
     ]
     return {

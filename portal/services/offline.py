@@ -68,6 +68,8 @@ def _check(session: Session, c: Consultation, item: OfflineOpinion, *, today: da
         raise InvalidInput(f"意见内容太长，最多 {s.opinion_max_chars} 个字，可以分成几条录入。")
     if Channel(item.channel) not in OFFLINE_CHANNELS:
         raise InvalidInput("请选择线下渠道：纸质、电话、上门走访或 12345 热线。")
+    if not item.received_on:
+        raise InvalidInput("请填写收到意见的日期。")
     if item.received_on > today:
         raise InvalidInput("收到日期不能晚于今天。")
     opened = local_day(c.opens_at)

@@ -25,7 +25,6 @@ from sqlmodel import Session, col, func, select
 from portal.models import (
     AnalysisRun,
     Area,
-    AuditEvent,
     Channel,
     Community,
     Consultation,
@@ -214,9 +213,10 @@ def results_version(session: Session, consultation_id: int) -> str:
     """A fingerprint that changes whenever anything shown on the results page may have changed.
 
     Cheap (a handful of indexed aggregates) so pages can key their cache on it: the latest
-    analysis run, the consultation row, its themes, answers, status updates, the number of
-    visible opinions (hiding one changes it) and the latest audit event (every committee
-    action is audited), and today's date (overdue flags depend on it).
+    analysis run, the consultation row, its themes (every committee edit bumps ``updated_at``),
+    answers, status updates, the set of visible opinions (count and sum of ids: hiding or
+    restoring one changes it) and today's date (overdue flags depend on it). Actions elsewhere
+    in the portal (sign-ins, votes on other consultations) leave it alone, so the cache holds.
     """
     c = session.get(Consultation, consultation_id)
     if c is None:
@@ -229,11 +229,11 @@ def results_version(session: Session, consultation_id: int) -> str:
                          .where(col(Response.theme_id).in_(theme_ids))).one()
     s_max = session.exec(select(func.max(StatusUpdate.id))
                          .where(col(StatusUpdate.theme_id).in_(theme_ids))).one()
-    n_visible = session.exec(select(func.count()).select_from(Opinion)
-                             .where(Opinion.consultation_id == consultation_id,
-                                    Opinion.visibility == Visibility.VISIBLE)).one()
-    audit_max = session.exec(select(func.max(AuditEvent.id))).one()
-    parts = [today_local(), c.phase, c.updated_at, run.id if run else None, *t_max, *r_max, s_max, n_visible, audit_max]
+    visible = session.exec(select(func.count(), func.sum(Opinion.id))
+                           .where(Opinion.consultation_id == consultation_id,
+                                  Opinion.visibility == Visibility.VISIBLE)).one()
+    parts = [today_local(), c.phase, c.updated_at, c.published_at, run.id if run else None,
+             *t_max, *r_max, s_max, *visible]
     return "|".join(str(p) for p in parts)
 
 
@@ -495,7 +495,7 @@ def word_cloud_png(frequencies: dict[str, int], *, font_path: Path, width: int =
 
     image = word_cloud(frequencies, font_path=font_path, width=width, height=height)
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True)
+    image.save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -550,14 +550,14 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
 
 
 def accountability_version(session: Session) -> str:
-    """Changes with any answer, status update, theme edit, phase change, audited action or day."""
+    """Changes with any answer, status update, theme edit, phase change or day."""
     parts = [
         today_local(),
         *session.exec(select(func.max(Response.updated_at), func.count()).select_from(Response)).one(),
         session.exec(select(func.max(StatusUpdate.id))).one(),
         session.exec(select(func.max(Theme.updated_at))).one(),
-        session.exec(select(func.max(Consultation.updated_at))).one(),
-        session.exec(select(func.max(AuditEvent.id))).one(),
+        *session.exec(select(func.max(Consultation.updated_at), func.max(Consultation.published_at),
+                             func.count()).where(col(Consultation.phase).in_(RESULT_PHASES))).one(),
     ]
     return "|".join(str(p) for p in parts)
 

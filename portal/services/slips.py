@@ -80,20 +80,34 @@ def _cut_lines(pdf) -> None:  # type: ignore[no-untyped-def]
         pdf.cell(20, 3, "沿虚线剪开")
 
 
+def _fit(pdf, text: str, width: float, size: float, min_size: float = 6) -> str:  # type: ignore[no-untyped-def]
+    """Set the largest font size (down to ``min_size``) at which ``text`` fits ``width``; cut the
+    text with an ellipsis if even that is too wide. Returns the text to print."""
+    while size > min_size:
+        pdf.set_font("NotoSansSC", size=size)
+        if pdf.get_string_width(text) <= width:
+            return text
+        size -= 0.5
+    pdf.set_font("NotoSansSC", size=min_size)
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, base_url: str,  # type: ignore[no-untyped-def]
           qr: io.BytesIO, issued_on: datetime | None) -> None:
     left = x + PAD
     width = SLIP_W - 2 * PAD
     text_w = width - QR_SIZE - 3
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font("NotoSansSC", size=12)
+    title = _fit(pdf, f"{community_name} · 社区议事厅参与码", width, 12)
     pdf.set_xy(left, y + PAD)
-    pdf.cell(width, 6, f"{community_name} · 社区议事厅参与码")
-    pdf.set_font("NotoSansSC", size=9)
+    pdf.cell(width, 6, title)
     pdf.set_text_color(60, 60, 60)
     where = " ".join(p for p in (slip.grid, slip.building, slip.unit) if p)
     if slip.household_ref:
         where += f"（户号 {slip.household_ref}）"
+    where = _fit(pdf, where, text_w, 9)
     pdf.set_xy(left, y + PAD + 7)
     pdf.cell(text_w, 5, where)
 

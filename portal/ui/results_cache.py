@@ -50,7 +50,7 @@ def chart_specs(consultation_id: int, version: str) -> dict[str, dict[str, Any]]
     return specs
 
 
-@st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, persist="disk")  # survives restarts; keyed by version
 def word_cloud(consultation_id: int, version: str, theme_id: int | None = None) -> bytes | None:
     """PNG word cloud of the consultation (or one theme); None when there are no words."""
     with db_session() as session:

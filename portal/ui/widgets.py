@@ -70,7 +70,7 @@ def consultation_card(card: ConsultationCard) -> None:
 def results_link(c) -> None:  # type: ignore[no-untyped-def]
     """A link to the results page once a consultation's results are public."""
     if results_public(c):
-        st.page_link("app_pages/public/results.py", label="查看结果、回应与办理进度 →", icon="📊",
+        st.page_link("app_pages/public/results.py", label="查看结果、回应与办理进度 →", icon=":material/bar_chart:",
                      query_params={"id": str(c.id)})
 
 

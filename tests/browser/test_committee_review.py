@@ -6,6 +6,7 @@ import importlib.util
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, col, select
 
 from portal.db import make_engine
@@ -17,6 +18,14 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("analysis.themes") is None,
                        reason="the demo needs analysis.ThemeModel (being finished on branch analysis)"),
 ]
+
+
+def settle(page) -> None:
+    """Wait until the app has finished its current rerun (the running indicator is gone)."""
+    try:
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
+    except PlaywrightTimeout:
+        pass
 
 
 def _second_theme(db_url: str) -> str:
@@ -60,11 +69,19 @@ def review_flow(page, url: str, shots, db_url: str) -> None:
     # database, since the model names the themes.
     merged_away = _second_theme(db_url)
     field = picker.locator("input")
-    field.click()
-    field.press_sequentially(merged_away)
-    field.press("Enter")
-    field.press("Tab")
-    picker.get_by_text(merged_away).first.wait_for()
+    for attempt in range(3):  # under load a rerun may swallow the keys: try again
+        settle(page)
+        field.click()
+        field.press_sequentially(merged_away)
+        field.press("Enter")
+        field.press("Tab")
+        try:
+            picker.get_by_text(merged_away).first.wait_for(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    settle(page)
     page.get_by_label("合并后的名称（不填则沿用）").last.fill("浏览器合并的主题")
     page.get_by_role("button", name="合并", exact=True).click()
     page.get_by_text("已合并为“浏览器合并的主题”。").wait_for()

@@ -127,3 +127,17 @@ def test_visitor_must_sign_in(review):
     at = open_direct(PAGE)
     assert at.warning[0].value == "请先以居委会工作人员身份登录。"
     assert not at.dataframe
+
+
+@pytest.mark.slow  # the real ThemeModel and the jieba dictionary
+def test_run_analysis_from_the_page_keeps_a_curated_theme(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer, timeout=120)
+    tid = world.themes["外来车辆"]
+    by_label(at.selectbox, "主题").set_value(tid).run()
+    at.button(key="FormSubmitter:themes.priority-标为重点").click().run()
+    at.button(key="themes.run").click().run()
+    assert not at.exception
+    assert at.success[0].value == "分析完成：11 条意见。"
+    assert _theme(engine, tid).active and _theme(engine, tid).priority  # curated: kept by the re-run
+    assert "★ 外来车辆" in list(at.dataframe[0].value["主题"])

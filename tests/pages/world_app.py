@@ -23,14 +23,13 @@ from portal.services.participation import add_comment, report, submit_opinion
 from portal.settings import get_settings
 from tests.portal.committee_actions import World, build_world
 
-# Each payload carries a marker (a regular expression) that must never reach a Markdown or HTML
-# element unescaped: Markdown-escaped text ("\\<script\\>", "\\](javascript:") is harmless.
+# Each payload carries an ASCII marker that must never reach a Markdown or HTML element.
 PAYLOADS = {
-    "script": ("<script>alert('xss')</script>楼下路灯坏了很久了", r"(?<!\\)<script>alert\((\\?'xss|2\))"),
-    "iframe": ('<iframe src="https://evil.example/"></iframe>希望增加充电桩的数量', r"(?<!\\)<iframe src=\\?\"https://evil"),
-    "md-link": ("[点我领取停车补贴](javascript:alert(1)) 停车位太少了", r"(?<!\\)\]\(javascript:"),
-    "img": ('<img src=x onerror="alert(document.cookie)">垃圾分类要加强督导', r"(?<!\\)<img src=x onerror"),
-    "md-bold": ("**全体居民必须签字** 楼道杂物要清理", r"(?<!\\)\*\*全体居民必须签字"),
+    "script": ("<script>alert('xss')</script>楼下路灯坏了很久了", "alert('xss')"),
+    "iframe": ('<iframe src="https://evil.example/"></iframe>希望增加充电桩的数量', "<iframe"),
+    "md-link": ("[点我领取停车补贴](javascript:alert(1)) 停车位太少了", "javascript:alert"),
+    "img": ('<img src=x onerror="alert(document.cookie)">垃圾分类要加强督导', "onerror="),
+    "md-bold": ("**全体居民必须签字** 楼道杂物要清理", "**全体居民必须签字**"),
 }
 MARKERS = [marker for _, marker in PAYLOADS.values()]
 

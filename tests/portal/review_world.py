@@ -145,7 +145,7 @@ def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: 
                 {"opinion_id": world.opinions["车位不足"][2], "agree_share": 0.8, "repness": 1.5}]}],
         "points": [{"resident_id": r.id, "group": i % 2, "x": float(i), "y": float(-i)}
                    for i, r in enumerate(residents[:6])] + [{"resident_id": residents[6].id, "group": -1,
-                                                            "x": None, "y": None}],
+                                                            "x": 0.0, "y": 0.0}],  # skipped voter
         "consensus": [charging[0]],
         "divisive": [world.opinions["车位不足"][1]],
     }

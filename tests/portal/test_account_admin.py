@@ -124,3 +124,22 @@ def test_cli_user_list(session, hood, settings):
     lines = [line.split() for line in out.stdout.splitlines()]
     assert ["wang", "王主任", "管理员", "启用"] == lines[1][:4]
     assert any(parts[:3] == ["zhang", "张社工", "录入员"] for parts in lines)
+
+
+def test_staff_guide_permission_table_matches_the_code():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "committee-operations.md").read_text("utf-8")
+    guide = guide.split("## 角色与权限")[1].split("\n## ")[0]
+    rows = {line.split("|")[1].strip(): [c.strip() == "✓" for c in line.split("|")[2:5]]
+            for line in guide.splitlines() if line.startswith("| ") and "✓" in line}
+    by_label = {"账号管理": "manage_users", "创建和编辑议题": "manage_consultation",
+                "导入名册": "import_roster", "发放、补发": "issue_codes", "录入线下意见": "enter_offline",
+                "查看参与情况": "view_committee", "导出议题数据": "export_data"}
+    checked = 0
+    for label, flags in rows.items():
+        permission = next(p for prefix, p in by_label.items() if label.startswith(prefix))
+        roles = {role for role, ok in zip([Role.ADMIN, Role.REVIEWER, Role.CLERK], flags, strict=True) if ok}
+        assert roles == PERMISSIONS[permission], label
+        checked += 1
+    assert checked == 7

@@ -158,3 +158,25 @@ def test_curation_survives_rerun(engine, model):
             new_parking = session.exec(select(ThemeAssignment).join(Opinion).where(
                 Opinion.text_public == NEW_OPINIONS[0])).one()
             assert themes[new_parking.theme_id].label == "停车与外来车辆"  # a new opinion joins the curated theme
+
+
+def test_published_results_are_never_recomputed(engine):
+    import pytest as _pytest
+    from sqlmodel import Session
+
+    from portal.models import Community, Consultation, Phase
+    from portal.services.actors import SystemActor
+    from portal.services.analysis_runs import run_analysis
+    from portal.services.errors import PhaseClosed
+
+    with Session(engine) as s:
+        community = Community(name="梧桐里社区")
+        s.add(community)
+        s.flush()
+        c = Consultation(community_id=community.id, title="老旧小区加装电梯", question="您怎么看？",
+                         phase=Phase.PUBLISHED)
+        s.add(c)
+        s.commit()
+        cid = c.id
+    with _pytest.raises(PhaseClosed, match="不能再重新分析"):
+        run_analysis(engine, actor=SystemActor(), consultation_id=cid)

@@ -53,6 +53,7 @@ def test_clerk_enters_a_paper_opinion_with_redaction_and_entered_by(session, hoo
     ({"text": "太吵了"}, "太短"),
     ({"channel": Channel.WEB}, "请选择线下渠道"),
     ({"received_on": TODAY + timedelta(days=1)}, "不能晚于今天"),
+    ({"received_on": None}, "请填写收到意见的日期"),
     ({"received_on": TODAY - timedelta(days=30)}, "早于议题开始征集"),
 ])
 def test_bad_offline_opinion_is_refused(session, hood, change, message):

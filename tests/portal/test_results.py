@@ -177,3 +177,18 @@ def test_a_published_consultation_without_analysis_still_has_a_results_page(sess
     assert r.themes == [] and r.consensus == [] and r.n_opinions == 0
     assert r.timeline.empty and r.group_points.empty and r.run_id is None
     assert word_frequencies(session, c.id) == {}
+
+
+def test_version_ignores_unrelated_activity_but_sees_a_swap_of_hidden_opinions(session, seeded):
+    from portal.services import audit
+
+    v1 = results_version(session, seeded.consultation_id)
+    audit.record(session, actor="committee:1", action="user.login", target_type="user", target_id=1)
+    session.commit()
+    assert results_version(session, seeded.consultation_id) == v1  # a sign-in changes nothing shown
+    hidden = session.get(Opinion, seeded.hidden_opinion_id)
+    shown = session.exec(select(Opinion).where(Opinion.consultation_id == seeded.consultation_id,
+                                               Opinion.visibility == Visibility.VISIBLE)).first()
+    hidden.visibility, shown.visibility = Visibility.VISIBLE, Visibility.HIDDEN  # same count
+    session.commit()
+    assert results_version(session, seeded.consultation_id) != v1

@@ -214,3 +214,18 @@ def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session
     assert rid not in {e.resident_id for e in list_roster(session, actor=hood.clerk)}
     with pytest.raises(PermissionDenied):
         deactivate_resident(session, actor=hood.reviewer, resident_id=hood.residents[1].id)
+
+
+def test_long_names_are_fitted_inside_the_slip(settings):
+    from datetime import UTC, datetime
+
+    from portal.services.roster import IssuedSlip
+
+    slip = IssuedSlip(1, "第十二网格（滨江花园二期东区）", "滨江花园二期东区第二十八号楼", "3单元",
+                      "BJHY-2Q-E-28-3-0602-室内登记编号-附加说明文字很长", "ABCDE-FGHJK",
+                      datetime(2027, 3, 1, tzinfo=UTC))
+    pdf = code_slips_pdf([slip], community_name="临江区清河街道滨江花园第二社区居民委员会",
+                         base_url="https://yishi.example.cn", font_path=settings.font_path)
+    text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\x00", "").split())
+    assert "ABCDE-FGHJK" in text and "临江区清河街道滨江花园第二社区" in text
+    assert "…" in text  # the over-long household id is cut, not printed over the QR code

@@ -1,5 +1,5 @@
-"""An analysis summary must be valid JSON for PostgreSQL: participants the vote projection could
-not place (NaN coordinates) are stored with null coordinates and no group."""
+"""An analysis summary must be valid JSON for PostgreSQL (which refuses NaN): participants the
+vote projection could not place (NaN coordinates, group -1) are left out of the points."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class _Groups:
         pass
 
     def fit(self, matrix):
-        self.labels_ = np.array([0, 1, 0])
+        self.labels_ = np.array([0, 1, -1])
         self.coords_ = np.array([[0.5, 1.0], [-1.0, 0.2], [np.nan, np.nan]])
         self.participants_ = [0, 1, 2]
         self.repness_ = [[(0, 0.9, 2.0)], [(1, 0.8, 1.5)]]
@@ -25,11 +25,10 @@ class _Groups:
         return self
 
 
-def test_unplaced_participants_are_stored_as_null_not_nan():
+def test_unplaced_participants_leave_no_nan_in_the_summary():
     opinions = [Opinion(id=i, consultation_id=1, text_original="x", text_public="x") for i in (1, 2)]
     votes = [Vote(opinion_id=1 + (r % 2), resident_id=r, value=VoteValue.AGREE) for r in (10, 11, 12)]
     summary = _opinion_groups(_Groups, opinions, votes, 0)
     json.dumps(summary, allow_nan=False)  # raises on NaN, as PostgreSQL does
-    unplaced = [p for p in summary["points"] if p["resident_id"] == 12]
-    assert unplaced == [{"resident_id": 12, "group": -1, "x": None, "y": None}]
+    assert [p["resident_id"] for p in summary["points"]] == [10, 11]
     assert summary["points"][0]["group"] == 0

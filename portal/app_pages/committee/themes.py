@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import charts
-from portal.models import Phase, ThemeStatus
+from portal.models import Phase, ThemeStatus, Visibility
 from portal.services import review
 from portal.services.analysis_runs import run_analysis
 from portal.services.errors import ServiceError
@@ -150,6 +150,7 @@ with tab_themes:
                 "不同意": line.disagree,
                 "重复": f"同 #{line.duplicate_of_id}" if line.duplicate_of_id else "",
                 "归类": "人工" if line.source == "committee" else "模型",
+                "状态": "已隐藏" if line.opinion.visibility == Visibility.HIDDEN else "",
             }
             for line in detail.opinions
         ]),

@@ -5,6 +5,8 @@ from portal.services.results import accountability_frame, filter_items, fmt_date
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 
+st.html("<style>[class*='st-key-acct-item-title-'] [data-testid='stText']"
+        "{font-size:1.2rem;font-weight:650;}</style>")
 st.title("办理情况公开")
 st.write("居委会对每个已公示主题的决定、责任方、完成时限和当前进度。逾期未完成的事项会特别标出。")
 
@@ -48,12 +50,14 @@ else:
         )
     for i in shown:
         with st.container(border=True):
-            plain(f"{i.theme}（{i.consultation}）")
+            with st.container(key=f"acct-item-title-{i.theme_id}"):  # a heading, shown verbatim
+                plain(i.theme)
+            plain(f"议题：{i.consultation}")
             with st.container(horizontal=True, gap="small"):
                 st.badge(i.decision, color=DECISION_COLORS.get(i.decision_code, "gray"))
                 st.badge(i.status, color="green" if i.status_code == "done" else "blue")
                 if i.overdue:
-                    st.badge("已逾期", color="red", icon="⚠️")
+                    st.badge("已逾期", color="red", icon=":material/warning:")
             due = f" · 完成时限 {fmt_date(i.due_date)}" if i.due_date else ""
             plain(f"责任方：{i.responsible_party}{due}")
             if i.last_note:

@@ -82,10 +82,7 @@ with tab_themes:
     labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
     scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
                          format_func=lambda i: "全部意见" if i is None else labels[i])
-    image = cloud(scope)
-    if image:
-        st.image(image, width="stretch", alt="词云图",
-                 caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
+    cloud_slot = st.container()  # filled last: the rest of the page shows while the picture is drawn
     for t in r.themes:
         with st.container(border=True):
             with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
@@ -151,18 +148,25 @@ with tab_data:
     stem = f"consultation-{cid}"
     st.download_button("下载公示单（PDF，A4）", data=lambda: cache.downloads(cid, version, "pdf"),
                        file_name=f"{stem}-notice.pdf", mime="application/pdf", on_click="ignore",
-                       key="results.dl_pdf", icon="🖨️")
+                       key="results.dl_pdf", icon=":material/print:")
     st.download_button("下载意见数据（CSV）", data=lambda: cache.downloads(cid, version, "csv"),
                        file_name=f"{stem}-opinions.csv", mime="text/csv", on_click="ignore",
-                       key="results.dl_csv", icon="📄")
+                       key="results.dl_csv", icon=":material/table_view:")
     st.download_button("下载全部数据（JSON）", data=lambda: cache.downloads(cid, version, "json"),
                        file_name=f"{stem}.json", mime="application/json", on_click="ignore",
-                       key="results.dl_json", icon="🧾")
+                       key="results.dl_json", icon=":material/data_object:")
     st.download_button("下载全部表格（ZIP，含数据说明）", data=lambda: cache.downloads(cid, version, "zip"),
                        file_name=f"{stem}-tables.zip", mime="application/zip", on_click="ignore",
-                       key="results.dl_zip", icon="🗂️")
+                       key="results.dl_zip", icon=":material/folder_zip:")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")
+
+if r.themes:
+    with cloud_slot:
+        image = cloud(scope)
+        if image:
+            st.image(image, width="stretch", alt="词云图",
+                     caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
