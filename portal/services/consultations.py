@@ -6,11 +6,12 @@ The phase rules here are the single source for both the resident and the committ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
+    LOCAL_TZ,
     Area,
     Community,
     Consultation,
@@ -19,6 +20,7 @@ from portal.models import (
     Phase,
     Visibility,
     Vote,
+    as_local,
     utcnow,
 )
 from portal.services import audit
@@ -202,7 +204,6 @@ def change_phase(session: Session, *, actor: Actor, consultation_id: int, to: Ph
 
 # Dates are entered as calendar days in China (UTC+8): collecting opens at 08:00 on the first day
 # (00:00 UTC) and closes at 23:59:59 on the last day, so the UTC date shown equals the local one.
-_BEIJING = timedelta(hours=8)
 EDITABLE_PHASES = (Phase.DRAFT, Phase.COLLECTING)
 
 
@@ -211,24 +212,16 @@ def opens_at_for(day: date) -> datetime:
 
 
 def closes_at_for(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC) - _BEIJING
+    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def local_day(dt: datetime | None) -> date | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt.astimezone(UTC) + _BEIJING).date()
+    return None if dt is None else as_local(dt).date()
 
 
 def local_time(dt: datetime | None) -> str:
     """A stored UTC time as committee staff read it: Beijing time, 2026-05-20 14:30."""
-    if dt is None:
-        return ""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt.astimezone(UTC) + _BEIJING).strftime("%Y-%m-%d %H:%M")
+    return "" if dt is None else as_local(dt).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)

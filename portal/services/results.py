@@ -14,15 +14,15 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
+    LOCAL_TZ,
     AnalysisRun,
     Area,
     Channel,
@@ -40,6 +40,7 @@ from portal.models import (
     ThemeStatus,
     Visibility,
     Vote,
+    as_local,
 )
 from portal.services.analysis_runs import latest_run
 from portal.services.consultations import (
@@ -50,7 +51,6 @@ from portal.services.consultations import (
 )
 from portal.services.errors import PhaseClosed
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # An answered item is finished (never overdue) once it is done or handed to another body.
 FINISHED = (ThemeStatus.DONE, ThemeStatus.REFERRED)
 NO_AGE_BAND = "未登记"
@@ -58,9 +58,7 @@ NO_AGE_BAND = "未登记"
 
 def local_date(dt: datetime) -> date:
     """The calendar date in China of a stored UTC time."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(LOCAL_TZ).date()
+    return as_local(dt).date()
 
 
 def today_local() -> date:

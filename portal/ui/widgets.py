@@ -132,14 +132,10 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
 
 
 def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time shown in China Standard Time (SQLite hands back naive UTC)."""
-    from datetime import UTC, timedelta, timezone
+    """A stored UTC time shown in China Standard Time."""
+    from portal.models import as_local
 
-    if dt is None:
-        return "—"
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(timezone(timedelta(hours=8))).strftime(fmt)
+    return "—" if dt is None else as_local(dt).strftime(fmt)
 
 
 def when(dt) -> str:  # type: ignore[no-untyped-def]
