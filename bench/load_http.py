@@ -121,12 +121,13 @@ def _corpus_database(db: Path) -> None:
     engine.dispose()
 
 
-def consultation_ids(db: Path) -> list[int]:
+def consultation_ids(db: Path, *, published: bool = False) -> list[int]:
     import sqlite3
 
+    phases = "('published', 'closed')" if published else "('collecting', 'reviewing', 'published', 'closed')"
     conn = sqlite3.connect(db)
     try:
-        return [r[0] for r in conn.execute("SELECT id FROM consultation WHERE phase != 'draft' ORDER BY id")]
+        return [r[0] for r in conn.execute(f"SELECT id FROM consultation WHERE phase IN {phases} ORDER BY id")]
     finally:
         conn.close()
 
@@ -194,19 +195,24 @@ async def visit(ws_url: str, pages: list[tuple[str, str]], page_timeout: float) 
     return tally
 
 
-def plan_pages(ids: list[int], n: int, rng: random.Random) -> list[tuple[str, str]]:
-    """Home first, then consultations (and their second page of opinions) in a random order."""
+def plan_pages(ids: list[int], n: int, rng: random.Random,
+               published: list[int] | None = None) -> list[tuple[str, str]]:
+    """Home first, then consultation pages and (for published ones) their results page."""
     pages = [("", "")]
     while len(pages) < n:
-        pages.append(("consultation", f"id={rng.choice(ids)}"))
+        if published and rng.random() < 0.3:
+            pages.append(("results", f"id={rng.choice(published)}"))
+        else:
+            pages.append(("consultation", f"id={rng.choice(ids)}"))
     return pages[:n]
 
 
 async def crowd(ws_url: str, ids: list[int], visitors: int, pages: int, page_timeout: float,
-                seed: int) -> tuple[Tally, float]:
+                seed: int, published: list[int] | None = None) -> tuple[Tally, float]:
     rngs = [random.Random(seed + i) for i in range(visitors)]
     started = time.perf_counter()
-    results = await asyncio.gather(*(visit(ws_url, plan_pages(ids, pages, r), page_timeout) for r in rngs))
+    results = await asyncio.gather(*(visit(ws_url, plan_pages(ids, pages, r, published), page_timeout)
+                                     for r in rngs))
     wall = time.perf_counter() - started
     total = Tally()
     for t in results:
@@ -241,18 +247,24 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="load-http-"))
     db, source = build_database(workdir)
     ids = consultation_ids(db)
+    published = consultation_ids(db, published=True)
     proc, url = start_portal(workdir / "var", db)
     assert url.startswith("http://127.0.0.1:"), "loopback only"
     ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-    print(f"portal {url}  database: {source}  consultations {ids}")
-    print(f"{visitors} visitors x {pages} pages (home + consultation pages), baseline 1 visitor, same run")
+    print(f"portal {url}  database: {source}  consultations {ids}, published {published}")
+    print(f"{visitors} visitors x {pages} pages (home, consultation and results pages), "
+          "baseline 1 visitor, same run")
     try:
         async def run() -> tuple[dict, dict, list[str]]:
             async with asyncio.timeout(MAX_SECONDS):
-                await crowd(ws_url, ids, 1, 2, args.page_timeout, args.seed)  # warm-up, not counted
-                base_tally, base_wall = await crowd(ws_url, ids, 1, pages, args.page_timeout, args.seed)
+                # warm-up (not counted): every page once, so caches are equally warm for both runs
+                warm = [("", "")] + [("consultation", f"id={i}") for i in ids] + \
+                    [("results", f"id={i}") for i in published]
+                await visit(ws_url, warm, args.page_timeout)
+                base_tally, base_wall = await crowd(ws_url, ids, 1, pages, args.page_timeout, args.seed,
+                                                    published)
                 load_tally, load_wall = await crowd(ws_url, ids, visitors, pages, args.page_timeout,
-                                                    args.seed)
+                                                    args.seed, published)
             base = report("baseline", base_tally, base_wall)
             load = report(f"{visitors} at once", load_tally, load_wall)
             return base, load, base_tally.errors + load_tally.errors

@@ -121,6 +121,33 @@ def run_analysis_job(url: str, consultation_id: int, pause_at: str, model: str) 
     print("DONE", run.id, flush=True)
 
 
+def roster_csv(n_rows: int, offset: int = 0) -> bytes:
+    lines = ["楼栋,单元,年龄段,户号"]
+    for i in range(offset, offset + n_rows):
+        lines.append(f"{i % 12 + 1}号楼,{i % 6 + 1}单元,{['30-44', '45-59', '60-69', '70-79'][i % 4]},"
+                     f"{i % 12 + 1}-{i + 101}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def run_roster_job(url: str, n_rows: int, pause_at: str, offset: int = 0) -> None:
+    """Import a roster of ``n_rows`` the way the page does: one session, one commit."""
+    from sqlmodel import Session
+
+    from portal.db import make_engine
+    from portal.services import roster
+    from portal.services.actors import SystemActor
+
+    engine = make_engine(url)
+    with Session(engine) as s:
+        result = roster.import_roster(s, actor=SystemActor("faults"), data=roster_csv(n_rows, offset),
+                                      filename="名册.csv")
+        if pause_at == "commit":
+            s.flush()
+            _pause("commit")  # every row written, not yet committed
+        s.commit()
+    print("DONE", result.n_residents, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="job", required=True)
@@ -129,9 +156,16 @@ def main() -> None:
     a.add_argument("consultation_id", type=int)
     a.add_argument("--pause-at", choices=["none", "fit", "store"], default="none")
     a.add_argument("--model", choices=["keyword", "real"], default="keyword")
+    r = sub.add_parser("roster")
+    r.add_argument("url")
+    r.add_argument("rows", type=int)
+    r.add_argument("--pause-at", choices=["none", "commit"], default="none")
+    r.add_argument("--offset", type=int, default=0, help="first household number (distinct files)")
     args = parser.parse_args()
     if args.job == "analysis":
         run_analysis_job(args.url, args.consultation_id, args.pause_at, args.model)
+    elif args.job == "roster":
+        run_roster_job(args.url, args.rows, args.pause_at, args.offset)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ from bench.load_http import _corpus_database, consultation_ids, crowd, visit
 from tests.support import start_portal
 
 
-def _run(coroutine):
-    # In its own thread: another browser test in this worker may have left Playwright's event
-    # loop running in the main thread, and asyncio.run() refuses to start inside it.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+def _run(coro):
+    """asyncio.run in a thread of its own: Playwright's sync API may already run an event loop
+    in this test process's main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.mark.slow

@@ -257,3 +257,104 @@ def test_mark_stale_runs_keeps_recent_runs_of_other_machines(session, engine):
     session.commit()
     assert analysis_runs.mark_stale_runs(session) == []
     assert analysis_runs.mark_stale_runs(session, older_than=timedelta(0)) != []
+
+
+# ---------------------------------------------------------------- bulk import
+
+
+def _spawn_roster(url: str, rows: int, pause_at: str, offset: int = 0) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support_faults", "roster", url, str(rows), "--pause-at", pause_at,
+         "--offset", str(offset)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def _roster_state(engine) -> tuple[int, int, int]:
+    from portal.models import AuditEvent
+
+    with Session(engine) as s:
+        count = lambda model: s.exec(sa.select(sa.func.count()).select_from(model)).scalar_one()  # noqa: E731
+        return count(Resident), count(Area), count(AuditEvent)
+
+
+def _one_community(engine) -> None:
+    with Session(engine) as s:
+        community = Community(name="梧桐里社区")
+        s.add(community)
+        s.flush()
+        s.add(Area(community_id=community.id, name="1号楼", grid="第一网格"))
+        s.commit()
+
+
+@pytest.mark.slow
+def test_sigkill_before_the_roster_import_commits_leaves_no_resident(engine, settings):
+    _one_community(engine)
+    before = _roster_state(engine)
+    proc = _spawn_roster(settings.database_url, 3000, "commit")
+    try:
+        _wait_for_pause(proc)
+        assert _roster_state(engine) == before  # readers never see the half-done import
+    finally:
+        _kill(proc)
+    assert _roster_state(engine) == before, "a killed import left residents or buildings behind"
+    # the same file imports completely afterwards
+    done = _spawn_roster(settings.database_url, 3000, "none")
+    out, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err
+    residents, areas, events = _roster_state(engine)
+    assert residents == before[0] + 3000 and areas == 12 and events == before[2] + 1
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_of_a_roster_import_is_all_or_nothing(engine, settings):
+    _one_community(engine)
+    rng = random.Random(11)
+    # How long a whole import takes here (start-up included), to aim the kills inside it.
+    started = time.perf_counter()
+    full = _spawn_roster(settings.database_url, 2000, "none")
+    _, err = full.communicate(timeout=120)
+    assert full.returncode == 0, err
+    duration = time.perf_counter() - started
+    outcomes = []
+    for attempt in range(1, 7):
+        before = _roster_state(engine)
+        proc = _spawn_roster(settings.database_url, 2000, "none", offset=attempt * 10_000)
+        time.sleep(rng.uniform(0.5, 1.1) * duration)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read() if proc.stderr else ""
+        residents = _roster_state(engine)[0]
+        assert residents in (before[0], before[0] + 2000), f"partial import: {residents - before[0]} rows"
+        outcomes.append("imported" if residents > before[0] else "killed")
+    print("outcomes", outcomes)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+# ---------------------------------------------------------------- the real model
+
+HAS_THEMES = (ROOT / "analysis" / "themes.py").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_THEMES, reason="analysis.ThemeModel has not landed yet")
+def test_sigkill_during_a_real_analysis_run_leaves_previous_themes(engine, settings):
+    from tests.portal.real_corpus import consultation_with_demo_opinions
+
+    cid = consultation_with_demo_opinions(engine, 60)
+    first = analysis_runs.run_analysis(engine, actor=SystemActor("test"), consultation_id=cid)
+    assert first.status == RunStatus.SUCCEEDED
+    before = _snapshot(engine, cid)
+    proc = _spawn(settings.database_url, cid, "store", model="real")
+    try:
+        _wait_for_pause(proc, timeout=180)
+    finally:
+        _kill(proc)
+    assert _snapshot(engine, cid) == before
+    again = analysis_runs.run_analysis(engine, actor=SystemActor("test"), consultation_id=cid)
+    assert again.status == RunStatus.SUCCEEDED
+    assert [r.status for r in _runs(engine, cid)] == [RunStatus.SUCCEEDED, RunStatus.FAILED,
+                                                      RunStatus.SUCCEEDED]
