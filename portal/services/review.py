@@ -271,8 +271,18 @@ def _editable(session: Session, actor: Actor, consultation_id: int) -> Consultat
     return c
 
 
+def _refuse_pii(text: str, what: str) -> None:
+    """Committee text on themes and answers is published as written: refuse personal details."""
+    from analysis import find_pii
+
+    found = list(dict.fromkeys(m.label for m in find_pii(text)))
+    if found:
+        raise InvalidInput(f"{what}会公开给所有人，其中含有{'、'.join(found)}，请删去或改写后再保存。")
+
+
 def _check_label(session: Session, consultation_id: int, label: str, *, exclude: Sequence[int] = ()) -> str:
     label = " ".join((label or "").split())
+    _refuse_pii(label, "主题名称")
     if not LABEL_MIN <= len(label) <= LABEL_MAX:
         raise InvalidInput(f"主题名称请写 {LABEL_MIN} 到 {LABEL_MAX} 个字。")
     for t in _active_themes(session, consultation_id):
@@ -491,6 +501,8 @@ def save_response(
         raise InvalidInput("请填写责任单位或责任人（2 到 100 个字）。")
     if decision in (Decision.ADOPT, Decision.PARTIAL) and due_date is None:
         raise InvalidInput(f"“{decision.label}”需要填写计划完成日期。")
+    _refuse_pii(reasoning, "回应理由")
+    _refuse_pii(party, "责任单位")
     response = session.exec(select(Response).where(Response.theme_id == theme_id)).first()
     uid = getattr(actor, "user_id", None)
     is_new = response is None
@@ -538,6 +550,7 @@ def add_status_update(
         raise InvalidInput("请简要说明进展（至少 4 个字），例如“施工队已进场”。")
     if len(note) > 2000:
         raise InvalidInput("进展说明请不要超过 2000 字。")
+    _refuse_pii(note, "进展说明")
     update = StatusUpdate(theme_id=theme_id, status=status, note=note, created_by=getattr(actor, "user_id", None))
     session.add(update)
     theme.status = status

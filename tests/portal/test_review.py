@@ -366,3 +366,20 @@ def test_curate_answer_and_publish_on_postgresql(pg_engine):
         session.commit()
         assert session.get(Consultation, w.consultation_id).phase == Phase.PUBLISHED
         assert verify_chain(session).ok
+
+
+def test_committee_text_that_goes_public_may_not_carry_personal_details(session, world: World):
+    tid = world.themes["电动车充电"]
+    with pytest.raises(InvalidInput, match="回应理由会公开给所有人，其中含有手机号"):
+        review.save_response(session, actor=world.reviewer, theme_id=tid, decision=Decision.ADOPT,
+                             reasoning="反映人王阿姨（13800138000）说得对，马上新建充电棚",
+                             responsible_party="居委会", due_date=NEXT_MONTH)
+    assert session.exec(select(Response).where(Response.theme_id == tid)).first() is None
+    with pytest.raises(InvalidInput, match="主题名称会公开给所有人"):
+        review.rename_theme(session, actor=world.reviewer, theme_id=tid, label="5号楼2单元301室飞线充电")
+    review.save_response(session, actor=world.reviewer, theme_id=tid, decision=Decision.ADOPT,
+                         reasoning="在3号楼和5号楼之间新建集中充电棚，安装20个充电口",
+                         responsible_party="居委会", due_date=NEXT_MONTH)
+    with pytest.raises(InvalidInput, match="进展说明会公开给所有人，其中含有车牌号"):
+        review.add_status_update(session, actor=world.reviewer, theme_id=tid, status="in_progress",
+                                 note="已通知车主沪A·12345挪车，施工队进场")
