@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
-from portal.models import PHASE_ORDER, Opinion, Phase, Report, Response, Theme
-from portal.services.actors import Actor, require
+from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
+from portal.services.actors import Actor, has_permission, require
 from portal.services.consultations import deadline_text, list_consultations, local_day
 from portal.services.results import FINISHED, today_local
 
@@ -69,12 +69,11 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
                col(Theme.status).not_in(list(FINISHED)))
         .group_by(Theme.consultation_id),
     )
-    n_reports = _count_by(
-        session,
-        select(Report.consultation_id, func.count())
-        .where(col(Report.consultation_id).in_(ids), col(Report.resolved_at).is_(None))
-        .group_by(Report.consultation_id),
-    )
+    n_reports = _waiting_reports(session, ids)
+    if has_permission(actor, "moderate"):  # the whole 内容审核 queue: reports, auto-flags, floods
+        from portal.services.moderation import moderation_queue
+
+        n_reports = {cid: len(moderation_queue(session, actor=actor, consultation_id=cid)) for cid in ids}
     n_opinions_all = _count_by(session, select(Opinion.consultation_id, func.count())
                                .where(col(Opinion.consultation_id).in_(ids)).group_by(Opinion.consultation_id))
     out = []
@@ -89,7 +88,7 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
         )
         todo = status.todo
         if status.n_open_reports:
-            todo.append(Attention(f"{status.n_open_reports} 条举报等待审核", "app_pages/committee/moderation.py", "moderate"))
+            todo.append(Attention(f"{status.n_open_reports} 条内容等待审核", "app_pages/committee/moderation.py", "moderate"))
         if phase == Phase.DRAFT:
             todo.append(Attention("议题还是草稿，检查内容后开始征集", "app_pages/committee/consultations.py", "manage_consultation"))
         closes = local_day(c.closes_at)
@@ -107,3 +106,23 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
         out.append(status)
     return out
 
+
+
+def _waiting_reports(session: Session, ids: list[int]) -> dict[int, int]:
+    """Per consultation: distinct reported items still visible, as the 内容审核 queue shows them."""
+    targets: dict[int, set[tuple[str, int]]] = {}
+    for cid, kind, tid in session.exec(
+        select(Report.consultation_id, Report.target_type, Report.target_id)
+        .where(col(Report.consultation_id).in_(ids), col(Report.resolved_at).is_(None))
+    ).all():
+        targets.setdefault(cid, set()).add((str(kind), tid))
+    wanted = {kind: {tid for items in targets.values() for k, tid in items if k == kind}
+              for kind in ("opinion", "comment")}
+    hidden = {
+        ("opinion", oid) for oid in session.exec(select(Opinion.id).where(
+            col(Opinion.id).in_(wanted["opinion"]), Opinion.visibility == Visibility.HIDDEN))
+    } | {
+        ("comment", cid) for cid in session.exec(select(Comment.id).where(
+            col(Comment.id).in_(wanted["comment"]), Comment.visibility == Visibility.HIDDEN))
+    }
+    return {cid: len(items - hidden) for cid, items in targets.items()}

@@ -46,6 +46,7 @@ def _world(session):
         session.add(Response(theme_id=t.id, decision=Decision.ADOPT, reasoning="会办理",
                              responsible_party="物业", due_date=due))
     session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=c.id, reason="骂人"))
+    session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=c.id, reason="不文明"))
     session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=c.id, reason="广告",
                        resolution="已处理", resolved_at=c.created_at))
     session.commit()
@@ -60,7 +61,7 @@ def test_dashboard_lists_what_needs_attention(session):
     assert row.n_unanswered == 1  # 夜间车位; “其他” needs no answer
     assert row.n_overdue == 1  # 充电桩 is late; 划线 is done
     texts = {item.text: (item.page, item.permission) for item in row.todo}
-    assert texts["1 条举报等待审核"] == ("app_pages/committee/moderation.py", "moderate")
+    assert texts["1 条内容等待审核"] == ("app_pages/committee/moderation.py", "moderate")
     assert texts["1 个主题还没有回应"][0] == "app_pages/committee/answers.py"
     assert "1 项回应已过计划完成日期，请更新办理进展" in texts
 

@@ -19,10 +19,10 @@ def test_dashboard_lists_demo_consultations_with_todo(demo_db):
 def test_clerk_sees_todo_without_links_to_pages_they_cannot_open(demo_db):
     reviewer = open_page(PAGE, actor=demo_committee(demo_db, "reviewer"))
     links = [el.proto.label for el in reviewer.get("page_link")]
-    assert any(label.endswith("条举报等待审核") for label in links)
+    assert any(label.endswith("条内容等待审核") for label in links)
     assert any(label.endswith("个主题还没有回应") for label in links)
 
     clerk = open_page(PAGE, actor=demo_committee(demo_db, "clerk"))
     assert not clerk.exception
-    assert not [el for el in clerk.get("page_link") if "举报" in el.proto.label]
-    assert any("举报等待审核（需由有权限的同事处理）" in t.value for t in clerk.text)
+    assert not [el for el in clerk.get("page_link") if "等待审核" in el.proto.label]
+    assert any("条内容等待审核（需由有权限的同事处理）" in t.value for t in clerk.text)
