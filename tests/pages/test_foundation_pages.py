@@ -56,8 +56,8 @@ def test_my_page_shows_the_residents_building(demo_db):
 def test_committee_dashboard_shows_counts_and_refuses_visitors(demo_db):
     at = open_page("app_pages/committee/dashboard.py", actor=demo_committee(demo_db, "reviewer"))
     assert not at.exception
-    df = at.dataframe[0].value
-    assert "加装电梯" in " ".join(df["议题"]) and df["意见"].sum() >= 400
+    assert "加装电梯" in " ".join(h.value for h in at.subheader)
+    assert sum(int(m.value) for m in at.metric if m.label == "意见") >= 400
     # a visitor is not even offered the page
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         open_page("app_pages/committee/dashboard.py")
