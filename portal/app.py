@@ -17,9 +17,10 @@ from portal.ui.widgets import apply_style, large_text_toggle  # noqa: E402
 st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered")
 
 actor = current_actor()
+staff = isinstance(actor, CommitteeActor)  # staff land on their 工作台, everyone else on 首页
 
 public = [
-    st.Page("app_pages/public/home.py", title="首页", icon=":material/home:", default=True),
+    st.Page("app_pages/public/home.py", title="首页", icon=":material/home:", default=not staff),
     st.Page("app_pages/public/consultation.py", title="议题详情", icon=":material/description:"),
     st.Page("app_pages/public/results.py", title="结果公示", icon=":material/bar_chart:", url_path="results"),
     st.Page("app_pages/public/accountability.py", title="办理情况", icon=":material/task_alt:", url_path="accountability"),
@@ -34,7 +35,8 @@ if isinstance(actor, ResidentActor):
         st.Page("app_pages/resident/sign_in.py", title="我的账号", icon=":material/key:"),
     ]
 elif isinstance(actor, CommitteeActor):
-    pages = [st.Page("app_pages/committee/dashboard.py", title="工作台", icon=":material/dashboard:")]
+    pages = [st.Page("app_pages/committee/dashboard.py", title="工作台", icon=":material/dashboard:",
+                     default=True)]
     if has_permission(actor, "manage_consultation"):
         pages.append(st.Page("app_pages/committee/consultations.py", title="议题管理", icon=":material/edit_note:"))
     if has_permission(actor, "issue_codes"):
