@@ -39,6 +39,7 @@ from portal.models import (
 from portal.services import (
     analysis_runs,
     consultations,
+    dashboard,
     exports,
     identity,
     moderation,
@@ -259,6 +260,8 @@ ACTIONS: list[CommitteeAction] = [
         s, actor=a, theme_id=w.rw.themes["车位不足"]), "read", changes_data=False),
     CommitteeAction("review.publish_check", "view_committee", lambda s, w, a: review.publish_check(
         s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
+    CommitteeAction("dashboard.committee_dashboard", "view_committee", lambda s, w, a: dashboard.committee_dashboard(
+        s, actor=a), "read", changes_data=False),
     # reports and exports
     CommitteeAction("participation_check.check_participation", "view_committee",
                     lambda s, w, a: participation_check.check_participation(
