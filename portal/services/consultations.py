@@ -107,7 +107,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
             select(Opinion.consultation_id, func.count())
             .where(col(Opinion.consultation_id).in_(consultation_ids),
                    Opinion.visibility == Visibility.VISIBLE)
-            .group_by(Opinion.consultation_id)
+            .group_by(col(Opinion.consultation_id))
         ).all()
     )
     n_votes = dict(
@@ -115,7 +115,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
             select(Opinion.consultation_id, func.count())
             .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
             .where(col(Opinion.consultation_id).in_(consultation_ids))
-            .group_by(Opinion.consultation_id)
+            .group_by(col(Opinion.consultation_id))
         ).all()
     )
     authors = select(Opinion.consultation_id.label("cid"), Opinion.resident_id.label("rid")).where(  # type: ignore[attr-defined]

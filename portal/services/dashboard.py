@@ -53,13 +53,13 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
         return []
     active = (col(Theme.consultation_id).in_(ids), col(Theme.active).is_(True))
     n_themes = _count_by(session, select(Theme.consultation_id, func.count()).where(*active)
-                         .group_by(Theme.consultation_id))
+                         .group_by(col(Theme.consultation_id)))
     answered = select(Response.theme_id)
     n_unanswered = _count_by(
         session,
         select(Theme.consultation_id, func.count())
         .where(*active, col(Theme.is_other).is_(False), col(Theme.id).not_in(answered))
-        .group_by(Theme.consultation_id),
+        .group_by(col(Theme.consultation_id)),
     )
     n_overdue = _count_by(
         session,
@@ -67,7 +67,7 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
         .join(Response, col(Response.theme_id) == col(Theme.id))
         .where(*active, col(Response.due_date).is_not(None), col(Response.due_date) < today,
                col(Theme.status).not_in(list(FINISHED)))
-        .group_by(Theme.consultation_id),
+        .group_by(col(Theme.consultation_id)),
     )
     n_reports = _waiting_reports(session, ids)
     if has_permission(actor, "moderate"):  # the whole 内容审核 queue: reports, auto-flags, floods
@@ -75,7 +75,7 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
 
         n_reports = {cid: len(moderation_queue(session, actor=actor, consultation_id=cid)) for cid in ids}
     n_opinions_all = _count_by(session, select(Opinion.consultation_id, func.count())
-                               .where(col(Opinion.consultation_id).in_(ids)).group_by(Opinion.consultation_id))
+                               .where(col(Opinion.consultation_id).in_(ids)).group_by(col(Opinion.consultation_id)))
     out = []
     for card in cards:
         c, cid = card.consultation, card.id
