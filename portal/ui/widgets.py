@@ -152,3 +152,19 @@ def when(dt) -> str:  # type: ignore[no-untyped-def]
 
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
     return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"
+
+
+def show_flash(key: str) -> None:
+    """Show (once) the success message an action left before its rerun.
+
+    The placeholder is always there, so later elements keep their place when it empties.
+    """
+    slot = st.empty()
+    if msg := st.session_state.pop(key, None):
+        slot.success(msg)
+
+
+def flash_and_rerun(key: str, message: str) -> None:
+    """Leave ``message`` for ``show_flash(key)`` and rerun the page."""
+    st.session_state[key] = message
+    st.rerun()

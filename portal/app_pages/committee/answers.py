@@ -8,16 +8,21 @@ from portal.services import review
 from portal.services.actors import has_permission
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, run_action
-from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
+from portal.ui.widgets import (
+    flash_and_rerun,
+    local_time,
+    plain,
+    require_committee,
+    review_consultation_picker,
+    show_flash,
+)
 
 actor = require_committee("answer_themes")
 st.title("回应与发布")
 st.caption("对每个主题作出回应：结论、理由、责任单位和计划完成日期；之后发布办理进展。全部回应后发布结果。")
 
 FLASH = "answers.flash"
-flash = st.empty()  # always present, so later elements keep their place when it empties
-if msg := st.session_state.pop(FLASH, None):
-    flash.success(msg)
+show_flash(FLASH)
 
 cid = review_consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
 if cid is None:
@@ -25,8 +30,7 @@ if cid is None:
 
 
 def done(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash_and_rerun(FLASH, message)
 
 
 with db_session() as session:

@@ -3,7 +3,14 @@ import streamlit as st
 from portal.services import moderation
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, run_action
-from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
+from portal.ui.widgets import (
+    flash_and_rerun,
+    local_time,
+    plain,
+    require_committee,
+    review_consultation_picker,
+    show_flash,
+)
 
 actor = require_committee("moderate")
 st.title("内容审核")
@@ -11,9 +18,7 @@ st.caption("居民举报的内容、系统自动标记的内容（含个人信�
            "隐藏时请写明理由，作者会看到；所有操作记入审计日志。")
 
 FLASH = "mod.flash"
-flash = st.empty()  # always present, so later elements keep their place when it empties
-if msg := st.session_state.pop(FLASH, None):
-    flash.success(msg)
+show_flash(FLASH)
 
 cid = review_consultation_picker("mod.consultation")
 if cid is None:
@@ -21,8 +26,7 @@ if cid is None:
 
 
 def done(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash_and_rerun(FLASH, message)
 
 
 def act(message: str, fn, **kwargs) -> None:

@@ -9,16 +9,21 @@ from portal.services import review
 from portal.services.analysis_runs import run_analysis
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, engine, run_action, settings
-from portal.ui.widgets import local_time, plain, require_committee, review_consultation_picker
+from portal.ui.widgets import (
+    flash_and_rerun,
+    local_time,
+    plain,
+    require_committee,
+    review_consultation_picker,
+    show_flash,
+)
 
 actor = require_committee("curate_themes")
 st.title("主题研判")
 st.caption("运行意见分析，检查和整理主题：重命名、合并、拆分、移动意见、标为重点。整理过的主题在重新分析时保留。")
 
 FLASH = "themes.flash"
-flash = st.empty()  # always present, so later elements keep their place when it empties
-if msg := st.session_state.pop(FLASH, None):
-    flash.success(msg)
+show_flash(FLASH)
 
 cid = review_consultation_picker("themes.consultation")
 if cid is None:
@@ -26,8 +31,7 @@ if cid is None:
 
 
 def done(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash_and_rerun(FLASH, message)
 
 
 with db_session() as session:
