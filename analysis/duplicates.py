@@ -16,20 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from analysis.normalize import normalize_text
 from analysis.vectorize import compact_key, word_tfidf
 
 __all__ = ["find_near_duplicates", "near_duplicates_from_matrix"]
-
-
-def _find(parent: np.ndarray, i: int) -> int:
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:
-        parent[i], i = root, parent[i]
-    return root
 
 
 def _anchor_matrix(X: sp.csr_matrix, n_anchor_words: int) -> sp.csr_matrix:
@@ -73,23 +65,20 @@ def near_duplicates_from_matrix(
     member and for unique rows.
     """
     n = X.shape[0]
-    parent = np.arange(n)
     if n == 0:
         return []
-
-    def union(a: int, b: int) -> None:
-        ra, rb = _find(parent, a), _find(parent, b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    edges_a: list[np.ndarray] = []
+    edges_b: list[np.ndarray] = []
     if keys is not None:
         first: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            if not key:
-                continue  # empty texts are not "the same opinion"
-            j = first.setdefault(key, i)
-            if j != i:
-                union(j, i)
+        same = [
+            (first.setdefault(key, i), i)
+            for i, key in enumerate(keys)
+            if key  # empty texts are not "the same opinion"
+        ]
+        pairs = np.array([(j, i) for j, i in same if j != i], dtype=np.int64).reshape(-1, 2)
+        edges_a.append(pairs[:, 0])
+        edges_b.append(pairs[:, 1])
 
     X = sp.csr_matrix(X, dtype=np.float32)
     X.sort_indices()
@@ -111,10 +100,17 @@ def near_duplicates_from_matrix(
                 a, b = ii[start : start + 100_000], jj[start : start + 100_000]
                 sims = np.asarray(X[a].multiply(X[b]).sum(axis=1)).ravel()
                 hit = sims >= threshold - 1e-6
-                for p, q in zip(a[hit], b[hit], strict=True):
-                    union(int(p), int(q))
-    roots = [_find(parent, i) for i in range(n)]
-    return [None if r == i else int(r) for i, r in enumerate(roots)]
+                edges_a.append(a[hit])
+                edges_b.append(b[hit])
+    # Groups are the connected components; each member points to the group's first row.
+    a = np.concatenate(edges_a) if edges_a else np.zeros(0, np.int64)
+    b = np.concatenate(edges_b) if edges_b else np.zeros(0, np.int64)
+    graph = sp.csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    first_row = np.full(int(component.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first_row, component, np.arange(n))
+    roots = first_row[component]
+    return [None if r == i else int(r) for i, r in enumerate(roots.tolist())]
 
 
 def find_near_duplicates(

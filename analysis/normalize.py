@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["convert_to_simplified", "normalize_text"]
+import numpy as np
+
+__all__ = ["convert_to_simplified", "normalize_many", "normalize_text"]
 
 _URL_RE = re.compile(
     r"(?:https?://|ftp://|www\.)[^\s\u3000\u4e00-\u9fff，。！？；、）】」』》]+",
@@ -32,6 +35,7 @@ _CONTROL_RE = re.compile(
     r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u200c\u2060\ufeff]"
 )
 _SPACE_RE = re.compile(r"\s+")
+_URL_HINT_RE = re.compile(r"://|www\.")
 
 
 # Full-width ASCII and the ideographic space, the only compatibility characters in most texts.
@@ -56,6 +60,19 @@ def _traditional_chars() -> frozenset[str]:
 
     table = _z.getdict("zh-cn")
     return frozenset(k for k, v in table.items() if len(k) == 1 and v != k)
+
+
+@lru_cache(maxsize=1)
+def _traditional_table() -> np.ndarray:
+    """``table[code point]`` is True for characters that zhconv converts."""
+    chars = _traditional_chars()
+    table = np.zeros(max(map(ord, chars), default=0) + 1, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def convert_to_simplified(text: str) -> str:
@@ -104,3 +121,45 @@ def normalize_text(
     if to_simplified:
         text = convert_to_simplified(text)
     return text
+
+
+def normalize_many(texts: Sequence[str]) -> list[str]:
+    """``[normalize_text(t) for t in texts]`` with the default options, several times faster.
+
+    The texts are joined with newlines (a newline inside a text is whitespace either way) so
+    that full-width folding, the traditional-character test and the regular expressions run
+    once over one long string instead of once per text.
+    """
+    items = ["" if t is None else (t if isinstance(t, str) else str(t)) for t in texts]
+    if not items:
+        return []
+    big = "\n".join(t.replace("\n", " ") for t in items)
+    cps = _code_points(big).copy()
+    wide = (cps >= 0xFF01) & (cps <= 0xFF5E)
+    cps[wide] -= 0xFEE0
+    cps[cps == 0x3000] = 0x20
+    parts = cps.tobytes().decode("utf-32-le", "surrogatepass").split("\n")
+    is_normalized, nfkc = unicodedata.is_normalized, unicodedata.normalize
+    parts = [p if is_normalized("NFKC", p) else nfkc("NFKC", p) for p in parts]
+    big = "\n".join(parts)
+    # The URL pattern has no literal prefix to search for: run it only where one may be.
+    hints = [m.start() for m in _URL_HINT_RE.finditer(big.lower())]
+    if hints:
+        starts = np.flatnonzero(_code_points(big) == 10)
+        for i in np.unique(np.searchsorted(starts, hints)):
+            parts[i] = _URL_RE.sub(" ", parts[i])
+        big = "\n".join(parts)
+    big = _CONTROL_RE.sub("", _EMOJI_RE.sub(" ", big))
+    parts = [" ".join(p.split()) for p in big.split("\n")]
+    if len(parts) != len(items):  # NFKC produced a newline (not known to happen): be exact
+        return [normalize_text(t) for t in items]
+    cps = _code_points("\n".join(parts))
+    table = _traditional_table()
+    flagged = np.zeros(len(cps), dtype=bool)
+    inside = cps < len(table)
+    flagged[inside] = table[cps[inside]]
+    if flagged.any():
+        which = np.cumsum(cps == 10)[flagged]
+        for i in np.unique(which):
+            parts[i] = convert_to_simplified(parts[i])
+    return parts

@@ -58,7 +58,8 @@ def theme_table(
             None if pd.isna(g) or not str(g).strip() else str(g).strip()
             for g in df[guide_column].tolist()
         ]
-    model = ThemeModel(k=k, random_state=random_state, tokenizer=tokenizer).fit(
+    # Forked tokenising workers from 20,000 distinct texts on (a batch job owns its cores).
+    model = ThemeModel(k=k, random_state=random_state, tokenizer=tokenizer, n_jobs=-1).fit(
         texts, guide=guide, progress=progress
     )
     out = df.copy()

@@ -45,3 +45,33 @@ def test_never_crashes_and_is_idempotent(text):
     once = normalize_text(text)
     assert isinstance(once, str)
     assert normalize_text(once) == once
+
+
+MIXED = [
+    "電梯　壞了\n請儘快維修",
+    "ＡＢＣ１２３，！看 https://example.com/a?b=1 好",
+    "WWW.Example.com 上的通知",
+    "😀👍 太好了\u200b\u0007",
+    "",
+    "   ",
+    "①号楼面积约 50㎡……",
+    "a\r\nb\u2028c",
+    "Ａ\u0301",
+    None,
+    12345,
+]
+
+
+def test_normalize_many_equals_one_by_one():
+    from analysis.normalize import normalize_many
+
+    assert normalize_many(MIXED) == [normalize_text(t) for t in MIXED]
+    assert normalize_many([]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), max_size=6))
+def test_normalize_many_equals_one_by_one_on_any_text(texts):
+    from analysis.normalize import normalize_many
+
+    assert normalize_many(texts) == [normalize_text(t) for t in texts]

@@ -116,3 +116,37 @@ def test_engines_identical_on_real_messages(tokenizer, jieba_tokenizer, real_mes
     time from the shared evaluation data; skipped when it is absent)."""
     for text in real_messages:
         assert tokenizer.tokenize(text) == jieba_tokenizer.tokenize(text)
+
+
+def _counts_by_text(wc):
+    rows = []
+    for i in range(wc.counts.shape[0]):
+        row = wc.counts.getrow(i)
+        rows.append({wc.vocabulary[j]: int(v) for j, v in zip(row.indices, row.data, strict=True)})
+    return rows
+
+
+def test_count_words_counts_what_tokenize_keeps(tokenizer):
+    from collections import Counter
+
+    from analysis import normalize_text
+
+    texts = ALL_SENTENCES + ["垃圾分类督导员态度不好，垃圾分类要坚持", "", "，。！", ALL_SENTENCES[0]]
+    wc = tokenizer.count_words(texts)
+    assert wc.vocabulary == sorted(wc.vocabulary)
+    assert wc.clean == [normalize_text(t) for t in texts]
+    expected = [dict(Counter(tokenizer.tokenize(normalize_text(t)))) for t in texts]
+    assert _counts_by_text(wc) == expected
+
+
+def test_parallel_count_words_matches_serial(tokenizer, monkeypatch):
+    import analysis.tokenize as module
+
+    monkeypatch.setattr(module, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(module, "COUNT_CHUNK_TEXTS", 7)
+    texts = [s + "第" + str(i % 7) for i, s in enumerate(ALL_SENTENCES * 3)]
+    serial = tokenizer.count_words(texts)
+    parallel = tokenizer.count_words(texts, n_jobs=2)
+    assert parallel.vocabulary == serial.vocabulary
+    assert parallel.clean == serial.clean
+    assert (parallel.counts != serial.counts).nnz == 0
