@@ -163,6 +163,7 @@ def run_analysis(
                     select(Theme).where(Theme.consultation_id == consultation_id,
                                         col(Theme.active).is_(True), col(Theme.curated).is_(True))
                 )
+                if t.id is not None  # always true for stored rows; narrows the key to int
             }
             committee_assign = {
                 a.opinion_id: a
@@ -196,8 +197,9 @@ def run_analysis(
             summary = _opinion_groups(OpinionGroups, opinions, votes, random_state)
 
             report(0.9, "保存结果")
-            run = session.get(AnalysisRun, run_id)
-            assert run is not None
+            stored = session.get(AnalysisRun, run_id)
+            assert stored is not None
+            run = stored
             _store(session, consultation_id, run, opinions, model, curated, committee_assign)
             summary["duplicate_groups"] = _duplicate_groups(opinions, model.duplicate_of_)
             run.summary = summary
@@ -241,14 +243,14 @@ def _store(
         old.active = False
         session.add(old)
     opinion_ids = [o.id for o in opinions]
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(ThemeAssignment).where(
             col(ThemeAssignment.opinion_id).in_(opinion_ids),
-            ThemeAssignment.source == AssignmentSource.MODEL,
+            col(ThemeAssignment.source) == AssignmentSource.MODEL,
         )
     )
     # Committee assignments to themes that are no longer curated become model-owned again.
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(ThemeAssignment).where(
             col(ThemeAssignment.opinion_id).in_(opinion_ids),
             col(ThemeAssignment.opinion_id).not_in(list(committee_assign)),
@@ -279,6 +281,7 @@ def _store(
         if opinion.id in committee_assign:
             continue
         theme = theme_rows[int(model.labels_[idx])]
+        assert opinion.id is not None and theme.id is not None  # stored rows, flushed above
         session.add(ThemeAssignment(opinion_id=opinion.id, theme_id=theme.id,
                                     source=AssignmentSource.MODEL, score=float(scores[idx])))
         dup = model.duplicate_of_[idx]

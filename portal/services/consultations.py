@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from sqlalchemy import label
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
@@ -118,17 +119,17 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
             .group_by(col(Opinion.consultation_id))
         ).all()
     )
-    authors = select(Opinion.consultation_id.label("cid"), Opinion.resident_id.label("rid")).where(  # type: ignore[attr-defined]
+    authors = select(label("cid", col(Opinion.consultation_id)), label("rid", col(Opinion.resident_id))).where(
         col(Opinion.consultation_id).in_(consultation_ids), col(Opinion.resident_id).is_not(None)
     )
     voters = (
-        select(Opinion.consultation_id.label("cid"), Vote.resident_id.label("rid"))  # type: ignore[attr-defined]
+        select(label("cid", col(Opinion.consultation_id)), label("rid", col(Vote.resident_id)))
         .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
         .where(col(Opinion.consultation_id).in_(consultation_ids))
     )
     people = authors.union(voters).subquery()
     n_people = dict(
-        session.exec(select(people.c.cid, func.count()).group_by(people.c.cid)).all()  # type: ignore[call-overload]
+        session.exec(select(people.c.cid, func.count()).group_by(people.c.cid)).all()
     )
     for cid in consultation_ids:
         out[cid] = (n_op.get(cid, 0), n_people.get(cid, 0), n_votes.get(cid, 0))

@@ -92,6 +92,7 @@ def build_demo(
         community = Community(name=corpus["community"]["name"], district=corpus["community"]["district"])
         session.add(community)
         session.flush()
+        assert community.id is not None
         areas: list[Area] = []
         for grid, buildings in corpus["community"]["grids"].items():
             for name in buildings:
@@ -100,6 +101,7 @@ def build_demo(
         session.flush()
         residents: list[Resident] = []
         for area in areas:
+            assert area.id is not None  # flushed above
             for i in range(RESIDENTS_PER_BUILDING):
                 residents.append(Resident(
                     community_id=community.id, area_id=area.id, unit=f"{i % 3 + 1}单元",
@@ -142,6 +144,7 @@ def _add_consultation(
     session: Session, rng: random.Random, community: Community, areas: list[Area],
     residents: list[Resident], users: dict[str, CommitteeUser], spec: dict[str, Any],
 ) -> tuple[int, dict[str, Any], dict[str, list[int]]]:
+    assert community.id is not None
     opens, closes = _utc(spec["opens_at"]), _utc(spec["closes_at"], 18)
     phase = Phase(spec["phase"])
     c = Consultation(
@@ -153,13 +156,14 @@ def _add_consultation(
     )
     session.add(c)
     session.flush()
+    assert c.id is not None
     audit.record(session, actor=SYSTEM.audit_name, action="consultation.create",
                  target_type="consultation", target_id=c.id, detail={"title": c.title})
 
     # Collecting consultations are still under way: opinions so far stop at "today" in the story.
     span_end = closes if phase != Phase.COLLECTING else opens + (closes - opens) * 0.45
     span = (span_end - opens).total_seconds()
-    stance_of = {}  # opinion id -> theme key, for planted voting groups
+    stance_of: dict[int, str] = {}  # opinion id -> theme key, for planted voting groups
     guide: dict[str, list[int]] = {}
     opinions: list[Opinion] = []
     entries: list[tuple[str | None, str, str]] = []
@@ -187,6 +191,7 @@ def _add_consultation(
         opinions.append(op)
         session.add(op)
         session.flush()
+        assert op.id is not None
         if key:
             stance_of[op.id] = key
             if len(guide.setdefault(kind, [])) < 3:
@@ -194,7 +199,7 @@ def _add_consultation(
 
     _add_votes(session, rng, residents, opinions, stance_of, spec)
     _add_comments_and_reports(session, rng, residents, opinions, spec, users, phase)
-    return c.id, spec, guide  # type: ignore[return-value]
+    return c.id, spec, guide
 
 
 def _add_votes(session: Session, rng: random.Random, residents: list[Resident], opinions: list[Opinion],
@@ -204,11 +209,13 @@ def _add_votes(session: Session, rng: random.Random, residents: list[Resident], 
     contested = set(theme_keys[1:3])  # e.g. low-floor residents vs those who need the lift
     voters = rng.sample(residents, k=min(len(residents), 140 + rng.randrange(60)))
     for voter in voters:
+        assert voter.id is not None  # residents were committed before
         camp = 0 if voter.age_band in ("18-29", "30-44", "45-59") and rng.random() < 0.8 else 1
         n = rng.randrange(8, 36)
         for op in rng.sample(opinions, k=min(n, len(opinions))):
             if op.resident_id == voter.id:
                 continue
+            assert op.id is not None  # every opinion was flushed when added
             key = stance_of.get(op.id)
             if key is None:
                 p_agree, p_dis = 0.15, 0.45
@@ -234,6 +241,7 @@ def _add_comments_and_reports(session: Session, rng: random.Random, residents: l
             parent = rng.choice(comments)
             target = next(o for o in opinions if o.id == parent.opinion_id)
         public, _ = public_text(text)
+        assert target.id is not None
         cm = Comment(opinion_id=target.id, parent_id=parent.id if parent else None,
                      resident_id=rng.choice(residents).id, text_original=text, text_public=public,
                      created_at=target.received_at + timedelta(hours=rng.randrange(2, 72)))
@@ -243,6 +251,7 @@ def _add_comments_and_reports(session: Session, rng: random.Random, residents: l
     reasons = spec.get("report_reasons") or ["与主题无关"]
     for op in opinions:
         if "abusive" in op.flags:
+            assert op.id is not None
             session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=op.consultation_id,
                                resident_id=rng.choice(residents).id, reason=rng.choice(reasons)))
             if phase in (Phase.PUBLISHED, Phase.REVIEWING):
@@ -262,6 +271,7 @@ def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int
             theme = Theme(consultation_id=consultation_id, label=label, curated=True)
             session.add(theme)
             session.flush()
+            assert theme.id is not None
             for oid in opinion_ids:
                 op = session.get(Opinion, oid)
                 if op is None or op.visibility != Visibility.VISIBLE:
@@ -282,6 +292,7 @@ def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
             theme = themes.get(tspec["name"])
             if not answer or theme is None:
                 continue
+            assert theme.id is not None  # a stored row
             first = answer["status_updates"][0]["date"] if answer.get("status_updates") else spec["closes_at"]
             session.add(Response(
                 theme_id=theme.id, decision=Decision(answer["decision"]), reasoning=answer["reasoning"],
@@ -319,6 +330,8 @@ def _fold_small_themes(session: Session, consultation_id: int, reviewer: Any) ->
     themes = list(session.exec(select(Theme).where(Theme.consultation_id == consultation_id,
                                                    col(Theme.active).is_(True))))
     other = next((t for t in themes if t.is_other), None)
-    small = [t.id for t in themes if not t.curated and not t.is_other and t.size < 5]
+    # stored rows always have an id; the check only narrows the type
+    small = [t.id for t in themes if t.id is not None and not t.curated and not t.is_other and t.size < 5]
     if other is not None and small:
+        assert other.id is not None
         merge_themes(session, actor=reviewer, theme_ids=small, into_id=other.id)

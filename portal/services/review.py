@@ -156,7 +156,7 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
     run = latest_run(session, consultation_id)
     overview = ReviewOverview(
         consultation=c, run=run,
-        themes=[ThemeRow(t, responses.get(t.id or 0), n_updates.get(t.id, 0)) for t in themes],
+        themes=[ThemeRow(t, responses.get(t.id or 0), n_updates.get(t.id or 0, 0)) for t in themes],
         n_opinions=len(opinions),
         n_distinct=sum(1 for o in opinions.values() if o.duplicate_of_id is None),
         n_unassigned=len(set(opinions) - assigned),
@@ -177,16 +177,16 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
         authors = {opinions[o].resident_id for o in visible if opinions[o].resident_id is not None}
         overview.duplicate_groups.append(DuplicateGroup(visible, opinions[visible[0]].text_public, len(authors)))
     for g in run.summary.get("groups", []):
-        reps = [(t, float(r.get("agree_share", 0.0))) for r in g.get("representative", [])
-                if (t := text(int(r["opinion_id"]))) is not None]
+        reps = [(txt, float(r.get("agree_share", 0.0))) for r in g.get("representative", [])
+                if (txt := text(int(r["opinion_id"]))) is not None]
         overview.opinion_groups.append(OpinionGroupView(int(g.get("id", 0)) + 1, int(g.get("size", 0)), reps))
     overview.group_points = [
         {"x": p["x"], "y": p["y"], "分组": f"第 {int(p['group']) + 1} 组"}
         for p in run.summary.get("points", [])
         if int(p.get("group", -1)) >= 0 and p.get("x") == p.get("x") and p.get("y") == p.get("y")  # not NaN
     ]
-    overview.consensus = [t for oid in run.summary.get("consensus", []) if (t := text(int(oid))) is not None]
-    overview.divisive = [t for oid in run.summary.get("divisive", []) if (t := text(int(oid))) is not None]
+    overview.consensus = [txt for oid in run.summary.get("consensus", []) if (txt := text(int(oid))) is not None]
+    overview.divisive = [txt for oid in run.summary.get("divisive", []) if (txt := text(int(oid))) is not None]
     return overview
 
 
@@ -252,7 +252,7 @@ def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_pa
     path = cache_dir / f"theme-{theme_id}-{key}.png"
     if path.exists():
         return path.read_bytes()
-    image = word_cloud(freqs, font_path=str(font_path))
+    image = word_cloud(freqs, font_path=font_path)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     image.save(tmp, format="PNG")
