@@ -11,6 +11,9 @@ Detected kinds (placeholder in brackets):
 - ``plate`` [车牌号]: licence plates, ordinary (``沪A·12345``) and new-energy (``京AD12345``).
 - ``bank_card`` [银行卡号]: 16–19 digit runs that pass the Luhn check, or that are written in
   groups of four.
+- ``digits`` [长数字串]: runs of 20 or more digits, longer than any identifier: numbers typed
+  together without a separator. Two or more mobile numbers glued together
+  (``1381234567813912345678``) are masked as that many [手机号] instead.
 - ``address`` [门牌号]: exact room addresses (``3号楼2单元502室``, ``12栋502室``, ``2单元502``,
   ``5-2-502室``); a building alone (``3号楼``, ``12栋``) is not personal.
 
@@ -33,6 +36,7 @@ PII_LABELS: dict[str, str] = {
     "landline": "固定电话",
     "plate": "车牌号",
     "address": "门牌号",
+    "digits": "长数字串",
 }
 
 
@@ -85,6 +89,8 @@ _PLATE_RE = re.compile(
     r"(?:[DF][A-HJ-NP-Z0-9]{5}|[A-HJ-NP-Z0-9]{5}[DF]?)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
+_LONG_DIGITS_RE = re.compile(_ND_BEFORE + r"[0-9]{20,}" + _ND_AFTER)
+_PLAIN_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 _NUM = "[0-9一二三四五六七八九十]+"
 _ROOM_END = r"(?:室|房|号(?!楼))?(?![0-9年元月日天个户人万块平米㎡%])"
 _ADDRESS_RE = re.compile(
@@ -162,6 +168,17 @@ def find_pii(text: str) -> list[PIIMatch]:
                 continue
             taken.append((start, end))
             found.append(PIIMatch(kind, PII_LABELS[kind], start, end, text[start:end]))
+    # No rule above matches inside a run of 20+ digits (they all need a non-digit on both
+    # sides), so such runs are whole here: glued mobile numbers, or one long number.
+    for m in _LONG_DIGITS_RE.finditer(folded):
+        start, end = m.span()
+        run = m.group()
+        pieces = [run[i : i + 11] for i in range(0, len(run), 11)]
+        if len(run) % 11 == 0 and all(_PLAIN_MOBILE_RE.fullmatch(p) for p in pieces):
+            for i in range(start, end, 11):
+                found.append(PIIMatch("mobile", PII_LABELS["mobile"], i, i + 11, text[i : i + 11]))
+        else:
+            found.append(PIIMatch("digits", PII_LABELS["digits"], start, end, text[start:end]))
     found.sort(key=lambda m: m.start)
     return found
 

@@ -59,17 +59,20 @@ def main() -> None:
         rows.append((n, chars, ours, base))
         print(
             f"n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
-            f"{ours['peak_rss_mb']:7.0f} MB | jieba.lcut {base['seconds']:7.1f} s "
+            f"{ours['peak_rss_mb']:7.0f} MB (largest worker {ours['worker_rss_mb']:.0f} MB)"
+            f" | jieba.lcut {base['seconds']:7.1f} s "
             f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}{base['note']}",
             flush=True,
         )
     print(
-        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | naive jieba.lcut (s) | ratio |"
+        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | largest worker (MB) "
+        "| naive jieba.lcut (s) | ratio |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for n, chars, ours, base in rows:
         print(
             f"| {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
+            f"{ours['worker_rss_mb']:.0f} | "
             f"{base['seconds']:.1f}{base['note']} | {ours['seconds'] / base['seconds']:.2f} |"
         )
 

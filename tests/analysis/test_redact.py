@@ -113,3 +113,21 @@ def test_redaction_idempotent_on_pii_mixtures(parts):
     text = "".join(a + b for a, b in parts)
     once = redact_pii(text)
     assert redact_pii(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电话1381234567813912345678都可以", "电话[手机号][手机号]都可以"),
+        ("联系人13812345678139123456781501234567", "联系人[长数字串]"),
+        ("卡号6222020200112233445566778", "卡号[长数字串]"),
+        ("快递单号12345678901234567890已签收", "快递单号[长数字串]已签收"),
+    ],
+)
+def test_long_digit_runs_never_published(text, expected):
+    """Numbers typed together without a separator still hide what they contain."""
+    assert redact_pii(text) == expected
+
+
+def test_ordinary_long_but_short_enough_numbers_untouched():
+    assert redact_pii("订单号1234567890123") == "订单号1234567890123"
