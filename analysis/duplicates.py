@@ -39,8 +39,8 @@ def _anchor_matrix(X: sp.csr_matrix, n_anchor_words: int) -> sp.csr_matrix:
     eligible = rare | ~has_rare[rows]
     # rank inside each row: rare terms by weight; fallback rows by rarity
     key = np.where(rare, -X.data.astype(np.float64), df[cols].astype(np.float64))
-    order = np.lexsort((key, rows))
-    order = order[eligible[order]]
+    idx = np.flatnonzero(eligible)  # sort only what can be picked (same order as before)
+    order = idx[np.lexsort((key[idx], rows[idx]))]
     r = rows[order]
     first = np.searchsorted(r, r, side="left")
     rank = np.arange(len(r)) - first
