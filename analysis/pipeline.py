@@ -39,13 +39,15 @@ def theme_table(
     random_state: int = 0,
     tokenizer: ChineseTokenizer | None = None,
     progress: Callable[[float, str], None] | None = None,
+    n_jobs: int = 1,
 ) -> tuple[pd.DataFrame, ThemeModel]:
     """Themes for ``df[text_column]``.
 
     Returns a copy of ``df`` with ``theme`` (theme index), ``theme_label`` and
     ``duplicate_of`` (row position of the first near-duplicate, empty if none) appended, and
     the fitted :class:`ThemeModel`. Rows with a value in ``guide_column`` keep it as their
-    theme. Raises :class:`InputError` for missing columns.
+    theme. ``n_jobs``: tokenising worker processes (see :class:`ThemeModel`). Raises
+    :class:`InputError` for missing columns.
     """
     for column in [text_column] + ([guide_column] if guide_column else []):
         if column not in df.columns:
@@ -58,8 +60,7 @@ def theme_table(
             None if pd.isna(g) or not str(g).strip() else str(g).strip()
             for g in df[guide_column].tolist()
         ]
-    # Forked tokenising workers from 20,000 distinct texts on (a batch job owns its cores).
-    model = ThemeModel(k=k, random_state=random_state, tokenizer=tokenizer, n_jobs=-1).fit(
+    model = ThemeModel(k=k, random_state=random_state, tokenizer=tokenizer, n_jobs=n_jobs).fit(
         texts, guide=guide, progress=progress
     )
     out = df.copy()

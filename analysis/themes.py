@@ -107,8 +107,10 @@ class ThemeModel:
         Add dictionary sub-words of long words as features (垃圾分类 → 垃圾, 分类).
     n_jobs:
         Worker processes for tokenising large inputs (−1 = one per CPU; only used from
-        20,000 distinct texts on). Default 1: on the shared 2-core machines the forked workers
-        were no faster (50k texts: 14.6 s serial, 16.2 s with 2 workers, under load).
+        20,000 distinct texts on). 100k opinions on an idle 2-core machine: 14.4 s serial,
+        9.5 s with 2 workers; no gain when other work holds the cores. Default 1, because
+        forking a multi-threaded server process (Streamlit) is unsafe; ``consult themes``
+        uses −1.
     stability_tolerance:
         With ``k="auto"``: take the largest k whose stability is at least this share of the
         best stability.

@@ -11,6 +11,9 @@ from typing import Annotated
 import typer
 
 PROGRESS_MIN_ROWS = 500  # show a progress bar from this many rows on
+# A command-line run owns the machine's cores: tokenise in one forked worker per CPU (used from
+# 20,000 distinct texts on; 100k opinions on 2 cores: tokenising 14.4 s -> 9.5 s).
+N_JOBS = -1
 
 
 def _fail(message: str) -> None:
@@ -77,7 +80,12 @@ def themes(
                     bar.update(task, completed=fraction, description=message)
 
                 result, model = theme_table(
-                    df, text_column, k=k_value, guide_column=guide_column, progress=progress
+                    df,
+                    text_column,
+                    k=k_value,
+                    guide_column=guide_column,
+                    progress=progress,
+                    n_jobs=N_JOBS,
                 )
         else:
             result, model = theme_table(df, text_column, k=k_value, guide_column=guide_column)
