@@ -2,7 +2,8 @@
 
 Inputs are built from the real messages (sampled with small perturbations, see _common.py).
 Each measurement runs in a fresh process (wall time includes start-up and dictionary loading;
-peak RSS is the child's). The baseline is naive single-process jieba ``lcut`` over the same
+peak RSS is that process's; peak PSS adds its forked tokenising workers, counting shared pages
+once). The baseline is naive single-process jieba ``lcut`` over the same
 texts (tokenisation only), measured in the same run.
 
     .venv/bin/python bench/bench_throughput.py [--sizes 1000 10000 100000]
@@ -59,20 +60,20 @@ def main() -> None:
         rows.append((n, chars, ours, base))
         print(
             f"n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
-            f"{ours['peak_rss_mb']:7.0f} MB (largest worker {ours['worker_rss_mb']:.0f} MB)"
+            f"{ours['peak_rss_mb']:7.0f} MB (with workers {ours['peak_pss_total_mb']:.0f} MB PSS)"
             f" | jieba.lcut {base['seconds']:7.1f} s "
             f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}{base['note']}",
             flush=True,
         )
     print(
-        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | largest worker (MB) "
+        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | peak PSS with workers (MB) "
         "| naive jieba.lcut (s) | ratio |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n, chars, ours, base in rows:
         print(
             f"| {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
-            f"{ours['worker_rss_mb']:.0f} | "
+            f"{ours['peak_pss_total_mb']:.0f} | "
             f"{base['seconds']:.1f}{base['note']} | {ours['seconds'] / base['seconds']:.2f} |"
         )
 
