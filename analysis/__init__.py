@@ -3,7 +3,7 @@
 Public API (imported lazily so ``import analysis`` stays cheap; heavy modules such as
 scikit-learn load on first use)::
 
-    normalize_text, redact_pii, find_pii, PIIMatch,
+    normalize_text, normalize_many, redact_pii, find_pii, PIIMatch,
     ChineseTokenizer, ThemeModel, ThemeInfo, find_near_duplicates, SimilarOpinionIndex,
     OpinionGroups, hot_score, word_cloud, read_table, InputError
 """
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "normalize_text": "analysis.normalize",
+    "normalize_many": "analysis.normalize",
     "convert_to_simplified": "analysis.normalize",
     "redact_pii": "analysis.redact",
     "find_pii": "analysis.redact",
@@ -43,6 +44,7 @@ __all__ = [
     "find_near_duplicates",
     "find_pii",
     "hot_score",
+    "normalize_many",
     "normalize_text",
     "read_table",
     "redact_pii",
@@ -54,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from analysis.duplicates import find_near_duplicates
     from analysis.groups import OpinionGroups
     from analysis.io import InputError, read_table
-    from analysis.normalize import convert_to_simplified, normalize_text
+    from analysis.normalize import convert_to_simplified, normalize_many, normalize_text
     from analysis.redact import PIIMatch, find_pii, redact_pii
     from analysis.scoring import hot_score
     from analysis.similarity import SimilarOpinionIndex

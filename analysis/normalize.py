@@ -11,8 +11,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: normalize_text stays light
+    import numpy as np
 
 __all__ = ["convert_to_simplified", "normalize_many", "normalize_text"]
 
@@ -65,6 +67,8 @@ def _traditional_chars() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _traditional_table() -> np.ndarray:
     """``table[code point]`` is True for characters that zhconv converts."""
+    import numpy as np
+
     chars = _traditional_chars()
     table = np.zeros(max(map(ord, chars), default=0) + 1, dtype=bool)
     table[[ord(c) for c in chars]] = True
@@ -72,6 +76,8 @@ def _traditional_table() -> np.ndarray:
 
 
 def _code_points(text: str) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
@@ -130,6 +136,8 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
     that full-width folding, the traditional-character test and the regular expressions run
     once over one long string instead of once per text.
     """
+    import numpy as np
+
     items = ["" if t is None else (t if isinstance(t, str) else str(t)) for t in texts]
     if not items:
         return []
