@@ -87,21 +87,50 @@ def require_committee(permission: str = "view_committee"):
     return actor
 
 
-def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题") -> int | None:
-    """A select box of consultations (title · phase); returns the chosen id, or None if none."""
+def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str = "议题",
+                        remember: bool = False) -> int | None:
+    """A select box of consultations; returns the chosen id, or None (with a note) when there is none.
+
+    ``?id=`` in the address preselects a consultation. Without ``remember`` (operations pages) the
+    options read "title · phase", the first is the default and the choice is the widget's own state.
+    With ``remember`` (review pages) the options read "title（phase）", the default is the first one
+    under review, and the choice is kept in ``session_state[key]`` and written back to ``?id=``, so
+    a link, a reload or a visit to another page lands on the same consultation.
+    """
     if not cards:
-        st.info("还没有议题。")
+        st.info("还没有可以处理的议题。" if remember else "还没有议题。")
         return None
-    options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
-    wanted = st.query_params.get("id")
-    if key not in st.session_state and wanted and wanted.isdigit() and int(wanted) in options:
-        st.session_state[key] = int(wanted)
-    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+    ids = [card.id for card in cards]
+    asked = st.query_params.get("id")
+    asked_id = int(asked) if asked and asked.isdigit() and int(asked) in ids else None
+    if not remember:
+        options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
+        if key not in st.session_state and asked_id is not None:
+            st.session_state[key] = asked_id
+        return st.selectbox(label, ids, format_func=options.__getitem__, key=key)
+
+    from portal.models import Phase
+
+    labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
+    wanted = st.session_state.get(key)
+    if wanted not in ids:
+        if asked_id is not None:
+            wanted = asked_id
+        else:  # default: the first one under review
+            wanted = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
+    # The widget key carries the labels, so a phase change shows at once (a keyed selectbox keeps
+    # its old option texts); the choice itself lives in session_state[key].
+    version = zlib.crc32(repr(sorted(labels.items())).encode())
+    chosen = st.selectbox(label, ids, index=ids.index(wanted), format_func=labels.__getitem__,
+                          key=f"{key}.{version}")
+    st.session_state[key] = chosen
+    st.query_params["id"] = str(chosen)
+    return chosen
 
 
 def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
-    """Pick one consultation (committee pages). Remembers the choice in ``?id=`` so a link or a
-    reload lands on the same consultation. Returns its id, or None when there is none."""
+    """``consultation_picker(remember=True)`` over the consultations in ``phases`` (by default
+    every phase but draft), for the review pages."""
     from portal.models import Phase
     from portal.services.consultations import list_consultations
     from portal.ui.resources import db_session
@@ -109,26 +138,7 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
     phases = phases or (Phase.COLLECTING, Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
     with db_session() as session:
         cards = list_consultations(session, phases=tuple(phases))
-    if not cards:
-        st.info("还没有可以处理的议题。")
-        return None
-    ids = [card.id for card in cards]
-    labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
-    wanted = st.session_state.get(key)
-    if wanted not in ids:
-        asked = st.query_params.get("id")
-        if asked and asked.isdigit() and int(asked) in ids:
-            wanted = int(asked)
-        else:  # default: the first one under review
-            wanted = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
-    # The widget key carries the labels, so a phase change shows at once (a keyed selectbox keeps
-    # its old option texts); the choice itself lives in session_state[key].
-    version = zlib.crc32(repr(sorted(labels.items())).encode())
-    chosen = st.selectbox("议题", ids, index=ids.index(wanted), format_func=labels.__getitem__,
-                          key=f"{key}.{version}")
-    st.session_state[key] = chosen
-    st.query_params["id"] = str(chosen)
-    return chosen
+    return consultation_picker(cards, key=key, remember=True)
 
 
 def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -18,13 +18,13 @@ from portal.services.consultations import (
 from portal.services.errors import ServiceError
 from portal.services.roster import list_areas
 from portal.ui.resources import db_session
-from portal.ui.widgets import require_committee
+from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
 actor = require_committee("manage_consultation")
 st.title("议题管理")
 
-if msg := st.session_state.pop("cons.flash", None):
-    st.success(msg)
+FLASH = "cons.flash"
+show_flash(FLASH)
 
 NEW = 0
 with db_session() as session:
@@ -80,9 +80,8 @@ if save:
     except ServiceError as exc:
         st.error(str(exc))
     else:
-        st.session_state["cons.flash"] = f"已保存“{saved.title}”。"
         st.session_state["cons.select_next"] = saved.id
-        st.rerun()
+        flash_and_rerun(FLASH, f"已保存“{saved.title}”。")
 
 if consultation is not None:
     st.subheader("阶段", anchor=False)
@@ -121,8 +120,7 @@ if consultation is not None:
                 except ServiceError as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["cons.flash"] = f"“{consultation.title}”已进入{to.label}阶段。"
-                    st.rerun()
+                    flash_and_rerun(FLASH, f"“{consultation.title}”已进入{to.label}阶段。")
             if cancel.button("取消", key="cons.cancel"):
                 st.session_state.pop(pending_key, None)
                 st.rerun()

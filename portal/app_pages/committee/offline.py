@@ -16,15 +16,21 @@ from portal.services.offline import (
 )
 from portal.services.roster import list_areas, list_roster
 from portal.ui.resources import db_session
-from portal.ui.widgets import consultation_picker, plain, require_committee
+from portal.ui.widgets import (
+    consultation_picker,
+    flash_and_rerun,
+    plain,
+    require_committee,
+    show_flash,
+)
 
 actor = require_committee("enter_offline")
 st.title("线下意见录入")
 st.caption("把居民在纸上、电话里、上门走访时或通过 12345 热线提出的意见录入系统。"
            "这些意见与网上意见同等计入统计、分析和回应；原文仅居委会可见，公开时自动隐去手机号等个人信息。")
 
-if msg := st.session_state.pop("offline.flash", None):
-    st.success(msg)
+FLASH = "offline.flash"
+show_flash(FLASH)
 
 with db_session() as session:
     cards = list_consultations(session, phases=(Phase.COLLECTING,))
@@ -69,9 +75,8 @@ with tab_one:
             st.error(str(exc))
         else:
             note = "（已自动隐去其中的个人信息后公开）" if op.pii_kinds else ""
-            st.session_state["offline.flash"] = f"已录入一条{CHANNEL_LABELS[channel]}意见{note}。"
             st.session_state.pop("offline.text", None)
-            st.rerun()
+            flash_and_rerun(FLASH, f"已录入一条{CHANNEL_LABELS[channel]}意见{note}。")
 
 with tab_bulk:
     st.write("CSV（UTF-8 或 GBK）或 Excel（.xlsx）。必填列：**意见内容、渠道、收到日期**；可选列：楼栋。"
@@ -102,9 +107,8 @@ with tab_bulk:
                 except ServiceError as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["offline.flash"] = f"已导入 {n} 条线下意见。"
                     st.session_state[n_key] = st.session_state.get(n_key, 0) + 1
-                    st.rerun()
+                    flash_and_rerun(FLASH, f"已导入 {n} 条线下意见。")
 
 with tab_mix:
     with db_session() as session:

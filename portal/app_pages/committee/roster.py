@@ -18,14 +18,14 @@ from portal.services.roster import (
 )
 from portal.services.slips import code_slips_pdf
 from portal.ui.resources import db_session, settings
-from portal.ui.widgets import require_committee
+from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
 actor = require_committee("issue_codes")
 st.title("居民名册与参与码")
 st.caption("名册只记录楼栋、单元、年龄段和户号，不记录姓名。参与码只在发放时显示一次，系统只保存加密后的校验值。")
 
-if msg := st.session_state.pop("roster.flash", None):
-    st.success(msg)
+FLASH = "roster.flash"
+show_flash(FLASH)
 
 PDF_KEY = "roster.pdf"  # (file name, bytes, how many) of the slips just issued
 
@@ -128,13 +128,12 @@ with tab_import:
                         except ServiceError as exc:
                             st.error(str(exc))
                         else:
-                            st.session_state["roster.flash"] = (
-                                f"已导入 {result.n_residents} 位居民"
-                                + (f"，新建楼栋 {'、'.join(result.new_buildings)}" if result.new_buildings else "")
-                                + "。可以在“发放参与码”中为他们发码。")
                             # a fresh uploader: the imported file is not offered again
                             st.session_state["roster.upload_n"] = st.session_state.get("roster.upload_n", 0) + 1
-                            st.rerun()
+                            flash_and_rerun(FLASH, (
+                                f"已导入 {result.n_residents} 位居民"
+                                + (f"，新建楼栋 {'、'.join(result.new_buildings)}" if result.new_buildings else "")
+                                + "。可以在“发放参与码”中为他们发码。"))
 
 with tab_list:
     filter_areas = st.multiselect("楼栋", list(area_label), format_func=area_label.__getitem__,
@@ -166,8 +165,7 @@ with tab_list:
             except ServiceError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["roster.flash"] = (f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。")
-                st.rerun()
+                flash_and_rerun(FLASH, f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。")
         if has_permission(actor, "import_roster") and c3.button(
             "移出名册（已搬离等）", key="roster.deactivate",
             help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
@@ -186,8 +184,7 @@ with tab_list:
                     except ServiceError as exc:
                         st.error(str(exc))
                     else:
-                        st.session_state["roster.flash"] = f"已将 #{rid} 移出名册。"
-                        st.rerun()
+                        flash_and_rerun(FLASH, f"已将 #{rid} 移出名册。")
                 if cancel.button("取消", key="roster.deactivate.cancel"):
                     st.session_state.pop("roster.pending_remove", None)
                     st.rerun()

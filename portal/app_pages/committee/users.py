@@ -12,14 +12,14 @@ from portal.services.identity import (
     set_user_active,
 )
 from portal.ui.resources import db_session
-from portal.ui.widgets import require_committee
+from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
 actor = require_committee("manage_users")
 st.title("账号管理")
 st.caption("管理员可以新建居委会账号、重设密码、停用或恢复账号、调整角色。停用和角色调整在对方下一次操作时立即生效。")
 
-if msg := st.session_state.pop("users.flash", None):
-    st.success(msg)
+FLASH = "users.flash"
+show_flash(FLASH)
 
 with db_session() as session:
     users = list_users(session, actor=actor)
@@ -62,10 +62,9 @@ with st.expander("新建账号", expanded=False):
             except ServiceError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["users.flash"] = f"已创建账号 {username.strip()}（{role.label}）。"
                 for k in ("users.add.username", "users.add.name", "users.add.pw", "users.add.pw2"):
                     st.session_state.pop(k, None)
-                st.rerun()
+                flash_and_rerun(FLASH, f"已创建账号 {username.strip()}（{role.label}）。")
 
 st.subheader("修改账号", anchor=False)
 by_id = {u.id: u for u in users}
@@ -89,8 +88,7 @@ with col_role:
         except ServiceError as exc:
             st.error(str(exc))
         else:
-            st.session_state["users.flash"] = f"{chosen.username} 的角色已改为{new_role.label}。"
-            st.rerun()
+            flash_and_rerun(FLASH, f"{chosen.username} 的角色已改为{new_role.label}。")
 with col_active:
     st.write("账号状态：" + ("启用" if chosen.active else "已停用"))
     label = "停用账号" if chosen.active else "恢复账号"
@@ -102,8 +100,7 @@ with col_active:
         except ServiceError as exc:
             st.error(str(exc))
         else:
-            st.session_state["users.flash"] = f"已{label.removesuffix('账号')} {chosen.username}。"
-            st.rerun()
+            flash_and_rerun(FLASH, f"已{label.removesuffix('账号')} {chosen.username}。")
 
 with st.form("users.reset"):
     st.write(f"重设 {chosen.username} 的密码（同时解除锁定）")
@@ -121,5 +118,4 @@ if do_reset:
         except ServiceError as exc:
             st.error(str(exc))
         else:
-            st.session_state["users.flash"] = f"已重设 {chosen.username} 的密码，请当面告知本人。"
-            st.rerun()
+            flash_and_rerun(FLASH, f"已重设 {chosen.username} 的密码，请当面告知本人。")

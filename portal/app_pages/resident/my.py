@@ -6,7 +6,7 @@ from portal.services.errors import ServiceError
 from portal.services.participation import cast_vote, my_participation
 from portal.ui.resources import db_session, engine
 from portal.ui.session import current_resident
-from portal.ui.widgets import plain, when
+from portal.ui.widgets import plain, show_flash, when
 
 resident = current_resident()
 if resident is None:
@@ -16,8 +16,8 @@ if resident is None:
 st.title("我的参与")
 st.caption(f"您登记的住址：{resident.grid} · {resident.area_name}")
 
-if message := st.session_state.pop("my.flash", None):
-    st.success(message)
+FLASH = "my.flash"
+show_flash(FLASH)
 if message := st.session_state.pop("my.error", None):
     st.error(message)
 
@@ -37,7 +37,7 @@ def change_vote(opinion_id: int, key: str) -> None:
     except ServiceError as exc:
         st.session_state["my.error"] = str(exc)
     else:
-        st.session_state["my.flash"] = f"已改为“{VoteValue(value).label}”。"
+        st.session_state[FLASH] = f"已改为“{VoteValue(value).label}”。"
 
 
 for c in mine.consultations:
