@@ -3,57 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
-import threading
 import time
 
 import _common  # noqa: F401  (puts the repository on sys.path)
 
 
-def _pss_kb(pid: int | str) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[str]:
-    out: list[str] = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                out += fh.read().split()
-        except OSError:
-            pass
-    return out
-
-
-class PeakMemory(threading.Thread):
-    """Peak of the proportional set size of this process plus its children (forked workers),
-    sampled every 200 ms: shared copy-on-write pages are counted once, unlike summed RSS."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak_kb = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        me = os.getpid()
-        while not self.stop.wait(0.2):
-            total = _pss_kb(me) + sum(_pss_kb(c) for c in _children(me))
-            self.peak_kb = max(self.peak_kb, total)
-
-
 def main() -> None:
     job, path = sys.argv[1], sys.argv[2]
-    memory = PeakMemory()
-    memory.start()
     t0 = time.perf_counter()
     if job == "themes":
         import typer
@@ -79,14 +37,8 @@ def main() -> None:
     else:
         sys.exit(f"unknown job {job}")
     secs = time.perf_counter() - t0
-    memory.stop.set()
-    memory.join()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"seconds": secs, "peak_rss_mb": rss_mb, "peak_pss_total_mb": memory.peak_kb / 1024}
-        )
-    )
+    print(json.dumps({"seconds": secs, "peak_rss_mb": rss_mb}))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -22,12 +23,50 @@ from _common import ROOT, synthetic_corpus
 OUT = ROOT / "bench" / "out"
 
 
+def _pss_kb(pid: int | str) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int | str) -> list[str]:
+    """``pid`` and all its descendants (the forked tokenising workers)."""
+    out, todo = [], [str(pid)]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as fh:
+                    todo += fh.read().split()
+        except OSError:
+            pass
+    return out
+
+
 def run(job: str, *args: str) -> dict:
+    """Run one job in a fresh process; add the peak PSS of it and its workers, polled from
+    here every 0.5 s (shared copy-on-write pages counted once, unlike summed RSS)."""
     cmd = [sys.executable, str(ROOT / "bench" / "_run_cli.py"), job, *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_kb = 0
+    while True:
+        try:
+            proc.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            peak_kb = max(peak_kb, sum(_pss_kb(p) for p in _tree(proc.pid)))
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(err[-2000:])
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_pss_total_mb"] = peak_kb / 1024
+    return result
 
 
 def main() -> None:
