@@ -42,6 +42,7 @@ __all__ = ["OTHER_LABEL", "ThemeInfo", "ThemeModel"]
 
 OTHER_LABEL = "其他"
 SVD_SAMPLE = 30000  # from this many opinions on, LSA is fitted on a sample of this size
+MIN_REPRESENTATIVE_WORDS = 3  # distinct content words an opinion needs to be shown first
 ProgressFn = Callable[[float, str], None]
 
 
@@ -253,6 +254,10 @@ class ThemeModel:
         wc = tk.count_words(texts, n_jobs=self.n_jobs)
         whole = [w for w in wc.vocabulary if w not in NEGATIONS]
         self._whole_words = set(whole)
+        is_whole = np.array([w not in NEGATIONS for w in wc.vocabulary], dtype=bool)
+        self._distinct_words = np.asarray(
+            wc.counts[:, np.flatnonzero(is_whole)].getnnz(axis=1)
+        ).ravel()
         parts = {w: tk.subwords(w) if self.subword_features else () for w in whole}
         names = sorted(self._whole_words.union(*parts.values()))
         column = {f: j for j, f in enumerate(names)}
@@ -571,6 +576,7 @@ class ThemeModel:
     ) -> None:
         n = len(labels)
         G = len(guided_names)
+        substantive = self._distinct_words >= MIN_REPRESENTATIVE_WORDS
         group_ids = sorted({int(g) for g in labels if g >= 0})
         # every guided theme is listed, in the order the committee's names first appear
         guided_ids = list(range(G))
@@ -631,7 +637,7 @@ class ThemeModel:
                     keywords=kws,
                     size=len(members),
                     members=[int(i) for i in members],
-                    representatives=self._representatives(members, scores),
+                    representatives=self._representatives(members, scores, substantive),
                     is_other=False,
                     guided=g < G,
                     score=float(scores[members].mean()) if len(members) else 0.0,
@@ -646,7 +652,7 @@ class ThemeModel:
                     keywords=keywords.get(-1, []),
                     size=len(members),
                     members=[int(i) for i in members],
-                    representatives=self._representatives(members, scores),
+                    representatives=self._representatives(members, scores, substantive),
                     is_other=True,
                     guided=False,
                     score=float(scores[members].mean()) if len(members) else 0.0,
@@ -686,10 +692,15 @@ class ThemeModel:
             n += 1
         return label
 
-    def _representatives(self, members: np.ndarray, scores: np.ndarray) -> list[int]:
+    def _representatives(
+        self, members: np.ndarray, scores: np.ndarray, substantive: np.ndarray
+    ) -> list[int]:
+        """Up to 3 members closest to the theme, one per near-duplicate group; opinions with
+        fewer than ``MIN_REPRESENTATIVE_WORDS`` distinct content words (支持支持, 同意) come
+        only after the others, since they show the theme's stance, not its substance."""
         if len(members) == 0:
             return []
-        order = members[np.argsort(-scores[members], kind="stable")]
+        order = members[np.lexsort((-scores[members], ~substantive[members]))]
         picked: list[int] = []
         groups: set[int] = set()
         for i in order:

@@ -180,3 +180,31 @@ def test_guide_missing_values(tokenizer, corpus):
     guide = [topics[0], float("nan"), pd.NA, "  ", None] + [None] * (len(texts) - 5)
     model = ThemeModel(k=2, tokenizer=tokenizer).fit(texts, guide=guide)
     assert [t.label for t in model.themes_ if t.guided] == [topics[0]]
+
+
+def test_stance_only_opinions_are_neither_label_nor_first_example(tokenizer):
+    """"支持支持" says how a resident feels, not what about: it must not name the theme or be
+    the first example the committee reads."""
+    charging = [
+        "支持充电桩",
+        "支持支持充电桩",
+        "我们都支持充电桩",
+        "充电桩充满后车还占着车位，应该收占位费",
+        "地下车库充电桩太少，晚上排队充电要等很久",
+        "充电桩经常坏了没人修，物业应该定期检修充电桩",
+        "希望增加充电桩，并且充满自动断电防止占位",
+        "充电桩收费太贵，支持按电价收费",
+    ]
+    stairs = [
+        "楼道里堆满杂物，消防通道被堵，非常危险",
+        "楼道杂物堆放影响老人上下楼，请物业清理",
+        "有人在楼道里堆纸箱和旧家具，存在火灾隐患",
+        "楼道杂物长期不清理，消防检查也不管",
+        "楼道堆放自行车和杂物，晚上走路容易摔倒",
+        "请居委会组织清理楼道杂物，保持消防通道畅通",
+    ]
+    model = ThemeModel(k=2, random_state=0, tokenizer=tokenizer).fit(charging + stairs)
+    theme = next(t for t in model.themes_ if set(t.members) & set(range(len(charging))))
+    assert "支持" not in theme.label and "支持" not in theme.keywords
+    first = theme.representatives[0]
+    assert first not in (0, 1, 2), charging[first]
