@@ -144,31 +144,9 @@ def build_neighbourhood(session: Session) -> Neighbourhood:
 def neighbourhood_db(tmp_path, monkeypatch):
     """Generator for a page-test fixture: environment pointing at a fresh SQLite file holding
     the small neighbourhood; yields (engine, neighbourhood). Streamlit caches are cleared."""
-    import os
+    from tests.factories import seeded_app_database
 
-    import streamlit as st
-    from sqlmodel import SQLModel
-
-    from portal.db import make_engine
-    from portal.settings import get_settings
-    from tests.support import demo_env
-
-    db = tmp_path / "hood.sqlite"
-    for key, value in demo_env(tmp_path / "var", db).items():
-        if os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(get_settings().database_url)
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        hood = build_neighbourhood(session)
-    yield engine, hood
-    engine.dispose()
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    yield from seeded_app_database(tmp_path, monkeypatch, "hood.sqlite", build_neighbourhood)
 
 
 def resident(engine, hood: Neighbourhood, index: int = 0) -> ResidentActor:

@@ -70,6 +70,18 @@ def keyword_hot_score(*, n_distinct, n_residents, support, opposition, days_sinc
     return float(n_distinct + n_residents + support - opposition) / (1.0 + days_since_last)
 
 
+def use_keyword_model(monkeypatch) -> None:
+    """Use KeywordThemeModel (and a plain tokenizer) for one test, undone afterwards: the same
+    swap as ``install_keyword_model``, through pytest's ``monkeypatch``."""
+    import analysis
+    from portal.services import analysis_runs
+
+    monkeypatch.setitem(vars(analysis), "ThemeModel", KeywordThemeModel)
+    monkeypatch.setitem(vars(analysis), "hot_score", keyword_hot_score)
+    monkeypatch.setitem(vars(analysis), "OpinionGroups", NoOpinionGroups)
+    monkeypatch.setattr(analysis_runs, "_tokenizer", lambda: None)
+
+
 def install_keyword_model() -> None:
     """Use KeywordThemeModel (and a plain tokenizer) in this process."""
     import analysis

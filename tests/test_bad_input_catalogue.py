@@ -26,6 +26,7 @@ from portal.models import Area, Channel, Opinion, Phase, Resident, Role
 from portal.services import consultations, exports, identity, offline, roster
 from portal.services.errors import ServiceError
 from portal.services.participation import add_comment, submit_opinion
+from tests.factories import xlsx_bytes
 from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
     World,
     dump,
@@ -61,23 +62,9 @@ def _roster(data: bytes | Callable[[], bytes], filename: str = "名册.csv") -> 
     return call
 
 
-def _xlsx(rows: list[list[Any]], merge: str | None = None) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    if merge:
-        ws.merge_cells(merge)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def _xlsx_bomb(n_rows: int = 300_000) -> bytes:
     """A small .xlsx whose sheet unpacks into hundreds of thousands of rows."""
-    base = zipfile.ZipFile(io.BytesIO(_xlsx([["楼栋", "单元", "年龄段"]])))
+    base = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["楼栋", "单元", "年龄段"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for info in base.infolist():
@@ -218,10 +205,10 @@ ROWS = [
         None, _residents_added(2, "9号楼")),
     Row("roster-utf8-bom", _roster(("\ufeff" + ROSTER_HEAD + "9号楼,1单元,30-44,9-301\n").encode()),
         None, _residents_added(1, "9号楼")),
-    Row("roster-xlsx-merged", _roster(_xlsx([["楼栋", "单元", "年龄段"], ["9号楼", "1单元", "60-69"],
+    Row("roster-xlsx-merged", _roster(xlsx_bytes([["楼栋", "单元", "年龄段"], ["9号楼", "1单元", "60-69"],
                                              [None, "2单元", "70-79"]], merge="A2:A3"), "名册.xlsx"),
         None, _residents_added(2, "9号楼")),
-    Row("roster-xlsx-missing-column", _roster(_xlsx([["楼栋", "年龄段"], ["9号楼", "60-69"]]), "名册.xlsx"),
+    Row("roster-xlsx-missing-column", _roster(xlsx_bytes([["楼栋", "年龄段"], ["9号楼", "60-69"]]), "名册.xlsx"),
         "文件缺少必填列：单元。请确认第一行是列名（如：楼栋、单元、年龄段）。"),
     Row("roster-xlsx-corrupt", _roster(b"PK\x03\x04 this is not really a workbook", "名册.xlsx"),
         "无法打开这个 Excel 文件：文件可能已损坏，或不是 .xlsx 格式。请用 Excel 重新保存后再上传。"),

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC
 
 import pytest
-import streamlit as st
 from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
-from portal.db import make_engine
 from portal.models import CommitteeUser, Resident
 from portal.services.identity import committee_actor, resident_actor
-from portal.settings import get_settings
-from tests.support import ROOT, demo_database, demo_env
+from tests.factories import point_app_at, release_app_database
+from tests.support import ROOT, demo_database
 
 APP = str(ROOT / "portal" / "app.py")
 
@@ -22,19 +19,9 @@ APP = str(ROOT / "portal" / "app.py")
 @pytest.fixture
 def demo_db(tmp_path, monkeypatch):
     """Environment pointing at a fresh copy of the demo database; yields its engine."""
-    db = demo_database(tmp_path)
-    for key, value in demo_env(tmp_path / "var", db).items():
-        if os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(get_settings().database_url)
+    engine = point_app_at(tmp_path, monkeypatch, demo_database(tmp_path))
     yield engine
-    engine.dispose()
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    release_app_database(engine)
 
 
 def open_page(page: str, *, actor=None, query: dict | None = None, timeout: float = 30) -> AppTest:

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 
 import pytest
-import streamlit as st
 from google.protobuf.json_format import MessageToDict
-from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401
-from portal.db import make_engine
-from portal.settings import get_settings
+from tests.factories import seeded_app_database
 from tests.results_fixtures import seed_results
-from tests.support import demo_env
 
 
 def _arrow_csv(data: bytes) -> str:
@@ -56,19 +51,4 @@ def page_text(at) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def results_db(tmp_path, monkeypatch):
     """A SQLite file seeded with ``tests.results_fixtures``; the app's settings point at it."""
-    db = tmp_path / "results.sqlite"
-    for key, value in demo_env(tmp_path / "var", db).items():
-        if os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(f"sqlite:///{db}")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        seeded = seed_results(session)
-    yield engine, seeded
-    engine.dispose()
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    yield from seeded_app_database(tmp_path, monkeypatch, "results.sqlite", seed_results)

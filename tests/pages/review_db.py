@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import streamlit as st
-from sqlmodel import Session, SQLModel
 from streamlit.testing.v1 import AppTest
 
-from portal.db import make_engine
-from portal.settings import get_settings
+from tests.factories import seed_app_database
 from tests.portal.review_world import World, build_world
-from tests.support import ROOT, demo_env
+from tests.support import ROOT
 
 
 def make_review_db(tmp_path, monkeypatch) -> tuple[object, World]:
-    db = tmp_path / "review.sqlite"
-    for key, value in demo_env(tmp_path / "var", db).items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(get_settings().database_url)
-    SQLModel.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        world = build_world(session)
-    return engine, world
+    """The review world in a fresh SQLite file behind the app; the caller disposes of the engine."""
+    return seed_app_database(tmp_path, monkeypatch, "review.sqlite", build_world)
 
 
 def open_direct(page: str, *, actor=None, timeout: float = 30) -> AppTest:

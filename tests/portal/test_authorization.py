@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-import analysis
 from portal.models import Role
-from portal.services import analysis_runs
 from portal.services.actors import PERMISSIONS, ResidentActor
 from portal.services.errors import PermissionDenied
 from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
@@ -21,7 +19,7 @@ from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
     world,
     world_template,
 )
-from tests.support_faults import KeywordThemeModel, NoOpinionGroups, keyword_hot_score
+from tests.support_faults import use_keyword_model
 
 SERVICES = Path(__file__).resolve().parents[2] / "portal" / "services"
 ACTORS = ["admin", "reviewer", "clerk", "resident", "visitor"]
@@ -29,10 +27,7 @@ ACTORS = ["admin", "reviewer", "clerk", "resident", "visitor"]
 
 @pytest.fixture
 def keyword_model(monkeypatch):
-    monkeypatch.setitem(vars(analysis), "ThemeModel", KeywordThemeModel)
-    monkeypatch.setitem(vars(analysis), "hot_score", keyword_hot_score)
-    monkeypatch.setitem(vars(analysis), "OpinionGroups", NoOpinionGroups)
-    monkeypatch.setattr(analysis_runs, "_tokenizer", lambda: None)
+    use_keyword_model(monkeypatch)
 
 
 def _actor(world, who: str):  # noqa: F811

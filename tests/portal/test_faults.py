@@ -16,14 +16,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-import analysis
 from portal.models import (
     AnalysisRun,
     Area,
     Community,
-    Consultation,
     Opinion,
-    Phase,
     Resident,
     RunStatus,
     Theme,
@@ -32,8 +29,9 @@ from portal.models import (
 from portal.services import analysis_runs
 from portal.services.actors import SystemActor
 from portal.services.errors import InvalidInput
+from tests.factories import consultation_with_opinions
 from tests.support import ROOT
-from tests.support_faults import KeywordThemeModel, NoOpinionGroups, keyword_hot_score
+from tests.support_faults import use_keyword_model
 
 FIRST_OPINIONS = [
     "希望尽快加装电梯，老人上下楼太辛苦了",
@@ -57,32 +55,12 @@ SECOND_OPINIONS = [
 @pytest.fixture
 def keyword_model(monkeypatch):
     """The same deterministic model the child process uses (see tests/support_faults.py)."""
-    monkeypatch.setitem(vars(analysis), "ThemeModel", KeywordThemeModel)
-    monkeypatch.setitem(vars(analysis), "hot_score", keyword_hot_score)
-    monkeypatch.setitem(vars(analysis), "OpinionGroups", NoOpinionGroups)
-    monkeypatch.setattr(analysis_runs, "_tokenizer", lambda: None)
+    use_keyword_model(monkeypatch)
 
 
 def _consultation(engine) -> int:
-    with Session(engine, expire_on_commit=False) as s:
-        community = Community(name="梧桐里社区")
-        s.add(community)
-        s.flush()
-        area = Area(community_id=community.id, name="5号楼", grid="第二网格")
-        s.add(area)
-        s.flush()
-        c = Consultation(community_id=community.id, title="小区微更新", phase=Phase.COLLECTING,
-                         question="小区环境还有哪些要改进的地方？")
-        s.add(c)
-        s.flush()
-        for text in FIRST_OPINIONS:
-            r = Resident(community_id=community.id, area_id=area.id)
-            s.add(r)
-            s.flush()
-            s.add(Opinion(consultation_id=c.id, resident_id=r.id, area_id=area.id,
-                          text_original=text, text_public=text))
-        s.commit()
-        return c.id
+    return consultation_with_opinions(engine, FIRST_OPINIONS, title="小区微更新",
+                                      question="小区环境还有哪些要改进的地方？", area_name="5号楼")
 
 
 def _add_opinions(engine, consultation_id: int, texts: list[str]) -> None:

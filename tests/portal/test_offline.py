@@ -143,22 +143,18 @@ def test_channel_mix_chart_has_chinese_labels(session, hood):
 
 
 def test_bulk_import_from_xlsx_with_real_dates_and_merged_channel(session, hood):
-    import io
     from datetime import datetime
 
-    from openpyxl import Workbook
+    from tests.factories import xlsx_bytes
 
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["12345热线工单汇总（5月）"])
-    ws.append(["收到日期", "渠道", "楼栋", "意见内容"])
-    ws.append([datetime(2026, 5, 15), "12345热线", "2号楼", "反映小区东门晚上没有路灯，回家很不安全。"])
-    ws.append([datetime(2026, 5, 16), None, "", "希望增加非机动车充电桩，现在都在楼道里充电。"])
-    ws.merge_cells("B3:B4")
-    buf = io.BytesIO()
-    wb.save(buf)
+    data = xlsx_bytes([
+        ["12345热线工单汇总（5月）"],
+        ["收到日期", "渠道", "楼栋", "意见内容"],
+        [datetime(2026, 5, 15), "12345热线", "2号楼", "反映小区东门晚上没有路灯，回家很不安全。"],
+        [datetime(2026, 5, 16), None, "", "希望增加非机动车充电桩，现在都在楼道里充电。"],
+    ], merge="B3:B4")
     n = import_offline_opinions(session, actor=hood.admin, consultation_id=hood.collecting.id,
-                                data=buf.getvalue(), filename="热线.xlsx", today=TODAY)
+                                data=data, filename="热线.xlsx", today=TODAY)
     assert n == 2
     rows = session.exec(select(Opinion).order_by(Opinion.id)).all()
     assert [r.channel for r in rows] == [Channel.HOTLINE, Channel.HOTLINE]

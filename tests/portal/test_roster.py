@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from openpyxl import Workbook
 from pypdf import PdfReader
 from sqlmodel import func, select
 
@@ -19,6 +18,7 @@ from portal.services.roster import (
     resident_ids_for,
 )
 from portal.services.slips import code_slips_pdf
+from tests.factories import xlsx_bytes
 from tests.ops_support import build_hood
 
 SECRET = "test-secret-key"
@@ -32,18 +32,6 @@ def hood(session):
 
 def count(session, model):
     return session.exec(select(func.count()).select_from(model)).one()
-
-
-def xlsx_bytes(rows, merge=None):
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    if merge:
-        ws.merge_cells(merge)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def test_good_csv_imports_every_row_and_creates_new_building(session, hood):
