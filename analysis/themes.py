@@ -252,12 +252,10 @@ class ThemeModel:
         distinct word as a word → feature matrix instead of per token."""
         tk = self.tokenizer_
         wc = tk.count_words(texts, n_jobs=self.n_jobs)
-        whole = [w for w in wc.vocabulary if w not in NEGATIONS]
-        self._whole_words = set(whole)
         is_whole = np.array([w not in NEGATIONS for w in wc.vocabulary], dtype=bool)
-        self._distinct_words = np.asarray(
-            wc.counts[:, np.flatnonzero(is_whole)].getnnz(axis=1)
-        ).ravel()
+        whole = [w for w, keep in zip(wc.vocabulary, is_whole, strict=True) if keep]
+        self._whole_words = set(whole)
+        self._distinct_words = np.asarray(wc.counts[:, is_whole].getnnz(axis=1)).ravel()
         parts = {w: tk.subwords(w) if self.subword_features else () for w in whole}
         names = sorted(self._whole_words.union(*parts.values()))
         column = {f: j for j, f in enumerate(names)}

@@ -23,7 +23,7 @@ import itertools
 import logging
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,23 +90,20 @@ class WordCounts:
     counts: sp.csr_matrix
 
 
-def _process(tk: ChineseTokenizer, text: str, clean: bool) -> tuple[str, list[str]]:
-    if clean:
-        from analysis.normalize import normalize_text
-
-        text = normalize_text(text)
-    return text, tk.tokenize(text)
+def _tokenize_chunk(tk: ChineseTokenizer, texts: list[str]) -> list[list[str]]:
+    return [tk.tokenize(t) for t in texts]
 
 
-def _process_chunk(args: tuple[list[str], bool]) -> list[tuple[str, list[str]]]:
-    texts, clean = args
+def _count_chunk(
+    tk: ChineseTokenizer, texts: list[str]
+) -> tuple[list[str], list[str], sp.csr_matrix]:
+    return tk._count_chunk(texts)
+
+
+def _in_worker(work: Callable[[ChineseTokenizer, list[str]], Any], texts: list[str]) -> Any:
+    """Run ``work`` with the tokenizer the forked worker inherited."""
     assert _WORKER is not None
-    return [_process(_WORKER, t, clean) for t in texts]
-
-
-def _count_chunk_worker(texts: list[str]) -> tuple[list[str], list[str], sp.csr_matrix]:
-    assert _WORKER is not None
-    return _WORKER._count_chunk(texts)
+    return work(_WORKER, texts)
 
 
 @functools.lru_cache(maxsize=1)
@@ -403,46 +400,38 @@ class ChineseTokenizer:
         ``n_jobs > 1`` splits the distinct texts over that many forked worker processes when
         there are at least ``PARALLEL_MIN_TEXTS`` of them (POSIX only; serial elsewhere).
         """
-        return self._map_unique(texts, n_jobs, clean=False)[1]
-
-    def clean_and_tokenize(
-        self, texts: Sequence[str], *, n_jobs: int = 1
-    ) -> tuple[list[str], list[list[str]]]:
-        """``normalize_text`` then :meth:`tokenize` for each text, in one (parallel) pass.
-
-        Returns the cleaned texts and their tokens; identical inputs are processed once."""
-        return self._map_unique(texts, n_jobs, clean=True)
-
-    def _map_unique(
-        self, texts: Sequence[str], n_jobs: int, *, clean: bool
-    ) -> tuple[list[str], list[list[str]]]:
         keys = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         unique = list(dict.fromkeys(keys))
-        n_jobs = _effective_jobs(n_jobs, len(unique))
-        if n_jobs > 1:
-            results = self._parallel(unique, n_jobs, clean)
-        else:
-            results = [_process(self, t, clean) for t in unique]
-        memo = dict(zip(unique, results, strict=True))
-        pairs = [memo[k] for k in keys]
-        return [c for c, _ in pairs], [t for _, t in pairs]
+        size = max(500, len(unique) // (max(n_jobs, 1) * 4) + 1)
+        chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
+        parts = self._map_chunks(_tokenize_chunk, chunks, n_jobs, len(unique))
+        memo = dict(zip(unique, (t for part in parts for t in part), strict=True))
+        return [memo[k] for k in keys]
 
-    def _parallel(self, unique: list[str], n_jobs: int, clean: bool) -> list[tuple[str, list[str]]]:
-        import multiprocessing as mp
-
+    def _map_chunks(
+        self,
+        work: Callable[[ChineseTokenizer, list[str]], Any],
+        chunks: list[list[str]],
+        n_jobs: int,
+        n_texts: int,
+    ) -> list[Any]:
+        """``[work(self, chunk) for chunk in chunks]``, in forked processes when ``n_jobs`` and
+        ``n_texts`` call for it (see ``_effective_jobs``)."""
         global _WORKER
         self._ensure()
         if self._tags is None:
             self._load_lexicon()
-        size = max(500, len(unique) // (n_jobs * 4) + 1)
-        chunks = [(unique[i : i + size], clean) for i in range(0, len(unique), size)]
+        n_jobs = _effective_jobs(n_jobs, n_texts)
+        if n_jobs <= 1:
+            return [work(self, chunk) for chunk in chunks]
+        import multiprocessing as mp
+
         _WORKER = self  # inherited by the forked workers: no dictionary reload
         try:
             with mp.get_context("fork").Pool(n_jobs) as pool:
-                parts = pool.map(_process_chunk, chunks)
+                return pool.map(functools.partial(_in_worker, work), chunks, chunksize=1)
         finally:
             _WORKER = None
-        return [r for part in parts for r in part]
 
     def count_words(self, texts: Sequence[str], *, n_jobs: int = 1) -> WordCounts:
         """``normalize_text`` each text, segment it and count its content words.
@@ -455,25 +444,10 @@ class ChineseTokenizer:
         """
         keys = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         unique = list(dict.fromkeys(keys))
-        self._ensure()
-        if self._tags is None:
-            self._load_lexicon()
         chunks = [
             unique[i : i + COUNT_CHUNK_TEXTS] for i in range(0, len(unique), COUNT_CHUNK_TEXTS)
         ]
-        n_jobs = _effective_jobs(n_jobs, len(unique))
-        if n_jobs > 1:
-            import multiprocessing as mp
-
-            global _WORKER
-            _WORKER = self  # inherited by the forked workers: no dictionary reload
-            try:
-                with mp.get_context("fork").Pool(n_jobs) as pool:
-                    parts = pool.map(_count_chunk_worker, chunks, chunksize=1)
-            finally:
-                _WORKER = None
-        else:
-            parts = [self._count_chunk(chunk) for chunk in chunks]
+        parts = self._map_chunks(_count_chunk, chunks, n_jobs, len(unique))
         clean_u, vocabulary, counts_u = _merge_counts(parts)
         if len(unique) == len(keys):
             return WordCounts(clean_u, vocabulary, counts_u)
