@@ -70,3 +70,14 @@ def start_portal(var_dir: Path, db: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("streamlit did not start: " + (proc.stdout.read().decode() if proc.stdout else ""))
+
+
+def settle(page) -> None:
+    """Wait until the Streamlit app has finished its current rerun (the running indicator is
+    gone): a click that lands while a rerun is still going can be lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
+    except PlaywrightTimeout:
+        pass

@@ -43,8 +43,12 @@ def portal_env(_portal) -> dict[str, str]:
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it): browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (30 s): a rerun under CI load (two test workers,
+    # portals and browsers on 2 cores) took longer than expect's 5 s default (seen once: the
+    # report confirmation in test_resident).
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from portal.db import make_engine
 from portal.models import Consultation, Phase, Response, Theme
+from tests.support import settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,14 +19,6 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("analysis.themes") is None,
                        reason="the demo needs analysis.ThemeModel (being finished on branch analysis)"),
 ]
-
-
-def settle(page) -> None:
-    """Wait until the app has finished its current rerun (the running indicator is gone)."""
-    try:
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
-    except PlaywrightTimeout:
-        pass
 
 
 def _second_theme(db_url: str) -> str:
