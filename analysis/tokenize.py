@@ -339,12 +339,22 @@ class ChineseTokenizer:
             return []
         if self._tags is None:
             self._load_lexicon()
-        text = _MASKED_PLACE_RE.sub(" ", text)
-        words = self.cut(text)
-        # Classify each distinct word once per tokenizer (set operations run in C); the
-        # per-word Python checks were the largest cost after segmentation.
-        # ``kept`` maps a word to one canonical string object, so that 100k token lists share
-        # their strings instead of holding ~10M separate copies (~0.5 GB at 100k opinions).
+        words = self._segment(text)
+        self._classify(words)
+        kept = self._kept
+        return [kept[w] for w in words if w in kept]
+
+    def _segment(self, text: str) -> list[str]:
+        """Segments of ``text`` once publisher-masked places and dotted ASCII runs are gone."""
+        return self.cut(_MASKED_PLACE_RE.sub(" ", text))
+
+    def _classify(self, words: Iterable[str]) -> None:
+        """Decide :meth:`keep` for each word not seen before, into ``_kept`` / ``_rejected``.
+
+        Each distinct word is classified once per tokenizer (set operations run in C); the
+        per-word Python checks were the largest cost after segmentation. ``_kept`` maps a word
+        to one canonical string object, so that 100k token lists share their strings instead
+        of holding ~10M separate copies (~0.5 GB at 100k opinions)."""
         kept, rejected = self._kept, self._rejected
         new = set(words)
         new -= rejected  # set - set: cost of the small side
@@ -355,7 +365,6 @@ class ChineseTokenizer:
                 kept[w] = w
             else:
                 rejected.add(w)
-        return [kept[w] for w in words if w in kept]
 
     def tokenize_for_search(self, text: str) -> list[str]:
         """Like :meth:`tokenize`, but long words also yield their dictionary sub-words
@@ -459,9 +468,8 @@ class ChineseTokenizer:
         from analysis.normalize import normalize_many
 
         clean = normalize_many(texts)
-        cut = self.cut
-        sub = _MASKED_PLACE_RE.sub
-        segments = [cut(sub(" ", t)) if t else [] for t in clean]
+        segment = self._segment
+        segments = [segment(t) if t else [] for t in clean]
         lengths = np.fromiter(map(len, segments), dtype=np.int64, count=len(segments))
         flat = list(itertools.chain.from_iterable(segments))
         del segments
@@ -471,17 +479,9 @@ class ChineseTokenizer:
 
         codes, uniques = pd.factorize(np.array(flat, dtype=object))
         del flat
-        kept, rejected, keep = self._kept, self._rejected, self.keep
-        mask = np.zeros(len(uniques), dtype=bool)
-        for j, w in enumerate(uniques):
-            if w in kept:
-                mask[j] = True
-            elif w not in rejected:
-                if keep(w):
-                    kept[w] = w
-                    mask[j] = True
-                else:
-                    rejected.add(w)
+        self._classify(uniques)
+        kept = self._kept
+        mask = np.fromiter((w in kept for w in uniques), dtype=bool, count=len(uniques))
         new_col = np.cumsum(mask) - 1
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         take = mask[codes]
