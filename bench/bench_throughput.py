@@ -56,12 +56,11 @@ def run(job: str, *args: str) -> dict:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_kb = 0
     while True:
-        try:
-            proc.wait(timeout=0.5)
+        try:  # communicate() keeps draining the pipes, so a chatty child cannot block on them
+            out, err = proc.communicate(timeout=0.5)
             break
         except subprocess.TimeoutExpired:
             peak_kb = max(peak_kb, sum(_pss_kb(p) for p in _tree(proc.pid)))
-    out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(err[-2000:])
     result = json.loads(out.strip().splitlines()[-1])
