@@ -159,7 +159,7 @@ def main() -> int:
     from sqlmodel import Session
 
     from portal.db import make_engine
-    from portal.services import notice_pdf, opendata, results
+    from portal.services.publishing import notice_pdf, opendata, results
     from portal.settings import get_settings
 
     engine = make_engine(db_url)

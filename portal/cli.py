@@ -220,7 +220,7 @@ def notice(
     """导出已公示议题的公示单（A4 PDF）和开放数据（CSV、JSON、ZIP），供打印张贴或发布。"""
     from pathlib import Path
 
-    from portal.services import notice_pdf, opendata
+    from portal.services.publishing import notice_pdf, opendata
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from portal.models import Area, CommitteeUser, Community, Consultation, Phase, Resident, Role
 from portal.services.actors import CommitteeActor, SystemActor
-from portal.services.identity import _hasher, committee_actor
+from portal.services.identity import committee_actor
+from portal.services.identity.accounts import _hasher
 
 SYSTEM = SystemActor("test")
 TODAY = date(2026, 5, 20)

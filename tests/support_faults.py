@@ -74,7 +74,7 @@ def use_keyword_model(monkeypatch) -> None:
     """Use KeywordThemeModel (and a plain tokenizer) for one test, undone afterwards: the same
     swap as ``install_keyword_model``, through pytest's ``monkeypatch``."""
     import analysis
-    from portal.services import analysis_runs
+    from portal.services.review import runs as analysis_runs
 
     monkeypatch.setitem(vars(analysis), "ThemeModel", KeywordThemeModel)
     monkeypatch.setitem(vars(analysis), "hot_score", keyword_hot_score)
@@ -85,7 +85,7 @@ def use_keyword_model(monkeypatch) -> None:
 def install_keyword_model() -> None:
     """Use KeywordThemeModel (and a plain tokenizer) in this process."""
     import analysis
-    from portal.services import analysis_runs
+    from portal.services.review import runs as analysis_runs
 
     analysis.ThemeModel = KeywordThemeModel
     analysis.hot_score = keyword_hot_score
@@ -101,8 +101,8 @@ def _pause(label: str) -> None:
 
 def run_analysis_job(url: str, consultation_id: int, pause_at: str, model: str) -> None:
     from portal.db import make_engine
-    from portal.services import analysis_runs
     from portal.services.actors import SystemActor
+    from portal.services.review import runs as analysis_runs
 
     if model == "keyword":
         install_keyword_model()
@@ -146,8 +146,8 @@ def run_roster_job(url: str, n_rows: int, pause_at: str, offset: int = 0) -> Non
     from sqlmodel import Session
 
     from portal.db import make_engine
-    from portal.services import roster
     from portal.services.actors import SystemActor
+    from portal.services.identity import roster
 
     engine = make_engine(url)
     with Session(engine) as s:

@@ -23,9 +23,11 @@ import pytest
 from sqlmodel import Session, select
 
 from portal.models import Area, Channel, Opinion, Phase, Resident, Role
-from portal.services import consultations, exports, identity, offline, roster
+from portal.services import consultations, identity
 from portal.services.errors import ServiceError
-from portal.services.participation import add_comment, submit_opinion
+from portal.services.identity import roster
+from portal.services.participation import add_comment, offline, submit_opinion
+from portal.services.publishing import exports
 from tests.factories import xlsx_bytes
 from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
     World,

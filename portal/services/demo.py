@@ -43,8 +43,8 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import SystemActor
-from portal.services.analysis_runs import refresh_theme_stats, run_analysis
 from portal.services.identity import committee_actor, create_user
+from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
 from portal.settings import Settings
 

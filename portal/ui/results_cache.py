@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
-from portal.services import notice_pdf, opendata, results
+from portal.services.publishing import notice_pdf, opendata, results
 from portal.ui.resources import db_session, settings
 
 TTL = 6 * 3600

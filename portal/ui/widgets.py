@@ -152,7 +152,7 @@ def when(dt) -> str:  # type: ignore[no-untyped-def]
     """A date as residents write it, in China's time zone: 2026年11月3日."""
     from datetime import datetime
 
-    from portal.services.results import local_date
+    from portal.services.publishing.results import local_date
 
     if not dt:
         return ""

@@ -36,20 +36,14 @@ from portal.models import (
     ThemeStatus,
     Visibility,
 )
-from portal.services import (
-    analysis_runs,
-    consultations,
-    dashboard,
-    exports,
-    identity,
-    moderation,
-    offline,
-    participation_check,
-    review,
-    roster,
-)
+from portal.services import consultations, identity, review
 from portal.services.actors import SystemActor
-from portal.services.identity import _hasher
+from portal.services.consultations import dashboard, participation_check
+from portal.services.identity import roster
+from portal.services.identity.accounts import _hasher
+from portal.services.participation import moderation, offline
+from portal.services.publishing import exports
+from portal.services.review import runs as analysis_runs
 from tests.portal import review_world
 
 PASSWORD_HASH = _hasher.hash("Passw0rd2026")  # hashed once: argon2 is slow on purpose

@@ -154,7 +154,7 @@ def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: 
         session.add(Vote(opinion_id=charging[1], resident_id=r.id, value=VoteValue.AGREE))
     session.add(Vote(opinion_id=charging[2], resident_id=residents[5].id, value=VoteValue.DISAGREE))
     session.flush()
-    from portal.services.analysis_runs import refresh_theme_stats
+    from portal.services.review.runs import refresh_theme_stats
 
     refresh_theme_stats(session, c.id)  # type: ignore[arg-type]
     session.commit()

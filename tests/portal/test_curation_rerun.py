@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 
 import analysis
 from portal.models import AssignmentSource, Opinion, RunStatus, Theme, ThemeAssignment, Visibility
-from portal.services import analysis_runs, review
-from portal.services.analysis_runs import run_analysis
+from portal.services import review
+from portal.services.review import runs as analysis_runs
+from portal.services.review.runs import run_analysis
 from tests.portal.review_world import build_world
 
 
@@ -166,8 +167,8 @@ def test_published_results_are_never_recomputed(engine):
 
     from portal.models import Community, Consultation, Phase
     from portal.services.actors import SystemActor
-    from portal.services.analysis_runs import run_analysis
     from portal.services.errors import PhaseClosed
+    from portal.services.review.runs import run_analysis
 
     with Session(engine) as s:
         community = Community(name="梧桐里社区")

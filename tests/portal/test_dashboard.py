@@ -20,7 +20,7 @@ from portal.models import (
     ThemeStatus,
 )
 from portal.services.actors import CommitteeActor
-from portal.services.dashboard import committee_dashboard
+from portal.services.consultations.dashboard import committee_dashboard
 
 CLERK = CommitteeActor(3, "clerk", "张社工", Role.CLERK)
 TODAY = date(2026, 5, 20)

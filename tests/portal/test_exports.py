@@ -19,7 +19,7 @@ from portal.models import (
     VoteValue,
 )
 from portal.services.errors import PermissionDenied
-from portal.services.exports import export_tables, neutralise, to_csv_zip, to_xlsx
+from portal.services.publishing.exports import export_tables, neutralise, to_csv_zip, to_xlsx
 from tests.ops_support import build_hood
 
 

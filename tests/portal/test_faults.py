@@ -26,9 +26,9 @@ from portal.models import (
     Theme,
     ThemeAssignment,
 )
-from portal.services import analysis_runs
 from portal.services.actors import SystemActor
 from portal.services.errors import InvalidInput
+from portal.services.review import runs as analysis_runs
 from tests.factories import consultation_with_opinions
 from tests.support import ROOT
 from tests.support_faults import use_keyword_model

@@ -2,9 +2,9 @@ import pytest
 from sqlmodel import col, select
 
 from portal.models import AuditEvent, Comment, Opinion, Report, ReportTarget, Theme, Visibility
-from portal.services import moderation
 from portal.services.audit import verify_chain
 from portal.services.errors import InvalidInput, PermissionDenied
+from portal.services.participation import moderation
 from tests.portal.review_world import World, build_world
 
 

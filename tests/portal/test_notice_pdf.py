@@ -5,7 +5,7 @@ import pytest
 from pypdf import PdfReader
 
 from portal.services.errors import PhaseClosed
-from portal.services.notice_pdf import notice_pdf
+from portal.services.publishing.notice_pdf import notice_pdf
 from tests.pdf_text import pdf_text
 from tests.results_fixtures import HIDDEN_OPINION, PII, TITLE, seed_results
 

@@ -8,7 +8,7 @@ from sqlmodel import func, select
 from portal.models import AuditEvent, Channel, Opinion, Vote, VoteValue
 from portal.services.consultations import participation_counts
 from portal.services.errors import InvalidInput, PermissionDenied, PhaseClosed
-from portal.services.offline import (
+from portal.services.participation.offline import (
     OfflineOpinion,
     channel_mix,
     enter_offline_opinion,

@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import select
 
 from portal.models import Opinion, Visibility, Vote
-from portal.services import opendata
 from portal.services.errors import PhaseClosed
+from portal.services.publishing import opendata
 from tests.results_fixtures import FORMULA_TEXTS, HIDDEN_OPINION, PII, seed_results
 
 

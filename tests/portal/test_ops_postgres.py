@@ -5,9 +5,9 @@ from sqlmodel import Session, func, select
 
 from portal.models import Opinion, Resident
 from portal.services.errors import InvalidInput
-from portal.services.exports import export_tables
-from portal.services.offline import import_offline_opinions
-from portal.services.roster import import_roster, issue_codes
+from portal.services.identity.roster import import_roster, issue_codes
+from portal.services.participation.offline import import_offline_opinions
+from portal.services.publishing.exports import export_tables
 from tests.ops_support import TODAY, build_hood
 
 pytestmark = pytest.mark.postgres

@@ -3,8 +3,8 @@
 import pytest
 
 from portal.models import Channel, ConsultationArea, Opinion, Vote, VoteValue
+from portal.services.consultations.participation_check import check_participation
 from portal.services.errors import PermissionDenied
-from portal.services.participation_check import check_participation
 from tests.ops_support import build_hood
 
 

@@ -143,7 +143,7 @@ HAS_THEMES = (Path(__file__).resolve().parents[2] / "analysis" / "themes.py").ex
 def test_reanalysis_with_the_same_inputs_gives_the_same_theme_sizes(engine, settings, random_state, n):
     from portal.models import Theme, ThemeAssignment
     from portal.services.actors import SystemActor
-    from portal.services.analysis_runs import run_analysis
+    from portal.services.review.runs import run_analysis
     from tests.portal.real_corpus import consultation_with_demo_opinions
 
     cid = consultation_with_demo_opinions(engine, n)

@@ -5,12 +5,14 @@ from sqlmodel import col, select
 
 from portal.models import Consultation, Opinion, Phase, StatusUpdate, ThemeStatus, Visibility, Vote
 from portal.services.errors import NotFound, PhaseClosed
-from portal.services.results import (
+from portal.services.publishing.accountability import (
     accountability_items,
     filter_items,
+    results_page_path,
+)
+from portal.services.publishing.results import (
     list_published,
     load_results,
-    results_page_path,
     results_version,
     word_frequencies,
 )
@@ -133,7 +135,7 @@ def test_results_url_for_qr_codes():
 def test_results_open_data_and_accountability_on_postgresql(pg_engine):
     from sqlmodel import Session
 
-    from portal.services import opendata
+    from portal.services.publishing import opendata
 
     with Session(pg_engine, expire_on_commit=False) as s:
         seeded = seed_results(s)

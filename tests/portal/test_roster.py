@@ -9,7 +9,7 @@ from sqlmodel import func, select
 from portal.models import Area, AuditEvent, ParticipationCode, Resident
 from portal.services.errors import InvalidInput, PermissionDenied
 from portal.services.identity import sign_in_with_code
-from portal.services.roster import (
+from portal.services.identity.roster import (
     import_roster,
     issue_codes,
     list_roster,
@@ -17,7 +17,7 @@ from portal.services.roster import (
     preview_roster,
     resident_ids_for,
 )
-from portal.services.slips import code_slips_pdf
+from portal.services.identity.slips import code_slips_pdf
 from tests.factories import xlsx_bytes
 from tests.ops_support import build_hood
 
@@ -187,9 +187,9 @@ def test_reviewer_cannot_issue_codes(session, hood):
 
 
 def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session, hood):
+    from portal.services.consultations.participation_check import check_participation
     from portal.services.errors import SignInFailed
-    from portal.services.participation_check import check_participation
-    from portal.services.roster import deactivate_resident
+    from portal.services.identity.roster import deactivate_resident
 
     rid = hood.residents[0].id
     slip = issue_codes(session, actor=hood.clerk, resident_ids=[rid], secret=SECRET)[0]
@@ -207,7 +207,7 @@ def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session
 def test_long_names_are_fitted_inside_the_slip(settings):
     from datetime import UTC, datetime
 
-    from portal.services.roster import IssuedSlip
+    from portal.services.identity.roster import IssuedSlip
 
     slip = IssuedSlip(1, "第十二网格（滨江花园二期东区）", "滨江花园二期东区第二十八号楼", "3单元",
                       "BJHY-2Q-E-28-3-0602-室内登记编号-附加说明文字很长", "ABCDE-FGHJK",

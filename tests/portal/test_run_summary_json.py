@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from portal.models import Opinion, Vote, VoteValue
-from portal.services.analysis_runs import _opinion_groups
+from portal.services.review.runs import _opinion_groups
 
 
 class _Groups:

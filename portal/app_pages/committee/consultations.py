@@ -16,7 +16,7 @@ from portal.services.consultations import (
     update_consultation,
 )
 from portal.services.errors import ServiceError
-from portal.services.roster import list_areas
+from portal.services.identity.roster import list_areas
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.dashboard import committee_dashboard
+from portal.services.consultations.dashboard import committee_dashboard
 from portal.ui.resources import db_session
 from portal.ui.widgets import plain, require_committee
 

@@ -3,7 +3,7 @@ import streamlit as st
 from portal.models import PHASE_ORDER
 from portal.services.consultations import get_consultation, list_consultations
 from portal.services.errors import ServiceError
-from portal.services.exports import export_filename, export_tables, to_csv_zip, to_xlsx
+from portal.services.publishing.exports import export_filename, export_tables, to_csv_zip, to_xlsx
 from portal.ui.resources import db_session
 from portal.ui.widgets import consultation_picker, require_committee
 

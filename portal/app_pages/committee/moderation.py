@@ -1,7 +1,7 @@
 import streamlit as st
 
-from portal.services import moderation
 from portal.services.errors import ServiceError
+from portal.services.participation import moderation
 from portal.ui.resources import db_session, run_action
 from portal.ui.widgets import (
     flash_and_rerun,

@@ -5,7 +5,8 @@ from portal.charts import channel_mix_chart
 from portal.models import CHANNEL_LABELS, Phase, utcnow
 from portal.services.consultations import list_consultations, local_day
 from portal.services.errors import ServiceError
-from portal.services.offline import (
+from portal.services.identity.roster import list_areas, list_roster
+from portal.services.participation.offline import (
     OFFLINE_CHANNELS,
     OfflineOpinion,
     channel_mix,
@@ -14,7 +15,6 @@ from portal.services.offline import (
     preview_offline_import,
     recent_offline,
 )
-from portal.services.roster import list_areas, list_roster
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     consultation_picker,

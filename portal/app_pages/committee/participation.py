@@ -4,7 +4,7 @@ import streamlit as st
 from portal.charts import participation_chart
 from portal.models import PHASE_ORDER, Phase
 from portal.services.consultations import list_consultations
-from portal.services.participation_check import DIMENSIONS, check_participation
+from portal.services.consultations.participation_check import DIMENSIONS, check_participation
 from portal.ui.resources import db_session
 from portal.ui.widgets import consultation_picker, require_committee
 

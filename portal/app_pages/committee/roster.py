@@ -7,7 +7,7 @@ from portal.services.actors import has_permission
 from portal.services.consultations import community_name, local_time
 from portal.services.errors import ServiceError
 from portal.services.identity import revoke_codes
-from portal.services.roster import (
+from portal.services.identity.roster import (
     deactivate_resident,
     import_roster,
     issue_codes,
@@ -16,7 +16,7 @@ from portal.services.roster import (
     preview_roster,
     resident_ids_for,
 )
-from portal.services.slips import code_slips_pdf
+from portal.services.identity.slips import code_slips_pdf
 from portal.ui.resources import db_session, settings
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 

@@ -6,8 +6,8 @@ import streamlit as st
 from portal import charts
 from portal.models import Phase, ThemeStatus, Visibility
 from portal.services import review
-from portal.services.analysis_runs import run_analysis
 from portal.services.errors import ServiceError
+from portal.services.review.runs import run_analysis
 from portal.ui.resources import db_session, engine, run_action, settings
 from portal.ui.widgets import (
     flash_and_rerun,

@@ -1,7 +1,8 @@
 import streamlit as st
 
 from portal.models import DECISION_LABELS, THEME_STATUS_LABELS
-from portal.services.results import accountability_frame, filter_items, fmt_date
+from portal.services.publishing.accountability import accountability_frame, filter_items
+from portal.services.publishing.results import fmt_date
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 

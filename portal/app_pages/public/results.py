@@ -1,7 +1,7 @@
 import streamlit as st
 
 from portal.services.errors import NotFound, PhaseClosed
-from portal.services.results import fmt_date
+from portal.services.publishing.results import fmt_date
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from portal.services.roster import IssuedSlip
+from portal.services.identity.roster import IssuedSlip
 
 PAGE_W, PAGE_H = 210.0, 297.0
 COLS, ROWS = 2, 4

@@ -18,7 +18,7 @@ from portal.models import Area, Community, ParticipationCode, Resident, utcnow
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
-from portal.services.identity import _aware, issue_code
+from portal.services.identity.accounts import _aware, issue_code
 from portal.services.tables import read_table
 
 ROSTER_COLUMNS = {

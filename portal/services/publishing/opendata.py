@@ -31,7 +31,7 @@ from portal.models import (
     Visibility,
     Vote,
 )
-from portal.services.results import (
+from portal.services.publishing.results import (
     is_overdue,
     local_date,
     public_themes,

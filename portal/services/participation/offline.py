@@ -18,8 +18,8 @@ from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import ensure_can_submit, local_day
 from portal.services.errors import InvalidInput, NotFound
-from portal.services.moderation import auto_flags
-from portal.services.roster import normalise_building
+from portal.services.identity.roster import normalise_building
+from portal.services.participation.moderation import auto_flags
 from portal.services.tables import read_table
 from portal.services.text import public_text
 from portal.settings import get_settings

@@ -16,11 +16,11 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from sqlmodel import Session
 
-from portal.services.results import (
+from portal.services.publishing.accountability import results_page_path
+from portal.services.publishing.results import (
     ConsultationResults,
     fmt_date,
     load_results,
-    results_page_path,
     today_local,
 )
 from portal.settings import Settings

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
 from portal.services.actors import Actor, has_permission, require
 from portal.services.consultations import deadline_text, list_consultations, local_day
-from portal.services.results import FINISHED, today_local
+from portal.services.publishing.results import FINISHED, today_local
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
     )
     n_reports = _waiting_reports(session, ids)
     if has_permission(actor, "moderate"):  # the whole 内容审核 queue: reports, auto-flags, floods
-        from portal.services.moderation import moderation_queue
+        from portal.services.participation.moderation import moderation_queue
 
         n_reports = {cid: len(moderation_queue(session, actor=actor, consultation_id=cid)) for cid in ids}
     n_opinions_all = _count_by(session, select(Opinion.consultation_id, func.count())

@@ -137,7 +137,7 @@ def moderation_queue(
     Waiting: open reports, visible auto-flagged items not yet kept, and duplicate floods of
     visible opinions not yet handled. Most-reported first, then newest.
     """
-    from portal.services.analysis_runs import latest_run
+    from portal.services.review.runs import latest_run
 
     require(actor, "moderate")
     _consultation(session, consultation_id)
@@ -256,7 +256,7 @@ def _clean_reason(reason: str, what: str) -> str:
 
 
 def _refresh(session: Session, consultation_id: int) -> None:
-    from portal.services.analysis_runs import refresh_theme_stats
+    from portal.services.review.runs import refresh_theme_stats
 
     refresh_theme_stats(session, consultation_id)
 

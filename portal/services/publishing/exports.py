@@ -147,7 +147,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
         "主题编号": u.theme_id, "主题": theme_label.get(u.theme_id, ""),
         "状态": _label(ThemeStatus, u.status), "说明": u.note, "时间": _time(u.created_at),
     } for u in updates], columns=["主题编号", "主题", "状态", "说明", "时间"])
-    from portal.services.participation_check import check_participation
+    from portal.services.consultations.participation_check import check_participation
 
     for dimension, sheet in (("area", "参与-楼栋"), ("age_band", "参与-年龄段")):
         check = check_participation(session, actor=actor,

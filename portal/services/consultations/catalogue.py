@@ -1,0 +1,110 @@
+"""Reading consultations: by id, lists with participation counts, dates as residents read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import label
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    Community,
+    Consultation,
+    Opinion,
+    Phase,
+    Visibility,
+    Vote,
+)
+from portal.services.consultations.phases import PUBLIC_PHASES
+from portal.services.errors import NotFound
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ConsultationCard:
+    consultation: Consultation
+    phase_label: str
+    n_opinions: int
+    n_participants: int
+    n_votes: int
+
+    @property
+    def id(self) -> int:
+        assert self.consultation.id is not None
+        return self.consultation.id
+
+
+def get_consultation(session: Session, consultation_id: int, *, public: bool = True) -> Consultation:
+    """A consultation by id; drafts are invisible to the public (NotFound, not a hint)."""
+    c = session.get(Consultation, consultation_id)
+    if c is None or (public and c.phase == Phase.DRAFT):
+        raise NotFound("找不到这个议题。")
+    return c
+
+
+def participation_counts(session: Session, consultation_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per consultation: visible opinions, distinct participants (authors or voters), votes."""
+    if not consultation_ids:
+        return {}
+    out = dict.fromkeys(consultation_ids, (0, 0, 0))
+    n_op = dict(
+        session.exec(
+            select(Opinion.consultation_id, func.count())
+            .where(col(Opinion.consultation_id).in_(consultation_ids),
+                   Opinion.visibility == Visibility.VISIBLE)
+            .group_by(col(Opinion.consultation_id))
+        ).all()
+    )
+    n_votes = dict(
+        session.exec(
+            select(Opinion.consultation_id, func.count())
+            .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
+            .where(col(Opinion.consultation_id).in_(consultation_ids))
+            .group_by(col(Opinion.consultation_id))
+        ).all()
+    )
+    authors = select(label("cid", col(Opinion.consultation_id)), label("rid", col(Opinion.resident_id))).where(
+        col(Opinion.consultation_id).in_(consultation_ids), col(Opinion.resident_id).is_not(None)
+    )
+    voters = (
+        select(label("cid", col(Opinion.consultation_id)), label("rid", col(Vote.resident_id)))
+        .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
+        .where(col(Opinion.consultation_id).in_(consultation_ids))
+    )
+    people = authors.union(voters).subquery()
+    n_people = dict(
+        session.exec(select(people.c.cid, func.count()).group_by(people.c.cid)).all()
+    )
+    for cid in consultation_ids:
+        out[cid] = (n_op.get(cid, 0), n_people.get(cid, 0), n_votes.get(cid, 0))
+    return out
+
+
+def list_consultations(
+    session: Session, *, phases: tuple[Phase, ...] = PUBLIC_PHASES, community_id: int | None = None
+) -> list[ConsultationCard]:
+    """Consultations in the given phases, newest first, with participation counts."""
+    stmt = select(Consultation).where(col(Consultation.phase).in_(phases))
+    if community_id is not None:
+        stmt = stmt.where(Consultation.community_id == community_id)
+    rows = list(session.exec(stmt.order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())))
+    counts = participation_counts(session, [c.id for c in rows if c.id is not None])
+    return [
+        ConsultationCard(c, Phase(c.phase).label, *counts.get(c.id or 0, (0, 0, 0))) for c in rows
+    ]
+
+
+def community_name(session: Session) -> str:
+    c = session.exec(select(Community).order_by(col(Community.id))).first()
+    return c.name if c else "社区议事厅"
+
+
+def deadline_text(c: Consultation) -> str:
+    def fmt(d: datetime | None) -> str:
+        return d.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") if d else "未定"
+
+    return f"{fmt(c.opens_at)} — {fmt(c.closes_at)}"
+
+

@@ -1,0 +1,106 @@
+"""Comments (one level of replies) and reports (举报) on opinions and comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from portal.models import (
+    Comment,
+    Phase,
+    Report,
+    ReportTarget,
+    Visibility,
+)
+from portal.services.actors import Actor, require_resident
+from portal.services.consultations import (
+    can_comment,
+)
+from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.participation.lookups import _visible_opinion
+from portal.services.participation.opinions import validate_text
+from portal.services.text import public_text
+
+COMMENT_MIN_CHARS = 2
+COMMENT_MAX_CHARS = 500
+REPORT_MIN_CHARS = 2
+REPORT_MAX_CHARS = 500
+REPORT_REASONS = ["人身攻击或辱骂", "泄露他人隐私", "广告或无关内容", "虚假信息", "重复刷屏", "其他"]
+# ---------------------------------------------------------------- comments and reports
+
+
+def add_comment(
+    session: Session, *, actor: Actor | None, opinion_id: int, text: str, parent_id: int | None = None
+) -> Comment:
+    """Comment on an opinion, or reply to a top-level comment (one level of replies only)."""
+    resident = require_resident(actor)
+    op, c = _visible_opinion(session, opinion_id)
+    if c.community_id != resident.community_id:
+        raise NotFound("找不到这条意见。")
+    if not can_comment(c):
+        raise PhaseClosed(f"“{c.title}”目前处于{Phase(c.phase).label}阶段，留言已关闭。")
+    if parent_id is not None:
+        parent = session.get(Comment, parent_id)
+        if parent is None or parent.opinion_id != opinion_id or parent.visibility != Visibility.VISIBLE:
+            raise NotFound("要回复的留言不存在或已被隐藏。")
+        if parent.parent_id is not None:
+            raise InvalidInput("只能回复一层：请回复这条留言所在的主留言。")
+    cleaned = validate_text(text, what="留言", min_chars=COMMENT_MIN_CHARS, max_chars=COMMENT_MAX_CHARS)
+    same = session.exec(
+        select(Comment).where(Comment.opinion_id == opinion_id, Comment.parent_id == parent_id,
+                              Comment.resident_id == resident.resident_id,
+                              Comment.text_original == cleaned)
+    ).first()
+    if same is not None:  # a double click or a re-sent form: keep the one already there
+        return same
+    shown, _kinds = public_text(cleaned)
+    cm = Comment(opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
+                 text_original=cleaned, text_public=shown)
+    session.add(cm)
+    session.commit()
+    session.refresh(cm)
+    return cm
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report: Report
+    already: bool  # this resident had already reported it and it is still waiting
+
+
+def report(
+    session: Session, *, actor: Actor | None, target_type: ReportTarget | str, target_id: int,
+    reason: str,
+) -> ReportResult:
+    """举报 an opinion or a comment for the committee's moderation queue."""
+    resident = require_resident(actor)
+    try:
+        kind = ReportTarget(target_type)
+    except ValueError:
+        raise InvalidInput("只能举报意见或留言。") from None
+    if kind == ReportTarget.OPINION:
+        op, c = _visible_opinion(session, target_id)
+    else:
+        cm = session.get(Comment, target_id)
+        if cm is None or cm.visibility != Visibility.VISIBLE:
+            raise NotFound("这条留言不存在或已被隐藏。")
+        op, c = _visible_opinion(session, cm.opinion_id)
+    if c.community_id != resident.community_id:
+        raise NotFound("找不到要举报的内容。")
+    cleaned = validate_text(reason, what="举报理由", min_chars=REPORT_MIN_CHARS, max_chars=REPORT_MAX_CHARS)
+    earlier = session.exec(
+        select(Report).where(Report.target_type == kind, Report.target_id == target_id,
+                             Report.resident_id == resident.resident_id,
+                             col(Report.resolved_at).is_(None))
+    ).first()
+    if earlier is not None:
+        return ReportResult(earlier, already=True)
+    r = Report(target_type=kind, target_id=target_id, consultation_id=c.id,  # type: ignore[arg-type]
+               resident_id=resident.resident_id, reason=cleaned)
+    session.add(r)
+    session.commit()
+    session.refresh(r)
+    return ReportResult(r, already=False)
+
+

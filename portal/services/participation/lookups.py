@@ -1,0 +1,84 @@
+"""Look-ups shared by the participation services."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlmodel import Session, col, func, select
+
+from portal.models import (
+    Area,
+    Consultation,
+    Opinion,
+    Phase,
+    Visibility,
+    Vote,
+)
+from portal.services.actors import Actor, ResidentActor, require_resident
+from portal.services.consultations import (
+    can_submit_opinion,
+    can_vote,
+    get_consultation,
+)
+from portal.services.errors import NotFound
+
+# ---------------------------------------------------------------- shared look-ups
+
+
+def _consultation_for(session: Session, actor: ResidentActor, consultation_id: int) -> Consultation:
+    c = get_consultation(session, consultation_id)
+    if c.community_id != actor.community_id:
+        raise NotFound("找不到这个议题。")
+    return c
+
+
+def _visible_opinion(session: Session, opinion_id: int) -> tuple[Opinion, Consultation]:
+    op = session.get(Opinion, opinion_id)
+    if op is None:
+        raise NotFound("找不到这条意见。")
+    c = get_consultation(session, op.consultation_id)
+    if op.visibility != Visibility.VISIBLE:
+        raise NotFound("这条意见已被隐藏，无法再查看或参与。")
+    return op, c
+
+
+def author_label(anonymous: bool, area_name: str | None) -> str:
+    if anonymous or not area_name:
+        return "匿名居民"
+    return f"{area_name}居民"
+
+
+def _area_names(session: Session, area_ids: set[int]) -> dict[int, str]:
+    ids = [a for a in area_ids if a is not None]
+    if not ids:
+        return {}
+    return {a.id: a.name for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}  # type: ignore[misc]
+
+
+def _vote_counts(session: Session, opinion_ids: list[int]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
+    if not opinion_ids:
+        return out
+    rows = session.exec(
+        select(Vote.opinion_id, Vote.value, func.count())
+        .where(col(Vote.opinion_id).in_(opinion_ids))
+        .group_by(col(Vote.opinion_id), col(Vote.value))
+    ).all()
+    for oid, value, n in rows:
+        out[oid][str(value)] = n
+    return out
+
+
+def open_consultations(session: Session, *, actor: Actor | None, purpose: str) -> list[Consultation]:
+    """The resident's consultations that accept opinions now (``purpose="submit"``) or votes
+    (``purpose="vote"``), newest first."""
+    resident = require_resident(actor)
+    allowed = can_submit_opinion if purpose == "submit" else can_vote
+    rows = session.exec(
+        select(Consultation).where(Consultation.community_id == resident.community_id,
+                                   col(Consultation.phase).in_([Phase.COLLECTING, Phase.REVIEWING]))
+        .order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())
+    )
+    return [c for c in rows if allowed(c)]
+
+

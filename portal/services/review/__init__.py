@@ -1,0 +1,61 @@
+"""Theme review and answers: what the committee does between the analysis and the public results.
+
+``runs`` fits the analysis and stores its results; ``overview`` is what the 主题研判 page reads;
+``curation`` holds the committee's edits to themes; ``answers`` the responses and publishing.
+"""
+
+from portal.services.review.answers import (
+    ANSWER_PHASES,
+    TIMELINE_STATUSES,
+    UPDATE_PHASES,
+    PublishCheck,
+    add_status_update,
+    publish_check,
+    publish_results,
+    save_response,
+)
+from portal.services.review.curation import (
+    CURATION_PHASES,
+    merge_themes,
+    move_opinions,
+    rename_theme,
+    set_priority,
+    split_theme,
+)
+from portal.services.review.overview import (
+    DuplicateGroup,
+    OpinionGroupView,
+    OpinionLine,
+    ReviewOverview,
+    ThemeDetail,
+    ThemeRow,
+    theme_cloud_png,
+    theme_detail,
+    theme_overview,
+)
+
+__all__ = [
+    "ANSWER_PHASES",
+    "CURATION_PHASES",
+    "DuplicateGroup",
+    "OpinionGroupView",
+    "OpinionLine",
+    "PublishCheck",
+    "ReviewOverview",
+    "TIMELINE_STATUSES",
+    "ThemeDetail",
+    "ThemeRow",
+    "UPDATE_PHASES",
+    "add_status_update",
+    "merge_themes",
+    "move_opinions",
+    "publish_check",
+    "publish_results",
+    "rename_theme",
+    "save_response",
+    "set_priority",
+    "split_theme",
+    "theme_cloud_png",
+    "theme_detail",
+    "theme_overview",
+]
