@@ -47,6 +47,10 @@ Z_90 = 1.2816
 Z_95 = 1.6449
 
 NOT_ENOUGH = "参与表态的人还不够，暂不分组。"
+# Silhouette above a same-spread Gaussian cloud's (see OpinionGroups._describe): noise gives
+# 0.00-0.03; real Pol.is conversations 0.00-0.29 (docs/decisions/0010-...).
+CLEAR_MARGIN = 0.15
+MODERATE_MARGIN = 0.07
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,9 @@ class OpinionGroups:
     not clustered). coords_: (n_participants × 2) projection (nan for those with no vote).
     k_: number of groups (0 = no grouping). k_state_: smoother state to pass to the next fit.
     silhouettes_: silhouette per candidate k (base-cluster centres). silhouette_: silhouette of
-    the chosen grouping over the clustered participants. confidence_: plain-Chinese statement
-    of how clear the grouping is. strength_: ``"none"``, ``"weak"``, ``"moderate"`` or ``"clear"``.
+    the chosen grouping over the clustered participants; silhouette_null_: the same k on a
+    shapeless Gaussian cloud of the same spread. confidence_: plain-Chinese statement of how
+    clear the grouping is. strength_: ``"none"``, ``"weak"``, ``"moderate"`` or ``"clear"``.
     representatives_: per group, significant :class:`Representative` statements, best first.
     repness_: the same as ``(statement, agree_share, ratio)`` tuples (older consumers).
     consensus_: statements every group agrees with, significantly (best first).
@@ -222,6 +227,7 @@ class OpinionGroups:
         self.k_state_: KState | None = self.k_state
         self.silhouettes_: dict[int, float] = {}
         self.silhouette_ = float("nan")
+        self.silhouette_null_ = float("nan")
         self.agree_share_ = np.zeros((0, m))
         self.strength_ = "none"
         self.confidence_ = NOT_ENOUGH
@@ -240,7 +246,7 @@ class OpinionGroups:
 
     def _project(self, V: sp.csr_matrix, seen: sp.csr_matrix, n_votes: np.ndarray) -> np.ndarray:
         """2-D PCA projection with column-mean imputation and Pol.is' sparsity scaling."""
-        from scipy.sparse.linalg import svds
+        from scipy.sparse.linalg import ArpackError, svds
 
         n, m = V.shape
         active = np.flatnonzero(n_votes > 0)
@@ -252,15 +258,22 @@ class OpinionGroups:
         # votes only and the sparse matrix *is* the imputed, centred matrix.
         A = Va.astype(np.float64, copy=True)
         A.data = A.data - col_mean[A.indices]
-        n_comp = min(2, min(A.shape) - 1)
         comps = np.zeros((2, m))
-        if n_comp >= 1 and A.nnz:
-            rng = np.random.default_rng(self.random_state)
-            v0 = rng.random(min(A.shape))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                _, s, vt = svds(A, k=n_comp, v0=v0, random_state=self.random_state)
-            vt = vt[np.argsort(-s)]
+        if A.nnz and np.any(A.data):
+            vt = None
+            if min(A.shape) > 50:
+                rng = np.random.default_rng(self.random_state)
+                try:
+                    _, sv, vt = svds(A, k=2, v0=rng.random(min(A.shape)),
+                                     random_state=self.random_state)
+                    vt = vt[np.argsort(-sv)]
+                except ArpackError:  # degenerate matrix: the exact route below handles it
+                    vt = None
+            if vt is None:
+                # Eigenvectors of AᵀA, which Pol.is' power iteration converges to.
+                w, vecs = np.linalg.eigh((A.T @ A).toarray())
+                top = np.argsort(-w, kind="stable")[:2]
+                vt = np.where(w[top] > 1e-12, 1.0, 0.0)[:, None] * vecs[:, top].T
             # A component's sign is arbitrary: fix it (largest loading positive) for stable plots.
             for i, row in enumerate(vt):
                 comps[i] = row if row[np.argmax(np.abs(row))] >= 0 else -row
@@ -384,28 +397,45 @@ class OpinionGroups:
         return self
 
     def _describe(self, X: np.ndarray, labels: np.ndarray, k: int) -> None:
-        """How clear the grouping is, from the silhouette over the clustered participants."""
+        """How clear the grouping is, in plain Chinese.
+
+        k-means splits anything, even a shapeless cloud, and a 2-D cloud split in two already
+        has a silhouette near 0.4. So the silhouette of the grouping is compared with the one
+        the same k gets on a Gaussian cloud of the same spread (``silhouette_null_``): only the
+        margin above that says there are groups rather than a continuum of opinion.
+        """
+        from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
 
+        rng = np.random.default_rng(self.random_state)
         if k >= 2:
-            rng = np.random.default_rng(self.random_state)
             sample = rng.choice(len(X), size=min(len(X), 3000), replace=False)
             if len(np.unique(labels[sample])) >= 2:
                 self.silhouette_ = float(silhouette_score(X[sample], labels[sample]))
-        s = self.silhouette_
-        if k < 2 or not np.isfinite(s):
+                nulls = []
+                for seed in range(3):
+                    cloud = rng.multivariate_normal(X.mean(axis=0), np.cov(X.T),
+                                                    size=min(len(X), 1000))
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        lab = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(cloud)
+                    if len(np.unique(lab)) >= 2:
+                        nulls.append(float(silhouette_score(cloud, lab)))
+                self.silhouette_null_ = float(np.mean(nulls)) if nulls else float("nan")
+        margin = self.silhouette_ - self.silhouette_null_
+        if k < 2 or not np.isfinite(margin):
             self.strength_ = "none"
             self.confidence_ = "居民的表态没有分出看法不同的几组，大家的看法大体相近。"
-        elif s >= 0.5:
+        elif margin >= CLEAR_MARGIN:
             self.strength_ = "clear"
-            self.confidence_ = f"分组明显：同组居民的表态相近，和其他组差别清楚（轮廓系数 {s:.2f}）。"
-        elif s >= 0.35:
+            self.confidence_ = "分组明显：同一组居民的表态相近，组与组之间差别清楚。"
+        elif margin >= MODERATE_MARGIN:
             self.strength_ = "moderate"
-            self.confidence_ = (f"分组较明显，但组与组之间有不少看法居中的居民（轮廓系数 {s:.2f}）。")
+            self.confidence_ = "分组较明显：各组看法有差别，但也有不少居民的看法介于几组之间。"
         else:
             self.strength_ = "weak"
-            self.confidence_ = (f"分组较弱，不宜理解为对立的几派：各组之间界线模糊，"
-                                f"多数居民的看法是连续分布的（轮廓系数 {s:.2f}）。")
+            self.confidence_ = ("分组较弱，不宜理解为对立的几派：居民的看法大多是连续过渡的，"
+                                "分组只是为了便于归纳各类看法。")
 
     def _statements(self, Vk: sp.csr_matrix, Sk: sp.csr_matrix, labels: np.ndarray, k: int) -> None:
         """Representative statements per group, consensus and divisive statements."""

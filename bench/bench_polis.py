@@ -4,7 +4,8 @@ Reads every ``polis/<conversation>/participants-votes.csv`` under the evaluation
 (``../shared/data``; see ``bench/_common.py``) at run time. Per conversation it prints the
 participants Pol.is grouped, Pol.is's k, the k we find, the adjusted Rand index (ARI) against
 Pol.is's ``group-id`` over the participants Pol.is grouped (a participant we leave ungrouped
-counts as a group of its own, so skipping people costs ARI), and the time of one fit.
+counts as a group of its own, so skipping people costs ARI), the ARI over the participants
+both grouped (ARI∩: the clustering alone), and the time of one fit.
 
 Baseline, measured in the same run: k-means (k by silhouette over 2..5) on the 2-D
 column-mean-imputed PCA of every participant with at least one vote, no participation
@@ -81,7 +82,7 @@ def main() -> None:
         print(f"no Pol.is conversations under {root}: nothing to measure")
         return
     print(f"{'conversation':40s} {'set':5s} {'ptpts':>5s} {'grouped':>7s} {'k polis':>7s} "
-          f"{'k ours':>6s} {'ARI':>6s} {'base ARI':>8s} {'base k':>6s} {'time s':>6s}  note")
+          f"{'k ours':>6s} {'ARI':>6s} {'ARI∩':>6s} {'base ARI':>8s} {'base k':>6s} {'time s':>6s}  note")
     rows = []
     for folder in folders:
         votes, polis = load(folder)
@@ -90,6 +91,8 @@ def main() -> None:
         model = OpinionGroups(random_state=0).fit(votes)
         secs = time.perf_counter() - t0
         ari = adjusted_rand_score(polis[grouped], model.labels_[grouped])
+        both = grouped & (model.labels_ >= 0)  # grouped by both: the clustering alone
+        ari_both = adjusted_rand_score(polis[both], model.labels_[both])
         base = baseline(votes)
         base_ari = adjusted_rand_score(polis[grouped], base[grouped])
         k_polis = len(np.unique(polis[grouped]))
@@ -97,7 +100,7 @@ def main() -> None:
         rows.append((split, ari, base_ari, k_polis == model.k_, secs))
         note = getattr(model, "confidence_", "")
         print(f"{folder.name[:40]:40s} {split:5s} {votes.shape[0]:5d} {grouped.sum():7d} {k_polis:7d} "
-              f"{model.k_:6d} {ari:6.3f} {base_ari:8.3f} {len(np.unique(base[grouped & (base >= 0)])):6d} "
+              f"{model.k_:6d} {ari:6.3f} {ari_both:6.3f} {base_ari:8.3f} {len(np.unique(base[grouped & (base >= 0)])):6d} "
               f"{secs:6.2f}  {note}")
     for split in ("tune", "held", "all"):
         sel = [r for r in rows if split == "all" or r[0] == split]
