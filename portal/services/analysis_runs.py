@@ -334,10 +334,13 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
     for v in votes:
         if v.opinion_id in o_index:
             matrix[r_index[v.resident_id], o_index[v.opinion_id]] = VoteValue(v.value).score
-    extra = {"k_state": KState(**k_state)} if k_state else {}
+    try:
+        extra = {"k_state": KState(**k_state)} if k_state else {}
+    except TypeError:  # a summary stored by another version: start the smoother afresh
+        extra = {}
     try:
         groups = model_cls(random_state=random_state, **extra).fit(matrix)
-    except (ValueError, TypeError):  # TypeError: a stored k_state of another shape
+    except ValueError:
         return {"groups": [], "consensus": [], "divisive": [], "group_note": NOT_ENOUGH}
     # labels_ and coords_ cover every participant (−1 / nan for those skipped for too few votes).
     labels = np.asarray(groups.labels_)
