@@ -108,7 +108,7 @@ _CUE_TAIL = r"[ ]?(?:[:：]|是|为|是[:：])?[ ]?"
 _EMAIL_CUE_RE = re.compile(
     r"邮箱(?:地址|号|账号)?" + _CUE_TAIL
     + r"((?=[A-Za-z0-9._-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9._-]{3,29}|[1-9][0-9]{4,11})"
-    r"(?![A-Za-z0-9._@-])"
+    r"(?![A-Za-z0-9._@:/-])"
 )
 _QQ_RE = re.compile(
     r"(?:(?<![A-Za-z])[Qq]{2}|扣扣|企鹅)(?:号码|号|群号|群)?" + _CUE_TAIL
@@ -117,8 +117,8 @@ _QQ_RE = re.compile(
 # WeChat ids are 6–20 letters, digits, "_" or "-", starting with a letter. An id made of letters
 # only is taken after a firm cue (微信号, 微信：, 微信是) and not after a bare 微信 (微信 Android).
 _WECHAT_RE = re.compile(
-    r"(?:微信|威信|薇信|(?<![A-Za-z])(?:weixin|wechat|vx|wx|v信|加v)(?![A-Za-z]))"
-    r"(号码|号|账号|id)?[ ]?([:：]|是|为)?[ ]?(?:是[ ]?)?"
+    r"(?:微信|威信|薇信|v信|(?<![A-Za-z])(?:weixin|wechat|vx|wx|加v)(?![A-Za-z]))"
+    r"[ ]?(号码|号|账号|id)?[ ]?([:：]|是|为)?[ ]?(?:是[ ]?)?"
     r"([A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])",
     re.IGNORECASE,
 )
@@ -144,24 +144,25 @@ _PLAIN_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 _NUM = f"[0-9{_CJK_ROOM}十]+"
-_ROOM = f"(?:[0-9]{{1,4}}|[{_CJK_ROOM}]{{3,4}})"
 _ROOM3 = f"(?:[0-9]{{3,4}}|[{_CJK_ROOM}]{{3,4}})"
 _NOT_AFTER = "0-9年元月日天个户人万块平米㎡%期路"
 _ROOM_END = rf"(?:室|房|号(?!楼))?(?![{_NOT_AFTER}{_CJK_ROOM}])"
-_ROOM3_END = rf"(?:室|房|号(?!楼))?(?![{_NOT_AFTER}{_CJK_ROOM}楼层.\-])"
+# After a 3–4 digit room number 天 is not excluded (7栋2单元1201天天有人敲墙).
+_ROOM3_END = rf"(?:室|房|号(?!楼))?(?![{_NOT_AFTER.replace('天', '')}{_CJK_ROOM}楼层.\-])"
 _ADDRESS_RE = re.compile(
     "|".join(
         [
             # 3号楼2单元502室, 三号楼二单元五零一室
-            rf"{_NUM}(?:号楼|栋|幢|座|号|#楼?)[ -]?{_NUM}单元[ -]?{_ROOM}{_ROOM_END}",
+            rf"{_NUM}(?:号楼|栋|幢|座|号|#楼?)[ -]?{_NUM}单元[ -]?"
+            rf"(?:{_ROOM3}{_ROOM3_END}|[0-9]{{1,2}}{_ROOM_END})",
             # 12栋502, 3#楼502, 3幢 502室
             rf"(?<![0-9{_CJK_ROOM}]){_NUM}(?:号楼|栋|幢|#楼?)[ -]?{_ROOM3}{_ROOM3_END}",
             # A座1203
             rf"(?<![A-Za-z0-9])[A-Za-z]座[ -]?[0-9]{{3,4}}{_ROOM3_END}",
             # 2单元502
             rf"(?<![0-9{_CJK_ROOM}]){_NUM}单元[ -]?{_ROOM3}{_ROOM3_END}",
-            # 12-3-501, 5-2-502室 (a date has a 4-digit year or 2-digit day, so is not one)
-            rf"{_ND_BEFORE}[0-9]{{1,3}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?:室|房)?(?![{_NOT_AFTER}.\-])",
+            # 12-3-501, 5-2-502室, 1-23-1-602 (a date has a 4-digit year or 2-digit day)
+            rf"{_ND_BEFORE}(?:[0-9]{{1,3}}-)?[0-9]{{1,3}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?:室|房)?(?![{_NOT_AFTER}.\-])",
             # 9-101室 (with 室: 9-101 alone is as often a range)
             rf"{_ND_BEFORE}[0-9]{{1,3}}-[0-9]{{3,4}}(?:室|房)",
             # 长宁路123弄45号601室
@@ -224,18 +225,21 @@ def _classify(groups: list[str], seps: list[str]) -> str | None:
         if len(body) == 11 and _MOBILE_RE.fullmatch(body):
             if len(body) < n and groups[0] in ("86", "0086"):
                 body_sizes = sizes[1:]
-            # Typed as 138…, or digit by digit: not a list of small numbers (15.2 16.3 …).
-            firm_start = body_sizes[0] >= 3 or all(s == 1 for s in body_sizes)
+            # Typed as 138…, or in pairs and single digits (13 8 0 0 …, five groups or more),
+            # not as a short list of small numbers.
+            firm_start = body_sizes[0] >= 3 or (max(body_sizes) <= 2 and len(body_sizes) >= 5)
             kinds = {s.strip() or " " for s in seps if s}
             # One kind of separator (space and dash may mix): 135.5 120.3 98.6 is no phone.
             if firm_start and (len(kinds) <= 1 or kinds <= {" ", "-"}):
                 return "mobile"
-    if 16 <= n <= 19:
+    if 16 <= n <= 19 and digits[0] != "0":  # no card number starts with 0 (0000-… is masked)
         if len(groups) == 1:
             return "bank_card" if _luhn_ok(digits) else None
         plain = all(s.strip() in ("", "-") for s in seps)
-        if len(groups) >= 4 and sizes[:4] == [4, 4, 4, 4] and plain:
-            return "bank_card"  # written like the card itself: four groups of four
+        if len(groups) >= 4 and sizes[:4] == [4, 4, 4, 4] and plain and digits[0] in "3456":
+            # Written like the card itself, four groups of four, starting as card numbers do
+            # (62 UnionPay, 4 Visa, 5 Mastercard, 3 JCB/Amex; 1995 2000 2005 2010 is years).
+            return "bank_card"
         if min(sizes) >= 3 and _luhn_ok(digits):
             return "bank_card"
     return None
@@ -315,7 +319,7 @@ _FINDERS: list[Callable[[str], Iterator[tuple[str, int, int]]]] = [
     _regex_matches(_EMAIL_CUE_RE, "email", group=1),
 ]
 
-_QUICK_RE = re.compile(rf"[0-9@#]|[{_CJK_CLASS}]{{3}}| at |艾特|微信|威信|薇信|v信|vx|wx|wechat|weixin",
+_QUICK_RE = re.compile(rf"[0-9@#]|[{_CJK_CLASS}]{{3}}| at |\(at\)|\[at\]|艾特|微信|威信|薇信|v信|vx|wx|wechat|weixin",
                        re.IGNORECASE)
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 
