@@ -146,9 +146,10 @@ _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 _NUM = f"[0-9{_CJK_ROOM}十]+"
 _ROOM3 = f"(?:[0-9]{{3,4}}|[{_CJK_ROOM}]{{3,4}})"
 _NOT_AFTER = "0-9年元月日天个户人万块平米㎡%期路"
-_ROOM_END = rf"(?:室|房|号(?!楼))?(?![{_NOT_AFTER}{_CJK_ROOM}])"
+# A room number ends in 室/房/号, or is not followed by what makes it a count or an amount.
+_ROOM_END = rf"(?:室|房|号(?!楼)|(?![{_NOT_AFTER}{_CJK_ROOM}]))"
 # After a 3–4 digit room number 天 is not excluded (7栋2单元1201天天有人敲墙).
-_ROOM3_END = rf"(?:室|房|号(?!楼))?(?![{_NOT_AFTER.replace('天', '')}{_CJK_ROOM}楼层.\-])"
+_ROOM3_END = rf"(?:室|房|号(?!楼)|(?![{_NOT_AFTER.replace('天', '')}{_CJK_ROOM}楼层]))"
 _ADDRESS_RE = re.compile(
     "|".join(
         [
