@@ -267,20 +267,23 @@ def _number_spans(numbers: str, folded: str) -> Iterator[tuple[str, int, int]]:
         seps = [numbers[bounds[k][1] : bounds[k + 1][0]] for k in range(len(bounds) - 1)]
         i = 0
         while i < len(groups):
-            best: tuple[int, str] | None = None
+            best: tuple[int, str, int] | None = None
             total = 0
             for j in range(i, len(groups)):
                 total += len(groups[j])
                 if total > 19 or len(groups[j]) >= 20 or (j > i and "X" in groups[j - 1].upper()):
                     break
-                kind = _classify(groups[i : j + 1], seps[i:j])
+                kind, trim = _classify(groups[i : j + 1], seps[i:j]), 0
+                if kind is None and groups[j][-1] in "Xx":
+                    # Not an ID number: the X is a letter after the number (13800138000X).
+                    kind, trim = _classify([*groups[i:j], groups[j][:-1]], seps[i:j]), 1
                 if kind is not None:
-                    best = (j, kind)
+                    best = (j, kind, trim)
             if best is None:
                 i += 1
                 continue
-            j, kind = best
-            start, end = bounds[i][0], bounds[j][1]
+            j, kind, trim = best
+            start, end = bounds[i][0], bounds[j][1] - trim
             if kind == "mobile" and start > 0 and numbers[start - 1] == "+":
                 start -= 1  # +86 138…: the plus sign goes with the number
             yield kind, start, end
@@ -320,7 +323,7 @@ _FINDERS: list[Callable[[str], Iterator[tuple[str, int, int]]]] = [
     _regex_matches(_EMAIL_CUE_RE, "email", group=1),
 ]
 
-_QUICK_RE = re.compile(rf"[0-9@#]|[{_CJK_CLASS}]{{3}}| at |\(at\)|\[at\]|艾特|微信|威信|薇信|v信|vx|wx|wechat|weixin",
+_QUICK_RE = re.compile(rf"[0-9@#]|[{_CJK_CLASS}](?:[ ._·-]{{0,3}}[{_CJK_CLASS}]){{2}}| at |\(at\)|\[at\]|艾特|微信|威信|薇信|v信|vx|wx|wechat|weixin",
                        re.IGNORECASE)
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 
