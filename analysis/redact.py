@@ -150,27 +150,30 @@ _NOT_AFTER = "0-9年元月日天个户人万块平米㎡%期路"
 _ROOM_END = rf"(?:室|房|号(?!楼)|(?![{_NOT_AFTER}{_CJK_ROOM}]))"
 # After a 3–4 digit room number 天 is not excluded (7栋2单元1201天天有人敲墙).
 _ROOM3_END = rf"(?:室|房|号(?!楼)|(?![{_NOT_AFTER.replace('天', '')}{_CJK_ROOM}楼层]))"
-_ADDRESS_RE = re.compile(
-    "|".join(
-        [
-            # 3号楼2单元502室, 三号楼二单元五零一室
-            rf"{_NUM}(?:号楼|栋|幢|座|号|#楼?)[ -]?{_NUM}单元[ -]?"
-            rf"(?:{_ROOM3}{_ROOM3_END}|[0-9]{{1,2}}{_ROOM_END})",
-            # 12栋502, 3#楼502, 3幢 502室
-            rf"(?<![0-9{_CJK_ROOM}]){_NUM}(?:号楼|栋|幢|#楼?)[ -]?{_ROOM3}{_ROOM3_END}",
-            # A座1203
-            rf"(?<![A-Za-z0-9])[A-Za-z]座[ -]?[0-9]{{3,4}}{_ROOM3_END}",
-            # 2单元502
-            rf"(?<![0-9{_CJK_ROOM}]){_NUM}单元[ -]?{_ROOM3}{_ROOM3_END}",
-            # 12-3-501, 5-2-502室, 1-23-1-602 (a date has a 4-digit year or 2-digit day)
-            rf"{_ND_BEFORE}(?:[0-9]{{1,3}}-)?[0-9]{{1,3}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?:室|房)?(?![{_NOT_AFTER}.\-])",
-            # 9-101室 (with 室: 9-101 alone is as often a range)
-            rf"{_ND_BEFORE}[0-9]{{1,3}}-[0-9]{{3,4}}(?:室|房)",
-            # 长宁路123弄45号601室
-            rf"{_ND_BEFORE}(?:[0-9]+弄)?[0-9]+号[ -]?[0-9]{{3,4}}(?:室|房)",
-        ]
-    )
-)
+_NUM_START = f"(?<![0-9{_CJK_ROOM}十])"  # start at the beginning of a numeral run
+# (cue words one of which the text must contain, pattern): separate patterns gated by a
+# substring test, because one alternation of them all costs a scan from every position.
+_ADDRESS_RULES: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
+    # 3号楼2单元502室, 三号楼二单元五零一室
+    (("单元",), re.compile(
+        rf"{_NUM_START}{_NUM}(?:号楼|栋|幢|座|号|#楼?)[ -]?{_NUM}单元[ -]?"
+        rf"(?:{_ROOM3}{_ROOM3_END}|[0-9]{{1,2}}{_ROOM_END})")),
+    # 12栋502, 3#楼502, 3幢 502室
+    (("楼", "栋", "幢", "#"), re.compile(
+        rf"{_NUM_START}{_NUM}(?:号楼|栋|幢|#楼?)[ -]?{_ROOM3}{_ROOM3_END}")),
+    # A座1203
+    (("座",), re.compile(rf"(?<![A-Za-z0-9])[A-Za-z]座[ -]?[0-9]{{3,4}}{_ROOM3_END}")),
+    # 2单元502
+    (("单元",), re.compile(rf"{_NUM_START}{_NUM}单元[ -]?{_ROOM3}{_ROOM3_END}")),
+    # 12-3-501, 5-2-502室, 1-23-1-602 (a date has a 4-digit year or 2-digit day)
+    (("-",), re.compile(
+        rf"{_ND_BEFORE}(?:[0-9]{{1,3}}-)?[0-9]{{1,3}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?:室|房)?"
+        rf"(?![{_NOT_AFTER}.\-])")),
+    # 9-101室 (with 室: 9-101 alone is as often a range)
+    (("-",), re.compile(rf"{_ND_BEFORE}[0-9]{{1,3}}-[0-9]{{3,4}}(?:室|房)")),
+    # 长宁路123弄45号601室
+    (("号",), re.compile(rf"{_ND_BEFORE}(?:[0-9]+弄)?[0-9]+号[ -]?[0-9]{{3,4}}(?:室|房)")),
+]
 
 # A run of digit groups joined by separators (space, dot, dash, underscore, middle dot, or a
 # punctuation mark with a space either side); an ID number may end in X.
@@ -249,20 +252,21 @@ def _classify(groups: list[str], seps: list[str]) -> str | None:
 def _number_spans(numbers: str, folded: str) -> Iterator[tuple[str, int, int]]:
     """Mobile, ID and bank-card numbers in ``numbers`` (``folded`` with numerals as digits)."""
     for span in _SPAN_RE.finditer(numbers):
-        s0 = span.start()
+        s0, s1 = span.span()
+        if s1 - s0 < 11:  # every kind here has 11 digits or more
+            continue
         # Groups: digit runs between separators, cut again where Arabic digits meet Chinese
         # numerals (张三13800138000).
         bounds: list[tuple[int, int]] = []
         for g in _GROUP_RE.finditer(span.group()):
             a, b = s0 + g.start(), s0 + g.end()
             start = a
-            for i in range(a + 1, b):
-                if folded[i].isascii() != folded[i - 1].isascii():
-                    bounds.append((start, i))
-                    start = i
+            if not folded[a:b].isascii():
+                for i in range(a + 1, b):
+                    if folded[i].isascii() != folded[i - 1].isascii():
+                        bounds.append((start, i))
+                        start = i
             bounds.append((start, b))
-        if len(bounds) == 1 and bounds[0][1] - bounds[0][0] < 11:
-            continue
         groups = [numbers[a:b] for a, b in bounds]
         seps = [numbers[bounds[k][1] : bounds[k + 1][0]] for k in range(len(bounds) - 1)]
         i = 0
@@ -290,9 +294,17 @@ def _number_spans(numbers: str, folded: str) -> Iterator[tuple[str, int, int]]:
             i = j + 1
 
 
-def _cue_matches(folded: str) -> Iterator[tuple[str, int, int]]:
-    for m in _QQ_RE.finditer(folded):
-        yield "qq", m.start(1), m.end(1)
+_QQ_CUES = ("qq", "扣扣", "企鹅")
+_WECHAT_CUES = ("微信", "威信", "薇信", "v信", "vx", "wx", "wechat", "weixin", "加v")
+_SPELLED_AT = ("#", " at ", "(at)", "[at]", "艾特", "@")
+
+
+def _cue_matches(folded: str, lower: str) -> Iterator[tuple[str, int, int]]:
+    if any(c in lower for c in _QQ_CUES):
+        for m in _QQ_RE.finditer(folded):
+            yield "qq", m.start(1), m.end(1)
+    if not any(c in lower for c in _WECHAT_CUES):
+        return
     for m in _WECHAT_RE.finditer(folded):
         handle = m.group(3)
         firm = m.group(1) or m.group(2)
@@ -300,10 +312,18 @@ def _cue_matches(folded: str) -> Iterator[tuple[str, int, int]]:
             yield "wechat", m.start(3), m.end(3)
 
 
+_Finder = Callable[[str, str], Iterator[tuple[str, int, int]]]
+
+
 def _regex_matches(
-    pattern: re.Pattern[str], kind: str, validator: Callable[[str], bool] | None = None, group: int = 0
-) -> Callable[[str], Iterator[tuple[str, int, int]]]:
-    def run(folded: str) -> Iterator[tuple[str, int, int]]:
+    pattern: re.Pattern[str], kind: str, needs: tuple[str, ...] = (),
+    validator: Callable[[str], bool] | None = None, group: int = 0,
+) -> _Finder:
+    """A finder for ``pattern``, run only when the lower-cased text contains one of ``needs``."""
+
+    def run(folded: str, lower: str) -> Iterator[tuple[str, int, int]]:
+        if needs and not any(n in lower for n in needs):
+            return
         for m in pattern.finditer(folded):
             if validator is None or validator(m.group(group)):
                 yield kind, m.start(group), m.end(group)
@@ -312,20 +332,23 @@ def _regex_matches(
 
 
 # Finders in priority order: earlier ones win overlaps. Each takes the folded text.
-_FINDERS: list[Callable[[str], Iterator[tuple[str, int, int]]]] = [
-    _regex_matches(_EMAIL_RE, "email"),
-    _regex_matches(_EMAIL_SPELLED_RE, "email"),
+_FINDERS_BEFORE_NUMBERS: list[_Finder] = [
+    _regex_matches(_EMAIL_RE, "email", ("@",)),
+    _regex_matches(_EMAIL_SPELLED_RE, "email", _SPELLED_AT),
     _cue_matches,
+]
+_FINDERS_AFTER_NUMBERS: list[_Finder] = [
     _regex_matches(_ID15_RE, "id_card"),
-    _regex_matches(_LANDLINE_RE, "landline"),
-    _regex_matches(_PLATE_RE, "plate", _plate_has_digit),
-    _regex_matches(_ADDRESS_RE, "address"),
-    _regex_matches(_EMAIL_CUE_RE, "email", group=1),
+    _regex_matches(_LANDLINE_RE, "landline", ("0",)),
+    _regex_matches(_PLATE_RE, "plate", validator=_plate_has_digit),
+    *(_regex_matches(pattern, "address", needs) for needs, pattern in _ADDRESS_RULES),
+    _regex_matches(_EMAIL_CUE_RE, "email", ("邮箱",), group=1),
 ]
 
-_QUICK_RE = re.compile(rf"[0-9@#]|[{_CJK_CLASS}](?:[ ._·-]{{0,3}}[{_CJK_CLASS}]){{2}}| at |\(at\)|\[at\]|艾特|微信|威信|薇信|v信|vx|wx|wechat|weixin",
-                       re.IGNORECASE)
-_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
+_DIGIT_RE = re.compile("[0-9]")
+# Three Chinese numerals in a row (spaces or dots between allowed): enough for a room number.
+_CJK_RUN_RE = re.compile(f"[{_CJK_CLASS}](?:[ ._·-]{{0,3}}[{_CJK_CLASS}]){{2}}")
+_QUICK_WORDS = ("@", "#", *_SPELLED_AT, *_WECHAT_CUES)
 
 
 def find_pii(text: str) -> list[PIIMatch]:
@@ -335,9 +358,12 @@ def find_pii(text: str) -> list[PIIMatch]:
     if not isinstance(text, str):
         text = str(text)
     folded = text.translate(_FOLD)
-    if not _QUICK_RE.search(folded):
+    lower = folded.lower()
+    has_cjk_run = _CJK_RUN_RE.search(folded) is not None
+    if not (_DIGIT_RE.search(folded) or has_cjk_run or any(w in lower for w in _QUICK_WORDS)):
         return []
-    numbers = folded.translate(_CJK_DIGITS) if _CJK_RE.search(folded) else folded
+    # Chinese numerals only matter in a run of three or more (phone numbers, room numbers).
+    numbers = folded.translate(_CJK_DIGITS) if has_cjk_run else folded
     taken: list[tuple[int, int]] = []
     found: list[PIIMatch] = []
 
@@ -347,13 +373,13 @@ def find_pii(text: str) -> list[PIIMatch]:
         taken.append((start, end))
         found.append(PIIMatch(kind, PII_LABELS[kind], start, end, text[start:end]))
 
-    for finder in _FINDERS[:3]:
-        for kind, start, end in finder(folded):
+    for finder in _FINDERS_BEFORE_NUMBERS:
+        for kind, start, end in finder(folded, lower):
             add(kind, start, end)
     for kind, start, end in _number_spans(numbers, folded):
         add(kind, start, end)
-    for finder in _FINDERS[3:]:
-        for kind, start, end in finder(folded):
+    for finder in _FINDERS_AFTER_NUMBERS:
+        for kind, start, end in finder(folded, lower):
             add(kind, start, end)
     # No rule above matches inside a run of 20+ digits (digit groups are never split), so such
     # runs are whole here: glued mobile numbers, or one long number.
