@@ -5,7 +5,8 @@ Detected kinds (placeholder in brackets):
 - ``mobile`` [手机号]: mainland mobile numbers, optional +86/0086 prefix, in any grouping people
   type (``138 0013 8000``, ``138.0013.8000``, ``138_0013_8000``, ``138 00 13 80 00``) and in
   Chinese numerals (``一三八零零一三八零零零``, ``幺三八…``, ``壹叁捌…``).
-- ``landline`` [固定电话]: numbers with an area code (``021-6234 5678``, ``(0731)84567890``).
+- ``landline`` [固定电话]: numbers with an area code (``021-6234 5678``, ``(0731)84567890``),
+  and 7–8 digit local numbers right after 电话/座机/固话 (``座机6234 5678``).
 - ``id_card`` [身份证号]: 18-digit resident ID numbers whose check digit is valid, written in any
   grouping (``110105 19491231 002X``), and 15-digit legacy ones with a plausible birth date.
   A wrong check digit is *not* an ID number.
@@ -132,6 +133,11 @@ _ID18_SHAPE_RE = re.compile(
 _LANDLINE_RE = re.compile(
     _ND_BEFORE + r"(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2})[ -]?[2-9][0-9]{2,3}[ -]?[0-9]{4}"
     r"(?:-[0-9]{1,4})?" + _ND_AFTER
+)
+# A local number without its area code is only taken right after 电话/座机/固话 (7–8 digits,
+# not starting with 0 or 1, so 12345, 95588 and 400-… service numbers stay).
+_LOCAL_LANDLINE_RE = re.compile(
+    r"(?:电话|座机|固话)(?:号码|号)?" + _CUE_TAIL + r"([2-9][0-9]{2,3}[ -]?[0-9]{4})" + _ND_AFTER
 )
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
@@ -340,6 +346,7 @@ _FINDERS_BEFORE_NUMBERS: list[_Finder] = [
 _FINDERS_AFTER_NUMBERS: list[_Finder] = [
     _regex_matches(_ID15_RE, "id_card"),
     _regex_matches(_LANDLINE_RE, "landline", ("0",)),
+    _regex_matches(_LOCAL_LANDLINE_RE, "landline", ("电话", "座机", "固话"), group=1),
     _regex_matches(_PLATE_RE, "plate", validator=_plate_has_digit),
     *(_regex_matches(pattern, "address", needs) for needs, pattern in _ADDRESS_RULES),
     _regex_matches(_EMAIL_CUE_RE, "email", ("邮箱",), group=1),
