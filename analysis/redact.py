@@ -245,14 +245,20 @@ def _classify(groups: list[str], seps: list[str]) -> str | None:
     if 16 <= n <= 19 and digits[0] != "0":  # no card number starts with 0 (0000-… is masked)
         if len(groups) == 1:
             return "bank_card" if _luhn_ok(digits) else None
-        plain = all(s.strip() in ("", "-") for s in seps)
-        if len(groups) >= 4 and sizes[:4] == [4, 4, 4, 4] and plain and digits[0] in "3456":
+        if (sizes[:4] == [4, 4, 4, 4] and len(groups) >= 4 and digits[0] in "3456"
+                and all(s.strip() in ("", "-") for s in seps)):
             # Written like the card itself, four groups of four, starting as card numbers do
             # (62 UnionPay, 4 Visa, 5 Mastercard, 3 JCB/Amex; 1995 2000 2005 2010 is years).
             return "bank_card"
+        # Otherwise groups of 3+ digits that pass the Luhn check (single digits and pairs are
+        # lists of small numbers).
         if min(sizes) >= 3 and _luhn_ok(digits):
             return "bank_card"
     return None
+
+
+# Lengths _classify can accept: mobile (11, or 13/15 with 86/0086), ID 18, cards 16–19.
+_NUMBER_SIZES = frozenset({11, 13, 15, 16, 17, 18, 19})
 
 
 def _number_spans(numbers: str, folded: str) -> Iterator[tuple[str, int, int]]:
@@ -283,8 +289,11 @@ def _number_spans(numbers: str, folded: str) -> Iterator[tuple[str, int, int]]:
                 total += len(groups[j])
                 if total > 19 or len(groups[j]) >= 20 or (j > i and "X" in groups[j - 1].upper()):
                     break
+                has_x = groups[j][-1] in "Xx"
+                if total not in _NUMBER_SIZES and not (has_x and total - 1 in _NUMBER_SIZES):
+                    continue  # cheap skip: a run of single digits has ~19 candidates per start
                 kind, trim = _classify(groups[i : j + 1], seps[i:j]), 0
-                if kind is None and groups[j][-1] in "Xx":
+                if kind is None and has_x:
                     # Not an ID number: the X is a letter after the number (13800138000X).
                     kind, trim = _classify([*groups[i:j], groups[j][:-1]], seps[i:j]), 1
                 if kind is not None:
