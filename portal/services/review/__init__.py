@@ -13,6 +13,8 @@ from portal.services.review.answers import (
     save_response,
 )
 from portal.services.review.curation import (
+    LABEL_MAX,
+    LABEL_MIN,
     merge_themes,
     move_opinions,
     rename_theme,
@@ -32,6 +34,8 @@ from portal.services.review.overview import (
 )
 
 __all__ = [
+    "LABEL_MAX",
+    "LABEL_MIN",
     "DuplicateGroup",
     "OpinionGroupView",
     "OpinionLine",
