@@ -217,7 +217,7 @@ ROWS = [
     Row("roster-50mb", _roster(lambda: ROSTER_HEAD.encode() + b"9\xe5\x8f\xb7\xe6\xa5\xbc,1,60-69,x\n" * 2_000_000),
         "文件超过 10 MB，请分批导入。"),
     Row("roster-wrong-type", _roster(b"%PDF-1.7 ...", "名册.pdf"), "只支持 CSV 或 Excel（.xlsx）文件。"),
-    Row("roster-empty", _roster(b"", "名册.csv"), "上传的文件是空的。"),
+    Row("roster-empty", _roster(b"", "名册.csv"), "文件是空的。"),
     Row("roster-header-only", _roster(ROSTER_HEAD.encode()), "文件只有列名，没有数据行。"),
     Row("roster-duplicate-rows",
         _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,1单元,60-69,9-101\n").encode()),

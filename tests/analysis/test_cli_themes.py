@@ -107,7 +107,7 @@ def test_missing_guide_column(opinions_csv, tmp_path):
         ("empty.csv", b"", "空"),
         ("header.csv", "意见\n".encode(), "没有数据行"),
         ("garbled.csv", bytes(range(128, 256)) * 8, "编码"),
-        ("opinions.docx", b"PK", "不支持的文件类型"),
+        ("opinions.docx", b"PK", "只支持 CSV 或 Excel"),
     ],
 )
 def test_bad_files(tmp_path, name, content, message):
