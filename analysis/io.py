@@ -407,29 +407,34 @@ def read_table(path: Path, *, max_unpacked: int = CLI_MAX_XLSX_UNPACKED) -> pd.D
         max_rows=XLSX_MAX_ROWS if xlsx else None,
         max_unpacked=max_unpacked,
     ).rows
-    rows = [r for r in raw if any(_cell_text(v).strip() for v in r)]
+    if xlsx:  # typed cells (numbers, dates) to the text the user sees; CSV cells are text
+        raw = [[_cell_text(v) for v in r] for r in raw]
+    rows = [r for r in raw if any(r)]  # blank lines, as pandas skips them
     if not rows:
         raise InputError(MSG_EMPTY)
     header = list(rows[0])
-    while header and not _cell_text(header[-1]).strip():
+    while header and not header[-1].strip():
         header.pop()  # trailing empty header cells (Excel exports often end rows with commas)
     columns = _column_names(header)
     width = len(columns)
-    body: list[list[str]] = []
-    for number, row in enumerate(rows[1:], start=2):
-        cells = [_cell_text(v) for v in row]
+    body = rows[1:]
+    for number, cells in enumerate(body, start=2):
+        if len(cells) == width:
+            continue
         if len(cells) > width:
             if any(c.strip() for c in cells[width:]):
                 raise InputError(
                     f"第 {number} 行有 {len(cells)} 列，比列名多：请检查分隔符和引号。"
                 )
             del cells[width:]
-        elif len(cells) < width:
+        else:
             cells += [""] * (width - len(cells))
-        body.append(cells)
     if not body:
         raise InputError(MSG_HEADER_ONLY)
-    return pd.DataFrame(body, columns=columns, dtype=object)
+    data = dict(zip(range(width), map(list, zip(*body, strict=True)), strict=True))
+    df = pd.DataFrame(data, dtype=object)
+    df.columns = pd.Index(columns, dtype=object)
+    return df
 
 
 # -- writing ------------------------------------------------------------------------------
