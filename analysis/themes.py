@@ -42,6 +42,7 @@ __all__ = ["OTHER_LABEL", "ThemeInfo", "ThemeModel"]
 
 OTHER_LABEL = "其他"
 SVD_SAMPLE = 30000  # from this many opinions on, LSA is fitted on a sample of this size
+KMEANS_SAMPLE = 20000  # above SVD_SAMPLE opinions, k-means centres come from a sample this size
 MIN_REPRESENTATIVE_WORDS = 3  # distinct content words an opinion needs to be shown first
 ProgressFn = Callable[[float, str], None]
 
@@ -338,6 +339,20 @@ class ThemeModel:
         labels = km.fit_predict(Z)
         return labels, normalize(km.cluster_centers_)
 
+    def _kmeans_all(self, Z: np.ndarray, k: int) -> np.ndarray:
+        """k-means labels for every row; from ``SVD_SAMPLE`` rows on, the centres are found on
+        a seeded sample of ``KMEANS_SAMPLE`` rows and every row joins its nearest centre (the
+        Naive Bayes rounds that follow re-assign on all rows anyway). 100k short opinions:
+        k-means 4.5 s → ~1 s."""
+        if Z.shape[0] <= SVD_SAMPLE:
+            return self._kmeans(Z, k, self.random_state, n_init=10 if Z.shape[0] < 20000 else 3)[0]
+        from sklearn.cluster import KMeans
+
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(Z.shape[0], size=KMEANS_SAMPLE, replace=False))
+        km = KMeans(n_clusters=k, n_init=3, random_state=self.random_state).fit(Z[sample])
+        return np.asarray(km.predict(Z))
+
     def _choose_k(self, Z: np.ndarray) -> int:
         """The largest k whose partition is nearly as reproducible as the most reproducible one.
 
@@ -432,7 +447,7 @@ class ThemeModel:
         if kk == 1:
             sub = np.zeros(len(rows), dtype=int)
         else:
-            sub, _ = self._kmeans(Zr, kk, self.random_state, n_init=10 if len(rows) < 20000 else 3)
+            sub = self._kmeans_all(Zr, kk)
             sub = self._refine(counts if len(rows) == n else counts[rows], sub)
         labels[rows] = sub
         return self._finish_groups(X, labels, scores, protect=None)

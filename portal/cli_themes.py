@@ -21,6 +21,18 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``b`` names the file ``a`` (same path, a link to it, or another spelling)."""
+    import os
+
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return Path(os.path.abspath(a)).resolve() == Path(os.path.abspath(b)).resolve()
+
+
 def themes(
     input: Annotated[
         Path,
@@ -52,8 +64,11 @@ def themes(
     from rich.table import Table
 
     from analysis import InputError, read_table, redact_pii
+    from analysis.io import write_csv_atomic
     from analysis.pipeline import parse_k, theme_table
 
+    if _same_file(input, out):
+        _fail(f"输出文件不能是输入文件本身（{out}）：请用 --out 指定另一个文件名。")
     try:
         k_value = parse_k(k)
         df = read_table(input)
@@ -95,8 +110,9 @@ def themes(
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        # UTF-8 with BOM so that Excel on Windows opens the Chinese text correctly.
-        result.to_csv(out, index=False, encoding="utf-8-sig")
+        # Temporary file + rename: a run killed while writing never leaves a truncated CSV
+        # under the final name; cells are formula-safe as in the open data.
+        write_csv_atomic(result, out)
     except OSError as exc:
         _fail(f"无法写入输出文件 {out}：{exc.strerror or exc}")
 

@@ -64,20 +64,30 @@ def _roster(data: bytes | Callable[[], bytes], filename: str = "名册.csv") -> 
     return call
 
 
-def _xlsx_bomb(n_rows: int = 300_000) -> bytes:
-    """A small .xlsx whose sheet unpacks into hundreds of thousands of rows."""
+def _xlsx_bomb(n_rows: int = 300_000, row_open: str = "<row ", move_sheet: bool = False,
+               padding: int = 0) -> bytes:
+    """A small .xlsx whose sheet unpacks into hundreds of thousands of rows (written
+    ``row_open`` r=…), optionally stored outside ``xl/worksheets/`` or padded with spaces."""
     base = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["楼栋", "单元", "年龄段"]])))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for info in base.infolist():
-            data = base.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            name, data = info.filename, base.read(info.filename)
+            if name == "xl/worksheets/sheet1.xml":
                 rows = "".join(
-                    f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>3号楼</t></is></c>'
+                    f'{row_open}r="{i}"><c r="A{i}" t="inlineStr"><is><t>3号楼</t></is></c>'
                     f'<c r="B{i}" t="inlineStr"><is><t>2单元</t></is></c></row>'
                     for i in range(2, n_rows + 2))
                 data = data.decode().replace("</sheetData>", rows + "</sheetData>").encode()
-            z.writestr(info.filename, data)
+            if move_sheet:  # the workbook's links point to the sheet wherever it is
+                name = name.replace("worksheets/sheet1.xml", "data/rows.xml")
+                data = data.replace(b"worksheets/sheet1.xml", b"data/rows.xml")
+            head, cut, tail = data.partition(b"</sheetData>")
+            with z.open(name, "w", force_zip64=True) as fh:  # padding streamed, never held
+                fh.write(head)
+                for _ in range(padding // (1 << 20)):
+                    fh.write(b" " * (1 << 20))
+                fh.write(cut + tail)
     return out.getvalue()
 
 
@@ -248,10 +258,17 @@ ROWS = [
         "无法打开这个 Excel 文件：文件可能已损坏，或不是 .xlsx 格式。请用 Excel 重新保存后再上传。"),
     Row("roster-xlsx-bomb", _roster(_xlsx_bomb, "名册.xlsx"), "文件超过 20000 行，请分批导入。",
         max_seconds=8.0),
+    Row("roster-xlsx-row-newline", _roster(lambda: _xlsx_bomb(row_open="<row\n"), "名册.xlsx"),
+        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+    Row("roster-xlsx-moved-sheet", _roster(lambda: _xlsx_bomb(move_sheet=True), "名册.xlsx"),
+        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+    Row("roster-xlsx-unpacked-size", _roster(lambda: _xlsx_bomb(1, padding=70 * 1024 * 1024),
+                                             "名册.xlsx"),
+        "这个 Excel 文件解压后超过 64 MB（行数或格式过多），请分批导入，或另存为 CSV 后再上传。"),
     Row("roster-50mb", _roster(lambda: ROSTER_HEAD.encode() + b"9\xe5\x8f\xb7\xe6\xa5\xbc,1,60-69,x\n" * 2_000_000),
         "文件超过 10 MB，请分批导入。"),
     Row("roster-wrong-type", _roster(b"%PDF-1.7 ...", "名册.pdf"), "只支持 CSV 或 Excel（.xlsx）文件。"),
-    Row("roster-empty", _roster(b"", "名册.csv"), "上传的文件是空的。"),
+    Row("roster-empty", _roster(b"", "名册.csv"), "文件是空的。"),
     Row("roster-header-only", _roster(ROSTER_HEAD.encode()), "文件只有列名，没有数据行。"),
     Row("roster-duplicate-rows",
         _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,1单元,60-69,9-101\n").encode()),

@@ -107,7 +107,7 @@ def test_missing_guide_column(opinions_csv, tmp_path):
         ("empty.csv", b"", "空"),
         ("header.csv", "意见\n".encode(), "没有数据行"),
         ("garbled.csv", bytes(range(128, 256)) * 8, "编码"),
-        ("opinions.docx", b"PK", "不支持的文件类型"),
+        ("opinions.docx", b"PK", "只支持 CSV 或 Excel"),
     ],
 )
 def test_bad_files(tmp_path, name, content, message):
@@ -127,3 +127,65 @@ def test_missing_file_and_bad_k(opinions_csv, tmp_path):
     assert "--k" in invoke_bad(
         [str(opinions_csv), "--text-column", "意见", "--out", "o.csv", "--k", "0"]
     )
+
+
+# -- output safety (issue 12, item 6) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotted", "hard-link"])
+def test_output_that_is_the_input_is_refused_and_the_input_kept(opinions_csv, tmp_path, spelling):
+    before = opinions_csv.read_bytes()
+    if spelling == "same":
+        out = opinions_csv
+    elif spelling == "dotted":
+        out = tmp_path / "sub" / ".." / opinions_csv.name
+        (tmp_path / "sub").mkdir()
+    else:
+        out = tmp_path / "link.csv"
+        out.hardlink_to(opinions_csv)
+    output = invoke_bad([str(opinions_csv), "--text-column", "意见", "--out", str(out)])
+    assert "输出文件不能是输入文件本身" in output
+    assert len(output.strip().splitlines()) == 1
+    assert opinions_csv.read_bytes() == before
+
+
+def test_interrupted_write_leaves_no_truncated_file(opinions_csv, tmp_path, monkeypatch):
+    """The disk fills up half-way through the rows: the previous result stays whole under the
+    final name and no partial file is left beside it."""
+    out = tmp_path / "themes.csv"
+    out.write_text("上一次的结果\n", encoding="utf-8")
+    real_to_csv = pd.DataFrame.to_csv
+
+    def disk_full(self, path_or_buf=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_to_csv(self.head(len(self) // 2), path_or_buf, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    output = invoke_bad([str(opinions_csv), "--text-column", "意见", "--out", str(out)])
+    assert "无法写入输出文件" in output
+    assert out.read_text(encoding="utf-8") == "上一次的结果\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["opinions.csv", "themes.csv"]
+
+
+def test_output_cells_are_formula_safe(tmp_path):
+    path = tmp_path / "in.csv"
+    rows = [
+        "=HYPERLINK(\"http://example.com\",\"点此查看物业收费明细\")",
+        "@SUM(1+1) 楼道灯坏了好几天，晚上下楼很危险",
+        "+86 的号码打不通物业电话，电梯坏了没人修",
+        "小区东门的路灯坏了，晚上回家很黑，希望尽快修好",
+        "电梯经常停运，老人上下楼很不方便",
+        "垃圾分类点的味道太大，夏天尤其明显",
+    ]
+    pd.DataFrame({"意见": rows, "=备注": ["-1"] * len(rows)}).to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(
+        app, ["themes", str(path), "--text-column", "意见", "--out", str(out), "--k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(df.columns)[:2] == ["意见", "'=备注"]
+    assert df["意见"].tolist()[:3] == ["'" + r for r in rows[:3]]
+    assert df["意见"].tolist()[3:] == rows[3:]
+    assert set(df["'=备注"]) == {"'-1"}
+    assert not any(str(v).startswith(("=", "+", "-", "@")) for v in df.to_numpy().ravel())
