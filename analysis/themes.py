@@ -25,16 +25,24 @@ is at least ``guide_threshold``; what fits none is clustered into new proposed t
 
 from __future__ import annotations
 
-import functools
 import gc
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from analysis.duplicates import near_duplicates_from_matrix
+from analysis.labels import (
+    choose_labels,
+    is_unfit_word,
+    phrase_candidates,
+    rank_phrases,
+    spread_words,
+    unfit_words,
+)
 from analysis.tokenize import NEGATIONS, ChineseTokenizer
 from analysis.vectorize import compact_key
 
@@ -42,6 +50,7 @@ __all__ = ["OTHER_LABEL", "ThemeInfo", "ThemeModel"]
 
 OTHER_LABEL = "其他"
 SVD_SAMPLE = 30000  # from this many opinions on, LSA is fitted on a sample of this size
+LABEL_SAMPLE = 300  # members per theme whose phrases are read for its label
 MIN_REPRESENTATIVE_WORDS = 3  # distinct content words an opinion needs to be shown first
 ProgressFn = Callable[[float, str], None]
 
@@ -63,16 +72,6 @@ class ThemeInfo:
 
 def _noop(_fraction: float, _message: str) -> None:
     return None
-
-
-@functools.lru_cache(maxsize=4)
-def _label_stopwords(data_dir) -> frozenset[str]:  # type: ignore[no-untyped-def]
-    """Generic words (影响, 生活, 问题 …) that stay features but never become keywords."""
-    path = data_dir / "label_stopwords.txt"
-    if not path.exists():
-        return frozenset()
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def _rows(M: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
@@ -220,7 +219,7 @@ class ThemeModel:
             groups, scores = self._cluster(counts, X, Z, has_words, k)
             guided_names = []
         report(0.9, "提取关键词")
-        self._describe(groups, scores, counts, guided_names)
+        self._describe(groups, scores, counts, guided_names, clean)
         report(1.0, "完成")
         return self
 
@@ -560,17 +559,23 @@ class ThemeModel:
         that are nouns, verbal nouns or verbs (no adverbs, time words, places)."""
         tags = self.tokenizer_._tags or {}
         whole = self._whole_words  # sub-word features (动车 from 电动车) never become keywords
-        generic = _label_stopwords(self.tokenizer_.data_dir)  # 影响, 生活, 问题 …
+        # 影响, 问题 (label_stopwords.txt), 有没有, 居委会, 支持 (generic_words.txt), 手机号 …
+        unfit = unfit_words(self.tokenizer_.data_dir)
         return np.array(
             [
-                tags.get(w) in self._LABEL_POS and w in whole and w not in generic
+                tags.get(w) in self._LABEL_POS and w in whole and not is_unfit_word(w, unfit)
                 for w in self.vocabulary_
             ],
             dtype=bool,
         )
 
     def _describe(
-        self, labels: np.ndarray, scores: np.ndarray, counts: sp.csr_matrix, guided_names: list[str]
+        self,
+        labels: np.ndarray,
+        scores: np.ndarray,
+        counts: sp.csr_matrix,
+        guided_names: list[str],
+        clean: list[str],
     ) -> None:
         n = len(labels)
         G = len(guided_names)
@@ -602,6 +607,13 @@ class ThemeModel:
             TF = np.asarray((M @ counts).todense())
             DF = np.asarray((M @ binary).todense())
             sizes = np.asarray(M.sum(axis=1)).ravel()
+            # words this run spreads evenly over its themes (其他 left out) are generic here
+            real = [pos for pos, g in enumerate(groups_all) if g >= 0]
+            spread = spread_words(DF[real], sizes[real], self.vocabulary_)
+            mask &= np.array([w not in spread for w in self.vocabulary_], dtype=bool)
+        else:
+            spread = frozenset()
+        self.generic_words_ = spread
         for pos, g in enumerate(groups_all):
             if V == 0 or n == 0 or sizes[pos] == 0:
                 keywords[g] = []
@@ -617,28 +629,26 @@ class ThemeModel:
             kept = [w for w in cands if not any(w != o and w in o for o in cands)]
             keywords[g] = kept[: self.n_keywords]
 
+        phrase_labels = self._phrase_labels(labels, order, G, guided_names, clean, spread)
         themes: list[ThemeInfo] = []
         index_of: dict[int, int] = {}
-        used_labels: set[str] = set()
         for g in order:
             members = np.flatnonzero(labels == g)
             kws = keywords.get(g, [])
-            if g < G:
-                label = guided_names[g]
-            else:
-                label = self._make_label(kws, used_labels)
-            used_labels.add(label)
+            label = guided_names[g] if g < G else phrase_labels[g]
             index_of[g] = len(themes)
+            has_label = np.array([label in clean[i] for i in members], dtype=bool)
             themes.append(
                 ThemeInfo(
                     label=label,
                     keywords=kws,
                     size=len(members),
                     members=[int(i) for i in members],
-                    representatives=self._representatives(members, scores, substantive),
+                    representatives=self._representatives(members, scores, substantive, has_label),
                     is_other=False,
                     guided=g < G,
                     score=float(scores[members].mean()) if len(members) else 0.0,
+                    extra={"label_share": float(has_label.mean()) if len(members) else 0.0},
                 )
             )
         if has_other:
@@ -663,42 +673,58 @@ class ThemeModel:
         self.scores_ = np.where(labels >= 0, scores, 0.0).astype(np.float32)
         self.n_themes_ = len(themes)
 
-    @staticmethod
-    def _make_label(keywords: list[str], used: set[str]) -> str:
-        """Two keywords joined by "·"; a keyword that contains an earlier one replaces it
-        (垃圾, 分类, 垃圾分类 → 垃圾分类), one contained in a picked keyword is skipped."""
-        picked: list[str] = []
-        for w in keywords:
-            inside = [p for p in picked if p in w]
-            if inside:
-                picked = [p for p in picked if p not in inside]
-                picked.insert(0, w) if w not in picked else None
-                continue
-            if any(w in p for p in picked):
-                continue
-            if len(picked) < 2:
-                picked.append(w)
-        picked = picked[:2]
-        base = "·".join(picked) if picked else "未命名主题"
-        label = base
-        extra = [w for w in keywords if not any(w in p or p in w for p in picked)]
-        while label in used and extra:
-            label = f"{label}·{extra.pop(0)}"
-        n = 2
-        while label in used:
-            label = f"{base}（{n}）"
-            n += 1
-        return label
+    def _phrase_labels(
+        self,
+        labels: np.ndarray,
+        order: list[int],
+        n_guided: int,
+        guided_names: list[str],
+        clean: list[str],
+        generic: frozenset[str],
+    ) -> dict[int, str]:
+        """A distinct phrase label for every unguided theme (see :mod:`analysis.labels`).
+
+        Phrases are read from at most ``LABEL_SAMPLE`` members per theme (seeded), so a
+        100k-opinion run segments a few thousand texts again, not all of them."""
+        tk = self.tokenizer_
+        unfit = unfit_words(tk.data_dir)
+        rng = np.random.default_rng(self.random_state)
+        # guided themes take part (their phrases are not specific to the others); 其他 is read
+        # for the summaries only
+        groups = [*order, *([-1] if (labels < 0).any() else [])]
+        docs: list[list[set[str]]] = []
+        for g in groups:
+            members = np.flatnonzero(labels == g) if g >= 0 else np.flatnonzero(labels < 0)
+            if len(members) > LABEL_SAMPLE:
+                members = np.sort(rng.choice(members, size=LABEL_SAMPLE, replace=False))
+            docs.append(
+                [phrase_candidates(tk, clean[i], unfit=unfit, generic=generic) for i in members]
+            )
+        self.phrase_docs_ = docs  # in the order of themes_, read by analysis.summary
+        ranked = rank_phrases(docs[: len(order)])
+        free = [pos for pos, g in enumerate(groups) if g >= n_guided]
+        chosen = choose_labels(
+            [ranked[pos] for pos in free],
+            taken=[*guided_names, OTHER_LABEL],
+        )
+        return {groups[pos]: label for pos, label in zip(free, chosen, strict=True)}
 
     def _representatives(
-        self, members: np.ndarray, scores: np.ndarray, substantive: np.ndarray
+        self,
+        members: np.ndarray,
+        scores: np.ndarray,
+        substantive: np.ndarray,
+        has_label: np.ndarray | None = None,
     ) -> list[int]:
         """Up to 3 members closest to the theme, one per near-duplicate group; opinions with
         fewer than ``MIN_REPRESENTATIVE_WORDS`` distinct content words (支持支持, 同意) come
-        only after the others, since they show the theme's stance, not its substance."""
+        only after the others, since they show the theme's stance, not its substance. Among
+        substantive ones, those containing the label (``has_label``) come first, so the
+        examples show what the name says."""
         if len(members) == 0:
             return []
-        order = members[np.lexsort((-scores[members], ~substantive[members]))]
+        with_label = np.ones(len(members), bool) if has_label is None else has_label
+        order = members[np.lexsort((-scores[members], ~with_label, ~substantive[members]))]
         picked: list[int] = []
         groups: set[int] = set()
         for i in order:
@@ -712,6 +738,14 @@ class ThemeModel:
         return picked
 
     # -- convenience ---------------------------------------------------------------------
+    def summaries(self, texts: Sequence[str], **options: Any) -> list[Any]:
+        """Extractive summaries of every theme, see :func:`analysis.summary.summarize_themes`
+        (``texts``: the texts given to :meth:`fit`; ``authors``, ``agree``, ``disagree``
+        optional per-opinion values)."""
+        from analysis.summary import summarize_themes
+
+        return summarize_themes(self, texts, **options)
+
     def theme_table(self) -> list[dict]:
         """Themes as plain dicts (label, size, keywords, representatives, flags)."""
         return [
