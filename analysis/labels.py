@@ -38,6 +38,7 @@ __all__ = [
     "choose_labels",
     "content_runs",
     "is_unfit_word",
+    "PhraseExtractor",
     "phrase_candidates",
     "rank_phrases",
     "spread_words",
@@ -115,11 +116,15 @@ def spread_words(
 def content_runs(tokenizer: ChineseTokenizer, text: str) -> list[list[str]]:
     """Runs of adjacent content words of ``text`` (already normalised); anything that is not a
     content word (punctuation, 的, numbers, stop words, placeholders) ends a run."""
+    if tokenizer._tags is None:
+        tokenizer._load_lexicon()
+    segments = tokenizer._segment(text)
+    tokenizer._classify(segments)  # decides keep() once per distinct word
+    kept = tokenizer._kept
     runs: list[list[str]] = []
     current: list[str] = []
-    keep = tokenizer.keep
-    for seg in tokenizer._segment(text):
-        if seg not in NEGATIONS and keep(seg):
+    for seg in segments:
+        if seg in kept and seg not in NEGATIONS:
             current.append(seg)
         elif current:
             runs.append(current)
@@ -129,21 +134,63 @@ def content_runs(tokenizer: ChineseTokenizer, text: str) -> list[list[str]]:
     return runs
 
 
-def _phrase_ok(
-    words: tuple[str, ...], tags: dict[str, str], unfit: frozenset[str], generic: frozenset[str]
-) -> bool:
-    if any(is_unfit_word(w, unfit) for w in words):
-        return False
-    if len("".join(words)) > MAX_PHRASE_CHARS:
-        return False
-    if len(words) == 1:
-        w = words[0]
-        return tags.get(w) in LABEL_POS and w not in generic
-    if tags.get(words[0], "unk") in _NO_EDGE_POS or tags.get(words[-1], "unk") in _NO_END_POS:
-        return False
-    if all(w in generic for w in words):
-        return False
-    return any(tags.get(w, "unk") in _PHRASE_HEAD_POS for w in words)
+class PhraseExtractor:
+    """Label-worthy phrases of normalised texts: 1–3 adjacent content words, none unfit, at
+    most ``MAX_PHRASE_CHARS`` characters (see the module docstring for the rules).
+
+    Word decisions are cached per extractor: make one per run, not per text."""
+
+    _BAD = "bad"
+
+    def __init__(
+        self,
+        tokenizer: ChineseTokenizer,
+        *,
+        unfit: frozenset[str] | None = None,
+        generic: frozenset[str] = frozenset(),
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.unfit = unfit_words(tokenizer.data_dir) if unfit is None else unfit
+        self.generic = generic
+        if tokenizer._tags is None:
+            tokenizer._load_lexicon()
+        self._tags: dict[str, str] = tokenizer._tags or {}
+        self._kind: dict[str, str] = {}
+        self._seen: dict[tuple[str, ...], str] = {}  # word n-gram → phrase, "" if unfit
+
+    def _word_kind(self, w: str) -> str:
+        kind = self._kind.get(w)
+        if kind is None:
+            kind = self._BAD if is_unfit_word(w, self.unfit) else self._tags.get(w, "unk")
+            self._kind[w] = kind
+        return kind
+
+    def _ok(self, words: list[str]) -> bool:
+        kinds = [self._word_kind(w) for w in words]
+        if self._BAD in kinds or sum(map(len, words)) > MAX_PHRASE_CHARS:
+            return False
+        if len(words) == 1:
+            return kinds[0] in LABEL_POS and words[0] not in self.generic
+        if kinds[0] in _NO_EDGE_POS or kinds[-1] in _NO_END_POS:
+            return False
+        if all(w in self.generic for w in words):
+            return False
+        return any(k in _PHRASE_HEAD_POS for k in kinds)
+
+    def __call__(self, text: str) -> set[str]:
+        found: set[str] = set()
+        seen = self._seen
+        for run in content_runs(self.tokenizer, text):
+            for n in range(1, MAX_PHRASE_WORDS + 1):
+                for start in range(0, len(run) - n + 1):
+                    words = tuple(run[start : start + n])
+                    phrase = seen.get(words)
+                    if phrase is None:
+                        phrase = "".join(words) if self._ok(list(words)) else ""
+                        seen[words] = phrase
+                    if phrase:
+                        found.add(phrase)
+        return found
 
 
 def phrase_candidates(
@@ -153,19 +200,8 @@ def phrase_candidates(
     unfit: frozenset[str] | None = None,
     generic: frozenset[str] = frozenset(),
 ) -> set[str]:
-    """Label-worthy phrases of one normalised text: 1–3 adjacent content words, none unfit."""
-    unfit = unfit_words(tokenizer.data_dir) if unfit is None else unfit
-    if tokenizer._tags is None:
-        tokenizer._load_lexicon()
-    tags = tokenizer._tags or {}
-    found: set[str] = set()
-    for run in content_runs(tokenizer, text):
-        for n in range(1, MAX_PHRASE_WORDS + 1):
-            for start in range(0, len(run) - n + 1):
-                words = tuple(run[start : start + n])
-                if _phrase_ok(words, tags, unfit, generic):
-                    found.add("".join(words))
-    return found
+    """Label-worthy phrases of one normalised text (one-off use of :class:`PhraseExtractor`)."""
+    return PhraseExtractor(tokenizer, unfit=unfit, generic=generic)(text)
 
 
 @dataclass(frozen=True)
@@ -207,7 +243,11 @@ def rank_phrases(
                 continue
             cov = count / size
             elsewhere = max(
-                (counters[h][phrase] / sizes[h] for h in range(len(counters)) if h != g and sizes[h]),
+                (
+                    counters[h][phrase] / sizes[h]
+                    for h in range(len(counters))
+                    if h != g and sizes[h]
+                ),
                 default=0.0,
             )
             spec = cov / (cov + elsewhere)
@@ -217,7 +257,9 @@ def rank_phrases(
     return out
 
 
-def _lengthen(best: LabelCandidate, cands: list[LabelCandidate], keep_share: float) -> LabelCandidate:
+def _lengthen(
+    best: LabelCandidate, cands: list[LabelCandidate], keep_share: float
+) -> LabelCandidate:
     """The longest phrase containing ``best`` that keeps ``keep_share`` of its coverage and
     most of its specificity (电梯 → 加装电梯 → 加装电梯费用 only while residents write it)."""
     chosen = best
@@ -253,8 +295,10 @@ def choose_labels(
         cands = ranked[g]
         label = ""
         for i, best in enumerate(cands):
-            if best.specificity < 0.5 and i < len(cands) - 1 and any(
-                c.specificity >= 0.5 for c in cands[i + 1 :]
+            if (
+                best.specificity < 0.5
+                and i < len(cands) - 1
+                and any(c.specificity >= 0.5 for c in cands[i + 1 :])
             ):
                 continue  # a phrase more common in another theme does not name this one
             pick = _lengthen(best, cands, keep_share)

@@ -188,14 +188,19 @@ def summarize_themes(
     disagree: Sequence[Any] | None = None,
     max_points: int = 4,
     max_quotes: int = 2,
+    redact: bool = False,
 ) -> list[ThemeSummary]:
     """One :class:`ThemeSummary` per theme of a fitted ``model`` (same order as ``themes_``).
 
     ``texts``: the texts the model was fitted on (quotes are cut from them verbatim: pass the
     redacted public text). ``authors``: an optional resident id per opinion (None/blank =
     unknown, counted as one resident each). ``agree``/``disagree``: optional vote counts per
-    opinion. Sub-points need at least 2 opinions, or 5 % of a large theme.
+    opinion. Sub-points need at least 2 opinions, or 5 % of a large theme. ``redact=True``
+    masks personal information (:func:`analysis.redact.redact_pii`) in the opinions a quote is
+    cut from, for texts that were not redacted before.
     """
+    from analysis.redact import redact_pii
+
     n = len(texts)
     for name, values in (("authors", authors), ("agree", agree), ("disagree", disagree)):
         if values is not None and len(values) != n:
@@ -227,7 +232,8 @@ def summarize_themes(
                 if root in seen_roots:
                     continue
                 seen_roots.add(root)
-                q, cut = quote_around(str(texts[i]), phrase)
+                source = redact_pii(str(texts[i])) if redact else str(texts[i])
+                q, cut = quote_around(source, phrase)
                 if q:
                     options.append((cut, abs(len(q) - 24) // 8, rank, q, i))
             for _cut, _size, _rank, q, i in sorted(options):

@@ -36,9 +36,9 @@ import scipy.sparse as sp
 
 from analysis.duplicates import near_duplicates_from_matrix
 from analysis.labels import (
+    PhraseExtractor,
     choose_labels,
     is_unfit_word,
-    phrase_candidates,
     rank_phrases,
     spread_words,
     unfit_words,
@@ -50,7 +50,8 @@ __all__ = ["OTHER_LABEL", "ThemeInfo", "ThemeModel"]
 
 OTHER_LABEL = "其他"
 SVD_SAMPLE = 30000  # from this many opinions on, LSA is fitted on a sample of this size
-LABEL_SAMPLE = 300  # members per theme whose phrases are read for its label
+CONSENSUS_SAMPLE = 2000  # rows whose co-association decides k and the themes
+LABEL_SAMPLE = 200  # members per theme whose phrases are read for its label
 MIN_REPRESENTATIVE_WORDS = 3  # distinct content words an opinion needs to be shown first
 ProgressFn = Callable[[float, str], None]
 
@@ -116,6 +117,11 @@ class ThemeModel:
         best stability.
     duplicate_threshold:
         Cosine similarity from which two opinions count as near-duplicates.
+    consensus_runs:
+        With ``k="auto"``: k-means runs whose co-association decides k and the themes
+        (see ``_consensus``); 0 = the older stability rule (``stability_tolerance``).
+    smooth_neighbours:
+        Nearest neighbours averaged into each LSA vector before the consensus runs.
     """
 
     def __init__(
@@ -138,6 +144,8 @@ class ThemeModel:
         stability_tolerance: float = 0.9,
         subword_features: bool = True,
         n_jobs: int = 1,
+        consensus_runs: int = 30,
+        smooth_neighbours: int = 20,
     ) -> None:
         self.k = k
         self.random_state = random_state
@@ -156,6 +164,8 @@ class ThemeModel:
         self.stability_tolerance = stability_tolerance
         self.subword_features = subword_features
         self.n_jobs = n_jobs
+        self.consensus_runs = consensus_runs
+        self.smooth_neighbours = smooth_neighbours
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -368,6 +378,62 @@ class ThemeModel:
         stable = [kk for kk, sc in self.k_scores_.items() if sc >= self.stability_tolerance * best]
         return max(stable) if stable else best_k
 
+    def _consensus(self, Z: np.ndarray) -> np.ndarray:
+        """Theme of every row by consensus of many k-means runs (evidence accumulation).
+
+        On a seeded sample of at most ``CONSENSUS_SAMPLE`` rows, each row's LSA vector is
+        averaged with its ``smooth_neighbours`` nearest neighbours (short texts borrow words
+        from similar ones), then ``consensus_runs`` k-means runs with k drawn from
+        [2·k_min, k_max + 8] (deliberately too many themes) count how often two rows land
+        together. Average-linkage clustering of that co-association matrix is cut where a
+        number of themes in [k_min, k_max] lives longest (largest gap between merge heights);
+        themes of fewer than ``min_theme_size`` rows (or 1 % of the sample) are dropped and
+        every row joins the nearest remaining centre. One k-means run depends on its seed;
+        the share of runs that put two rows together hardly does, so k and the partition
+        become stable across seeds (dev data: k 4–8 → 10–11, pairwise ARI 0.64 → 0.8)."""
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+        from sklearn.cluster import KMeans
+        from sklearn.preprocessing import normalize
+
+        n = Z.shape[0]
+        rng = np.random.default_rng(self.random_state)
+        m = min(n, CONSENSUS_SAMPLE)
+        idx = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
+        S = Z[idx]
+        if self.smooth_neighbours > 0 and m > self.smooth_neighbours + 1:
+            sims = S @ S.T
+            near = np.argpartition(-sims, self.smooth_neighbours, axis=1)[
+                :, : self.smooth_neighbours
+            ]
+            S = normalize(S + S[near].mean(axis=1)).astype(np.float32)
+        k_lo = min(2 * self.k_min, max(2, m // 4))
+        k_hi = max(k_lo, min(self.k_max + 8, m // 3))
+        co = np.zeros((m, m), dtype=np.float32)
+        for r in range(self.consensus_runs):
+            kr = int(rng.integers(k_lo, k_hi + 1))
+            lab = KMeans(kr, n_init=1, random_state=self.random_state * 1000 + r).fit_predict(S)
+            co += lab[:, None] == lab[None, :]
+        dist = 1.0 - co / self.consensus_runs
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform(dist, checks=False), "average")
+        heights = tree[:, 2]
+        k_top = max(self.k_min, min(self.k_max, m - 1))
+        best_k, best_gap = self.k_min, -1.0
+        for kk in range(min(self.k_min, k_top), k_top + 1):
+            gap = heights[m - kk] - heights[m - kk - 1]  # lifetime of the cut into kk themes
+            if gap > best_gap + 1e-9:
+                best_k, best_gap = kk, float(gap)
+        cut = fcluster(tree, best_k, "maxclust") - 1
+        sizes = np.bincount(cut)
+        big = [g for g in range(len(sizes)) if sizes[g] >= max(self.min_theme_size, 0.01 * m)]
+        if not big:
+            return np.zeros(n, dtype=int)
+        # centres in the unsmoothed space, so rows outside the sample are placed the same way
+        centres = normalize(np.stack([Z[idx[cut == g]].mean(axis=0) for g in big]))
+        self.k_scores_ = {"consensus_k": best_k, "gap": best_gap}
+        return np.asarray((Z @ centres.T).argmax(axis=1), dtype=int)
+
     def _refine(
         self, counts: sp.csr_matrix, labels: np.ndarray, fixed: np.ndarray | None = None
     ) -> np.ndarray:
@@ -422,17 +488,24 @@ class ThemeModel:
         n_distinct = (
             len({tuple(np.round(z, 4)) for z in Zr[:2000]}) if len(rows) <= 2000 else len(rows)
         )
-        if k == "auto":
+        consensus = k == "auto" and self.consensus_runs > 0 and n_distinct >= 4 * self.k_min
+        if k == "auto" and not consensus:
             kk = self._choose_k(Zr) if len(rows) >= 2 * self.min_theme_size else 1
+        elif k == "auto":
+            kk = 0  # found below
         else:
             kk = int(k)
-        kk = max(1, min(kk, len(rows), n_distinct))
-        self.k_ = kk
-        if kk == 1:
+        kk = max(1, min(kk, len(rows), n_distinct)) if not consensus else 0
+        if consensus:
+            sub = self._consensus(Zr)
+            kk = int(sub.max()) + 1
+            sub = self._refine(counts if len(rows) == n else counts[rows], sub)
+        elif kk == 1:
             sub = np.zeros(len(rows), dtype=int)
         else:
             sub, _ = self._kmeans(Zr, kk, self.random_state, n_init=10 if len(rows) < 20000 else 3)
             sub = self._refine(counts if len(rows) == n else counts[rows], sub)
+        self.k_ = kk
         labels[rows] = sub
         return self._finish_groups(X, labels, scores, protect=None)
 
@@ -686,8 +759,7 @@ class ThemeModel:
 
         Phrases are read from at most ``LABEL_SAMPLE`` members per theme (seeded), so a
         100k-opinion run segments a few thousand texts again, not all of them."""
-        tk = self.tokenizer_
-        unfit = unfit_words(tk.data_dir)
+        extract = PhraseExtractor(self.tokenizer_, generic=generic)
         rng = np.random.default_rng(self.random_state)
         # guided themes take part (their phrases are not specific to the others); 其他 is read
         # for the summaries only
@@ -697,9 +769,7 @@ class ThemeModel:
             members = np.flatnonzero(labels == g) if g >= 0 else np.flatnonzero(labels < 0)
             if len(members) > LABEL_SAMPLE:
                 members = np.sort(rng.choice(members, size=LABEL_SAMPLE, replace=False))
-            docs.append(
-                [phrase_candidates(tk, clean[i], unfit=unfit, generic=generic) for i in members]
-            )
+            docs.append([extract(clean[i]) for i in members])
         self.phrase_docs_ = docs  # in the order of themes_, read by analysis.summary
         ranked = rank_phrases(docs[: len(order)])
         free = [pos for pos, g in enumerate(groups) if g >= n_guided]
