@@ -133,7 +133,15 @@ def test_placeholders_are_never_tokens(tokenizer):
 
 
 def test_word_cloud_words_obey_the_label_filter():
-    freqs = {"充电桩": 9, "手机号": 8, "有没有": 7, "居委会": 6, "支持": 5, "送餐上门": 4, "看看": 3}
+    freqs = {
+        "充电桩": 9,
+        "手机号": 8,
+        "有没有": 7,
+        "居委会": 6,
+        "支持": 5,
+        "送餐上门": 4,
+        "看看": 3,
+    }
     assert cloud_words(freqs) == {"充电桩": 9.0, "送餐上门": 4.0}
     assert "手机号" in cloud_words(freqs, filter_unfit=False)
 
