@@ -51,7 +51,7 @@ LABEL_POS = frozenset({"n", "nz", "vn", "nt", "nl", "ng", "j", "an"})
 _PHRASE_HEAD_POS = LABEL_POS | {"v", "unk"}
 # Words of these kinds never start or end a phrase (夜间 may open one: 夜间施工噪音).
 _NO_EDGE_POS = frozenset({"d", "r", "f", "p", "c", "u", "a", "ad", "z", "b"})
-_NO_END_POS = _NO_EDGE_POS | {"t", "s"}
+_NO_END_POS = _NO_EDGE_POS | {"t", "s", "l", "i"}  # not …由谁来, …一塌糊涂
 MAX_PHRASE_WORDS = 3
 MAX_PHRASE_CHARS = 8
 _BAD_START_RE = re.compile(r"^[不没无别]")
@@ -216,13 +216,20 @@ class LabelCandidate:
 
 def rank_phrases(
     theme_phrases: Sequence[Iterable[set[str]]],
+    theme_texts: Sequence[Sequence[str]] | None = None,
     *,
     min_count: int = 2,
+    rescore_top: int = 40,
 ) -> list[list[LabelCandidate]]:
     """Candidates of every theme, best first.
 
     ``theme_phrases[g]`` is one phrase set per (sampled) opinion of theme ``g``. A candidate
-    must be in at least ``min_count`` opinions of its theme (all of a theme of one)."""
+    must be in at least ``min_count`` opinions of its theme (all of a theme of one).
+
+    With ``theme_texts`` (the same opinions' normalised texts), the ``rescore_top`` best
+    candidates of each theme, and the longer phrases containing them, are scored again by
+    whether the phrase occurs anywhere in the text: 垃圾 then also counts 垃圾桶, 垃圾房 and
+    垃圾分类, as a reader would count it."""
     counters: list[Counter[str]] = []
     sizes: list[int] = []
     for docs in theme_phrases:
@@ -254,7 +261,30 @@ def rank_phrases(
             cands.append(LabelCandidate(phrase, cov, spec, cov * spec * spec))
         cands.sort(key=lambda x: (-x.score, -len(x.phrase), x.phrase))
         out.append(cands)
-    return out
+    if theme_texts is None:
+        return out
+    return [_rescore(g, cands, theme_texts, rescore_top) for g, cands in enumerate(out)]
+
+
+def _rescore(
+    g: int, cands: list[LabelCandidate], theme_texts: Sequence[Sequence[str]], top: int
+) -> list[LabelCandidate]:
+    head = cands[:top]
+    longer = [c for c in cands[top:] if any(h.phrase in c.phrase for h in head[:5])]
+    rescored = []
+    for c in head + longer:
+        rates = [
+            sum(c.phrase in t for t in texts) / len(texts) if len(texts) else 0.0
+            for texts in theme_texts
+        ]
+        cov = rates[g]
+        if cov == 0:
+            continue
+        elsewhere = max((r for h, r in enumerate(rates) if h != g), default=0.0)
+        spec = cov / (cov + elsewhere)
+        rescored.append(LabelCandidate(c.phrase, cov, spec, cov * spec * spec))
+    rescored.sort(key=lambda x: (-x.score, -len(x.phrase), x.phrase))
+    return rescored
 
 
 def _lengthen(

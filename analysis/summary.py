@@ -208,7 +208,7 @@ def summarize_themes(
     docs = getattr(model, "phrase_docs_", None)
     if docs is None or len(docs) != len(model.themes_):
         raise ValueError("the model has no phrase samples: fit it with analysis.themes.ThemeModel")
-    ranked = rank_phrases(docs)
+    ranked = rank_phrases(docs, getattr(model, "phrase_texts_", None))
     scores = model.scores_
     dup = model.duplicate_of_
     out: list[ThemeSummary] = []

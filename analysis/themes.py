@@ -564,7 +564,10 @@ class ThemeModel:
         if Z is not None and weak.any() and Z.shape[1]:
             centres = self._centroids(Z, labels, n_groups)
             lsa = np.einsum("ij,ij->i", Z[weak], centres[labels[weak]])
-            rescued = np.flatnonzero(weak)[lsa >= self.other_similarity]
+            # a shared word and a close LSA vector, or a very close LSA vector alone
+            shares = scores[weak] > 0
+            close = (lsa >= self.other_similarity) & (shares | (lsa >= 3 * self.other_similarity))
+            rescued = np.flatnonzero(weak)[close]
             weak[rescued] = False
             scores[rescued] = np.maximum(scores[rescued], self.min_score)
         if protect is not None:
@@ -784,13 +787,16 @@ class ThemeModel:
         # for the summaries only
         groups = [*order, *([-1] if (labels < 0).any() else [])]
         docs: list[list[set[str]]] = []
+        sample_texts: list[list[str]] = []
         for g in groups:
             members = np.flatnonzero(labels == g) if g >= 0 else np.flatnonzero(labels < 0)
             if len(members) > LABEL_SAMPLE:
                 members = np.sort(rng.choice(members, size=LABEL_SAMPLE, replace=False))
             docs.append([extract(clean[i]) for i in members])
-        self.phrase_docs_ = docs  # in the order of themes_, read by analysis.summary
-        ranked = rank_phrases(docs[: len(order)])
+            sample_texts.append([clean[i] for i in members])
+        # in the order of themes_, read by analysis.summary
+        self.phrase_docs_, self.phrase_texts_ = docs, sample_texts
+        ranked = rank_phrases(docs[: len(order)], sample_texts[: len(order)])
         free = [pos for pos, g in enumerate(groups) if g >= n_guided]
         chosen = choose_labels(
             [ranked[pos] for pos in free],
