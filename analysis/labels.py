@@ -87,7 +87,7 @@ def is_unfit_word(word: str, unfit: frozenset[str] | None = None) -> bool:
 def spread_words(
     doc_freq: np.ndarray,
     sizes: np.ndarray,
-    vocabulary: Sequence[str],
+    vocabulary: Sequence[str] | np.ndarray,
     *,
     min_rate: float = 0.03,
     max_ratio: float = 1.6,
@@ -110,7 +110,7 @@ def spread_words(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = rates.max(axis=0) / overall
     hits = np.flatnonzero((overall >= min_rate) & (ratio <= max_ratio))
-    return frozenset(str(vocabulary[j]) for j in hits)
+    return frozenset(str(vocabulary[int(j)]) for j in hits)
 
 
 def content_runs(tokenizer: ChineseTokenizer, text: str) -> list[list[str]]:

@@ -228,7 +228,7 @@ def summarize_themes(
             options = []
             seen_roots: set[int] = set()
             for rank, i in enumerate(rows[:12]):
-                root = dup[i] if dup[i] is not None else i
+                root = int(dup[i]) if dup[i] is not None else i  # type: ignore[arg-type]
                 if root in seen_roots:
                     continue
                 seen_roots.add(root)

@@ -7,14 +7,20 @@ Pipeline (each step a named method of :class:`ThemeModel`):
    dropped here (they matter for stance, not for topic).
 3. **vectorise** – sublinear TF-IDF over words (``min_df``/``max_df`` prune rare and
    boilerplate words), then LSA (truncated SVD, ``n_components``) and L2 normalisation.
-4. **cluster** – k-means on the LSA vectors; ``k="auto"`` picks k by stability (agreement of
-   k-means runs with different seeds on a sample), then a few rounds of Complement Naive Bayes
-   re-assignment on the word counts sharpen the borders.
-5. **other** – opinions far from every theme centre (``min_score``), without content words, or
+4. **cluster** – ``k="auto"``: consensus of 30 k-means runs on kNN-smoothed LSA vectors of a
+   sample (co-association, average linkage cut where a number of themes in [k_min, k_max]
+   lives longest, see ``_consensus``); a given k: k-means. Then a few rounds of Complement
+   Naive Bayes re-assignment on the word counts sharpen the borders.
+5. **other** – opinions sharing almost no word with their theme (``min_score``) unless their
+   LSA vector is still close to its centre (``other_similarity``), without content words, or
    in themes smaller than ``min_theme_size`` go to an explicit 其他 theme.
 6. **describe** – keywords by class-based TF-IDF restricted to dictionary words (no numbers,
-   masked names or HMM guesses such as person names), label = first keywords joined by "·",
-   up to 3 representative opinions (closest to the centre, near-duplicates skipped).
+   masked names or HMM guesses such as person names) that are not unfit (filler, stance,
+   placeholders, words this run spreads evenly over its themes: :mod:`analysis.labels`);
+   label = a phrase residents wrote, ranked by coverage and specificity (:mod:`analysis.labels`),
+   distinct across themes; up to 3 representative opinions (closest to the centre, those
+   containing the label first, near-duplicates skipped). :meth:`ThemeModel.summaries` gives
+   extractive summaries (:mod:`analysis.summary`).
 7. **duplicates** – near-duplicate links (:mod:`analysis.duplicates`) from the same TF-IDF.
 
 Guided mode: ``fit(texts, guide=[...])`` with a theme name for some texts (``None`` for the
@@ -436,7 +442,7 @@ class ThemeModel:
             return np.zeros(n, dtype=int)
         # centres in the unsmoothed space, so rows outside the sample are placed the same way
         centres = normalize(np.stack([Z[idx[cut == g]].mean(axis=0) for g in big]))
-        self.k_scores_ = {"consensus_k": best_k, "gap": best_gap}
+        self.consensus_ = {"k_cut": best_k, "gap": best_gap, "themes": len(big)}
         return np.asarray((Z @ centres.T).argmax(axis=1), dtype=int)
 
     def _refine(
