@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis.labels import LabelCandidate, rank_phrases
-from analysis.normalize import normalize_text
+from analysis.normalize import normalize_many
 
 if TYPE_CHECKING:  # pragma: no cover
     from analysis.themes import ThemeModel
@@ -153,14 +153,16 @@ def _pick_points(
 ) -> list[tuple[str, list[int]]]:
     """Greedy cover of the theme's opinions by phrases (see module docstring)."""
     pool = [c for c in cands if c.specificity >= 0.5][:60] or cands[:60]
-    left = [int(i) for i in members]
+    # one pass over the opinions per phrase; the rounds below only filter these lists
+    contains = {c.phrase: [int(i) for i in members if c.phrase in clean[int(i)]] for c in pool}
+    taken: set[int] = set()
     points: list[tuple[str, list[int]]] = []
-    while len(points) < max_points and left:
+    while len(points) < max_points and len(taken) < len(members):
         best: tuple[float, str, list[int]] | None = None
         for c in pool:
             if any(c.phrase in p or p in c.phrase for p, _ in points):
                 continue
-            hits = [i for i in left if c.phrase in clean[i]]
+            hits = [i for i in contains[c.phrase] if i not in taken]
             gain = len(hits) * c.specificity**2
             if len(hits) >= min_support and (best is None or gain > best[0]):
                 best = (gain, c.phrase, hits)
@@ -174,8 +176,7 @@ def _pick_points(
                 if len(longer) >= max(min_support, 0.6 * len(hits)):
                     phrase = c.phrase
         points.append((phrase, hits))
-        taken = set(hits)
-        left = [i for i in left if i not in taken]
+        taken.update(hits)
     return points
 
 
@@ -216,7 +217,13 @@ def summarize_themes(
         members = np.asarray(theme.members, dtype=int)
         # best-fitting first, so quotes come from the opinions closest to the theme
         members = members[np.argsort(-scores[members], kind="stable")] if len(members) else members
-        clean = {int(i): normalize_text(texts[i]) for i in members}
+        clean = dict(
+            zip(
+                (int(i) for i in members),
+                normalize_many([str(texts[i]) for i in members]),
+                strict=True,
+            )
+        )
         min_support = max(2, int(math.ceil(0.05 * len(members))))
         chosen = _pick_points(ranked[t_index], members, clean, max_points, min_support)
         if len(chosen) < 2 and len(members) >= 4 and min_support > 2:
