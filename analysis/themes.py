@@ -57,6 +57,7 @@ __all__ = ["OTHER_LABEL", "ThemeInfo", "ThemeModel"]
 OTHER_LABEL = "其他"
 SVD_SAMPLE = 30000  # from this many opinions on, LSA is fitted on a sample of this size
 CONSENSUS_SAMPLE = 2000  # rows whose co-association decides k and the themes
+LABEL_CHARS = 300  # characters of each sampled opinion read for label candidates
 LABEL_SAMPLE = 200  # members per theme whose phrases are read for its label
 MIN_REPRESENTATIVE_WORDS = 3  # distinct content words an opinion needs to be shown first
 ProgressFn = Callable[[float, str], None]
@@ -798,7 +799,9 @@ class ThemeModel:
             members = np.flatnonzero(labels == g) if g >= 0 else np.flatnonzero(labels < 0)
             if len(members) > LABEL_SAMPLE:
                 members = np.sort(rng.choice(members, size=LABEL_SAMPLE, replace=False))
-            docs.append([extract(clean[i]) for i in members])
+            # candidates from the opening of long opinions (where the subject is said); their
+            # coverage is then counted on the whole text (rank_phrases' rescoring)
+            docs.append([extract(clean[i][:LABEL_CHARS]) for i in members])
             sample_texts.append([clean[i] for i in members])
         # in the order of themes_, read by analysis.summary
         self.phrase_docs_, self.phrase_texts_ = docs, sample_texts
