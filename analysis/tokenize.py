@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from analysis.redact import PII_LABELS
+
 __all__ = ["ChineseTokenizer", "DATA_DIR", "WordCounts", "load_user_dict", "load_stopwords"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -70,8 +72,11 @@ _BAD_SHAPE_RE = re.compile(r"[0-9._\-/:@]|^[A-Za-z]$|^[^\w]+$")
 # segmentation, otherwise the HMM glues the suffix to the next word (区云塘).
 # Dotted/dashed ASCII runs (baidu.com, e-mail, 2019-3-1) are removed too: they carry no theme
 # and the two engines split them differently.
+# Redaction placeholders ([手机号], [门牌号] … from analysis.redact) are removed the same way:
+# they say that something was hidden, not what an opinion is about.
+_PLACEHOLDER_RE = "[\\[【](?:" + "|".join(sorted(PII_LABELS.values())) + ")[\\]】]"
 _MASKED_PLACE_RE = re.compile(
-    r"[A-Z][0-9]{0,3}[省市区县镇乡村]|[A-Za-z0-9]+(?:[.\-@_/:][A-Za-z0-9]+)+"
+    r"[A-Z][0-9]{0,3}[省市区县镇乡村]|[A-Za-z0-9]+(?:[.\-@_/:][A-Za-z0-9]+)+|" + _PLACEHOLDER_RE
 )
 
 

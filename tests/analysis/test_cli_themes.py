@@ -1,6 +1,7 @@
 """The `consult themes` command, registered on a tiny typer app as portal/cli.py does."""
 
 import csv
+import re
 
 import pandas as pd
 import pytest
@@ -189,3 +190,92 @@ def test_output_cells_are_formula_safe(tmp_path):
     assert df["意见"].tolist()[3:] == rows[3:]
     assert set(df["'=备注"]) == {"'-1"}
     assert not any(str(v).startswith(("=", "+", "-", "@")) for v in df.to_numpy().ravel())
+def test_themes_out_writes_one_row_per_theme_with_summary(opinions_csv, tmp_path):
+    out, themes_out = tmp_path / "rows.csv", tmp_path / "sub" / "themes.csv"
+    args = ["themes", str(opinions_csv), "--text-column", "意见", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--themes-out", str(themes_out), "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = pd.read_csv(themes_out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(table.columns) == ["theme", "label", "size", "keywords", "summary"]
+    assert table["theme"].tolist() == [str(i) for i in range(len(table))]
+    assert sum(map(int, table["size"])) == len(rows)
+    assert table["label"].is_unique
+    for _, theme in table.iterrows():
+        members = rows[rows["theme"] == theme["theme"]]
+        assert len(members) == int(theme["size"])
+        assert set(members["theme_label"]) == {theme["label"]}
+        assert theme["summary"].startswith(f"共 {theme['size']} 条意见")
+        if theme["keywords"]:
+            assert " " not in theme["keywords"] and "," not in theme["keywords"]
+            assert all(w for w in theme["keywords"].split("、"))
+        for quote in re.findall(r"“([^”]+)”", theme["summary"]):
+            assert any(quote in text for text in members["意见"])  # verbatim from the theme
+
+    # the same seed gives the same files, the default seed is 0
+    again = tmp_path / "again.csv"
+    result = runner.invoke(app, [*args, "--themes-out", str(again), "--seed", "2"])
+    assert result.exit_code == 0 and again.read_bytes() == themes_out.read_bytes()
+
+
+def test_themes_out_quotes_are_redacted(tmp_path):
+    path = tmp_path / "phones.csv"
+    texts = [
+        f"充电桩坏了没人修，请回电{13812345670 + i}"
+        if i % 2
+        else f"充电桩太少不够用，我住{i}号楼2单元50{i}室"
+        for i in range(8)
+    ] + [f"楼道堆放杂物挡住消防通道，第{i}次反映了" for i in range(8)]
+    pd.DataFrame({"意见": texts}).to_csv(path, index=False)
+    themes_out = tmp_path / "themes.csv"
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(path),
+            "--text-column",
+            "意见",
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--themes-out",
+            str(themes_out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(themes_out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    summaries = " ".join(table["summary"])
+    assert "“" in summaries and not re.search(r"1[3-9]\d{9}", summaries)
+    assert "手机号" not in " ".join(table["keywords"] + table["label"])
+
+
+@pytest.mark.parametrize("seed", ["-1", "abc", "1.5"])
+def test_bad_seed(opinions_csv, tmp_path, seed):
+    output = invoke_bad(
+        [
+            str(opinions_csv),
+            "--text-column",
+            "意见",
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--seed",
+            seed,
+        ]
+    )
+    assert "--seed 必须是非负整数" in output and len(output.strip().splitlines()) == 1
+
+
+def test_unwritable_themes_out(opinions_csv, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    output = invoke_bad(
+        [
+            str(opinions_csv),
+            "--text-column",
+            "意见",
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--themes-out",
+            str(blocker / "themes.csv"),
+        ]
+    )
+    assert "无法写入主题表" in output
