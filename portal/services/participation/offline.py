@@ -254,7 +254,7 @@ def _parse_day(text: str) -> date:
     raise ValueError(text)
 
 
-def _row_key(text: str, channel: Channel, area_id: int | None, day: date) -> tuple[str, str, int | None, date]:
+def _row_key(text: str, channel: Channel | str, area_id: int | None, day: date) -> tuple[str, str, int | None, date]:
     return (text, str(Channel(channel)), area_id, day)
 
 

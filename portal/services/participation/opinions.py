@@ -41,6 +41,7 @@ from portal.services.participation.moderation import auto_flags
 from portal.services.text import public_text
 from portal.settings import get_settings
 
+ALREADY_GIVEN = "您已经提交过内容完全相同的意见，不用重复提交。"
 SIMILAR_MIN_SCORE = 0.35
 SIMILAR_SHOWN = 3
 
@@ -304,7 +305,8 @@ def submit_opinion(
 
     ``client_token`` (one per draft, from the form) makes a repeated submit (double click,
     re-sent form, two copies sent at once) return the first opinion instead of storing it twice.
-    Without one, a token is derived from the resident, the consultation and the text.
+    Without one, a token is derived from the resident, the consultation and the text: the
+    opinion is still stored once, and the other copies are told it was given already.
     """
     resident = require_resident(actor)
     token = given_token(client_token)
@@ -316,19 +318,24 @@ def submit_opinion(
     ensure_can_submit(c)
     prepared = prepare_opinion(text)
     same = session.exec(
-        select(Opinion.id).where(Opinion.consultation_id == consultation_id,
-                                 Opinion.resident_id == resident.resident_id,
-                                 Opinion.text_original == prepared.text)
+        select(Opinion).where(Opinion.consultation_id == consultation_id,
+                              Opinion.resident_id == resident.resident_id,
+                              Opinion.text_original == prepared.text)
     ).first()
     if same is not None:
-        raise InvalidInput("您已经提交过内容完全相同的意见，不用重复提交。")
-    token = token or derived_token("web", consultation_id, resident.resident_id, prepared.text)
+        if token and same.client_token == token:  # a copy of this draft, stored a moment ago
+            return SubmitResult(same, list(same.pii_kinds), created=False)
+        raise InvalidInput(ALREADY_GIVEN)
     op, created = new_opinion(
         session, consultation_id=consultation_id, prepared=prepared, resident_id=resident.resident_id,
-        area_id=resident.area_id, anonymous=anonymous, client_token=token)
-    if not created and op.resident_id != resident.resident_id:
-        session.rollback()
-        raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
+        area_id=resident.area_id, anonymous=anonymous,
+        client_token=token or derived_token("web", consultation_id, resident.resident_id, prepared.text))
+    if not created:  # another copy was stored while this one was being checked; nothing written
+        if op.resident_id != resident.resident_id:
+            raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
+        if not token:  # an API caller without a token sent the same text twice at once
+            raise InvalidInput(ALREADY_GIVEN)
+        return SubmitResult(op, list(op.pii_kinds), created=False)
     session.commit()
     return SubmitResult(op, list(op.pii_kinds), created=created)
 
