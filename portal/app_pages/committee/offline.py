@@ -62,6 +62,7 @@ with tab_one:
         resident_id = st.selectbox("名册中的居民（可不选）", [None, *who],
                                    format_func=lambda r: "不指定" if r is None else who[r],
                                    key=f"offline.resident.{area_id}")
+    token = draft_token("offline.text")  # one per draft: a repeated 保存 stores it once
     with st.form("offline.form"):
         text = st.text_area("意见内容（按居民原话录入）", key="offline.text", height=160, max_chars=1000)
         submitted = st.form_submit_button("保存这条意见", type="primary")
@@ -70,7 +71,7 @@ with tab_one:
             with db_session() as session:
                 op = enter_offline_opinion(session, actor=actor, consultation_id=cid, item=OfflineOpinion(
                     text=text, channel=channel, received_on=received_on, area_id=area_id,
-                    resident_id=resident_id), client_token=draft_token("offline.text"))
+                    resident_id=resident_id), client_token=token)
                 session.commit()
         except ServiceError as exc:
             st.error(str(exc))

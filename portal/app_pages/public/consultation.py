@@ -107,10 +107,10 @@ if raw_opinion.isdigit():
                 plain(reply.text)
             if resident is not None and thread.can_comment:
                 typed = bool(st.session_state.get(f"consultation.reply_text.{cm.id}"))  # keep open on error
+                token = draft_token(f"consultation.reply_text.{cm.id}")  # one per draft
                 with st.expander("回复", expanded=typed), st.form(f"consultation.reply.{cm.id}"):
                     text = st.text_area("回复内容", key=f"consultation.reply_text.{cm.id}", height=80)
                     if st.form_submit_button("发表回复", use_container_width=True):
-                        token = draft_token(f"consultation.reply_text.{cm.id}")
                         act(lambda s, t=text, p=cm.id, k=token: add_comment(
                             s, actor=resident, opinion_id=view.id, text=t, parent_id=p, client_token=k),
                             "回复已发表。")
@@ -119,11 +119,11 @@ if raw_opinion.isdigit():
                         st.rerun()
 
     if resident is not None and thread.can_comment:
+        token = draft_token("consultation.comment_text")  # one per draft
         with st.form("consultation.comment"):
             text = st.text_area("写留言", key="consultation.comment_text", height=100,
                                 placeholder="说说您的看法，请文明发言。")
             if st.form_submit_button("发表留言", type="primary", use_container_width=True):
-                token = draft_token("consultation.comment_text")
                 act(lambda s: add_comment(s, actor=resident, opinion_id=view.id, text=text,
                                           client_token=token), "留言已发表。")
                 if "consultation.flash" in st.session_state:
