@@ -29,11 +29,11 @@ from portal.models import (
     Phase,
     Resident,
 )
-from portal.services.identity import resident_actor
 from portal.services.errors import ServiceError
+from portal.services.identity import resident_actor
 from portal.services.participation import add_comment, submit_opinion
-from portal.services.participation.opinions import ALREADY_GIVEN
 from portal.services.participation.offline import OfflineOpinion, enter_offline_opinion
+from portal.services.participation.opinions import ALREADY_GIVEN
 
 N = 12  # residents, each sending COPIES copies at once
 COPIES = 3

@@ -128,3 +128,17 @@ def test_one_offline_entry_lists_every_problem(session, hood):
                               item=OfflineOpinion("\u200b", Channel.WEB, TODAY + timedelta(days=1)))
     assert str(refused.value) == (EMPTY + "请选择线下渠道：纸质、电话、上门走访或 12345 热线。"
                                   "收到日期不能晚于今天。")
+
+
+def test_no_other_portal_code_builds_an_opinion_row():
+    """A new channel must go through new_opinion: only opinions.py calls ``Opinion(...)``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    builders = set()
+    for path in (root / "portal").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Opinion":
+                builders.add(str(path.relative_to(root)))
+    assert builders == {"portal/services/participation/opinions.py"}
