@@ -322,6 +322,7 @@ class Comment(SQLModel, table=True):
     visibility: Visibility = _enum(Visibility.VISIBLE)
     moderation_reason: str = Field(default="", max_length=500)
     created_at: datetime = _ts()
+    client_token: str | None = Field(default=None, max_length=64, unique=True)  # idempotency
 
 
 class Report(SQLModel, table=True):

@@ -164,6 +164,14 @@ def _published_as(expected: str, kinds: set[str]) -> Callable[[Session, World, A
     return check
 
 
+def _stored_offline(expected: str) -> Callable[[Session, World, Any], None]:
+    def check(s: Session, w: World, result: Any) -> None:
+        assert result == 1
+        op = s.exec(select(Opinion).order_by(Opinion.id.desc())).first()
+        assert (op.text_original, op.channel) == (expected, Channel.PAPER)
+    return check
+
+
 def _formula_neutralised(s: Session, w: World, result: Any) -> None:
     tables = exports.export_tables(s, actor=w.committee[Role.ADMIN],
                                    consultation_id=w.consultations[Phase.COLLECTING])
@@ -203,6 +211,7 @@ PII_ROOMS = "我住12-3-501，楼上三号楼二单元五零一室天天漏水�
 PII_PLATE_CARD = "沪 A 12345天天停在消防通道上，维修费退到6222 0281 9482 1993 519就行"
 PII_HANDLES = "有照片可以发我，微信号 zhangsan_88，QQ：12345678，邮箱zhangsan#163.com"
 PII_NONE = "2024年3月5日起12路改道，车费2元涨到3.5元，85%的人反对，打12345和110都没用，全楼300户"
+NO_WORDS = "意见里没有文字，请用文字写下您想说的话（只有表情或符号无法被整理和回应）。"
 
 ROWS = [
     Row("opinion-empty", _opinion(""), EMPTY_OPINION),
@@ -214,8 +223,7 @@ ROWS = [
     Row("opinion-control-only", _opinion("\x00\x07\x1b\u200b\u202e\ufeff"), EMPTY_OPINION),
     Row("opinion-control-inside", _opinion("楼道灯\x00坏了\x07很久，晚上\u202e黑得看不见路"), None,
         _stored_opinion("楼道灯坏了很久，晚上黑得看不见路")),
-    Row("opinion-emoji-only", _opinion("😡😡😡👎👎👎🚗🚗🚗🚗"),
-        "意见里没有文字，请用文字写下您想说的话（只有表情或符号无法被整理和回应）。"),
+    Row("opinion-emoji-only", _opinion("😡😡😡👎👎👎🚗🚗🚗🚗"), NO_WORDS),
     Row("opinion-mixed-scripts", _opinion(MIXED), None, _stored_opinion(MIXED)),
     Row("opinion-traditional", _opinion(TRADITIONAL), None, _stored_opinion(TRADITIONAL)),
     Row("opinion-html-script", _opinion(XSS), None, _stored_opinion(XSS)),
@@ -275,6 +283,24 @@ ROWS = [
         "名册中有 1 行疑似重复，未导入任何记录。请核对后删除重复行，或确认它们是不同的居民后再导入。"),
     Row("roster-bad-age", _roster((ROSTER_HEAD + "9号楼,1单元,很老,9-101\n").encode()),
         "名册有 1 行有误，未导入任何记录。第 2 行：年龄段“很老”无法识别，请写成 60-69 或 80+ 这样的形式。"),
+    Row("opinion-escape-codes", _opinion("\x1b[31m\x1b[1m\x1b[4m\x1b[0m\x1b[K\x1b[2J"), EMPTY_OPINION),
+    Row("opinion-direction-marks-only", _opinion("\u2066\u2067\u2068\u2069\u061c\u00ad\u180e"), EMPTY_OPINION),
+    Row("offline-zero-width", _offline_item("\u200b\u200c\u200d\u2060\ufeff", TODAY), EMPTY_OPINION),
+    Row("offline-emoji-only", _offline_item("😡😡😡👎👎👎🚗🚗🚗🚗", TODAY), NO_WORDS),
+    Row("offline-csv-zero-width", _offline_csv("\u200b\u200b\u200c\u200d,纸质,2026-11-20,\n"),
+        f"有 1 行有误，未导入任何意见。第 2 行：{EMPTY_OPINION}"),
+    Row("offline-csv-emoji-only", _offline_csv("😡😡😡👎👎👎🚗🚗🚗🚗,电话,2026-11-20,\n"),
+        f"有 1 行有误，未导入任何意见。第 2 行：{NO_WORDS}"),
+    Row("offline-csv-escape-codes", _offline_csv("\x1b[31m\x1b[1m\x1b[4m\x1b[0m\x1b[K,12345热线,2026-11-20,\n"),
+        f"有 1 行有误，未导入任何意见。第 2 行：{EMPTY_OPINION}"),
+    Row("offline-csv-rtl-override", _offline_csv("\u202e\u202d\u202e\u202c,上门走访,2026-11-20,\n"),
+        f"有 1 行有误，未导入任何意见。第 2 行：{EMPTY_OPINION}"),
+    Row("offline-csv-every-problem", _offline_csv("短,微信,2026-12-30,99号楼\n"),
+        "有 1 行有误，未导入任何意见。第 2 行：渠道“微信”无法识别（可填：纸质、电话、上门走访、12345热线）；"
+        "楼栋“99号楼”不在本社区的名册里；意见太短了：至少需要 10 个字，现在只有 1 个字。请写得具体一些；"
+        "收到日期不能晚于今天。"),
+    Row("offline-csv-control-inside", _offline_csv("楼道灯\u200b坏了\u202e很久，晚上\x1b[31m黑得看不见路,纸质,2026-11-20,\n"),
+        None, _stored_offline("楼道灯坏了很久，晚上黑得看不见路")),
     Row("offline-date-in-future", _offline_item("三单元门口的路灯坏了一个多月", TODAY + timedelta(days=3)),
         "收到日期不能晚于今天。"),
     Row("offline-csv-bad-date", _offline_csv("楼道里堆满纸箱，存在消防隐患,纸质,2026/13/45,3号楼\n"),

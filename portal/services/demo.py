@@ -45,6 +45,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.actors import SystemActor
 from portal.services.identity import committee_actor, create_user
+from portal.services.participation.opinions import new_opinion
 from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
 from portal.settings import Settings
@@ -193,6 +194,7 @@ def _add_consultation(
     stance_of: dict[int, str] = {}  # opinion id -> theme key, for planted voting groups
     guide: dict[str, list[int]] = {}
     opinions: list[Opinion] = []
+    abusive: set[int] = set()
     entries: list[tuple[str | None, str, str]] = []
     for theme in spec["themes"]:
         entries += [(theme["key"], theme["name"], text) for text in theme["opinions"]]
@@ -206,26 +208,24 @@ def _add_consultation(
         elderly = author.age_band in ("70-79", "80+")
         if elderly and channel == Channel.WEB and rng.random() < 0.6:
             channel = rng.choice([Channel.PAPER, Channel.DOOR, Channel.PHONE])
-        public, kinds = public_text(text)
         received = opens + timedelta(seconds=rng.random() * span)
-        flags = list(kinds and ["pii"]) + (["abusive"] if kind == "abusive" else [])
-        op = Opinion(
-            consultation_id=c.id, resident_id=author.id, area_id=author.area_id, channel=channel,
-            text_original=text, text_public=public, pii_kinds=kinds, flags=flags,
-            anonymous=rng.random() < 0.3, received_at=received, created_at=received,
-            entered_by=users["clerk"].id if channel != Channel.WEB else None,
+        # The same path as every channel: cleaned, checked, redacted and flagged by the rules.
+        op, _ = new_opinion(
+            session, consultation_id=c.id, text=text, channel=channel, resident_id=author.id,
+            area_id=author.area_id, anonymous=rng.random() < 0.3, received_at=received,
+            created_at=received, entered_by=users["clerk"].id if channel != Channel.WEB else None,
         )
         opinions.append(op)
-        session.add(op)
-        session.flush()
         assert op.id is not None
+        if kind == "abusive":  # written to be reported and hidden in the story
+            abusive.add(op.id)
         if key:
             stance_of[op.id] = key
             if len(guide.setdefault(kind, [])) < 3:
                 guide[kind].append(op.id)
 
     _add_votes(session, rng, residents, opinions, stance_of, spec)
-    _add_comments_and_reports(session, rng, residents, opinions, spec, users, phase)
+    _add_comments_and_reports(session, rng, residents, opinions, abusive, spec, users, phase)
     return c.id, spec, guide
 
 
@@ -257,9 +257,9 @@ def _add_votes(session: Session, rng: random.Random, residents: list[Resident], 
 
 
 def _add_comments_and_reports(session: Session, rng: random.Random, residents: list[Resident],
-                              opinions: list[Opinion], spec: dict[str, Any],
+                              opinions: list[Opinion], abusive: set[int], spec: dict[str, Any],
                               users: dict[str, CommitteeUser], phase: Phase) -> None:
-    topical = [o for o in opinions if "abusive" not in o.flags]
+    topical = [o for o in opinions if o.id not in abusive]
     comments: list[Comment] = []
     for text in spec.get("comments", []):
         target = rng.choice(topical)
@@ -277,7 +277,7 @@ def _add_comments_and_reports(session: Session, rng: random.Random, residents: l
         comments.append(cm)
     reasons = spec.get("report_reasons") or ["与主题无关"]
     for op in opinions:
-        if "abusive" in op.flags:
+        if op.id in abusive:
             assert op.id is not None
             session.add(Report(target_type=ReportTarget.OPINION, target_id=op.id, consultation_id=op.consultation_id,
                                resident_id=rng.choice(residents).id, reason=rng.choice(reasons)))

@@ -192,6 +192,16 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     page.get_by_text("已导入 2 条线下意见").wait_for()
     with Session(engine) as s:
         assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
+    # the same file a second time: the page asks before writing anything, and 取消 writes nothing
+    page.get_by_role("tab", name="批量导入").click()
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(hotline)
+    page.get_by_text("其中 2 行与已导入的意见相同").wait_for()
+    assert page.get_by_role("button", name="跳过已导入的，导入 0 条").is_disabled()
+    page.get_by_role("button", name="仍然导入全部 2 条").wait_for()
+    page.get_by_role("button", name="取消，不导入").click()
+    page.get_by_text("已取消，没有导入任何意见。").wait_for()
+    with Session(engine) as s:
+        assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
 
     # the reviewer exports the consultation for the committee's records
     page.get_by_role("button", name="退出登录").click()

@@ -31,7 +31,7 @@ def test_clerk_enters_a_phone_opinion_for_a_roster_resident(ops_db):
     at.text_area(key="offline.text").input("短")
     at.button[0].click()
     at = at.run()
-    assert "意见内容太短" in at.error[0].value
+    assert at.error[0].value == "意见太短了：至少需要 10 个字，现在只有 1 个字。请写得具体一些。"  # as online
     assert at.text_area(key="offline.text").value == "短"
     at.text_area(key="offline.text").input("二单元楼道的感应灯坏了一个月，晚上老人下楼很危险。")
     at.button[0].click()
@@ -64,3 +64,27 @@ def test_no_collecting_consultation_says_so(ops_db):
         s.commit()
     at = run_page(PAGE, hood.clerk)
     assert "目前没有正在征集意见的议题" in at.info[0].value
+
+
+def test_saving_twice_keeps_one_opinion_and_a_new_draft_gets_a_new_token(ops_db):
+    engine, hood = ops_db
+    at = run_page(PAGE, hood.clerk)
+    text = "三号楼门口的垃圾桶满了没人收，夏天味道很大，希望每天清运两次。"
+    at.text_area(key="offline.text").input(text)
+    token = at.session_state["offline.text.token"]
+    at.button[0].click()
+    at = at.run()
+    assert at.success[0].value == "已录入一条纸质意见。"
+    assert at.session_state["offline.text.token"] != token  # the next draft has its own token
+    # the same request sent again (a re-sent form carries the old token): still one opinion
+    from datetime import date
+
+    from portal.services.participation.offline import OfflineOpinion, enter_offline_opinion
+
+    with Session(engine) as s:
+        again = enter_offline_opinion(s, actor=hood.clerk, consultation_id=hood.collecting.id,
+                                      item=OfflineOpinion(text, Channel.PAPER, date.today()),
+                                      client_token=token)
+        s.commit()
+        assert len(s.exec(select(Opinion)).all()) == 1
+        assert again.client_token == token

@@ -135,3 +135,22 @@ def test_after_the_closing_time_the_page_says_collection_has_ended(hood_db):
     links = [p.proto.label for p in at.get("page_link")]
     assert not any("提意见" in label for label in links)
     assert not any(b.key.startswith("consultation.vote") for b in at.button)
+
+
+def test_a_comment_draft_keeps_one_token_across_reruns_and_the_next_gets_a_new_one(hood_db):
+    engine, hood = hood_db
+    me = resident(engine, hood)
+    target = hood.opinions[1]
+    at = open_page(PAGE, actor=me, query={"id": str(hood.collecting.id), "opinion": str(target.id)})
+    token = at.session_state["consultation.comment_text.token"]
+    at.text_area(key="consultation.comment_text").input("太")
+    next(b for b in at.button if "发表留言" in b.label).click().run()
+    assert any("留言太短" in e.value for e in at.error)
+    assert at.session_state["consultation.comment_text.token"] == token  # same draft, same token
+    at.text_area(key="consultation.comment_text").input("晚上外来车太多，希望门岗登记一下。")
+    next(b for b in at.button if "发表留言" in b.label).click().run()
+    assert any("留言已发表" in s.value for s in at.success)
+    assert at.session_state["consultation.comment_text.token"] != token  # a new draft
+    with Session(engine) as s:
+        stored = s.exec(select(Comment).where(Comment.opinion_id == target.id)).one()
+        assert stored.client_token == token

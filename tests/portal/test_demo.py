@@ -70,6 +70,20 @@ def test_demo_text_carries_no_unredacted_pii_in_public_text(demo_engine):
     assert not any("13800138000" in t or "沪A·12345" in t for t in publics)
 
 
+def test_demo_opinions_follow_the_rules_of_every_channel(demo_engine):
+    """The demo builds its opinions with new_opinion: no text the web form would refuse, and
+    the public text, PII kinds and moderation flags are the rules' own, not set by hand."""
+    from portal.services.participation.opinions import prepare_opinion
+
+    with Session(demo_engine) as s:
+        ops = s.exec(select(Opinion)).all()
+    for op in ops:
+        expected = prepare_opinion(op.text_original)
+        assert (op.text_original, op.text_public, op.pii_kinds, sorted(op.flags)) == (
+            expected.text, expected.text_public, expected.pii_kinds, sorted(expected.flags)), op.id
+    assert any("abusive" in op.flags for op in ops) and any("pii" in op.flags for op in ops)
+
+
 def _fingerprint(engine) -> str:
     h = hashlib.sha256()
     with Session(engine) as s:

@@ -9,6 +9,7 @@ from portal.models import AuditEvent, Channel, Opinion, Vote, VoteValue
 from portal.services.consultations import participation_counts
 from portal.services.errors import InvalidInput, PermissionDenied, PhaseClosed
 from portal.services.participation.offline import (
+    AlreadyImported,
     OfflineOpinion,
     channel_mix,
     enter_offline_opinion,
@@ -50,7 +51,7 @@ def test_clerk_enters_a_paper_opinion_with_redaction_and_entered_by(session, hoo
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"text": "太吵了"}, "太短"),
+    ({"text": "太吵了"}, "意见太短了：至少需要 10 个字"),
     ({"channel": Channel.WEB}, "请选择线下渠道"),
     ({"received_on": TODAY + timedelta(days=1)}, "不能晚于今天"),
     ({"received_on": None}, "请填写收到意见的日期"),
@@ -169,3 +170,77 @@ def test_bulk_import_keeps_chinese_punctuation_as_written(session, hood):
     op = session.exec(select(Opinion)).one()
     assert op.text_original == "楼道里堆了纸箱，还有旧自行车；希望：尽快清理！"
     assert op.received_at.day == 18  # full-width digits in the date are fine
+
+
+# ---------------------------------------------------------------- the same file or rows twice
+
+
+def _import(session, hood, data: bytes, filename: str = "纸质意见.csv", **kw) -> int:
+    n = import_offline_opinions(session, actor=hood.clerk, consultation_id=hood.collecting.id,
+                                data=data, filename=filename, today=TODAY, **kw)
+    session.commit()
+    return n
+
+
+def _audit_events(session) -> int:
+    return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+def test_importing_the_same_file_again_asks_first_and_writes_nothing(session, hood):
+    assert _import(session, hood, GOOD.encode()) == 3
+    before = (n_opinions(session), _audit_events(session))
+    preview = preview_offline_import(session, consultation_id=hood.collecting.id, data=GOOD.encode(),
+                                     filename="再传一次.csv", today=TODAY)
+    assert preview.ok and preview.repeats
+    assert len(preview.earlier_imports) == 1 and preview.earlier_imports[0].opinions == 3
+    assert preview.repeated_rows == [2, 3, 4] and preview.n_new == 0
+    with pytest.raises(AlreadyImported) as asked:
+        _import(session, hood, GOOD.encode(), filename="再传一次.csv")
+    session.rollback()
+    message = str(asked.value)
+    assert message.startswith("这个文件已在") and "导入过（3 条意见）" in message
+    assert "其中 3 行与已导入的意见相同（内容、渠道、楼栋和收到日期都一样）" in message
+    assert message.endswith("请选择“跳过已导入的”或“仍然导入”。")
+    assert (n_opinions(session), _audit_events(session)) == before  # cancelled: nothing written
+
+
+def test_rows_already_imported_in_another_file_are_recognised(session, hood):
+    _import(session, hood, GOOD.encode())
+    # the hotline sends next week's sheet: last week's rows again (reordered, saved as GBK) and a new one
+    lines = GOOD.splitlines()
+    again = "\n".join([lines[0], lines[3], "楼下的垃圾桶太少，每天早上都满出来了。,电话,2026-05-20,2号楼",
+                       lines[1]]) + "\n"
+    preview = preview_offline_import(session, consultation_id=hood.collecting.id,
+                                     data=again.encode("gbk"), filename="第二周.csv", today=TODAY)
+    assert preview.earlier_imports == []  # another file
+    assert preview.repeated_rows == [2, 4] and preview.n_new == 1
+    assert _import(session, hood, again.encode("gbk"), filename="第二周.csv", repeats="skip") == 1
+    assert n_opinions(session) == 4
+    texts = session.exec(select(Opinion.text_original)).all()
+    assert len(texts) == len(set(texts))  # nothing doubled
+    skipped = session.exec(select(AuditEvent).where(AuditEvent.action == "opinion.offline_import")
+                           .order_by(AuditEvent.id.desc())).first()
+    assert skipped.detail["opinions"] == 1 and skipped.detail["skipped"] == 2
+
+
+def test_import_anyway_imports_every_row_again(session, hood):
+    _import(session, hood, GOOD.encode())
+    assert _import(session, hood, GOOD.encode(), repeats="import") == 3
+    assert n_opinions(session) == 6
+    # the third time the page names both earlier imports
+    preview = preview_offline_import(session, consultation_id=hood.collecting.id, data=GOOD.encode(),
+                                     filename="x.csv", today=TODAY)
+    assert [e.opinions for e in preview.earlier_imports] == [3, 3]
+
+
+def test_a_repeat_into_another_consultation_is_not_a_repeat(session, hood):
+    from portal.models import Consultation, Phase
+
+    _import(session, hood, GOOD.encode())
+    other = Consultation(community_id=hood.community.id, title="楼道照明改造", question="楼道灯怎么改？",
+                         phase=Phase.COLLECTING, opens_at=hood.collecting.opens_at)
+    session.add(other)
+    session.commit()
+    preview = preview_offline_import(session, consultation_id=other.id, data=GOOD.encode(),
+                                     filename="x.csv", today=TODAY)
+    assert not preview.repeats and preview.n_new == 3

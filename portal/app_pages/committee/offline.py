@@ -15,6 +15,7 @@ from portal.services.participation.offline import (
     preview_offline_import,
     recent_offline,
 )
+from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     consultation_picker,
@@ -61,6 +62,7 @@ with tab_one:
         resident_id = st.selectbox("名册中的居民（可不选）", [None, *who],
                                    format_func=lambda r: "不指定" if r is None else who[r],
                                    key=f"offline.resident.{area_id}")
+    token = draft_token("offline.text")  # one per draft: a repeated 保存 stores it once
     with st.form("offline.form"):
         text = st.text_area("意见内容（按居民原话录入）", key="offline.text", height=160, max_chars=1000)
         submitted = st.form_submit_button("保存这条意见", type="primary")
@@ -69,13 +71,14 @@ with tab_one:
             with db_session() as session:
                 op = enter_offline_opinion(session, actor=actor, consultation_id=cid, item=OfflineOpinion(
                     text=text, channel=channel, received_on=received_on, area_id=area_id,
-                    resident_id=resident_id))
+                    resident_id=resident_id), client_token=token)
                 session.commit()
         except ServiceError as exc:
             st.error(str(exc))
         else:
             note = "（已自动隐去其中的个人信息后公开）" if op.pii_kinds else ""
             st.session_state.pop("offline.text", None)
+            end_draft("offline.text")
             flash_and_rerun(FLASH, f"已录入一条{CHANNEL_LABELS[channel]}意见{note}。")
 
 with tab_bulk:
@@ -97,12 +100,26 @@ with tab_bulk:
                 "行号": r.number, "意见内容": r.text, "渠道": r.channel, "收到日期": r.received_on,
                 "楼栋": r.building, "问题": r.problem or "✓",
             } for r in preview.rows]), hide_index=True, width="stretch")
-            if st.button(f"导入 {len(preview.items)} 条意见", type="primary", key="offline.import",
-                         disabled=not preview.ok):
+            choice = None
+            if preview.ok and preview.repeats:  # ask before writing: skip them, or import anyway
+                st.warning(preview.repeat_notice())
+                skip, anyway, cancel = st.columns(3)
+                if skip.button(f"跳过已导入的，导入 {preview.n_new} 条", type="primary",
+                               key="offline.import_skip", disabled=not preview.n_new):
+                    choice = "skip"
+                if anyway.button(f"仍然导入全部 {len(preview.items)} 条", key="offline.import_anyway"):
+                    choice = "import"
+                if cancel.button("取消，不导入", key="offline.import_cancel"):
+                    st.session_state[n_key] = st.session_state.get(n_key, 0) + 1
+                    flash_and_rerun(FLASH, "已取消，没有导入任何意见。")
+            elif st.button(f"导入 {len(preview.items)} 条意见", type="primary", key="offline.import",
+                           disabled=not preview.ok):
+                choice = "ask"
+            if choice is not None:
                 try:
                     with db_session() as session:
                         n = import_offline_opinions(session, actor=actor, consultation_id=cid, data=data,
-                                                    filename=upload.name)
+                                                    filename=upload.name, repeats=choice)
                         session.commit()
                 except ServiceError as exc:
                     st.error(str(exc))

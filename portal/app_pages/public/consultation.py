@@ -21,6 +21,7 @@ from portal.services.participation import (
     opinion_thread,
     report,
 )
+from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session, engine, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
 from portal.ui.widgets import opinion_counts, plain, results_link, when
@@ -48,6 +49,7 @@ raw_opinion = st.query_params.get("opinion", "")
 flash = st.session_state.pop("consultation.flash", None)
 for key in st.session_state.pop("consultation.clear", []):  # boxes of a comment just posted
     st.session_state[key] = ""  # set, not deleted, so the browser's box is emptied too
+    end_draft(key)
 
 # ---------------------------------------------------------------- one opinion and its comments
 if raw_opinion.isdigit():
@@ -106,22 +108,25 @@ if raw_opinion.isdigit():
                 plain(reply.text)
             if resident is not None and thread.can_comment:
                 typed = bool(st.session_state.get(f"consultation.reply_text.{cm.id}"))  # keep open on error
+                token = draft_token(f"consultation.reply_text.{cm.id}")  # one per draft
                 with st.expander("回复", expanded=typed), st.form(f"consultation.reply.{cm.id}"):
                     text = st.text_area("回复内容", key=f"consultation.reply_text.{cm.id}", height=80)
                     if st.form_submit_button("发表回复", use_container_width=True):
-                        act(lambda s, t=text, p=cm.id: add_comment(
-                            s, actor=resident, opinion_id=view.id, text=t, parent_id=p), "回复已发表。")
+                        act(lambda s, t=text, p=cm.id, k=token: add_comment(
+                            s, actor=resident, opinion_id=view.id, text=t, parent_id=p, client_token=k),
+                            "回复已发表。")
                         if "consultation.flash" in st.session_state:
                             st.session_state["consultation.clear"] = [f"consultation.reply_text.{cm.id}"]
                         st.rerun()
 
     if resident is not None and thread.can_comment:
+        token = draft_token("consultation.comment_text")  # one per draft
         with st.form("consultation.comment"):
             text = st.text_area("写留言", key="consultation.comment_text", height=100,
                                 placeholder="说说您的看法，请文明发言。")
             if st.form_submit_button("发表留言", type="primary", use_container_width=True):
-                act(lambda s: add_comment(s, actor=resident, opinion_id=view.id, text=text),
-                    "留言已发表。")
+                act(lambda s: add_comment(s, actor=resident, opinion_id=view.id, text=text,
+                                          client_token=token), "留言已发表。")
                 if "consultation.flash" in st.session_state:
                     st.session_state["consultation.clear"] = ["consultation.comment_text"]
                 st.rerun()

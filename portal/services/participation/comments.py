@@ -17,6 +17,12 @@ from portal.services.consultations import (
     phases,
 )
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.participation.idempotency import (
+    by_token,
+    derived_token,
+    given_token,
+    insert_once,
+)
 from portal.services.participation.lookups import _visible_opinion
 from portal.services.participation.opinions import validate_text
 from portal.services.text import public_text
@@ -30,10 +36,21 @@ REPORT_REASONS = ["人身攻击或辱骂", "泄露他人隐私", "广告或无�
 
 
 def add_comment(
-    session: Session, *, actor: Actor | None, opinion_id: int, text: str, parent_id: int | None = None
+    session: Session, *, actor: Actor | None, opinion_id: int, text: str, parent_id: int | None = None,
+    client_token: str | None = None,
 ) -> Comment:
-    """Comment on an opinion, or reply to a top-level comment (one level of replies only)."""
+    """Comment on an opinion, or reply to a top-level comment (one level of replies only).
+
+    ``client_token`` (one per draft, from the form) makes a repeated send return the comment
+    already stored; without one, a token is derived from the resident, the opinion and the text,
+    so two copies sent at once are stored once either way.
+    """
     resident = require_resident(actor)
+    token = given_token(client_token)
+    if token and (earlier := by_token(session, Comment, token)) is not None:
+        if earlier.resident_id != resident.resident_id:
+            raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
+        return earlier
     op, c = _visible_opinion(session, opinion_id)
     if c.community_id != resident.community_id:
         raise NotFound("找不到这条意见。")
@@ -53,11 +70,14 @@ def add_comment(
     if same is not None:  # a double click or a re-sent form: keep the one already there
         return same
     shown, _kinds = public_text(cleaned)
-    cm = Comment(opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
-                 text_original=cleaned, text_public=shown)
-    session.add(cm)
+    token = token or derived_token("comment", opinion_id, parent_id, resident.resident_id, cleaned)
+    cm, created = insert_once(session, Comment(
+        opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
+        text_original=cleaned, text_public=shown, client_token=token))
+    if not created and cm.resident_id != resident.resident_id:
+        session.rollback()
+        raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
     session.commit()
-    session.refresh(cm)
     return cm
 
 

@@ -1,28 +1,43 @@
 """Offline voices: opinions a clerk takes on paper, by phone, at the door or from the 12345
 hotline, entered on a resident's behalf.
 
-They are ordinary Opinion rows (same phase rule, same redaction, same length limits) with their
-channel, the day the resident gave them, and the clerk who typed them in, so they count exactly
-as opinions given on the web.
+They are ordinary Opinion rows, made by the same ``new_opinion`` as the web form (same cleaning,
+same refusals and messages, same redaction and flags, same phase rule) with their channel, the
+day the resident gave them, and the clerk who typed them in, so they count exactly as opinions
+given on the web.
+
+A bulk import is all or nothing, reports every problem of every row, and recognises a file (by
+its SHA-256, kept in the audit log) or rows (same text, channel, building and day) that were
+imported before: it then asks whether to skip them or import them anyway before writing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from sqlmodel import Session, col, func, select
 
-from portal.models import CHANNEL_LABELS, Area, Channel, Consultation, Opinion, Resident, utcnow
+from portal.models import (
+    CHANNEL_LABELS,
+    Area,
+    AuditEvent,
+    Channel,
+    Consultation,
+    Opinion,
+    Resident,
+    utcnow,
+)
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import ensure_can_submit, local_day
-from portal.services.errors import InvalidInput, NotFound
+from portal.services.errors import InvalidInput, NotFound, ServiceError
 from portal.services.identity.roster import normalise_building
-from portal.services.participation.moderation import auto_flags
+from portal.services.participation.idempotency import by_token
+from portal.services.participation.opinions import PreparedOpinion, new_opinion, prepare_opinion
 from portal.services.tables import read_table
-from portal.services.text import public_text
-from portal.settings import get_settings
 
 OFFLINE_CHANNELS = (Channel.PAPER, Channel.PHONE, Channel.DOOR, Channel.HOTLINE)
 _CHANNEL_SPELLINGS = {
@@ -58,50 +73,63 @@ def _received_at(day: date) -> datetime:
     return datetime.combine(day, time(4, 0), tzinfo=UTC)
 
 
-def _check(session: Session, c: Consultation, item: OfflineOpinion, *, today: date) -> tuple[str, int | None]:
-    """Validate one offline opinion; returns (cleaned text, area id)."""
-    s = get_settings()
-    text = item.text.strip()
-    if len(text) < s.opinion_min_chars:
-        raise InvalidInput(f"意见内容太短，至少 {s.opinion_min_chars} 个字。")
-    if len(text) > s.opinion_max_chars:
-        raise InvalidInput(f"意见内容太长，最多 {s.opinion_max_chars} 个字，可以分成几条录入。")
+def _problems(
+    session: Session, c: Consultation, item: OfflineOpinion, *, today: date,
+) -> tuple[PreparedOpinion | None, int | None, list[ServiceError]]:
+    """Check one offline opinion and return (prepared text, area id, every problem found).
+
+    The text goes through the web form's ``prepare_opinion``; the other checks are the offline
+    ones (channel, day, building, resident). All of them run, so a clerk fixing a row on paper
+    learns everything wrong with it at once.
+    """
+    problems: list[ServiceError] = []
+    prepared = None
+    try:
+        prepared = prepare_opinion(item.text)
+    except InvalidInput as exc:
+        problems.append(exc)
     if Channel(item.channel) not in OFFLINE_CHANNELS:
-        raise InvalidInput("请选择线下渠道：纸质、电话、上门走访或 12345 热线。")
-    if not item.received_on:
-        raise InvalidInput("请填写收到意见的日期。")
-    if item.received_on > today:
-        raise InvalidInput("收到日期不能晚于今天。")
+        problems.append(InvalidInput("请选择线下渠道：纸质、电话、上门走访或 12345 热线。"))
     opened = local_day(c.opens_at)
-    if opened and item.received_on < opened:
-        raise InvalidInput(f"收到日期早于议题开始征集的日期（{opened.month}月{opened.day}日）。")
+    if not item.received_on:
+        problems.append(InvalidInput("请填写收到意见的日期。"))
+    elif item.received_on > today:
+        problems.append(InvalidInput("收到日期不能晚于今天。"))
+    elif opened and item.received_on < opened:
+        problems.append(InvalidInput(f"收到日期早于议题开始征集的日期（{opened.month}月{opened.day}日）。"))
     area_id = item.area_id
     if item.resident_id is not None:
         resident = session.get(Resident, item.resident_id)
         if resident is None or resident.community_id != c.community_id or not resident.active:
-            raise NotFound("找不到所选的居民记录。")
-        if area_id is not None and area_id != resident.area_id:
-            raise InvalidInput("所选楼栋与该居民在名册中的楼栋不一致。")
-        area_id = resident.area_id
+            problems.append(NotFound("找不到所选的居民记录。"))
+        elif area_id is not None and area_id != resident.area_id:
+            problems.append(InvalidInput("所选楼栋与该居民在名册中的楼栋不一致。"))
+        else:
+            area_id = resident.area_id
     elif area_id is not None:
         area = session.get(Area, area_id)
         if area is None or area.community_id != c.community_id:
-            raise NotFound("找不到所选的楼栋。")
-    return text, area_id
+            problems.append(NotFound("找不到所选的楼栋。"))
+    return prepared, area_id, problems
 
 
-def _add(session: Session, *, actor: Actor, c: Consultation, item: OfflineOpinion, text: str,
-         area_id: int | None) -> Opinion:
-    public, kinds = public_text(text)
-    op = Opinion(
-        consultation_id=c.id, resident_id=item.resident_id, area_id=area_id,  # type: ignore[arg-type]
-        channel=Channel(item.channel), text_original=text, text_public=public, pii_kinds=kinds,
-        flags=auto_flags(text), anonymous=item.anonymous,
-        entered_by=getattr(actor, "user_id", None), received_at=_received_at(item.received_on),
-    )
-    session.add(op)
-    session.flush()
-    return op
+def _refuse(problems: list[ServiceError]) -> None:
+    """Raise the problem, or all of them in one InvalidInput."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidInput("".join(str(p) for p in problems))
+
+
+def _store(session: Session, *, actor: Actor, c: Consultation, item: OfflineOpinion,
+           prepared: PreparedOpinion, area_id: int | None, client_token: str | None = None,
+           ) -> tuple[Opinion, bool]:
+    assert c.id is not None
+    return new_opinion(
+        session, consultation_id=c.id, prepared=prepared, channel=Channel(item.channel),
+        resident_id=item.resident_id, area_id=area_id, anonymous=item.anonymous,
+        received_at=_received_at(item.received_on), entered_by=getattr(actor, "user_id", None),
+        client_token=client_token)
 
 
 def _consultation(session: Session, consultation_id: int) -> Consultation:
@@ -114,16 +142,28 @@ def _consultation(session: Session, consultation_id: int) -> Consultation:
 
 def enter_offline_opinion(
     session: Session, *, actor: Actor, consultation_id: int, item: OfflineOpinion,
-    today: date | None = None,
+    today: date | None = None, client_token: str | None = None,
 ) -> Opinion:
-    """Record one offline opinion on a resident's behalf. The caller commits."""
+    """Record one offline opinion on a resident's behalf. The caller commits.
+
+    ``client_token`` (one per draft, from the form) makes a repeated 保存 return the opinion
+    already stored instead of a second one.
+    """
     require(actor, "enter_offline")
+    if client_token and (earlier := by_token(session, Opinion, client_token.strip()[:64])) is not None:
+        if earlier.entered_by != getattr(actor, "user_id", None):
+            raise InvalidInput("提交编号冲突，请刷新页面后重新录入。")
+        return earlier
     c = _consultation(session, consultation_id)
-    text, area_id = _check(session, c, item, today=today or local_day(utcnow()) or date.today())
-    op = _add(session, actor=actor, c=c, item=item, text=text, area_id=area_id)
-    audit.record(session, actor=actor.audit_name, action="opinion.offline", target_type="opinion",
-                 target_id=op.id, detail={"consultation": consultation_id, "channel": str(item.channel),
-                                          "pii": op.pii_kinds})
+    prepared, area_id, problems = _problems(session, c, item, today=today or local_day(utcnow()) or date.today())
+    _refuse(problems)
+    assert prepared is not None  # no problems: the text was prepared
+    op, created = _store(session, actor=actor, c=c, item=item, prepared=prepared, area_id=area_id,
+                         client_token=client_token)
+    if created:
+        audit.record(session, actor=actor.audit_name, action="opinion.offline", target_type="opinion",
+                     target_id=op.id, detail={"consultation": consultation_id, "channel": str(item.channel),
+                                              "pii": op.pii_kinds})
     return op
 
 
@@ -148,11 +188,26 @@ class OfflinePreviewRow:
     problem: str  # "" when the row is fine
 
 
+@dataclass(frozen=True)
+class EarlierImport:
+    """An earlier import of the same file into the same consultation."""
+
+    on: date | None  # the day it was imported (Beijing time)
+    by: str  # who imported it, as the audit log names them
+    opinions: int
+
+
 @dataclass
 class OfflinePreview:
     rows: list[OfflinePreviewRow]
     items: list[OfflineOpinion]
     encoding: str = ""
+    sha256: str = ""  # of the uploaded bytes: the same file is recognised however it is named
+    earlier_imports: list[EarlierImport] = field(default_factory=list)
+    repeated_rows: list[int] = field(default_factory=list)  # row numbers already imported before
+    # parallel to ``items``: the row each came from and its prepared text (cleaned, redacted)
+    item_rows: list[int] = field(default_factory=list)
+    prepared: list[PreparedOpinion] = field(default_factory=list)
 
     @property
     def errors(self) -> list[OfflinePreviewRow]:
@@ -161,6 +216,28 @@ class OfflinePreview:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def repeats(self) -> bool:
+        """The file, or some of its rows, were imported into this consultation before."""
+        return bool(self.earlier_imports or self.repeated_rows)
+
+    @property
+    def n_new(self) -> int:
+        """How many rows would be imported when the repeated ones are skipped."""
+        return len(self.items) - len(set(self.repeated_rows) & set(self.item_rows))
+
+    def repeat_notice(self) -> str:
+        """What the clerk is asked before anything is written (empty when there is nothing to ask)."""
+        parts = []
+        for e in self.earlier_imports:
+            when = f"{e.on.month}月{e.on.day}日" if e.on else "之前"
+            parts.append(f"这个文件已在{when}导入过（{e.opinions} 条意见）。")
+        if self.repeated_rows:
+            parts.append(f"其中 {len(self.repeated_rows)} 行与已导入的意见相同（内容、渠道、楼栋和收到日期都一样）。")
+        if not parts:
+            return ""
+        return "".join(parts) + "请选择“跳过已导入的”或“仍然导入”。"
 
 
 def _parse_day(text: str) -> date:
@@ -177,22 +254,51 @@ def _parse_day(text: str) -> date:
     raise ValueError(text)
 
 
+def _row_key(text: str, channel: Channel | str, area_id: int | None, day: date) -> tuple[str, str, int | None, date]:
+    return (text, str(Channel(channel)), area_id, day)
+
+
+def _imported_keys(session: Session, consultation_id: int) -> set[tuple[str, str, int | None, date]]:
+    """(text, channel, building, day) of the consultation's offline opinions already stored."""
+    rows = session.exec(
+        select(Opinion.text_original, Opinion.channel, Opinion.area_id, Opinion.received_at)
+        .where(Opinion.consultation_id == consultation_id, col(Opinion.channel).in_(list(OFFLINE_CHANNELS)))
+    ).all()
+    return {_row_key(t, ch, a, day) for t, ch, a, at in rows if (day := local_day(at)) is not None}
+
+
+def _earlier_imports(session: Session, consultation_id: int, sha256: str) -> list[EarlierImport]:
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "opinion.offline_import",
+                                 AuditEvent.target_type == "consultation",
+                                 AuditEvent.target_id == str(consultation_id))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    return [EarlierImport(local_day(e.at), e.actor, int(e.detail.get("opinions", 0)))
+            for e in events if e.detail.get("sha256") == sha256]
+
+
 def preview_offline_import(
     session: Session, *, consultation_id: int, data: bytes, filename: str, today: date | None = None,
 ) -> OfflinePreview:
-    """Check every row of an upload without saving. Raises InvalidInput for an unreadable file."""
+    """Check every row of an upload without saving. Raises InvalidInput for an unreadable file.
+
+    Each row lists all its problems. The preview also says whether the same file, or rows equal
+    to ones already stored, were imported into this consultation before (``repeats``).
+    """
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
     today = today or local_day(utcnow()) or date.today()
     table = read_table(data, filename, columns=OFFLINE_COLUMNS, required=OFFLINE_REQUIRED)
     areas = {a.name: a.id for a in session.exec(select(Area).where(Area.community_id == c.community_id))}
-    rows: list[OfflinePreviewRow] = []
-    items: list[OfflineOpinion] = []
+    stored = _imported_keys(session, consultation_id)
+    preview = OfflinePreview([], [], table.encoding, hashlib.sha256(data).hexdigest())
+    preview.earlier_imports = _earlier_imports(session, consultation_id, preview.sha256)
     seen: dict[str, int] = {}
     for row in table.rows:
         v = row.values
-        problems = []
+        problems: list[str] = []
         channel_label = v.get("渠道", "")
         channel = None
         try:
@@ -212,30 +318,48 @@ def preview_offline_import(
             if area_id is None:
                 problems.append(f"楼栋“{building}”不在本社区的名册里")
         text = v.get("意见内容", "")
-        if text and text in seen:
-            problems.append(f"与第 {seen[text]} 行的意见内容完全相同")
-        elif text:
-            seen[text] = row.number
-        if channel and day:
-            item = OfflineOpinion(text=text, channel=channel, received_on=day, area_id=area_id)
-            try:
-                _check(session, c, item, today=today)
-            except (InvalidInput, NotFound) as exc:
-                problems.append(str(exc).rstrip("。"))
+        # Every check runs even when the channel or the day could not be read: the text and the
+        # day's range are checked with stand-ins, and only their own problems are kept.
+        item = OfflineOpinion(text=text, channel=channel or OFFLINE_CHANNELS[0], received_on=day or today,
+                              area_id=area_id)
+        prepared, _, found = _problems(session, c, item, today=today)
+        if day is None:
+            found = [p for p in found if "收到日期" not in str(p)]
+        problems += [str(p).rstrip("。") for p in found]
+        if prepared is not None:
+            if prepared.text in seen:
+                problems.append(f"与第 {seen[prepared.text]} 行的意见内容完全相同")
             else:
-                if not problems:
-                    items.append(item)
-        rows.append(OfflinePreviewRow(row.number, text, channel_label, day.isoformat() if day else
-                                      v.get("收到日期", ""), building,
-                                      "；".join(problems) + "。" if problems else ""))
-    return OfflinePreview(rows, items, table.encoding)
+                seen[prepared.text] = row.number
+        if not problems and prepared is not None and channel is not None and day is not None:
+            preview.items.append(item)
+            preview.item_rows.append(row.number)
+            preview.prepared.append(prepared)
+            if _row_key(prepared.text, channel, area_id, day) in stored:
+                preview.repeated_rows.append(row.number)
+        preview.rows.append(OfflinePreviewRow(row.number, text, channel_label, day.isoformat() if day else
+                                              v.get("收到日期", ""), building,
+                                              "；".join(problems) + "。" if problems else ""))
+    return preview
+
+
+Repeats = Literal["ask", "skip", "import"]
+
+
+class AlreadyImported(InvalidInput):
+    """The file or some of its rows were imported before and the caller did not say what to do."""
 
 
 def import_offline_opinions(
     session: Session, *, actor: Actor, consultation_id: int, data: bytes, filename: str,
-    today: date | None = None,
+    today: date | None = None, repeats: Repeats = "ask",
 ) -> int:
-    """Import offline opinions from CSV/xlsx, all or nothing. Returns how many; caller commits."""
+    """Import offline opinions from CSV/xlsx, all or nothing. Returns how many; caller commits.
+
+    When the same file or rows already stored were imported before, ``repeats`` says what to do:
+    ``"ask"`` (the default) refuses with ``AlreadyImported`` and writes nothing, ``"skip"``
+    imports only the new rows (跳过已导入的), ``"import"`` imports every row (仍然导入).
+    """
     require(actor, "enter_offline")
     c = _consultation(session, consultation_id)
     preview = preview_offline_import(session, consultation_id=consultation_id, data=data,
@@ -243,12 +367,20 @@ def import_offline_opinions(
     if not preview.ok:
         first = "；".join(f"第 {r.number} 行：{r.problem}" for r in preview.errors[:3])
         raise InvalidInput(f"有 {len(preview.errors)} 行有误，未导入任何意见。{first}")
-    for item in preview.items:
-        _add(session, actor=actor, c=c, item=item, text=item.text.strip(), area_id=item.area_id)
+    if preview.repeats and repeats == "ask":
+        raise AlreadyImported(preview.repeat_notice())
+    skip = set(preview.repeated_rows) if repeats == "skip" else set()
+    n = 0
+    for number, item, prepared in zip(preview.item_rows, preview.items, preview.prepared, strict=True):
+        if number in skip:
+            continue
+        _store(session, actor=actor, c=c, item=item, prepared=prepared, area_id=item.area_id)
+        n += 1
     audit.record(session, actor=actor.audit_name, action="opinion.offline_import",
                  target_type="consultation", target_id=consultation_id,
-                 detail={"file": filename, "opinions": len(preview.items)})
-    return len(preview.items)
+                 detail={"file": filename, "sha256": preview.sha256, "opinions": n,
+                         "skipped": len(preview.items) - n})
+    return n
 
 
 # ---------------------------------------------------------------- channel mix

@@ -1,18 +1,24 @@
-"""Giving an opinion: clean, validate, preview (redaction and similar opinions), submit."""
+"""Giving an opinion: clean, validate, preview (redaction and similar opinions), submit.
+
+``new_opinion`` is the one place an Opinion row is made, whatever the channel: the web form
+(``submit_opinion``), the committee's offline entry and bulk import (``offline``) and the demo
+builder all go through it, so the same text gives the same stored row everywhere.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from analysis.redact import PII_LABELS
 from portal.models import (
+    Channel,
     Consultation,
     Opinion,
     Visibility,
@@ -24,19 +30,30 @@ from portal.services.consultations import (
     phases,
 )
 from portal.services.errors import InvalidInput
+from portal.services.participation.idempotency import (
+    by_token,
+    derived_token,
+    given_token,
+    insert_once,
+)
 from portal.services.participation.lookups import _consultation_for, _vote_counts
 from portal.services.participation.moderation import auto_flags
 from portal.services.text import public_text
 from portal.settings import get_settings
 
+ALREADY_GIVEN = "您已经提交过内容完全相同的意见，不用重复提交。"
 SIMILAR_MIN_SCORE = 0.35
 SIMILAR_SHOWN = 3
 
 
-# Control and invisible format characters; newlines and tabs are kept (tabs become spaces).
+# Terminal escape sequences (ESC [ 31 m …), as found in text pasted from a hotline system's
+# export: removed whole, so no "[31m" is left behind when the ESC itself goes.
+_ESCAPE_SEQ_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+# Control and invisible format characters (zero-width, direction overrides and isolates, soft
+# hyphen, BOM, tag characters); newlines and tabs are kept (tabs become spaces).
 _CONTROL_RE = re.compile(
-    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e"
-    r"\u2060-\u2064\ufeff]"
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
@@ -50,6 +67,7 @@ def clean_text(text: str | None) -> str:
     HTML and script tags are kept as typed: they are stored and shown as plain text, never run.
     """
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _ESCAPE_SEQ_RE.sub("", text)
     text = _CONTROL_RE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     return _BLANK_LINES_RE.sub("\n\n", text).strip()
@@ -79,6 +97,62 @@ def validate_text(
 
 def pii_labels(kinds: list[str]) -> list[str]:
     return [PII_LABELS.get(k, k) for k in kinds]
+
+
+# ---------------------------------------------------------------- the one way to make an opinion
+
+
+@dataclass(frozen=True)
+class PreparedOpinion:
+    """An opinion's text after clean → validate → redact → flag: the stored row's text fields."""
+
+    text: str  # cleaned: text_original
+    text_public: str  # PII replaced
+    pii_kinds: list[str]
+    flags: list[str]  # automatic moderation flags
+
+
+def prepare_opinion(text: str | None) -> PreparedOpinion:
+    """Clean, validate, redact and flag an opinion's text, whichever channel it came through.
+
+    Raises InvalidInput with the sentence the resident sees on the web form, so a row typed on
+    paper or read from an import file is refused with the same words.
+    """
+    s = get_settings()
+    cleaned = validate_text(text, what="意见", min_chars=s.opinion_min_chars, max_chars=s.opinion_max_chars)
+    shown, kinds = public_text(cleaned)
+    return PreparedOpinion(cleaned, shown, kinds, auto_flags(cleaned))
+
+
+def new_opinion(
+    session: Session, *, consultation_id: int, text: str | None = None,
+    prepared: PreparedOpinion | None = None, channel: Channel = Channel.WEB,
+    resident_id: int | None = None, area_id: int | None = None, anonymous: bool = False,
+    received_at: datetime | None = None, created_at: datetime | None = None,
+    entered_by: int | None = None, client_token: str | None = None,
+) -> tuple[Opinion, bool]:
+    """Store one opinion in the caller's transaction (the caller checks who may give it, and when,
+    and commits). Returns (the opinion, created).
+
+    The text goes through ``prepare_opinion`` unless the caller already did (``prepared``). With
+    a ``client_token`` the row is written at most once: a second call with the same token returns
+    the first row and ``created=False``, even when both arrive at the same moment.
+    """
+    if prepared is None:
+        prepared = prepare_opinion(text)
+    now = utcnow()
+    op = Opinion(
+        consultation_id=consultation_id, resident_id=resident_id, area_id=area_id,
+        channel=Channel(channel), text_original=prepared.text, text_public=prepared.text_public,
+        pii_kinds=list(prepared.pii_kinds), flags=list(prepared.flags), anonymous=bool(anonymous),
+        entered_by=entered_by, received_at=received_at or now, created_at=created_at or now,
+        client_token=given_token(client_token),
+    )
+    if op.client_token is None:
+        session.add(op)
+        session.flush()
+        return op, True
+    return insert_once(session, op)
 
 
 # ---------------------------------------------------------------- giving an opinion
@@ -212,9 +286,8 @@ def preview_opinion(
     resident = require_resident(actor)
     c = _consultation_for(session, resident, consultation_id)
     ensure_can_submit(c)
-    s = get_settings()
-    cleaned = validate_text(text, what="意见", min_chars=s.opinion_min_chars, max_chars=s.opinion_max_chars)
-    shown, kinds = public_text(cleaned)
+    prepared = prepare_opinion(text)
+    cleaned, shown, kinds = prepared.text, prepared.text_public, prepared.pii_kinds
     similar = similar_opinions(session, consultation_id=consultation_id, text=cleaned)
     own = set(session.exec(
             select(Opinion.id).where(Opinion.consultation_id == consultation_id,
@@ -230,47 +303,45 @@ def submit_opinion(
 ) -> SubmitResult:
     """Store a resident's opinion (PII redacted for the public) and commit.
 
-    ``client_token`` makes a repeated submit (double click, re-sent form) return the first
-    opinion instead of storing it twice.
+    ``client_token`` (one per draft, from the form) makes a repeated submit (double click,
+    re-sent form, two copies sent at once) return the first opinion instead of storing it twice.
+    Without one, a token is derived from the resident, the consultation and the text: the
+    opinion is still stored once, and the other copies are told it was given already.
     """
     resident = require_resident(actor)
-    token = (client_token or "").strip()[:64] or None
+    token = given_token(client_token)
     if token:
         earlier = _opinion_by_token(session, resident, token)
         if earlier is not None:
             return SubmitResult(earlier, list(earlier.pii_kinds), created=False)
     c = _consultation_for(session, resident, consultation_id)
     ensure_can_submit(c)
-    s = get_settings()
-    cleaned = validate_text(text, what="意见", min_chars=s.opinion_min_chars, max_chars=s.opinion_max_chars)
+    prepared = prepare_opinion(text)
     same = session.exec(
-        select(Opinion.id).where(Opinion.consultation_id == consultation_id,
-                                 Opinion.resident_id == resident.resident_id,
-                                 Opinion.text_original == cleaned)
+        select(Opinion).where(Opinion.consultation_id == consultation_id,
+                              Opinion.resident_id == resident.resident_id,
+                              Opinion.text_original == prepared.text)
     ).first()
     if same is not None:
-        raise InvalidInput("您已经提交过内容完全相同的意见，不用重复提交。")
-    shown, kinds = public_text(cleaned)
-    now = utcnow()
-    op = Opinion(
-        consultation_id=consultation_id, resident_id=resident.resident_id, area_id=resident.area_id,
-        text_original=cleaned, text_public=shown, pii_kinds=kinds, flags=auto_flags(cleaned),
-        anonymous=bool(anonymous), received_at=now, created_at=now, client_token=token,
-    )
-    session.add(op)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if token and (earlier := _opinion_by_token(session, resident, token)) is not None:
-            return SubmitResult(earlier, list(earlier.pii_kinds), created=False)
-        raise
-    session.refresh(op)
-    return SubmitResult(op, kinds, created=True)
+        if token and same.client_token == token:  # a copy of this draft, stored a moment ago
+            return SubmitResult(same, list(same.pii_kinds), created=False)
+        raise InvalidInput(ALREADY_GIVEN)
+    op, created = new_opinion(
+        session, consultation_id=consultation_id, prepared=prepared, resident_id=resident.resident_id,
+        area_id=resident.area_id, anonymous=anonymous,
+        client_token=token or derived_token("web", consultation_id, resident.resident_id, prepared.text))
+    if not created:  # another copy was stored while this one was being checked; nothing written
+        if op.resident_id != resident.resident_id:
+            raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
+        if not token:  # an API caller without a token sent the same text twice at once
+            raise InvalidInput(ALREADY_GIVEN)
+        return SubmitResult(op, list(op.pii_kinds), created=False)
+    session.commit()
+    return SubmitResult(op, list(op.pii_kinds), created=created)
 
 
 def _opinion_by_token(session: Session, resident: ResidentActor, token: str) -> Opinion | None:
-    earlier = session.exec(select(Opinion).where(Opinion.client_token == token)).first()
+    earlier = by_token(session, Opinion, token)
     if earlier is None:
         return None
     if earlier.resident_id != resident.resident_id:
