@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
+from portal.services.publishing import accountability as accountable
 from portal.services.publishing import notice_pdf, opendata, results
 from portal.ui.resources import db_session, settings
 
@@ -71,14 +72,14 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
-def accountability(audit_version: str) -> list[results.AccountabilityItem]:
+def accountability(audit_version: str) -> list[accountable.AccountabilityItem]:
     with db_session() as session:
-        return results.accountability_items(session)
+        return accountable.accountability_items(session)
 
 
 def accountability_version() -> str:
     with db_session() as session:
-        return results.accountability_version(session)
+        return accountable.accountability_version(session)
 
 
 def published() -> list[tuple[int, str, str]]:

@@ -15,8 +15,8 @@ from portal.services.consultations import (
     phase_change_warning,
     update_consultation,
 )
-from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas
+from portal.ui import actions
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -70,18 +70,13 @@ if not editable:
 if save:
     draft = ConsultationDraft(title, question, background, opens_on or None, closes_on or None,
                               tuple(area_ids), votes_in_review)
-    try:
-        with db_session() as session:
-            if consultation is None:
-                saved = create_consultation(session, actor=actor, draft=draft)
-            else:
-                saved = update_consultation(session, actor=actor, consultation_id=chosen, draft=draft)
-            session.commit()
-    except ServiceError as exc:
-        st.error(str(exc))
+    if consultation is None:
+        stored = actions.save(create_consultation, actor=actor, draft=draft)
     else:
-        st.session_state["cons.select_next"] = saved.id
-        flash_and_rerun(FLASH, f"已保存“{saved.title}”。")
+        stored = actions.save(update_consultation, actor=actor, consultation_id=chosen, draft=draft)
+    if stored:
+        st.session_state["cons.select_next"] = stored.value.id
+        flash_and_rerun(FLASH, f"已保存“{stored.value.title}”。")
 
 if consultation is not None:
     st.subheader("阶段", anchor=False)
@@ -113,14 +108,8 @@ if consultation is not None:
             ok, cancel = st.columns(2)
             if ok.button("确认切换", type="primary", key="cons.confirm"):
                 st.session_state.pop(pending_key, None)
-                try:
-                    with db_session() as session:
-                        change_phase(session, actor=actor, consultation_id=chosen, to=to)
-                        session.commit()
-                except ServiceError as exc:
-                    st.error(str(exc))
-                else:
-                    flash_and_rerun(FLASH, f"“{consultation.title}”已进入{to.label}阶段。")
+                actions.save_and_flash(FLASH, f"“{consultation.title}”已进入{to.label}阶段。",
+                               change_phase, actor=actor, consultation_id=chosen, to=to)
             if cancel.button("取消", key="cons.cancel"):
                 st.session_state.pop(pending_key, None)
                 st.rerun()

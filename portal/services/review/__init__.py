@@ -16,6 +16,7 @@ from portal.services.review.answers import (
 )
 from portal.services.review.curation import (
     CURATION_PHASES,
+    LABEL_MAX,
     merge_themes,
     move_opinions,
     rename_theme,
@@ -38,6 +39,7 @@ __all__ = [
     "ANSWER_PHASES",
     "CURATION_PHASES",
     "DuplicateGroup",
+    "LABEL_MAX",
     "OpinionGroupView",
     "OpinionLine",
     "PublishCheck",
