@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from portal.cli_themes import themes
-from portal.db import DatabaseConfigError, make_engine, session_scope, upgrade
+from portal.db import DatabaseConfigError, make_engine, session_scope, unit_of_work, upgrade
 from portal.models import Role
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -95,15 +95,21 @@ def codes(
 
     engine = _engine()
     settings = get_settings()
-    with session_scope(engine) as session:
+
+    def issue(session) -> list[str]:  # type: ignore[no-untyped-def]
         residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
-        if not residents:
-            _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
+        lines = []
         for r in residents:
             code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id, secret=settings.secret_key)
             area = session.get(Area, r.area_id)
-            out.print(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
-        session.commit()
+            lines.append(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
+        return lines
+
+    lines = unit_of_work(engine, issue)  # printed only once they are saved
+    if not lines:
+        _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
+    for line in lines:
+        out.print(line)
 
 
 @user_app.command("add")
@@ -117,13 +123,12 @@ def user_add(
     from portal.services.actors import SystemActor
     from portal.services.identity import create_user
 
-    with session_scope(_engine()) as session:
-        try:
-            create_user(session, actor=SystemActor("cli"), username=username, password=password,
-                        role=role, display_name=display_name)
-        except ServiceError as exc:
-            _fail(str(exc))
-        session.commit()
+    try:
+        unit_of_work(_engine(), lambda session: create_user(
+            session, actor=SystemActor("cli"), username=username, password=password, role=role,
+            display_name=display_name))
+    except ServiceError as exc:
+        _fail(str(exc))
     out.print(f"已创建账号 {username}（{role.label}）。")
 
 
@@ -154,12 +159,11 @@ def user_reset(
     from portal.services.actors import SystemActor
     from portal.services.identity import reset_password
 
-    with session_scope(_engine()) as session:
-        try:
-            reset_password(session, actor=SystemActor("cli"), username=username, password=password)
-        except ServiceError as exc:
-            _fail(str(exc))
-        session.commit()
+    try:
+        unit_of_work(_engine(), lambda session: reset_password(
+            session, actor=SystemActor("cli"), username=username, password=password))
+    except ServiceError as exc:
+        _fail(str(exc))
     out.print(f"已重设 {username} 的密码。")
 
 

@@ -58,7 +58,7 @@ def add_comment(
     cm = Comment(opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
                  text_original=cleaned, text_public=shown)
     session.add(cm)
-    session.commit()
+    session.flush()
     session.refresh(cm)
     return cm
 
@@ -99,7 +99,7 @@ def report(
     r = Report(target_type=kind, target_id=target_id, consultation_id=c.id,  # type: ignore[arg-type]
                resident_id=resident.resident_id, reason=cleaned)
     session.add(r)
-    session.commit()
+    session.flush()
     session.refresh(r)
     return ReportResult(r, already=False)
 

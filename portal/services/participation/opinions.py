@@ -228,7 +228,7 @@ def submit_opinion(
     session: Session, *, actor: Actor | None, consultation_id: int, text: str,
     anonymous: bool = False, client_token: str | None = None,
 ) -> SubmitResult:
-    """Store a resident's opinion (PII redacted for the public) and commit.
+    """Store a resident's opinion (PII redacted for the public).
 
     ``client_token`` makes a repeated submit (double click, re-sent form) return the first
     opinion instead of storing it twice.
@@ -259,7 +259,7 @@ def submit_opinion(
     )
     session.add(op)
     try:
-        session.commit()
+        session.flush()  # a repeated submit racing this one fails here on client_token
     except IntegrityError:
         session.rollback()
         if token and (earlier := _opinion_by_token(session, resident, token)) is not None:
