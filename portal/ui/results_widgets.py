@@ -55,18 +55,18 @@ def theme_card(t) -> None:  # type: ignore[no-untyped-def]
                 st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
 
 
+DOWNLOADS = [  # (label, kind, file name after the stem, MIME type, icon)
+    ("下载公示单（PDF，A4）", "pdf", "-notice.pdf", "application/pdf", ":material/print:"),
+    ("下载意见数据（CSV）", "csv", "-opinions.csv", "text/csv", ":material/table_view:"),
+    ("下载全部数据（JSON）", "json", ".json", "application/json", ":material/data_object:"),
+    ("下载全部表格（ZIP，含数据说明）", "zip", "-tables.zip", "application/zip", ":material/folder_zip:"),
+]
+
+
 def downloads(cid: int, version) -> None:  # type: ignore[no-untyped-def]
     """The printable notice and the open data, made only when asked for."""
     stem = f"consultation-{cid}"
-    st.download_button("下载公示单（PDF，A4）", data=lambda: cache.downloads(cid, version, "pdf"),
-                       file_name=f"{stem}-notice.pdf", mime="application/pdf", on_click="ignore",
-                       key="results.dl_pdf", icon=":material/print:")
-    st.download_button("下载意见数据（CSV）", data=lambda: cache.downloads(cid, version, "csv"),
-                       file_name=f"{stem}-opinions.csv", mime="text/csv", on_click="ignore",
-                       key="results.dl_csv", icon=":material/table_view:")
-    st.download_button("下载全部数据（JSON）", data=lambda: cache.downloads(cid, version, "json"),
-                       file_name=f"{stem}.json", mime="application/json", on_click="ignore",
-                       key="results.dl_json", icon=":material/data_object:")
-    st.download_button("下载全部表格（ZIP，含数据说明）", data=lambda: cache.downloads(cid, version, "zip"),
-                       file_name=f"{stem}-tables.zip", mime="application/zip", on_click="ignore",
-                       key="results.dl_zip", icon=":material/folder_zip:")
+    for label, kind, suffix, mime, icon in DOWNLOADS:
+        st.download_button(label, data=lambda kind=kind: cache.downloads(cid, version, kind),
+                           file_name=f"{stem}{suffix}", mime=mime, on_click="ignore",
+                           key=f"results.dl_{kind}", icon=icon)
