@@ -85,9 +85,7 @@ def _csv(rows: int) -> bytes:
 def _import(url: str, consultation_id: int, clerk_id: int, data: bytes, row_by_row: bool,
             started: mp.Event, done: mp.Value) -> None:  # type: ignore[valid-type]
     os.environ["DATABASE_URL"] = url
-    from sqlmodel import Session
-
-    from portal.db import make_engine
+    from portal.db import make_engine, unit_of_work
     from portal.models import Channel, Role
     from portal.services.actors import CommitteeActor
     from portal.services.participation import offline
@@ -105,10 +103,9 @@ def _import(url: str, consultation_id: int, clerk_id: int, data: bytes, row_by_r
         offline.new_opinions = store_each  # type: ignore[assignment]
     started.set()
     t0 = time.perf_counter()
-    with Session(engine, expire_on_commit=False) as s:
-        offline.import_offline_opinions(s, actor=actor, consultation_id=consultation_id, data=data,
-                                        filename="热线导出.csv", repeats="import")
-        s.commit()
+    unit_of_work(engine, lambda s: offline.import_offline_opinions(
+        s, actor=actor, consultation_id=consultation_id, data=data, filename="热线导出.csv",
+        repeats="import"))
     done.value = time.perf_counter() - t0
     engine.dispose()
 
@@ -117,7 +114,7 @@ def _vote_waits(url: str, resident_ids: list[int], opinion_ids: list[int], voter
                 until: threading.Event, min_seconds: float) -> list[float]:
     from sqlmodel import Session
 
-    from portal.db import make_engine, run_with_retry
+    from portal.db import make_engine, unit_of_work
     from portal.models import Resident
     from portal.services.identity import resident_actor
     from portal.services.participation import cast_vote
@@ -135,11 +132,9 @@ def _vote_waits(url: str, resident_ids: list[int], opinion_ids: list[int], voter
             actor, oid = rng.choice(actors), rng.choice(opinion_ids)
             t0 = time.perf_counter()
 
-            def work(session, actor=actor, oid=oid):  # type: ignore[no-untyped-def]
-                cast_vote(session, actor=actor, opinion_id=oid, value=rng.choice(["agree", "disagree"]))
-                session.commit()
-
-            run_with_retry(engine, work)
+            value = rng.choice(["agree", "disagree"])
+            unit_of_work(engine, lambda session, a=actor, o=oid, v=value:
+                         cast_vote(session, actor=a, opinion_id=o, value=v))
             with lock:
                 waits.append(time.perf_counter() - t0)
             time.sleep(0.02)

@@ -346,7 +346,7 @@ def submit_opinion(
     session: Session, *, actor: Actor | None, consultation_id: int, text: str,
     anonymous: bool = False, client_token: str | None = None,
 ) -> SubmitResult:
-    """Store a resident's opinion (PII redacted for the public) and commit.
+    """Store a resident's opinion (PII redacted for the public).
 
     ``client_token`` (one per draft, from the form) makes a repeated submit (double click,
     re-sent form, two copies sent at once) return the first opinion instead of storing it twice.
@@ -381,7 +381,6 @@ def submit_opinion(
         if not token:  # an API caller without a token sent the same text twice at once
             raise InvalidInput(ALREADY_GIVEN)
         return SubmitResult(op, list(op.pii_kinds), created=False)
-    session.commit()
     return SubmitResult(op, list(op.pii_kinds), created=created)
 
 
