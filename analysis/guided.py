@@ -27,13 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from analysis.io import InputError, read_table
 from analysis.tokenize import ChineseTokenizer
 
-__all__ = ["Answer", "GuidedThemes", "parse_keywords"]
+__all__ = ["Answer", "GuidedThemes", "parse_keywords", "read_seed_words"]
 
 _KEYWORD_SPLIT = re.compile(r"[、,，;；/\s]+")
 
@@ -45,6 +47,43 @@ def parse_keywords(text: str) -> list[str]:
         w = w.strip()
         if w and w not in out:
             out.append(w)
+    return out
+
+
+_THEME_COLUMNS = ("theme", "主题")
+_KEYWORD_COLUMNS = ("keywords", "关键词")
+
+
+def read_seed_words(path: Path) -> dict[str, list[str]]:
+    """Committee themes and their keywords from a CSV/xlsx with columns ``theme`` and
+    ``keywords`` (or 主题 / 关键词); keywords separated by 、 or spaces. Rows naming the same
+    theme are merged; the file's order is kept. Raises :class:`InputError` (one Chinese line)
+    for an unreadable file, a missing column or a file naming no theme."""
+    try:
+        df = read_table(Path(path))
+    except InputError as exc:
+        raise InputError(f"种子词文件：{exc}") from None
+    columns = {str(c).strip().lower(): c for c in df.columns}
+    found = []
+    for options in (_THEME_COLUMNS, _KEYWORD_COLUMNS):
+        match = next((columns[o] for o in options if o in columns), None)
+        if match is None:
+            available = "、".join(map(str, df.columns))
+            raise InputError(
+                f"种子词文件 {Path(path).name} 缺少列“{options[0]}”（需要 theme 和 keywords 两列）。"
+                f"可用的列：{available}"
+            )
+        found.append(match)
+    out: dict[str, list[str]] = {}
+    for theme, keywords in zip(df[found[0]].tolist(), df[found[1]].tolist(), strict=True):
+        name = "" if theme is None or theme != theme else str(theme).strip()
+        if not name:
+            continue
+        words = out.setdefault(name, [])
+        text = "" if keywords is None or keywords != keywords else str(keywords)
+        words.extend(w for w in parse_keywords(text) if w not in words)
+    if not out:
+        raise InputError(f"种子词文件 {Path(path).name} 没有列出任何主题：theme 列全为空")
     return out
 
 

@@ -33,7 +33,8 @@ def themes(
         Path,
         typer.Option(
             "--out",
-            help="输出 CSV 文件（原有各列 + theme、theme_label、duplicate_of）",
+            help="输出 CSV 文件（原有各列 + theme、theme_label、duplicate_of，"
+            "用 --suggest 时另加 confirm_rank）",
             show_default=False,
         ),
     ],
@@ -45,6 +46,23 @@ def themes(
             help="已由委员会人工归类的主题列：有值的行保留该主题，其余行归入这些主题或新主题",
         ),
     ] = None,
+    seed_words: Annotated[
+        Path | None,
+        typer.Option(
+            "--seed-words",
+            help="委员会命名的主题及关键词（CSV：theme、keywords 两列，关键词以 、 或空格分隔）；"
+            "这些主题即使没有人工归类的行也会出现",
+            show_default=False,
+        ),
+    ] = None,
+    suggest: Annotated[
+        int | None,
+        typer.Option(
+            "--suggest",
+            help="在输出中增加 confirm_rank 列（1…N），标出委员会最该先确认归类的 N 条未归类意见",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """从意见表格中归纳主题，标注重复意见，输出带主题列的 CSV 并打印主题表。"""
     from rich.console import Console
@@ -52,14 +70,19 @@ def themes(
     from rich.table import Table
 
     from analysis import InputError, read_table, redact_pii
+    from analysis.guided import read_seed_words
     from analysis.pipeline import parse_k, theme_table
 
+    if suggest is not None and suggest < 1:
+        _fail(f"--suggest 必须是正整数，收到“{suggest}”")
     try:
         k_value = parse_k(k)
+        seeds = read_seed_words(seed_words) if seed_words is not None else None
         df = read_table(input)
     except InputError as exc:
         _fail(str(exc))
         return
+    n_suggest = suggest or 0
     if text_column not in df.columns or (guide_column and guide_column not in df.columns):
         missing = text_column if text_column not in df.columns else guide_column
         _fail(f"找不到列“{missing}”。可用的列：{'、'.join(map(str, df.columns))}")
@@ -86,9 +109,18 @@ def themes(
                     guide_column=guide_column,
                     progress=progress,
                     n_jobs=N_JOBS,
+                    seed_words=seeds,
+                    suggest=n_suggest,
                 )
         else:
-            result, model = theme_table(df, text_column, k=k_value, guide_column=guide_column)
+            result, model = theme_table(
+                df,
+                text_column,
+                k=k_value,
+                guide_column=guide_column,
+                seed_words=seeds,
+                suggest=n_suggest,
+            )
     except InputError as exc:
         _fail(str(exc))
         return
