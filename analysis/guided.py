@@ -239,8 +239,11 @@ class GuidedThemes:
             P = np.where(rejected, 0.0, P)
             total = P.sum(axis=1, keepdims=True)
             # a row rejected from every theme that had probability keeps a uniform rest
-            P = np.where(total > 0, P / np.where(total > 0, total, 1), ~rejected / np.maximum(
-                (~rejected).sum(axis=1, keepdims=True), 1))
+            P = np.where(
+                total > 0,
+                P / np.where(total > 0, total, 1),
+                ~rejected / np.maximum((~rejected).sum(axis=1, keepdims=True), 1),
+            )
         if T:
             if len(rows):
                 P[rows] = 0.0

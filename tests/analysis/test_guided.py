@@ -69,9 +69,7 @@ def test_answers_survive_even_against_the_words(tokenizer, corpus):
     assert model.proba_[1, model.themes_.index("加装电梯")] == 0.0
     assert parking not in model.suggest(len(texts)) and 1 not in model.suggest(len(texts))
     # a later answer about the same opinion replaces the earlier one
-    moved = GuidedThemes(tokenizer=tokenizer).fit(
-        texts, SEEDS, [*answers, Answer(parking, "停车")]
-    )
+    moved = GuidedThemes(tokenizer=tokenizer).fit(texts, SEEDS, [*answers, Answer(parking, "停车")])
     assert moved.label_names()[parking] == "停车"
 
 
@@ -157,7 +155,8 @@ def test_parse_keywords():
 def test_read_seed_words(tmp_path):
     path = tmp_path / "seeds.csv"
     path.write_text(
-        "theme,keywords\n停车,车位、停车费\n停车,乱停车 车位\n垃圾分类,\n,无主题\n", encoding="utf-8"
+        "theme,keywords\n停车,车位、停车费\n停车,乱停车 车位\n垃圾分类,\n,无主题\n",
+        encoding="utf-8",
     )
     assert read_seed_words(path) == {"停车": ["车位", "停车费", "乱停车"], "垃圾分类": []}
     no_theme = tmp_path / "none.csv"
