@@ -590,8 +590,9 @@ class ThemeModel:
         similarity to that theme's centre reaches ``guide_threshold``; the rest stay −1."""
         answers = [Answer(i, g) for i, g in enumerate(guide) if g is not None]
         learner = GuidedThemes(random_state=self.random_state, tokenizer=self.tokenizer_)
-        learner.fit_features(X, Z, list(self.vocabulary_), {t: seeds.get(t, []) for t in names},
-                             answers)
+        learner.fit_features(
+            X, Z, list(self.vocabulary_), {t: seeds.get(t, []) for t in names}, answers
+        )
         self.guided_model_ = learner
         if not len(free) or not learner.themes_:
             return

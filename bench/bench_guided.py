@@ -102,7 +102,7 @@ def main() -> None:
             _c, X, Z = tm._vectorize(counts, names)
         vocab = list(tm.vocabulary_)
 
-        def learner() -> GuidedThemes:
+        def learner(seed: int = seed) -> GuidedThemes:
             return GuidedThemes(random_state=seed, tokenizer=tk)
 
         # active: the learner proposes, the simulated committee answers
