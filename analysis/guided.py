@@ -136,10 +136,10 @@ class GuidedThemes:
         C: float = 1.0,
         lsa_weight: float = 0.5,
         self_train_iter: int = 4,
-        self_train_fraction: float = 0.6,
+        self_train_fraction: float = 0.8,
         seed_examples: int = 30,
-        pseudo_weight: float = 0.3,
-        keyword_weight: float = 1.0,
+        pseudo_weight: float = 0.2,
+        keyword_weight: float = 3.0,
         temperature: float = 3.0,
     ) -> None:
         self.random_state = random_state
