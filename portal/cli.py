@@ -14,6 +14,7 @@ from portal.db import DatabaseConfigError, make_engine, session_scope, upgrade
 from portal.models import Role
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
+from portal.timefmt import format_datetime
 
 app = typer.Typer(help="社区议事厅命令行工具", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
@@ -140,7 +141,7 @@ def user_list() -> None:
         return
     for u in users:
         state = "启用" if u.active else "已停用"
-        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "从未登录"
+        last = format_datetime(u.last_login_at, empty="从未登录")
         out.print(f"  {u.username:<12} {u.display_name:<8} {Role(u.role).label:<4} {state}  最近登录 {last}",
                   highlight=False)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from portal import charts
 from portal.services.publishing import notice_pdf, opendata, results
+from portal.timefmt import format_date
 from portal.ui.resources import db_session, settings
 
 TTL = 6 * 3600
@@ -84,7 +85,7 @@ def accountability_version() -> str:
 def published() -> list[tuple[int, str, str]]:
     """(id, title, publication date) of consultations with public results."""
     with db_session() as session:
-        return [(c.id, c.title, results.fmt_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
+        return [(c.id, c.title, format_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
 
 
 def data_dictionary():  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from portal.models import PHASE_ORDER, Phase, utcnow
+from portal.models import PHASE_ORDER, Phase
 from portal.services.consultations import (
     NEXT_PHASE,
     ConsultationDraft,
@@ -11,12 +11,12 @@ from portal.services.consultations import (
     draft_of,
     get_consultation,
     list_consultations,
-    local_day,
     phase_change_warning,
     update_consultation,
 )
 from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas
+from portal.timefmt import today_local
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -36,7 +36,7 @@ options = {NEW: "＋ 新建议题"} | {c.id: f"{c.consultation.title} · {c.phas
 chosen = st.selectbox("选择议题", list(options), format_func=options.__getitem__, key="cons.selected")
 area_names = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
-today = local_day(utcnow())
+today = today_local()
 if chosen == NEW:
     current = ConsultationDraft("", "", "", today, today + timedelta(days=14) if today else None)
     consultation = None

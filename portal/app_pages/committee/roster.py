@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import community_name, local_time
+from portal.services.consultations import community_name
 from portal.services.errors import ServiceError
 from portal.services.identity import revoke_codes
 from portal.services.identity.roster import (
@@ -17,6 +17,7 @@ from portal.services.identity.roster import (
     resident_ids_for,
 )
 from portal.services.identity.slips import code_slips_pdf
+from portal.timefmt import format_datetime
 from portal.ui.resources import db_session, settings
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -145,7 +146,7 @@ with tab_list:
     df = pd.DataFrame([{
         "编号": e.resident_id, "网格": e.grid, "楼栋": e.building, "单元": e.unit, "年龄段": e.age_band,
         "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
-        "发放时间": local_time(e.issued_at),
+        "发放时间": format_datetime(e.issued_at, empty=""),
     } for e in entries])
     st.dataframe(df, hide_index=True, width="stretch", height=320)
     if entries:

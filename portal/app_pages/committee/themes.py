@@ -8,10 +8,10 @@ from portal.models import Phase, ThemeStatus, Visibility
 from portal.services import review
 from portal.services.errors import ServiceError
 from portal.services.review.runs import run_analysis
+from portal.timefmt import format_datetime
 from portal.ui.resources import db_session, engine, run_action, settings
 from portal.ui.widgets import (
     flash_and_rerun,
-    local_time,
     plain,
     require_committee,
     review_consultation_picker,
@@ -44,7 +44,7 @@ with st.container(border=True):
     if ov.run is None:
         st.write("这个议题还没有分析过。")
     else:
-        st.write(f"上次分析：{local_time(ov.run.finished_at or ov.run.started_at)}，分析了 {ov.run.n_opinions} 条意见。")
+        st.write(f"上次分析：{format_datetime(ov.run.finished_at or ov.run.started_at)}，分析了 {ov.run.n_opinions} 条意见。")
     if ov.n_unassigned:
         st.warning(f"有 {ov.n_unassigned} 条意见还没有归入主题（上次分析后新收到的），请重新运行分析。")
     if editable:

@@ -20,9 +20,10 @@ from portal.services.participation import (
     opinion_thread,
     report,
 )
+from portal.timefmt import format_date
 from portal.ui.resources import db_session, engine, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import opinion_counts, plain, results_link, when
+from portal.ui.widgets import opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -65,7 +66,7 @@ if raw_opinion.isdigit():
     if flash:
         st.success(flash)
     view = thread.opinion
-    st.caption(f"{c.title} · {view.author}的意见 · {when(view.received_at)}")
+    st.caption(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}")
     with st.container(border=True):
         plain(view.text)
         st.caption(opinion_counts(view))
@@ -98,10 +99,10 @@ if raw_opinion.isdigit():
         st.caption("还没有留言。")
     for cm in thread.comments:
         with st.container(border=True):
-            st.caption(f"{cm.author} · {when(cm.created_at)}")
+            st.caption(f"{cm.author} · {format_date(cm.created_at)}")
             plain(cm.text)
             for reply in cm.replies:
-                st.caption(f"↳ {reply.author}回复 · {when(reply.created_at)}")
+                st.caption(f"↳ {reply.author}回复 · {format_date(reply.created_at)}")
                 plain(reply.text)
             if resident is not None and thread.can_comment:
                 typed = bool(st.session_state.get(f"consultation.reply_text.{cm.id}"))  # keep open on error
@@ -189,7 +190,7 @@ if not page.items:
     st.caption("还没有公开的意见。")
 for view in page.items:
     with st.container(border=True):
-        meta = f"{view.author} · {when(view.received_at)}"
+        meta = f"{view.author} · {format_date(view.received_at)}"
         if view.is_mine:
             meta += " · 我的意见"
         elif view.my_vote:

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from portal.services.errors import NotFound, PhaseClosed
-from portal.services.publishing.results import fmt_date
+from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 
@@ -62,7 +62,7 @@ def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
 st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
         "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
 st.title(r.title)
-st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
+st.caption(f"{r.phase} · 征集时间 {format_period(r.opens_at, r.closes_at)} · 公示日期 {format_date(r.published_at)}")
 plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 
@@ -99,19 +99,19 @@ with tab_themes:
             else:
                 st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
                 plain(a.reasoning)
-                due = f" · 完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+                due = f" · 完成时限：{format_date(a.due_date)}" if a.due_date else ""
                 plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
                 if a.overdue:
                     st.warning("已超过完成时限，尚未完成。")
             if t.timeline:
                 with st.expander(f"办理进展（{len(t.timeline)} 条）"):
                     for entry in t.timeline:
-                        plain(f"{fmt_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+                        plain(f"{format_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
             if t.representatives:
                 st.markdown("**居民的代表性意见**")
                 for op in t.representatives:
                     plain(f"“{op.text}”")
-                    st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+                    st.caption(f"{op.channel} · {format_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
 
 with tab_people:
     roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""

@@ -18,8 +18,6 @@ from portal.services.consultations.editing import (
     consultation_area_ids,
     create_consultation,
     draft_of,
-    local_day,
-    local_time,
     opens_at_for,
     update_consultation,
 )
@@ -59,8 +57,6 @@ __all__ = [
     "ensure_can_vote",
     "get_consultation",
     "list_consultations",
-    "local_day",
-    "local_time",
     "opens_at_for",
     "participation_counts",
     "phase_change_warning",

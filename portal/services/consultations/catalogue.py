@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import label
 from sqlmodel import Session, col, func, select
@@ -18,6 +17,7 @@ from portal.models import (
 )
 from portal.services.consultations.phases import PUBLIC_PHASES
 from portal.services.errors import NotFound
+from portal.timefmt import format_period
 
 # ---------------------------------------------------------------- reading
 
@@ -102,9 +102,7 @@ def community_name(session: Session) -> str:
 
 
 def deadline_text(c: Consultation) -> str:
-    def fmt(d: datetime | None) -> str:
-        return d.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") if d else "未定"
-
-    return f"{fmt(c.opens_at)} — {fmt(c.closes_at)}"
+    """The collecting period as residents read it: 2026年8月1日 — 2026年8月31日 (days in China)."""
+    return format_period(c.opens_at, c.closes_at)
 
 

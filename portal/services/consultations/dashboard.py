@@ -9,8 +9,9 @@ from sqlmodel import Session, col, func, select
 
 from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
 from portal.services.actors import Actor, has_permission, require
-from portal.services.consultations import deadline_text, list_consultations, local_day
-from portal.services.publishing.results import FINISHED, today_local
+from portal.services.consultations import deadline_text, list_consultations
+from portal.services.publishing.results import FINISHED
+from portal.timefmt import local_date, today_local
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
             todo.append(Attention(f"{status.n_open_reports} 条内容等待审核", "app_pages/committee/moderation.py", "moderate"))
         if phase == Phase.DRAFT:
             todo.append(Attention("议题还是草稿，检查内容后开始征集", "app_pages/committee/consultations.py", "manage_consultation"))
-        closes = local_day(c.closes_at)
+        closes = local_date(c.closes_at)
         if phase == Phase.COLLECTING and closes is not None and closes < today:
             todo.append(Attention("征集已到截止日期，可以进入研判", "app_pages/committee/consultations.py", "manage_consultation"))
         if phase == Phase.REVIEWING and status.n_themes == 0 and n_opinions_all.get(cid, 0):

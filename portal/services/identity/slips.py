@@ -13,16 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from portal.services.identity.roster import IssuedSlip
+from portal.timefmt import format_date
 
 PAGE_W, PAGE_H = 210.0, 297.0
 COLS, ROWS = 2, 4
 SLIP_W, SLIP_H = PAGE_W / COLS, PAGE_H / ROWS
 PAD = 7.0
 QR_SIZE = 30.0
-
-
-def _date(d: datetime | None) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if d else ""
 
 
 def _qr_png(url: str) -> io.BytesIO:
@@ -130,6 +127,6 @@ def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, bas
     pdf.set_text_color(110, 110, 110)
     note = "一人一码，请妥善保管，勿转借他人；遗失请到居委会补领（旧码随即作废）。"
     if slip.expires_at:
-        note = f"有效期至{_date(slip.expires_at)}。" + note
+        note = f"有效期至{format_date(slip.expires_at)}。" + note
     pdf.set_xy(left, y + SLIP_H - PAD - 8)
     pdf.multi_cell(width, 3.5, note, align="L")

@@ -13,16 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from portal.models import CHANNEL_LABELS, Area, Channel, Consultation, Opinion, Resident, utcnow
+from portal.models import CHANNEL_LABELS, Area, Channel, Consultation, Opinion, Resident
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations import ensure_can_submit, local_day
+from portal.services.consultations import ensure_can_submit
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.roster import normalise_building
 from portal.services.participation.moderation import auto_flags
 from portal.services.tables import read_table
 from portal.services.text import public_text
 from portal.settings import get_settings
+from portal.timefmt import format_date, local_date, today_local
 
 OFFLINE_CHANNELS = (Channel.PAPER, Channel.PHONE, Channel.DOOR, Channel.HOTLINE)
 _CHANNEL_SPELLINGS = {
@@ -72,9 +73,9 @@ def _check(session: Session, c: Consultation, item: OfflineOpinion, *, today: da
         raise InvalidInput("请填写收到意见的日期。")
     if item.received_on > today:
         raise InvalidInput("收到日期不能晚于今天。")
-    opened = local_day(c.opens_at)
+    opened = local_date(c.opens_at)
     if opened and item.received_on < opened:
-        raise InvalidInput(f"收到日期早于议题开始征集的日期（{opened.month}月{opened.day}日）。")
+        raise InvalidInput(f"收到日期早于议题开始征集的日期（{format_date(opened, year=False)}）。")
     area_id = item.area_id
     if item.resident_id is not None:
         resident = session.get(Resident, item.resident_id)
@@ -119,7 +120,7 @@ def enter_offline_opinion(
     """Record one offline opinion on a resident's behalf. The caller commits."""
     require(actor, "enter_offline")
     c = _consultation(session, consultation_id)
-    text, area_id = _check(session, c, item, today=today or local_day(utcnow()) or date.today())
+    text, area_id = _check(session, c, item, today=today or today_local())
     op = _add(session, actor=actor, c=c, item=item, text=text, area_id=area_id)
     audit.record(session, actor=actor.audit_name, action="opinion.offline", target_type="opinion",
                  target_id=op.id, detail={"consultation": consultation_id, "channel": str(item.channel),
@@ -184,7 +185,7 @@ def preview_offline_import(
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
-    today = today or local_day(utcnow()) or date.today()
+    today = today or today_local()
     table = read_table(data, filename, columns=OFFLINE_COLUMNS, required=OFFLINE_REQUIRED)
     areas = {a.name: a.id for a in session.exec(select(Area).where(Area.community_id == c.community_id))}
     rows: list[OfflinePreviewRow] = []

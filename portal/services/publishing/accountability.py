@@ -19,7 +19,8 @@ from portal.models import (
 from portal.services.consultations import (
     RESULT_PHASES,
 )
-from portal.services.publishing.results import FINISHED, is_overdue, local_date, today_local
+from portal.services.publishing.results import FINISHED, is_overdue
+from portal.timefmt import local_date, today_local
 
 # ---------------------------------------------------------------- accountability
 

@@ -13,7 +13,7 @@ import json
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -33,11 +33,10 @@ from portal.models import (
 )
 from portal.services.publishing.results import (
     is_overdue,
-    local_date,
     public_themes,
     published_consultation,
-    today_local,
 )
+from portal.timefmt import iso_date, local_date, today_local
 
 LICENSE = "CC BY 4.0（署名后可自由使用）"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -186,7 +185,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
                                                    col(StatusUpdate.id)))]
     meta = {
         "id": c.id, "title": c.title, "question": c.question,
-        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "published_at": _iso(c.published_at),
+        "opens_at": iso_date(c.opens_at), "closes_at": iso_date(c.closes_at), "published_at": iso_date(c.published_at),
         "license": LICENSE, "exported_on": today.isoformat(),
         "note": "仅包含公开的意见；个人信息已脱敏；不含居民身份信息。",
     }
@@ -195,10 +194,6 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "assignments": _frame("assignments", assign_rows), "answers": _frame("answers", answer_rows),
         "status_updates": _frame("status_updates", status_rows),
     })
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return local_date(dt).isoformat() if dt else None
 
 
 # ---------------------------------------------------------------- formats

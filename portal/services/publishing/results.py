@@ -22,7 +22,6 @@ import pandas as pd
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
-    LOCAL_TZ,
     AnalysisRun,
     Area,
     Channel,
@@ -40,7 +39,6 @@ from portal.models import (
     ThemeStatus,
     Visibility,
     Vote,
-    as_local,
 )
 from portal.services.consultations import (
     RESULT_PHASES,
@@ -50,28 +48,11 @@ from portal.services.consultations import (
 )
 from portal.services.errors import PhaseClosed
 from portal.services.review.runs import latest_run
+from portal.timefmt import local_date, today_local
 
 # An answered item is finished (never overdue) once it is done or handed to another body.
 FINISHED = (ThemeStatus.DONE, ThemeStatus.REFERRED)
 NO_AGE_BAND = "未登记"
-
-
-def local_date(dt: datetime) -> date:
-    """The calendar date in China of a stored UTC time."""
-    return as_local(dt).date()
-
-
-def today_local() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def fmt_date(d: date | datetime | None, empty: str = "未定") -> str:
-    """2026年3月5日 (no leading zeros), the way a notice writes dates."""
-    if d is None:
-        return empty
-    if isinstance(d, datetime):
-        d = local_date(d)
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # ---------------------------------------------------------------- dataclasses
