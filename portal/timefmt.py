@@ -45,9 +45,14 @@ def local_date(value: datetime | date | None) -> date | None:
     return value
 
 
+def now_local() -> datetime:
+    """The time now in China, whatever the server's own time zone (for file names, stamps)."""
+    return datetime.now(LOCAL_TZ)
+
+
 def today_local() -> date:
     """Today's date in China, whatever the server's own time zone."""
-    return datetime.now(LOCAL_TZ).date()
+    return now_local().date()
 
 
 def format_date(value: datetime | date | None, *, empty: str = EMPTY, year: bool = True) -> str:

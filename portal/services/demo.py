@@ -44,6 +44,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.actors import SystemActor
 from portal.services.identity import committee_actor, create_user
+from portal.services.queries import is_visible
 from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
 from portal.settings import Settings
@@ -274,7 +275,7 @@ def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int
             assert theme.id is not None
             for oid in opinion_ids:
                 op = session.get(Opinion, oid)
-                if op is None or op.visibility != Visibility.VISIBLE:
+                if op is None or not is_visible(op):
                     continue
                 session.add(ThemeAssignment(opinion_id=oid, theme_id=theme.id,
                                             source=AssignmentSource.COMMITTEE, assigned_by=reviewer_id))

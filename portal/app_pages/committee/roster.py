@@ -1,5 +1,3 @@
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
@@ -17,7 +15,7 @@ from portal.services.identity.roster import (
     resident_ids_for,
 )
 from portal.services.identity.slips import code_slips_pdf
-from portal.timefmt import format_datetime
+from portal.timefmt import format_datetime, now_local
 from portal.ui.resources import db_session, settings
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -39,12 +37,12 @@ def _issue(resident_ids: list[int], label: str) -> None:
             slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=s.secret_key)
             name = community_name(session)
             pdf = code_slips_pdf(slips, community_name=name, base_url=s.public_base_url,
-                                 font_path=s.font_path, issued_on=datetime.now())
+                                 font_path=s.font_path, issued_on=now_local())
             session.commit()
     except ServiceError as exc:
         st.error(str(exc))
         return
-    st.session_state[PDF_KEY] = (f"参与码-{label}-{datetime.now():%Y%m%d-%H%M}.pdf", pdf, len(slips))
+    st.session_state[PDF_KEY] = (f"参与码-{label}-{now_local():%Y%m%d-%H%M}.pdf", pdf, len(slips))
     st.rerun()
 
 

@@ -12,11 +12,11 @@ from portal.models import (
     Consultation,
     Opinion,
     Phase,
-    Visibility,
     Vote,
 )
 from portal.services.consultations.phases import PUBLIC_PHASES
 from portal.services.errors import NotFound
+from portal.services.queries import opinion_is_visible
 from portal.timefmt import format_period
 
 # ---------------------------------------------------------------- reading
@@ -52,8 +52,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
     n_op = dict(
         session.exec(
             select(Opinion.consultation_id, func.count())
-            .where(col(Opinion.consultation_id).in_(consultation_ids),
-                   Opinion.visibility == Visibility.VISIBLE)
+            .where(col(Opinion.consultation_id).in_(consultation_ids), opinion_is_visible())
             .group_by(col(Opinion.consultation_id))
         ).all()
     )

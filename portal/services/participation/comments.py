@@ -11,7 +11,6 @@ from portal.models import (
     Phase,
     Report,
     ReportTarget,
-    Visibility,
 )
 from portal.services.actors import Actor, require_resident
 from portal.services.consultations import (
@@ -20,6 +19,7 @@ from portal.services.consultations import (
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 from portal.services.participation.lookups import _visible_opinion
 from portal.services.participation.opinions import validate_text
+from portal.services.queries import is_visible
 from portal.services.text import public_text
 
 COMMENT_MIN_CHARS = 2
@@ -42,7 +42,7 @@ def add_comment(
         raise PhaseClosed(f"“{c.title}”目前处于{Phase(c.phase).label}阶段，留言已关闭。")
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
-        if parent is None or parent.opinion_id != opinion_id or parent.visibility != Visibility.VISIBLE:
+        if parent is None or parent.opinion_id != opinion_id or not is_visible(parent):
             raise NotFound("要回复的留言不存在或已被隐藏。")
         if parent.parent_id is not None:
             raise InvalidInput("只能回复一层：请回复这条留言所在的主留言。")
@@ -83,7 +83,7 @@ def report(
         op, c = _visible_opinion(session, target_id)
     else:
         cm = session.get(Comment, target_id)
-        if cm is None or cm.visibility != Visibility.VISIBLE:
+        if cm is None or not is_visible(cm):
             raise NotFound("这条留言不存在或已被隐藏。")
         op, c = _visible_opinion(session, cm.opinion_id)
     if c.community_id != resident.community_id:

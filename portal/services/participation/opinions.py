@@ -16,7 +16,6 @@ from portal.models import (
     Consultation,
     Opinion,
     Phase,
-    Visibility,
     utcnow,
 )
 from portal.services.actors import Actor, ResidentActor, require_resident
@@ -24,8 +23,9 @@ from portal.services.consultations import (
     ensure_can_submit,
 )
 from portal.services.errors import InvalidInput
-from portal.services.participation.lookups import _consultation_for, _vote_counts
+from portal.services.participation.lookups import _consultation_for
 from portal.services.participation.moderation import auto_flags
+from portal.services.queries import is_visible, visible_opinions_of, vote_counts
 from portal.services.text import public_text
 from portal.settings import get_settings
 
@@ -141,7 +141,7 @@ def _similarity_index(session: Session, consultation_id: int) -> tuple[Any, list
         return None
     rows = session.exec(
         select(Opinion.id, Opinion.text_public)
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
         .order_by(col(Opinion.id))
     ).all()
     if not rows:
@@ -191,14 +191,14 @@ def similar_opinions(
         return []
     wanted = [ids[i] for i, _ in hits]
     ops = {o.id: o for o in session.exec(select(Opinion).where(col(Opinion.id).in_(wanted)))}
-    counts = _vote_counts(session, wanted)
+    counts = vote_counts(session, wanted)
     out = []
     for i, score in hits:
         op = ops.get(ids[i])
-        if op is None or op.visibility != Visibility.VISIBLE:
+        if op is None or not is_visible(op):
             continue
         oid = int(op.id or 0)
-        out.append(SimilarOpinion(oid, op.text_public, float(score), counts[oid]["agree"]))
+        out.append(SimilarOpinion(oid, op.text_public, float(score), counts[oid].agree))
     return out
 
 

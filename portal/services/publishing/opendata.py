@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from portal.models import (
     AssignmentSource,
@@ -28,14 +27,13 @@ from portal.models import (
     StatusUpdate,
     ThemeAssignment,
     ThemeStatus,
-    Visibility,
-    Vote,
 )
 from portal.services.publishing.results import (
     is_overdue,
     public_themes,
     published_consultation,
 )
+from portal.services.queries import visible_opinions_of, vote_counts
 from portal.timefmt import iso_date, local_date, today_local
 
 LICENSE = "CC BY 4.0（署名后可自由使用）"
@@ -129,18 +127,11 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
     opinions = session.exec(
         select(col(Opinion.id), col(Opinion.received_at), col(Opinion.channel),  # type: ignore[call-overload]
                col(Opinion.text_public), col(Opinion.duplicate_of_id))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
         .order_by(col(Opinion.id))
     ).all()
     visible = {o[0] for o in opinions}
-    tally: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
-    for oid, value, n in session.exec(
-        select(Vote.opinion_id, Vote.value, func.count())
-        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
-        .group_by(col(Vote.opinion_id), col(Vote.value))
-    ).all():
-        tally[oid][str(value)] = n
+    tally = vote_counts(session, visible)
     assignments = [
         (oid, tid, src) for oid, tid, src in session.exec(
             select(ThemeAssignment.opinion_id, ThemeAssignment.theme_id, ThemeAssignment.source)
@@ -157,7 +148,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "opinion_id": oid, "received_on": local_date(at).isoformat(), "channel": Channel(ch).label,
         "text": text, "theme_id": theme_of.get(oid),
         "theme": theme_by_id[theme_of[oid]].label if oid in theme_of else "",
-        "agree": tally[oid]["agree"], "disagree": tally[oid]["disagree"], "pass": tally[oid]["pass"],
+        "agree": tally[oid].agree, "disagree": tally[oid].disagree, "pass": tally[oid].passes,
         "duplicate_of": dup if dup in visible else None,
         "theme_decision": decision_of.get(theme_of.get(oid, 0), ""),
     } for oid, at, ch, text, dup in opinions]
