@@ -16,6 +16,7 @@ from portal.services.review.answers import (
 )
 from portal.services.review.curation import (
     CURATION_PHASES,
+    LABEL_MAX,
     merge_themes,
     move_opinions,
     rename_theme,
@@ -37,6 +38,7 @@ from portal.services.review.overview import (
 __all__ = [
     "ANSWER_PHASES",
     "CURATION_PHASES",
+    "LABEL_MAX",
     "DuplicateGroup",
     "OpinionGroupView",
     "OpinionLine",
