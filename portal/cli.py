@@ -71,7 +71,7 @@ def demo(
                 _print_accounts(DEMO_ACCOUNTS)
                 return
             _fail("数据库已有数据。请换一个空数据库，或加 --if-empty 跳过。")
-    summary = build_demo(engine, settings=settings, seed=seed, progress=lambda m: out.print(m))
+    summary = build_demo(engine, seed=seed, progress=lambda m: out.print(m))
     out.print(summary)
     _print_accounts(DEMO_ACCOUNTS)
 
@@ -95,13 +95,12 @@ def codes(
     from portal.services.identity import issue_code
 
     engine = _engine()
-    settings = get_settings()
     with session_scope(engine) as session:
         residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
         if not residents:
             _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
         for r in residents:
-            code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id, secret=settings.secret_key)
+            code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id)
             area = session.get(Area, r.area_id)
             out.print(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
         session.commit()
@@ -227,7 +226,7 @@ def notice(
     folder.mkdir(parents=True, exist_ok=True)
     with session_scope(_engine()) as session:
         try:
-            pdf = notice_pdf.notice_pdf(session, consultation_id, settings=get_settings())
+            pdf = notice_pdf.notice_pdf(session, consultation_id)
             data = opendata.collect(session, consultation_id)
         except ServiceError as exc:
             _fail(str(exc))

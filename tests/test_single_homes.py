@@ -57,3 +57,20 @@ def test_votes_per_opinion_are_counted_only_in_the_query_module():
                  if name != "portal/services/queries.py"
                  and re.search(r"group_by\([^)]*Vote\.value|^\s+if value == VoteValue\.", text, re.M)]
     assert offenders == []
+
+
+CONFIG_PARAMETERS = {"settings", "secret", "font_path", "cache_dir", "data_dir", "base_url", "max_age_seconds"}
+
+
+def test_services_read_their_configuration_rather_than_being_handed_it():
+    # docs/decisions/0010: a function taking a session or an engine reads get_settings() itself
+    offenders = []
+    for name, text in _sources():
+        if not name.startswith("portal/services/"):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = {a.arg for a in [*node.args.args, *node.args.kwonlyargs]}
+                if args & {"session", "engine"} and args & CONFIG_PARAMETERS:
+                    offenders.append(f"{name}:{node.name}")
+    assert offenders == []

@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -47,7 +48,7 @@ from portal.services.identity import committee_actor, create_user
 from portal.services.queries import is_visible
 from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
-from portal.settings import Settings
+from portal.settings import get_settings
 
 DEMO_ACCOUNTS = [
     ("admin", "Admin2026", "admin"),
@@ -65,8 +66,8 @@ def database_has_data(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Community)).one() > 0
 
 
-def load_corpus(settings: Settings) -> dict[str, Any]:
-    path = settings.data_dir / "demo" / "corpus.json"
+def load_corpus(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "demo" / "corpus.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -81,12 +82,12 @@ def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
 
 
 def build_demo(
-    engine: Engine, *, settings: Settings, seed: int = 2026, progress: Callable[[str], None] | None = None
+    engine: Engine, *, seed: int = 2026, progress: Callable[[str], None] | None = None
 ) -> str:
     """Fill an empty database with the demo neighbourhood; returns a one-paragraph summary."""
     say = progress or (lambda _m: None)
     rng = random.Random(seed)
-    corpus = load_corpus(settings)
+    corpus = load_corpus(get_settings().data_dir)
 
     with Session(engine, expire_on_commit=False) as session:
         say("创建社区、楼栋和居民名册 …")

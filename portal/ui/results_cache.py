@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
+from portal.services.publishing import accountability as accountability_list
 from portal.services.publishing import notice_pdf, opendata, results
 from portal.timefmt import format_date
 from portal.ui.resources import db_session, settings
@@ -66,20 +67,20 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
     """Open data (csv / json / zip) or the printable notice (pdf)."""
     with db_session() as session:
         if kind == "pdf":
-            return notice_pdf.notice_pdf(session, consultation_id, settings=settings())
+            return notice_pdf.notice_pdf(session, consultation_id)
         data = opendata.collect(session, consultation_id)
     return {"csv": opendata.opinions_csv, "json": opendata.to_json_bytes, "zip": opendata.to_zip_bytes}[kind](data)
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
-def accountability(audit_version: str) -> list[results.AccountabilityItem]:
+def accountability(audit_version: str) -> list[accountability_list.AccountabilityItem]:
     with db_session() as session:
-        return results.accountability_items(session)
+        return accountability_list.accountability_items(session)
 
 
 def accountability_version() -> str:
     with db_session() as session:
-        return results.accountability_version(session)
+        return accountability_list.accountability_version(session)
 
 
 def published() -> list[tuple[int, str, str]]:

@@ -50,10 +50,9 @@ def test_home_results_and_notice_agree_on_the_closing_day(tmp_path, monkeypatch,
     try:
         home = page_text(open_page("app_pages/public/home.py"))
         results = page_text(open_page("app_pages/public/results.py", query={"id": str(seeded.consultation_id)}))
-        from portal.settings import get_settings
 
         with Session(engine) as session:
-            notice = pdf_text(notice_pdf(session, seeded.consultation_id, settings=get_settings()))
+            notice = pdf_text(notice_pdf(session, seeded.consultation_id))
     finally:
         next(fixture, None)
     period = f"2026年8月1日 — {shown}"

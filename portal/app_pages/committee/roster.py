@@ -34,7 +34,7 @@ def _issue(resident_ids: list[int], label: str) -> None:
     s = settings()
     try:
         with st.spinner("正在发放参与码并生成打印文件…"), db_session() as session:
-            slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=s.secret_key)
+            slips = issue_codes(session, actor=actor, resident_ids=resident_ids)
             name = community_name(session)
             pdf = code_slips_pdf(slips, community_name=name, base_url=s.public_base_url,
                                  font_path=s.font_path, issued_on=now_local())

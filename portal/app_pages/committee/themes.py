@@ -9,7 +9,7 @@ from portal.services import review
 from portal.services.errors import ServiceError
 from portal.services.review.runs import run_analysis
 from portal.timefmt import format_datetime
-from portal.ui.resources import db_session, engine, run_action, settings
+from portal.ui.resources import db_session, engine, run_action
 from portal.ui.widgets import (
     flash_and_rerun,
     plain,
@@ -133,8 +133,7 @@ with tab_themes:
     with right:
         try:
             with db_session() as session:
-                png = review.theme_cloud_png(session, theme_id=tid, cache_dir=settings().var_dir / "clouds",
-                                             font_path=settings().font_path)
+                png = review.theme_cloud_png(session, theme_id=tid)
             st.image(png, caption="词云", width="stretch")
         except ServiceError as exc:
             st.caption(str(exc))

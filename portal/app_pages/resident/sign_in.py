@@ -3,7 +3,7 @@ import streamlit as st
 from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound, SignInFailed
 from portal.services.identity import sign_in_with_code
-from portal.ui.resources import db_session, settings, warm_up_similarity
+from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
 
 NEXT = "signin.next"
@@ -45,7 +45,7 @@ if submitted:
     try:
         with db_session() as session:
             actor = sign_in_with_code(
-                session, code=code, secret=settings().secret_key, throttle_key=throttle_key()
+                session, code=code, throttle_key=throttle_key()
             )
     except SignInFailed as exc:
         st.error(str(exc))

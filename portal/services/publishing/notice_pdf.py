@@ -21,7 +21,7 @@ from portal.services.publishing.results import (
     ConsultationResults,
     load_results,
 )
-from portal.settings import Settings
+from portal.settings import get_settings
 from portal.timefmt import OPEN_END, format_date, today_local
 
 RED = (181, 69, 44)
@@ -194,8 +194,9 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
     return bytes(pdf.output())
 
 
-def notice_pdf(session: Session, consultation_id: int, *, settings: Settings) -> bytes:
+def notice_pdf(session: Session, consultation_id: int) -> bytes:
     """The notice of one published consultation, with a QR code to its results page."""
     results = load_results(session, consultation_id)
-    return render_notice(results, font_path=settings.font_path,
-                         results_url=results_page_path(consultation_id, settings.public_base_url))
+    s = get_settings()
+    return render_notice(results, font_path=s.font_path,
+                         results_url=results_page_path(consultation_id, s.public_base_url))

@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,6 +23,7 @@ from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
+from portal.settings import get_settings
 
 # ---------------------------------------------------------------- reading
 
@@ -192,11 +192,11 @@ def theme_detail(session: Session, *, actor: Actor, theme_id: int) -> ThemeDetai
     return ThemeDetail(theme, lines, response, updates, merged_from)
 
 
-def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_path: Path) -> bytes:
+def theme_cloud_png(session: Session, *, theme_id: int) -> bytes:
     """A word cloud of the theme's words as PNG bytes, cached on disk by content.
 
     Frequencies are the theme's tokens over its visible opinions (so a merge or a move changes
-    the cloud); the cache key is a hash of those frequencies.
+    the cloud); the cache key is a hash of those frequencies. Stored under ``var_dir/clouds``.
     """
     from analysis import word_cloud
     from portal.services.text import tokenizer
@@ -216,10 +216,12 @@ def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_pa
         raise InvalidInput("这个主题还没有可以做词云的词语。")
     freqs = dict(counts.most_common(80))
     key = hashlib.sha1(json.dumps(sorted(freqs.items()), ensure_ascii=False).encode()).hexdigest()[:16]
+    s = get_settings()
+    cache_dir = s.var_dir / "clouds"
     path = cache_dir / f"theme-{theme_id}-{key}.png"
     if path.exists():
         return path.read_bytes()
-    image = word_cloud(freqs, font_path=font_path)
+    image = word_cloud(freqs, font_path=s.font_path)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     image.save(tmp, format="PNG")
