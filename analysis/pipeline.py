@@ -1,4 +1,4 @@
-"""End-to-end theme run over a table, shared by the CLI and the portal's services."""
+"""End-to-end theme run over a table, as `consult themes` runs it (the portal's analysis runs call ThemeModel directly)."""
 
 from __future__ import annotations
 

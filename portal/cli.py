@@ -39,15 +39,28 @@ def _engine():  # type: ignore[no-untyped-def]
         _fail(str(exc))
 
 
-@app.command("init-db")
-def init_db() -> None:
-    """创建或升级数据库结构（Alembic 迁移）。"""
-    url = get_settings().database_url
+def _migrate() -> int | None:
+    """Create or upgrade the schema and make sure the audit log has its sealed checkpoint;
+    returns how many existing events were sealed (None when it already had one)."""
+    from portal.services.audit import seal_if_missing
+
     try:
-        upgrade(url)
+        upgrade(get_settings().database_url)
     except DatabaseConfigError as exc:
         _fail(str(exc))
+    with session_scope(_engine()) as session:
+        sealed = seal_if_missing(session)
+        session.commit()
+    return sealed
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """创建或升级数据库结构（Alembic 迁移），并为审计日志建立检查点。"""
+    sealed = _migrate()
     out.print("数据库已是最新结构。")
+    if sealed:
+        out.print(f"已为现有的 {sealed} 条审计记录建立检查点。")
 
 
 @app.command("demo")
@@ -58,11 +71,7 @@ def demo(
     """生成演示社区：楼栋、名册、三个议题、意见、投票、留言和回应。"""
     from portal.services.demo import DEMO_ACCOUNTS, build_demo, database_has_data
 
-    settings = get_settings()
-    try:
-        upgrade(settings.database_url)
-    except DatabaseConfigError as exc:
-        _fail(str(exc))
+    _migrate()
     engine = _engine()
     with session_scope(engine) as session:
         if database_has_data(session):
@@ -247,9 +256,9 @@ def audit_verify() -> None:
     with session_scope(_engine()) as session:
         report = verify_chain(session)
     if report.ok:
-        out.print(f"审计日志完整：共 {report.checked} 条记录。")
+        out.print(report.message)
     else:
-        err.print(f"审计日志校验失败：第 {report.first_bad_id} 号记录{report.problem}。")
+        err.print(report.message)
         raise typer.Exit(1)
 
 

@@ -422,3 +422,17 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     prev_hash: str = Field(max_length=64, unique=True)  # no fork: one successor per row
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The chain's head (event count and last hash), sealed with an HMAC of the secret key.
+
+    Kept apart from the chain and updated in the same transaction as every append, so deleting
+    the last events, or all of them, no longer leaves a chain that verifies.
+    """
+
+    id: int = Field(default=1, primary_key=True)
+    count: int = 0
+    head_hash: str = Field(max_length=64)
+    mac: str = Field(max_length=64)
+    updated_at: datetime = _ts()

@@ -65,7 +65,8 @@ def build_hood(session: Session, *, with_accounts: bool = True) -> Hood:
     collecting = Consultation(
         community_id=community.id, title="楼道堆物清理", question="您对楼道堆物清理有什么建议？",
         phase=Phase.COLLECTING, opens_at=opens_at_for(TODAY - timedelta(days=10)),
-        closes_at=closes_at_for(TODAY + timedelta(days=20)))
+        # closes after the real today, so collection is still open whenever the suite runs
+        closes_at=closes_at_for(max(TODAY, date.today()) + timedelta(days=20)))
     draft = Consultation(community_id=community.id, title="小区绿化改造", question="绿化怎么改？",
                          phase=Phase.DRAFT)
     session.add_all([collecting, draft])

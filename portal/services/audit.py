@@ -3,11 +3,17 @@
 Each event's hash covers its own content and the previous event's hash, so editing or deleting
 any row breaks the chain from there on. ``prev_hash`` is unique: two writers racing to append
 after the same row cannot both succeed, so the chain never forks (the loser retries).
+
+A chain alone cannot show that rows were cut off its end. Its head — the number of events and
+the last hash — is therefore sealed in ``AuditCheckpoint`` with an HMAC keyed by
+``PORTAL_SECRET_KEY``, in the same transaction as each append; deleting the last events, all of
+them, or the checkpoint itself is then detected. What stays undetectable is in docs/operations.md.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from portal.models import AuditEvent, utcnow
+from portal.models import AuditCheckpoint, AuditEvent, utcnow
+from portal.settings import get_settings
 
 GENESIS = "0" * 64
 
@@ -76,7 +83,47 @@ def record(
     )
     session.add(event)
     session.flush()
+    checkpoint = session.get(AuditCheckpoint, 1)
+    if checkpoint is not None:
+        _seal(checkpoint, checkpoint.count + 1, event.hash)
+        session.add(checkpoint)
+    elif prev == GENESIS and not _managed_by_migrations(session):
+        # A schema made without migrations (tests, benchmarks) opens its checkpoint with its
+        # first event. A real database gets its checkpoint from `consult init-db`; there a
+        # missing one is what deleting it would look like, so it is never re-created here and
+        # verify_chain keeps reporting it.
+        session.add(_seal(AuditCheckpoint(id=1, head_hash=GENESIS, mac=""), 1, event.hash))
     return event
+
+
+def _managed_by_migrations(session: Session) -> bool:
+    return sa.inspect(session.connection()).has_table("alembic_version")
+
+
+def _mac(count: int, head_hash: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"audit-head:{count}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _seal(checkpoint: AuditCheckpoint, count: int, head_hash: str) -> AuditCheckpoint:
+    checkpoint.count, checkpoint.head_hash = count, head_hash
+    checkpoint.mac = _mac(count, head_hash)
+    checkpoint.updated_at = utcnow()
+    return checkpoint
+
+
+def seal_if_missing(session: Session) -> int | None:
+    """Create the checkpoint over the chain as it stands, if there is none (``consult init-db``:
+    a new database, or one from before checkpoints existed). Returns the events sealed, or None
+    when a checkpoint already existed. The caller commits."""
+    if session.get(AuditCheckpoint, 1) is not None:
+        return None
+    _lock_chain(session)
+    count = session.exec(select(sa.func.count()).select_from(AuditEvent)).one()
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    session.add(_seal(AuditCheckpoint(id=1, head_hash=GENESIS, mac=""), count,
+                      last.hash if last else GENESIS))
+    return int(count)
 
 
 @dataclass(frozen=True)
@@ -85,6 +132,14 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     problem: str = ""
+
+    @property
+    def message(self) -> str:
+        """One Chinese sentence for the CLI and the audit page."""
+        if self.ok:
+            return f"审计日志完整：共 {self.checked} 条记录。"
+        where = f"（第 {self.first_bad_id} 号记录）" if self.first_bad_id is not None else ""
+        return f"审计日志校验失败{where}：{self.problem}。"
 
 
 def verify_chain(session: Session) -> ChainReport:
@@ -102,6 +157,24 @@ def verify_chain(session: Session) -> ChainReport:
         if expected != event.hash:
             return ChainReport(False, checked, event.id, "记录内容被修改")
         prev = event.hash
+    return _check_head(session, checked, prev)
+
+
+def _check_head(session: Session, checked: int, head: str) -> ChainReport:
+    checkpoint = session.get(AuditCheckpoint, 1)
+    if checkpoint is None:
+        return ChainReport(False, checked, None, "审计检查点缺失：日志可能被整体清空或检查点被删除"
+                           "（新数据库请先运行 consult init-db）")
+    if not hmac.compare_digest(checkpoint.mac, _mac(checkpoint.count, checkpoint.head_hash)):
+        return ChainReport(False, checked, None, "审计检查点的签名不符：检查点被改动，或密钥与写入时不同")
+    if checked < checkpoint.count:
+        return ChainReport(False, checked, None,
+                           f"审计日志比检查点少 {checkpoint.count - checked} 条：末尾的记录被删除")
+    if checked > checkpoint.count:
+        return ChainReport(False, checked, None,
+                           f"审计日志比检查点多 {checked - checkpoint.count} 条：有记录绕过系统写入")
+    if head != checkpoint.head_hash:
+        return ChainReport(False, checked, None, "最后一条记录与检查点不符：末尾的记录被替换")
     return ChainReport(True, checked)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ from portal.services.queries import is_visible
 from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
 from portal.settings import get_settings
+from portal.timefmt import today_local
 
 DEMO_ACCOUNTS = [
     ("admin", "Admin2026", "admin"),
@@ -71,6 +73,31 @@ def load_corpus(data_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OPEN_DAYS_LEFT = 21
+
+
+def keep_collection_open(corpus: dict[str, Any], today: date) -> dict[str, Any]:
+    """The corpus with every date moved forward, if needed, so its collecting consultation still
+    has ``OPEN_DAYS_LEFT`` days to run: collection ends by itself at its closing date, and a demo
+    built later than the corpus was written must still let residents give opinions. Same day,
+    same seed, same data."""
+    closes = [date.fromisoformat(s["closes_at"]) for s in corpus["consultations"]
+              if s["phase"] == Phase.COLLECTING]
+    shift = max([0] + [(today + timedelta(days=OPEN_DAYS_LEFT) - d).days for d in closes])
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, str) and _ISO_DAY.match(value):
+            return (date.fromisoformat(value) + timedelta(days=shift)).isoformat()
+        if isinstance(value, dict):
+            return {k: moved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        return value
+
+    return moved(corpus) if shift else corpus
+
+
 def _utc(d: str | date, hour: int = 9) -> datetime:
     day = date.fromisoformat(d) if isinstance(d, str) else d
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
@@ -82,12 +109,13 @@ def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
 
 
 def build_demo(
-    engine: Engine, *, seed: int = 2026, progress: Callable[[str], None] | None = None
+    engine: Engine, *, seed: int = 2026, progress: Callable[[str], None] | None = None,
+    today: date | None = None,
 ) -> str:
     """Fill an empty database with the demo neighbourhood; returns a one-paragraph summary."""
     say = progress or (lambda _m: None)
     rng = random.Random(seed)
-    corpus = load_corpus(get_settings().data_dir)
+    corpus = keep_collection_open(load_corpus(get_settings().data_dir), today or today_local())
 
     with Session(engine, expire_on_commit=False) as session:
         say("创建社区、楼栋和居民名册 …")

@@ -110,6 +110,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
         return st.selectbox(label, ids, format_func=options.__getitem__, key=key)
 
     from portal.models import Phase
+    from portal.services.consultations.phases import current_phase
 
     labels = {card.id: f"{card.consultation.title}（{card.phase_label}）" for card in cards}
     wanted = st.session_state.get(key)
@@ -117,7 +118,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
         if asked_id is not None:
             wanted = asked_id
         else:  # default: the first one under review
-            wanted = next((c.id for c in cards if c.consultation.phase == Phase.REVIEWING), ids[0])
+            wanted = next((c.id for c in cards if current_phase(c.consultation) == Phase.REVIEWING), ids[0])
     # The widget key carries the labels, so a phase change shows at once (a keyed selectbox keeps
     # its old option texts); the choice itself lives in session_state[key].
     version = zlib.crc32(repr(sorted(labels.items())).encode())
@@ -131,11 +132,10 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
 def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
     """``consultation_picker(remember=True)`` over the consultations in ``phases`` (by default
     every phase but draft), for the review pages."""
-    from portal.models import Phase
-    from portal.services.consultations import list_consultations
+    from portal.services.consultations import PUBLIC_PHASES, list_consultations
     from portal.ui.resources import db_session
 
-    phases = phases or (Phase.COLLECTING, Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
+    phases = phases or PUBLIC_PHASES
     with db_session() as session:
         cards = list_consultations(session, phases=tuple(phases))
     return consultation_picker(cards, key=key, remember=True)

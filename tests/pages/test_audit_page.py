@@ -38,7 +38,7 @@ def test_tampering_is_detected(review_db):
         conn.execute(sa.text("UPDATE auditevent SET actor = 'committee:99' WHERE action = 'theme.rename'"))
     at = open_page(PAGE, actor=world.admin)
     at.button(key="audit.verify").click().run()
-    assert at.error[0].value == "校验失败：第 1 号记录有问题——记录内容被修改。"
+    assert at.error[0].value == "审计日志校验失败（第 1 号记录）：记录内容被修改。"
 
 
 def test_reviewer_has_no_audit_page(review_db):

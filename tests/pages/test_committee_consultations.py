@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from portal.models import Consultation, Phase
+from portal.timefmt import local_date
 from tests.pages.ops_fixtures import ops_database, run_page
 
 
@@ -62,3 +63,34 @@ def test_phase_change_needs_confirmation(ops_db):
     assert at.success[0].value == "“小区绿化改造”已进入征集中阶段。"
     with Session(engine) as s:
         assert s.get(Consultation, hood.draft.id).phase == Phase.COLLECTING
+
+
+def test_phase_buttons_come_from_the_phase_table(ops_db):
+    """A collection past its closing date is 研判中 on the page too: the buttons are the table's
+    moves from there, and reopening asks for a new closing date."""
+    from datetime import timedelta
+
+    from portal.models import utcnow
+
+    engine, hood = ops_db
+    with Session(engine) as s:
+        c = s.get(Consultation, hood.collecting.id)
+        c.closes_at = utcnow() - timedelta(days=2)
+        s.add(c)
+        s.commit()
+    at = run_page(PAGE, hood.admin)
+    at.selectbox(key="cons.selected").select(hood.collecting.id)
+    at = at.run()
+    labels = [b.label for b in at.button if b.key and b.key.startswith("cons.move.")]
+    assert labels == ["重新开放征集"]
+    assert any("已自动进入研判" in c.value for c in at.caption)
+    at.button(key="cons.move.collecting").click()
+    at = at.run()
+    new_close = at.date_input(key="cons.reopen_closes").value
+    at.button(key="cons.confirm").click()
+    at = at.run()
+    assert at.success[0].value == "“楼道堆物清理”已进入征集中阶段。"
+    with Session(engine) as s:
+        c = s.get(Consultation, hood.collecting.id)
+        assert c.phase == Phase.COLLECTING
+        assert local_date(c.closes_at) == new_close

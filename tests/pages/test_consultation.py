@@ -114,3 +114,24 @@ def test_committee_member_gets_no_resident_sign_in_link(hood_db):
     at = open_page(PAGE, actor=reviewer, query={"id": str(hood.collecting.id)})
     assert not at.exception
     assert not any("登录后参与" in p.proto.label for p in at.get("page_link"))
+
+
+def test_after_the_closing_time_the_page_says_collection_has_ended(hood_db):
+    """Nobody switched the phase: the closing time alone ends collection on the public page."""
+    from datetime import timedelta
+
+    from portal.models import Consultation, utcnow
+
+    engine, hood = hood_db
+    with Session(engine) as s:
+        c = s.get(Consultation, hood.collecting.id)
+        c.closes_at = utcnow() - timedelta(hours=1)
+        s.add(c)
+        s.commit()
+    at = open_page(PAGE, query={"id": str(hood.collecting.id)}, actor=resident(engine, hood))
+    assert not at.exception
+    assert any("意见征集已于" in i.value and "截止" in i.value for i in at.info)
+    assert any(c.value.startswith("研判中 · ") for c in at.caption)
+    links = [p.proto.label for p in at.get("page_link")]
+    assert not any("提意见" in label for label in links)
+    assert not any(b.key.startswith("consultation.vote") for b in at.button)

@@ -12,7 +12,7 @@ from portal.services.consultations import (
     create_consultation,
     deadline_text,
     draft_of,
-    phase_change_warning,
+    phases,
     update_consultation,
 )
 from portal.services.errors import InvalidInput, PermissionDenied, PhaseClosed
@@ -89,9 +89,9 @@ def test_no_edits_after_collecting(session, hood):
 
 
 def test_phase_warning_texts(session, hood):
-    assert "对公众可见" in phase_change_warning(hood.draft, Phase.COLLECTING)
+    assert "对公众可见" in phases.find_move(hood.draft, Phase.COLLECTING).warning
     hood.collecting.phase = Phase.REVIEWING
-    assert "重新开放" in phase_change_warning(hood.collecting, Phase.COLLECTING)
+    assert "重新开放" in phases.find_move(hood.collecting, Phase.COLLECTING).warning
 
 
 def test_dates_are_calendar_days_in_china(session, hood):

@@ -95,3 +95,25 @@ def test_demo_is_deterministic(demo_engine, tmp_path):
                    check=True, capture_output=True, timeout=600)
     again = make_engine(f"sqlite:///{db}")
     assert _fingerprint(again) == _fingerprint(demo_engine)
+
+
+def test_demo_collection_stays_open_whenever_it_is_built():
+    """Collection ends by itself at its closing date, so a demo built after the corpus's dates
+    moves every date by the same number of days: residents can still give opinions."""
+    from datetime import date, timedelta
+
+    from portal.services.demo import OPEN_DAYS_LEFT, keep_collection_open, load_corpus
+    from portal.settings import get_settings
+
+    corpus = load_corpus(get_settings().data_dir)
+    collecting = next(s for s in corpus["consultations"] if s["phase"] == "collecting")
+    early = date.fromisoformat(collecting["closes_at"]) - timedelta(days=60)
+    assert keep_collection_open(corpus, early) == corpus  # nothing to move
+
+    late = date(2027, 6, 1)
+    moved = keep_collection_open(corpus, late)
+    moved_collecting = next(s for s in moved["consultations"] if s["phase"] == "collecting")
+    assert date.fromisoformat(moved_collecting["closes_at"]) == late + timedelta(days=OPEN_DAYS_LEFT)
+    shift = date.fromisoformat(moved_collecting["closes_at"]) - date.fromisoformat(collecting["closes_at"])
+    for old, new in zip(corpus["consultations"], moved["consultations"], strict=True):
+        assert date.fromisoformat(new["opens_at"]) - date.fromisoformat(old["opens_at"]) == shift

@@ -6,6 +6,7 @@ import streamlit as st
 from portal.models import DECISION_LABELS, Decision, Phase, ThemeStatus
 from portal.services import review
 from portal.services.actors import has_permission
+from portal.services.consultations import phases
 from portal.services.errors import ServiceError
 from portal.timefmt import format_date, today_local
 from portal.ui.resources import db_session, run_action
@@ -24,7 +25,7 @@ st.caption("对每个主题作出回应：结论、理由、责任单位和计�
 FLASH = "answers.flash"
 show_flash(FLASH)
 
-cid = review_consultation_picker("answers.consultation", phases=(Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED))
+cid = review_consultation_picker("answers.consultation", phases=phases.phases_where(lambda r: r.update_status))
 if cid is None:
     st.stop()
 
@@ -36,7 +37,8 @@ def done(message: str) -> None:
 with db_session() as session:
     ov = review.theme_overview(session, actor=actor, consultation_id=cid)
     check = review.publish_check(session, actor=actor, consultation_id=cid)
-phase = Phase(ov.consultation.phase)
+phase = phases.current_phase(ov.consultation)
+can_publish = phases.find_move(ov.consultation, Phase.PUBLISHED) is not None
 
 if not ov.themes:
     st.info("这个议题还没有主题，请先在“主题研判”页面运行意见分析。")
@@ -69,7 +71,7 @@ with st.container(border=True):
         plain(f"“{text}”")
     st.caption(f"{theme.size} 条意见，{theme.n_distinct} 条不重复，{theme.n_residents} 位居民，{theme.support} 次支持")
 
-if phase in review.ANSWER_PHASES:
+if phases.TABLE[phase].answer:
     decisions = list(Decision)
     with st.form(f"answers.form.{tid}"):
         st.markdown("**修改回应**" if response else "**作出回应**")
@@ -106,7 +108,7 @@ for update in detail.updates:
     st.markdown(f"**{format_date(update.created_at)}　{ThemeStatus(update.status).label}**")
     if update.note:
         plain(update.note)
-if response and phase in review.UPDATE_PHASES:
+if response and phases.TABLE[phase].update_status:
     with st.form(f"answers.update.{tid}"):
         statuses = list(review.TIMELINE_STATUSES)
         status = st.selectbox("新状态", statuses, format_func=lambda s: ThemeStatus(s).label,
@@ -124,8 +126,8 @@ if response and phase in review.UPDATE_PHASES:
 
 st.divider()
 st.subheader("发布结果", anchor=False)
-if phase != Phase.REVIEWING:
-    st.info(f"议题处于{phase.label}阶段。" + ("结果已公示。" if phase in (Phase.PUBLISHED, Phase.CLOSED) else ""))
+if not can_publish:
+    st.info(f"议题处于{phase.label}阶段。" + ("结果已公示。" if phases.TABLE[phase].results_public else ""))
 elif not has_permission(actor, "publish_results"):
     st.caption("您的账号不能发布结果。")
 else:

@@ -18,7 +18,7 @@ with db_session() as session:
         if report.ok:
             st.success(f"校验通过：共 {report.checked} 条记录，未发现篡改。")
         else:
-            st.error(f"校验失败：第 {report.first_bad_id} 号记录有问题——{report.problem}。")
+            st.error(report.message)
     events = recent_events(session, limit=500)
 
 search = st.text_input("筛选（操作、操作人或对象）", key="audit.search", placeholder="例如：合并主题、committee:2、theme")

@@ -2,21 +2,20 @@ from datetime import timedelta
 
 import streamlit as st
 
-from portal.models import PHASE_ORDER, Phase
+from portal.models import PHASE_ORDER
 from portal.services.consultations import (
-    NEXT_PHASE,
     ConsultationDraft,
-    change_phase,
     create_consultation,
     draft_of,
     get_consultation,
     list_consultations,
-    phase_change_warning,
+    phases,
     update_consultation,
 )
 from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas
 from portal.timefmt import today_local
+from portal.ui.phase_controls import phase_controls
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -45,7 +44,7 @@ else:
         consultation = get_consultation(session, chosen, public=False)
         current = draft_of(session, consultation)
 
-editable = consultation is None or Phase(consultation.phase) in (Phase.DRAFT, Phase.COLLECTING)
+editable = consultation is None or phases.can_edit(consultation)
 k = f"cons.{chosen}"  # one set of widget keys per consultation, so switching does not mix them
 with st.form(f"{k}.form"):
     st.subheader("新建议题" if consultation is None else "编辑议题", anchor=False)
@@ -84,43 +83,4 @@ if save:
         flash_and_rerun(FLASH, f"已保存“{saved.title}”。")
 
 if consultation is not None:
-    st.subheader("阶段", anchor=False)
-    phase = Phase(consultation.phase)
-    st.write(" → ".join(f"**{p.label}**" if p == phase else p.label for p in PHASE_ORDER))
-    moves = []
-    nxt = NEXT_PHASE.get(phase)
-    if nxt and nxt != Phase.PUBLISHED:
-        moves.append(nxt)
-    if phase == Phase.REVIEWING:
-        moves.append(Phase.COLLECTING)
-        st.caption("研判完成后，请在结果发布页面发布结果。")
-    pending_key = "cons.pending_phase"
-    pending = st.session_state.get(pending_key)
-    if pending and pending[0] != chosen:
-        pending = None
-    if pending is None:
-        cols = st.columns(max(1, len(moves)))
-        for col, to in zip(cols, moves, strict=False):
-            verb = "重新开放征集" if to == Phase.COLLECTING and phase == Phase.REVIEWING else f"切换到“{to.label}”"
-            if col.button(verb, key=f"cons.move.{to.value}"):
-                st.session_state[pending_key] = (chosen, to.value)
-                st.rerun()
-    else:
-        to = Phase(pending[1])
-        with st.container(border=True):
-            st.warning(f"确认把“{consultation.title}”从“{phase.label}”切换到“{to.label}”？"
-                       + phase_change_warning(consultation, to))
-            ok, cancel = st.columns(2)
-            if ok.button("确认切换", type="primary", key="cons.confirm"):
-                st.session_state.pop(pending_key, None)
-                try:
-                    with db_session() as session:
-                        change_phase(session, actor=actor, consultation_id=chosen, to=to)
-                        session.commit()
-                except ServiceError as exc:
-                    st.error(str(exc))
-                else:
-                    flash_and_rerun(FLASH, f"“{consultation.title}”已进入{to.label}阶段。")
-            if cancel.button("取消", key="cons.cancel"):
-                st.session_state.pop(pending_key, None)
-                st.rerun()
+    phase_controls(actor, consultation, flash_key=FLASH)

@@ -2,8 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from portal.charts import channel_mix_chart
-from portal.models import CHANNEL_LABELS, Phase
-from portal.services.consultations import list_consultations
+from portal.models import CHANNEL_LABELS
+from portal.services.consultations import list_consultations, phases_where
 from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas, list_roster
 from portal.services.participation.offline import (
@@ -34,7 +34,7 @@ FLASH = "offline.flash"
 show_flash(FLASH)
 
 with db_session() as session:
-    cards = list_consultations(session, phases=(Phase.COLLECTING,))
+    cards = list_consultations(session, phases=phases_where(lambda r: r.submit))
     areas = list_areas(session)
 if not cards:
     st.info("目前没有正在征集意见的议题。议题进入“征集中”阶段后才能录入意见。")

@@ -2,8 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.charts import participation_chart
-from portal.models import PHASE_ORDER, Phase
-from portal.services.consultations import list_consultations
+from portal.services.consultations import PUBLIC_PHASES, list_consultations
 from portal.services.consultations.participation_check import DIMENSIONS, check_participation
 from portal.ui.resources import db_session
 from portal.ui.widgets import consultation_picker, require_committee
@@ -14,7 +13,7 @@ st.caption("参与者指提过意见（含线下录入）或投过票的居民�
            "标为“参与偏少”，建议在征集结束前上门走访。")
 
 with db_session() as session:
-    cards = list_consultations(session, phases=tuple(p for p in PHASE_ORDER if p != Phase.DRAFT))
+    cards = list_consultations(session, phases=PUBLIC_PHASES)
 cid = consultation_picker(cards, key="participation.consultation")
 if cid is None:
     st.stop()

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from portal import charts
-from portal.models import Phase, ThemeStatus, Visibility
+from portal.models import ThemeStatus, Visibility
 from portal.services import review
+from portal.services.consultations import phases
 from portal.services.errors import ServiceError
 from portal.services.review.runs import run_analysis
 from portal.timefmt import format_datetime
@@ -37,7 +38,7 @@ def done(message: str) -> None:
 with db_session() as session:
     ov = review.theme_overview(session, actor=actor, consultation_id=cid)
 c = ov.consultation
-editable = c.phase in review.CURATION_PHASES
+editable = phases.can_analyse(c)
 
 # ---------------------------------------------------------------- analysis run
 with st.container(border=True):
@@ -61,7 +62,7 @@ with st.container(border=True):
             else:
                 done(f"分析完成：{run.n_opinions} 条意见。")
     else:
-        st.info(f"议题处于{Phase(c.phase).label}阶段，主题已定稿，只能查看。")
+        st.info(f"议题处于{phases.phase_label(c)}阶段，主题已定稿，只能查看。")
 
 cols = st.columns(3)
 cols[0].metric("意见", ov.n_opinions)

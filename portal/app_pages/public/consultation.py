@@ -1,13 +1,14 @@
 import streamlit as st
 
 from portal.db import run_with_retry
-from portal.models import Phase, ReportTarget, VoteValue
+from portal.models import ReportTarget, VoteValue
 from portal.services.consultations import (
     can_submit_opinion,
     can_vote,
     deadline_text,
     get_consultation,
     participation_counts,
+    phase_label,
     what_residents_can_do,
 )
 from portal.services.errors import NotFound, ServiceError
@@ -159,7 +160,7 @@ if raw_opinion.isdigit():
 
 # ---------------------------------------------------------------- the consultation
 st.title(c.title)
-st.caption(f"{Phase(c.phase).label} · 征集时间 {deadline_text(c)}")
+st.caption(f"{phase_label(c)} · 征集时间 {deadline_text(c)}")
 # One line, not three metrics: columns stack on a phone and would fill the first screen.
 st.markdown(f"**{n_opinions}** 条意见 · **{n_people}** 人参与 · **{n_votes}** 次投票")
 st.subheader("议题", anchor=False)

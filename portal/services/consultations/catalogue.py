@@ -14,7 +14,7 @@ from portal.models import (
     Phase,
     Vote,
 )
-from portal.services.consultations.phases import PUBLIC_PHASES
+from portal.services.consultations.phases import PUBLIC_PHASES, is_public, phase_clause, phase_label
 from portal.services.errors import NotFound
 from portal.services.queries import opinion_is_visible
 from portal.timefmt import format_period
@@ -39,7 +39,7 @@ class ConsultationCard:
 def get_consultation(session: Session, consultation_id: int, *, public: bool = True) -> Consultation:
     """A consultation by id; drafts are invisible to the public (NotFound, not a hint)."""
     c = session.get(Consultation, consultation_id)
-    if c is None or (public and c.phase == Phase.DRAFT):
+    if c is None or (public and not is_public(c)):
         raise NotFound("找不到这个议题。")
     return c
 
@@ -84,14 +84,14 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
 def list_consultations(
     session: Session, *, phases: tuple[Phase, ...] = PUBLIC_PHASES, community_id: int | None = None
 ) -> list[ConsultationCard]:
-    """Consultations in the given phases, newest first, with participation counts."""
-    stmt = select(Consultation).where(col(Consultation.phase).in_(phases))
+    """Consultations whose phase in force is one of ``phases``, newest first, with participation counts."""
+    stmt = select(Consultation).where(phase_clause(phases))
     if community_id is not None:
         stmt = stmt.where(Consultation.community_id == community_id)
     rows = list(session.exec(stmt.order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())))
     counts = participation_counts(session, [c.id for c in rows if c.id is not None])
     return [
-        ConsultationCard(c, Phase(c.phase).label, *counts.get(c.id or 0, (0, 0, 0))) for c in rows
+        ConsultationCard(c, phase_label(c), *counts.get(c.id or 0, (0, 0, 0))) for c in rows
     ]
 
 

@@ -9,9 +9,9 @@ from sqlmodel import Session, col, func, select
 
 from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
 from portal.services.actors import Actor, has_permission, require
-from portal.services.consultations import deadline_text, list_consultations
+from portal.services.consultations import deadline_text, list_consultations, phases
 from portal.services.publishing.results import FINISHED
-from portal.timefmt import local_date, today_local
+from portal.timefmt import today_local
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
     out = []
     for card in cards:
         c, cid = card.consultation, card.id
-        phase = Phase(c.phase)
+        phase = phases.current_phase(c)
+        rule = phases.TABLE[phase]
         status = ConsultationStatus(
             id=cid, title=c.title, phase=phase, phase_label=card.phase_label, period=deadline_text(c),
             n_opinions=card.n_opinions, n_participants=card.n_participants, n_votes=card.n_votes,
@@ -90,16 +91,14 @@ def committee_dashboard(session: Session, *, actor: Actor, today: date | None = 
         todo = status.todo
         if status.n_open_reports:
             todo.append(Attention(f"{status.n_open_reports} 条内容等待审核", "app_pages/committee/moderation.py", "moderate"))
-        if phase == Phase.DRAFT:
+        if not rule.public:
             todo.append(Attention("议题还是草稿，检查内容后开始征集", "app_pages/committee/consultations.py", "manage_consultation"))
-        closes = local_date(c.closes_at)
-        if phase == Phase.COLLECTING and closes is not None and closes < today:
-            todo.append(Attention("征集已到截止日期，可以进入研判", "app_pages/committee/consultations.py", "manage_consultation"))
-        if phase == Phase.REVIEWING and status.n_themes == 0 and n_opinions_all.get(cid, 0):
+        can_publish = any(m.to == Phase.PUBLISHED for m in rule.moves)
+        if can_publish and status.n_themes == 0 and n_opinions_all.get(cid, 0):
             todo.append(Attention("还没有主题：请先运行意见分析", "app_pages/committee/themes.py", "curate_themes"))
-        if phase in (Phase.REVIEWING, Phase.PUBLISHED) and status.n_unanswered:
+        if rule.answer and status.n_unanswered:
             todo.append(Attention(f"{status.n_unanswered} 个主题还没有回应", "app_pages/committee/answers.py", "answer_themes"))
-        if phase == Phase.REVIEWING and status.n_themes and not status.n_unanswered:
+        if can_publish and status.n_themes and not status.n_unanswered:
             todo.append(Attention("主题都已回应，可以发布结果", "app_pages/committee/answers.py", "answer_themes"))
         if status.n_overdue:
             todo.append(Attention(f"{status.n_overdue} 项回应已过计划完成日期，请更新办理进展",

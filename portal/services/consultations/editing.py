@@ -18,26 +18,37 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations.phases import EDITABLE_PHASES, NEXT_PHASE
+from portal.services.consultations import phases
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 from portal.timefmt import LOCAL_TZ, local_date, today_local
 
 
-def change_phase(session: Session, *, actor: Actor, consultation_id: int, to: Phase) -> Consultation:
-    """Move a consultation one step forward (or back one step from 研判中 to 征集中 to reopen).
+def change_phase(
+    session: Session, *, actor: Actor, consultation_id: int, to: Phase, closes_on: date | None = None,
+) -> Consultation:
+    """Make one of the moves the phase table allows from the phase in force.
 
-    Publishing results needs ``publish_results``; every other move needs ``change_phase``.
+    Reopening collection after its closing date needs a new closing date (``closes_on``), or it
+    would end again at once. Each move names its permission (publishing: ``publish_results``).
     """
-    require(actor, "publish_results" if to == Phase.PUBLISHED else "change_phase")
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
-    current = Phase(c.phase)
-    reopening = current == Phase.REVIEWING and to == Phase.COLLECTING
-    if NEXT_PHASE.get(current) != to and not reopening:
-        raise InvalidInput(f"不能从“{current.label}”直接切换到“{Phase(to).label}”。")
+    to = Phase(to)
+    current = phases.current_phase(c)
+    move = phases.find_move(c, to)
+    require(actor, move.permission if move else "change_phase")
+    if move is None:
+        raise InvalidInput(f"不能从“{current.label}”直接切换到“{to.label}”。")
     if to == Phase.COLLECTING and not c.question.strip():
         raise InvalidInput("议题还没有填写要征求意见的问题，不能开始征集。")
+    today = today_local()
+    if closes_on is not None:
+        if today and closes_on < today:
+            raise InvalidInput("新的截止日期不能早于今天。")
+        c.closes_at = closes_at_for(closes_on)
+    elif phases.reopening(c, to) and c.closes_at is not None and phases.deadline_passed(c):
+        raise InvalidInput("截止日期已过，重新开放征集请同时填写新的截止日期。")
     now = utcnow()
     c.phase = to
     c.updated_at = now
@@ -46,9 +57,11 @@ def change_phase(session: Session, *, actor: Actor, consultation_id: int, to: Ph
     if to == Phase.CLOSED:
         c.closed_at = now
     session.add(c)
+    detail: dict[str, object] = {"from": current.value, "to": to.value}
+    if closes_on is not None:
+        detail["closes_on"] = closes_on.isoformat()
     audit.record(session, actor=actor.audit_name, action="consultation.phase",
-                 target_type="consultation", target_id=consultation_id,
-                 detail={"from": current.value, "to": Phase(to).value})
+                 target_type="consultation", target_id=consultation_id, detail=detail)
     return c
 
 
@@ -149,8 +162,8 @@ def update_consultation(
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
-    if Phase(c.phase) not in EDITABLE_PHASES:
-        raise PhaseClosed(f"议题已处于{Phase(c.phase).label}阶段，不能再修改内容。")
+    if not phases.can_edit(c):
+        raise PhaseClosed(f"议题已处于{phases.phase_label(c)}阶段，不能再修改内容。")
     d = _validate(session, draft, c.community_id)
     if d.question != c.question:
         n = session.exec(select(func.count()).select_from(Opinion)

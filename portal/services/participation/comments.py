@@ -8,15 +8,14 @@ from sqlmodel import Session, col, select
 
 from portal.models import (
     Comment,
-    Phase,
     Report,
     ReportTarget,
 )
 from portal.services.actors import Actor, require_resident
 from portal.services.consultations import (
-    can_comment,
+    phases,
 )
-from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.errors import InvalidInput, NotFound
 from portal.services.participation.lookups import _visible_opinion
 from portal.services.participation.opinions import validate_text
 from portal.services.queries import is_visible
@@ -38,8 +37,7 @@ def add_comment(
     op, c = _visible_opinion(session, opinion_id)
     if c.community_id != resident.community_id:
         raise NotFound("找不到这条意见。")
-    if not can_comment(c):
-        raise PhaseClosed(f"“{c.title}”目前处于{Phase(c.phase).label}阶段，留言已关闭。")
+    phases.ensure_can_comment(c)
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
         if parent is None or parent.opinion_id != opinion_id or not is_visible(parent):

@@ -8,13 +8,13 @@ from portal.models import (
     Area,
     Consultation,
     Opinion,
-    Phase,
 )
 from portal.services.actors import Actor, ResidentActor, require_resident
 from portal.services.consultations import (
     can_submit_opinion,
     can_vote,
     get_consultation,
+    phases,
 )
 from portal.services.errors import NotFound
 from portal.services.queries import is_visible
@@ -59,7 +59,7 @@ def open_consultations(session: Session, *, actor: Actor | None, purpose: str) -
     allowed = can_submit_opinion if purpose == "submit" else can_vote
     rows = session.exec(
         select(Consultation).where(Consultation.community_id == resident.community_id,
-                                   col(Consultation.phase).in_([Phase.COLLECTING, Phase.REVIEWING]))
+                                   phases.phase_clause(phases.phases_where(lambda r: r.submit or r.vote is not False)))
         .order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())
     )
     return [c for c in rows if allowed(c)]

@@ -14,7 +14,6 @@ from portal.models import (
     Consultation,
     Decision,
     Opinion,
-    Phase,
     Report,
     ReportTarget,
     Response,
@@ -30,6 +29,7 @@ from portal.services.actors import Actor, require_resident
 from portal.services.consultations import (
     can_submit_opinion,
     can_vote,
+    phases,
     results_public,
 )
 from portal.services.participation.opinions import pii_labels
@@ -128,7 +128,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
     rid = resident.resident_id
     consultations = list(session.exec(
         select(Consultation).where(Consultation.community_id == resident.community_id,
-                                   Consultation.phase != Phase.DRAFT)
+                                   phases.phase_clause(phases.PUBLIC_PHASES))
         .order_by(col(Consultation.opens_at).desc(), col(Consultation.id).desc())
     ))
     out: list[MyConsultation] = []
@@ -193,7 +193,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
             .order_by(col(Report.created_at).desc())
         )]
         out.append(MyConsultation(
-            consultation_id=c.id, title=c.title, phase_label=Phase(c.phase).label,  # type: ignore[arg-type]
+            consultation_id=c.id, title=c.title, phase_label=phases.phase_label(c),  # type: ignore[arg-type]
             results_public=public_results, can_submit=can_submit_opinion(c), can_vote=open_votes,
             opinions=my_ops, votes=votes, n_comments=int(n_comments), reports=reports,
         ))

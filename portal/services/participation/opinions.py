@@ -15,12 +15,12 @@ from analysis.redact import PII_LABELS
 from portal.models import (
     Consultation,
     Opinion,
-    Phase,
     utcnow,
 )
 from portal.services.actors import Actor, ResidentActor, require_resident
 from portal.services.consultations import (
     ensure_can_submit,
+    phases,
 )
 from portal.services.errors import InvalidInput
 from portal.services.participation.lookups import _consultation_for
@@ -171,7 +171,7 @@ def warm_up(engine: Engine | None = None) -> None:
     if engine is None:
         return
     with Session(engine) as session:
-        ids = session.exec(select(Consultation.id).where(Consultation.phase == Phase.COLLECTING)).all()
+        ids = session.exec(select(Consultation.id).where(phases.phase_clause(phases.phases_where(lambda r: r.submit)))).all()
         for cid in ids:
             if cid is not None:
                 _similarity_index(session, cid)

@@ -18,6 +18,7 @@ from portal.models import (
 )
 from portal.services.consultations import (
     RESULT_PHASES,
+    phases,
 )
 from portal.services.publishing.results import FINISHED, is_overdue
 from portal.timefmt import local_date, today_local
@@ -50,7 +51,7 @@ def accountability_items(session: Session, *, today: date | None = None) -> list
         select(Consultation, Theme, Response)
         .join(Theme, col(Theme.consultation_id) == col(Consultation.id))
         .join(Response, col(Response.theme_id) == col(Theme.id))
-        .where(col(Consultation.phase).in_(RESULT_PHASES), col(Theme.active).is_(True),
+        .where(phases.phase_clause(RESULT_PHASES), col(Theme.active).is_(True),
                col(Theme.merged_into_id).is_(None))
         .order_by(col(Consultation.published_at).desc(), col(Theme.hot_score).desc(), col(Theme.id))
     ).all()
@@ -80,7 +81,7 @@ def accountability_version(session: Session) -> str:
         session.exec(select(func.max(StatusUpdate.id))).one(),
         session.exec(select(func.max(Theme.updated_at))).one(),
         *session.exec(select(func.max(Consultation.updated_at), func.max(Consultation.published_at),
-                             func.count()).where(col(Consultation.phase).in_(RESULT_PHASES))).one(),
+                             func.count()).where(phases.phase_clause(RESULT_PHASES))).one(),
     ]
     return "|".join(str(p) for p in parts)
 

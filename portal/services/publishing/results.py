@@ -30,7 +30,6 @@ from portal.models import (
     ConsultationArea,
     Decision,
     Opinion,
-    Phase,
     Resident,
     Response,
     StatusUpdate,
@@ -43,6 +42,7 @@ from portal.services.consultations import (
     RESULT_PHASES,
     get_consultation,
     participation_counts,
+    phases,
     results_public,
 )
 from portal.services.errors import PhaseClosed
@@ -176,14 +176,14 @@ def published_consultation(session: Session, consultation_id: int) -> Consultati
     """The consultation if its results are public; NotFound / PhaseClosed otherwise."""
     c = get_consultation(session, consultation_id)
     if not results_public(c):
-        raise PhaseClosed(f"“{c.title}”目前处于{Phase(c.phase).label}阶段，结果还没有公示。")
+        raise PhaseClosed(f"“{c.title}”目前处于{phases.phase_label(c)}阶段，结果还没有公示。")
     return c
 
 
 def list_published(session: Session) -> list[Consultation]:
     """Consultations with public results, most recently published first."""
     return list(session.exec(
-        select(Consultation).where(col(Consultation.phase).in_(RESULT_PHASES))
+        select(Consultation).where(phases.phase_clause(RESULT_PHASES))
         .order_by(col(Consultation.published_at).desc(), col(Consultation.id).desc())
     ))
 
@@ -402,7 +402,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     )
     return ConsultationResults(
         consultation_id=consultation_id, community=community.name if community else "",
-        title=c.title, question=c.question, background=c.background, phase=Phase(c.phase).label,
+        title=c.title, question=c.question, background=c.background, phase=phases.phase_label(c),
         opens_at=c.opens_at, closes_at=c.closes_at, published_at=c.published_at,
         n_opinions=n_opinions, n_participants=n_participants, n_votes=n_votes, n_authors=n_authors,
         channels=_channels(session, consultation_id), areas=areas, age_bands=bands,

@@ -5,9 +5,7 @@
 """
 
 from portal.services.review.answers import (
-    ANSWER_PHASES,
     TIMELINE_STATUSES,
-    UPDATE_PHASES,
     PublishCheck,
     add_status_update,
     publish_check,
@@ -15,7 +13,6 @@ from portal.services.review.answers import (
     save_response,
 )
 from portal.services.review.curation import (
-    CURATION_PHASES,
     LABEL_MAX,
     merge_themes,
     move_opinions,
@@ -36,8 +33,6 @@ from portal.services.review.overview import (
 )
 
 __all__ = [
-    "ANSWER_PHASES",
-    "CURATION_PHASES",
     "LABEL_MAX",
     "DuplicateGroup",
     "OpinionGroupView",
@@ -47,7 +42,6 @@ __all__ = [
     "TIMELINE_STATUSES",
     "ThemeDetail",
     "ThemeRow",
-    "UPDATE_PHASES",
     "add_status_update",
     "merge_themes",
     "move_opinions",

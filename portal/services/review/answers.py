@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,14 +20,13 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.errors import InvalidInput, PhaseClosed
+from portal.services.consultations import phases
+from portal.services.errors import InvalidInput
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
 from portal.timefmt import today_local
 
-ANSWER_PHASES = (Phase.REVIEWING, Phase.PUBLISHED)
-UPDATE_PHASES = (Phase.REVIEWING, Phase.PUBLISHED, Phase.CLOSED)
 # Statuses a committee may post on the timeline (待回应 is only the starting state).
 TIMELINE_STATUSES = (ThemeStatus.IN_PROGRESS, ThemeStatus.DONE, ThemeStatus.REFERRED, ThemeStatus.ANSWERED)
 
@@ -44,12 +44,13 @@ class PublishCheck:
         return self.has_run and self.n_themes > 0 and not self.unanswered
 
 
-def _answerable(session: Session, actor: Actor, theme_id: int, phases: tuple[Phase, ...]) -> tuple[Theme, Consultation]:
+def _answerable(
+    session: Session, actor: Actor, theme_id: int, allowed: Callable[[Consultation], bool]
+) -> tuple[Theme, Consultation]:
     require(actor, "answer_themes")
     theme = _theme(session, theme_id)
     c = _consultation(session, theme.consultation_id)
-    if c.phase not in phases:
-        raise PhaseClosed(f"议题处于{Phase(c.phase).label}阶段，现在不能修改回应。")
+    phases.ensure_staff_can(c, allowed, "现在不能修改回应")
     return theme, c
 
 
@@ -62,7 +63,7 @@ def save_response(
     采纳 and 部分采纳 need a due date: residents want to know by when. The first answer also
     starts the theme's public timeline (已回应 / 已转交).
     """
-    theme, _ = _answerable(session, actor, theme_id, ANSWER_PHASES)
+    theme, _ = _answerable(session, actor, theme_id, phases.can_answer)
     try:
         decision = Decision(decision)
     except ValueError:
@@ -112,7 +113,7 @@ def add_status_update(
     session: Session, *, actor: Actor, theme_id: int, status: ThemeStatus | str, note: str,
 ) -> StatusUpdate:
     """Add an entry to the theme's public timeline and set the theme's status to it."""
-    theme, _ = _answerable(session, actor, theme_id, UPDATE_PHASES)
+    theme, _ = _answerable(session, actor, theme_id, phases.can_update_status)
     try:
         status = ThemeStatus(status)
     except ValueError:

@@ -20,7 +20,6 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
-    Phase,
     Response,
     Theme,
     ThemeAssignment,
@@ -28,20 +27,19 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.consultations import phases
+from portal.services.errors import InvalidInput, NotFound
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import refresh_theme_stats
 
 LABEL_MIN, LABEL_MAX = 2, 30
-CURATION_PHASES = (Phase.COLLECTING, Phase.REVIEWING)
 # ---------------------------------------------------------------- curation
 
 
 def _editable(session: Session, actor: Actor, consultation_id: int) -> Consultation:
     require(actor, "curate_themes")
     c = _consultation(session, consultation_id)
-    if c.phase not in CURATION_PHASES:
-        raise PhaseClosed(f"议题处于{Phase(c.phase).label}阶段，主题已不能再调整。")
+    phases.ensure_staff_can(c, phases.can_analyse, "主题已不能再调整")
     return c
 
 

@@ -27,7 +27,6 @@ from portal.models import (
     AssignmentSource,
     Consultation,
     Opinion,
-    Phase,
     Response,
     RunStatus,
     Theme,
@@ -38,7 +37,8 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.services.consultations import phases
+from portal.services.errors import InvalidInput, NotFound
 from portal.services.queries import visible_opinions_of, vote_counts
 
 Progress = Callable[[float, str], None]
@@ -125,9 +125,8 @@ def run_analysis(
         consultation = session.get(Consultation, consultation_id)
         if consultation is None:
             raise NotFound("找不到这个议题。")
-        if consultation.phase not in (Phase.COLLECTING, Phase.REVIEWING):
-            # published results are what residents were shown: they are never recomputed
-            raise PhaseClosed(f"议题处于{Phase(consultation.phase).label}阶段，不能再重新分析。")
+        # published results are what residents were shown: they are never recomputed
+        phases.ensure_staff_can(consultation, phases.can_analyse, "不能再重新分析")
         opinions = list(
             session.exec(
                 select(Opinion)
