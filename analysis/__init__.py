@@ -5,7 +5,8 @@ scikit-learn load on first use)::
 
     normalize_text, normalize_many, redact_pii, find_pii, PIIMatch,
     ChineseTokenizer, ThemeModel, ThemeInfo, find_near_duplicates, SimilarOpinionIndex,
-    OpinionGroups, hot_score, word_cloud, read_table, InputError
+    OpinionGroups, hot_score, word_cloud, read_table, InputError,
+    summarize_themes, render_summary, ThemeSummary, SubPoint
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _EXPORTS: dict[str, str] = {
     "word_cloud": "analysis.cloud",
     "read_table": "analysis.io",
     "InputError": "analysis.io",
+    "summarize_themes": "analysis.summary",
+    "render_summary": "analysis.summary",
+    "ThemeSummary": "analysis.summary",
+    "SubPoint": "analysis.summary",
 }
 
 __all__ = [
@@ -38,7 +43,9 @@ __all__ = [
     "OpinionGroups",
     "PIIMatch",
     "SimilarOpinionIndex",
+    "SubPoint",
     "ThemeInfo",
+    "ThemeSummary",
     "ThemeModel",
     "convert_to_simplified",
     "find_near_duplicates",
@@ -48,6 +55,8 @@ __all__ = [
     "normalize_text",
     "read_table",
     "redact_pii",
+    "render_summary",
+    "summarize_themes",
     "word_cloud",
 ]
 
@@ -60,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from analysis.redact import PIIMatch, find_pii, redact_pii
     from analysis.scoring import hot_score
     from analysis.similarity import SimilarOpinionIndex
+    from analysis.summary import SubPoint, ThemeSummary, render_summary, summarize_themes
     from analysis.themes import ThemeInfo, ThemeModel
     from analysis.tokenize import ChineseTokenizer
 

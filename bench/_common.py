@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -62,4 +63,46 @@ def synthetic_corpus(n: int, seed: int = 0) -> list[str]:
             pos = int(rng.integers(0, len(t)))
             t = t[:pos] + t[pos + 1 :]
         out.append(t)
+    return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+
+
+def short_corpus(n: int, seed: int = 0) -> list[str]:
+    """``n`` distinct short opinions (median ~30 characters), built at run time from real text:
+    single sentences and titles of the messages, plus the reviews and news titles of
+    ``other_domains``;
+    about one in five joins two or three sentences (a resident writing a few lines), and a
+    filler or a dropped character keeps repeated sentences distinct."""
+    pieces: list[str] = []
+    for name in ("hot_messages.csv", "replied_messages.csv"):
+        df = pd.read_csv(require_data(name))
+        pieces += df["title"].astype(str).tolist()
+        for detail in df["detail"].astype(str):
+            pieces += [s.strip() for s in _SENTENCE_END.split(detail) if len(s.strip()) >= 6]
+    for name in ("reviews_dev.csv", "news_titles_dev.csv"):
+        path = eval_data_dir() / "other_domains" / name
+        if path.exists():
+            pieces += pd.read_csv(path)["text"].astype(str).tolist()
+    pieces = [p for p in pieces if 6 <= len(p) <= 120]
+    rng = np.random.default_rng(seed)
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        t = pieces[int(rng.integers(len(pieces)))]
+        if len(t) > 30 and rng.random() < 0.5:  # the first clause or two of a long sentence
+            clauses = t.split("，")
+            t = "，".join(clauses[: int(rng.integers(1, 3))]).rstrip("。") + "。"
+        if rng.random() < 0.2:
+            t += "".join(pieces[int(j)] for j in rng.integers(0, len(pieces), size=int(rng.integers(1, 3))))
+        if rng.random() < 0.5:
+            pos = int(rng.integers(0, len(t) + 1))
+            t = t[:pos] + _FILLERS[int(rng.integers(len(_FILLERS)))] + t[pos:]
+        if len(t) > 10 and rng.random() < 0.5:
+            pos = int(rng.integers(0, len(t)))
+            t = t[:pos] + t[pos + 1 :]
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
     return out

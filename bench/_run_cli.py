@@ -1,4 +1,5 @@
-"""Child process for bench_throughput: run one job and print JSON with wall time and peak RSS."""
+"""Child process for bench_throughput: run one job and print JSON with wall time, CPU time
+(user + system, this process and its joined workers; imports included) and peak RSS."""
 
 from __future__ import annotations
 
@@ -37,8 +38,11 @@ def main() -> None:
     else:
         sys.exit(f"unknown job {job}")
     secs = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": secs, "peak_rss_mb": rss_mb}))
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the joined tokenising workers
+    cpu = me.ru_utime + me.ru_stime + workers.ru_utime + workers.ru_stime
+    rss_mb = me.ru_maxrss / 1024
+    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "peak_rss_mb": rss_mb}))
 
 
 if __name__ == "__main__":

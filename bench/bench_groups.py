@@ -1,5 +1,8 @@
 """Opinion groups on ~200k synthetic votes with planted groups: time and recovery (ARI).
 
+Clustering is 2-D as in Pol.is (decision 0010): 4-5 planted groups in random directions are
+not all separable in two components. Real conversations: bench_polis.py.
+
 2,000 residents × 900 opinions, 4 planted groups with different agree probabilities per
 opinion, ~11 % of the matrix voted (≈200k votes), 10 % passes, and 60 opinions everyone agrees
 with (planted consensus).

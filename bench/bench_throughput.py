@@ -1,12 +1,16 @@
-"""Throughput and memory of `consult themes` at 1k / 10k / 100k opinions.
+"""Throughput and memory of `consult themes` at 1k / 10k / 100k opinions, in two shapes.
 
-Inputs are built from the real messages (sampled with small perturbations, see _common.py).
+Inputs are built at run time from the real messages (see _common.py): ``long`` samples whole
+messages with small perturbations (median ~200 characters); ``short`` is what residents mostly
+type, single sentences, titles and short reviews (median ~30 characters, all distinct).
 Each measurement runs in a fresh process (wall time includes start-up and dictionary loading;
 peak RSS is that process's; peak PSS adds its forked tokenising workers, counting shared pages
 once). The baseline is naive single-process jieba ``lcut`` over the same
-texts (tokenisation only), measured in the same run.
+texts (tokenisation only), measured in the same run. CPU seconds (user + system, workers
+included) are printed too: on a machine shared with other jobs they move far less than wall
+time, but they count the two tokenising workers' time twice where wall time does not.
 
-    .venv/bin/python bench/bench_throughput.py [--sizes 1000 10000 100000]
+    .venv/bin/python bench/bench_throughput.py [--sizes 1000 10000 100000] [--shapes short long]
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from _common import ROOT, synthetic_corpus
+from _common import ROOT, short_corpus, synthetic_corpus
 
 OUT = ROOT / "bench" / "out"
 
@@ -77,42 +81,49 @@ def main() -> None:
         default=None,
         help="time naive jieba on at most this many texts and extrapolate by characters",
     )
+    parser.add_argument("--shapes", nargs="+", choices=["short", "long"], default=["short", "long"])
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n in args.sizes:
-        texts = synthetic_corpus(n, seed=n)
-        path = OUT / f"opinions_{n}.csv"
+    for shape, n in ((shape, n) for shape in args.shapes for n in args.sizes):
+        corpus = short_corpus if shape == "short" else synthetic_corpus
+        texts = corpus(n, seed=n)
+        path = OUT / f"opinions_{shape}_{n}.csv"
         pd.DataFrame({"id": range(n), "text": texts}).to_csv(path, index=False)
         chars = sum(map(len, texts))
-        ours = run("themes", str(path), str(OUT / f"themes_{n}.csv"))
+        ours = run("themes", str(path), str(OUT / f"themes_{shape}_{n}.csv"))
         base_path, scale, note = path, 1.0, ""
         if args.baseline_max and n > args.baseline_max:
-            base_path = OUT / f"opinions_{n}_first{args.baseline_max}.csv"
+            base_path = OUT / f"opinions_{shape}_{n}_first{args.baseline_max}.csv"
             pd.DataFrame({"text": texts[: args.baseline_max]}).to_csv(base_path, index=False)
             scale = chars / sum(map(len, texts[: args.baseline_max]))
             note = f" (extrapolated from {args.baseline_max:,d} texts)"
         base = run("jieba", str(base_path))
         base["seconds"] *= scale
+        base["cpu_seconds"] *= scale
         base["note"] = note
-        rows.append((n, chars, ours, base))
+        rows.append((shape, n, chars, ours, base))
         print(
-            f"n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
+            f"{shape:5s} n={n:>7,d} chars={chars:>11,d}  consult themes {ours['seconds']:7.1f} s "
             f"{ours['peak_rss_mb']:7.0f} MB (with workers {ours['peak_pss_total_mb']:.0f} MB PSS)"
             f" | jieba.lcut {base['seconds']:7.1f} s "
-            f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}{base['note']}",
+            f"{base['peak_rss_mb']:5.0f} MB | ratio {ours['seconds'] / base['seconds']:.2f}"
+            f" (CPU {ours['cpu_seconds']:.1f} s / {base['cpu_seconds']:.1f} s ="
+            f" {ours['cpu_seconds'] / base['cpu_seconds']:.2f}){base['note']}",
             flush=True,
         )
     print(
-        "\n| opinions | characters | consult themes (s) | peak RSS (MB) | peak PSS with workers (MB) "
-        "| naive jieba.lcut (s) | ratio |"
+        "\n| shape | opinions | characters | consult themes (s) | peak RSS (MB) | peak PSS with workers (MB) "
+        "| naive jieba.lcut (s) | ratio | CPU s ours / naive | CPU ratio |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for n, chars, ours, base in rows:
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, n, chars, ours, base in rows:
         print(
-            f"| {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
+            f"| {shape} | {n:,d} | {chars:,d} | {ours['seconds']:.1f} | {ours['peak_rss_mb']:.0f} | "
             f"{ours['peak_pss_total_mb']:.0f} | "
-            f"{base['seconds']:.1f}{base['note']} | {ours['seconds'] / base['seconds']:.2f} |"
+            f"{base['seconds']:.1f}{base['note']} | {ours['seconds'] / base['seconds']:.2f} | "
+            f"{ours['cpu_seconds']:.1f} / {base['cpu_seconds']:.1f} | "
+            f"{ours['cpu_seconds'] / base['cpu_seconds']:.2f} |"
         )
 
 

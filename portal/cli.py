@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 
 from portal.cli_themes import themes
-from portal.db import DatabaseConfigError, make_engine, session_scope, upgrade
-from portal.models import Role
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
 from portal.timefmt import format_datetime
+
+# The database layer (SQLAlchemy, SQLModel, the models) is imported inside the commands that use
+# it: `consult themes` works on files only, and those imports cost it about a second.
 
 app = typer.Typer(help="社区议事厅命令行工具", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
@@ -33,6 +34,8 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _engine():  # type: ignore[no-untyped-def]
+    from portal.db import DatabaseConfigError, make_engine
+
     try:
         return make_engine(get_settings().database_url)
     except DatabaseConfigError as exc:
@@ -42,6 +45,7 @@ def _engine():  # type: ignore[no-untyped-def]
 def _migrate() -> int | None:
     """Create or upgrade the schema and make sure the audit log has its sealed checkpoint;
     returns how many existing events were sealed (None when it already had one)."""
+    from portal.db import DatabaseConfigError, session_scope, upgrade
     from portal.services.audit import seal_if_missing
 
     try:
@@ -69,6 +73,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="随机种子：同一种子生成同样的数据")] = 2026,
 ) -> None:
     """生成演示社区：楼栋、名册、三个议题、意见、投票、留言和回应。"""
+    from portal.db import session_scope
     from portal.services.demo import DEMO_ACCOUNTS, build_demo, database_has_data
 
     _migrate()
@@ -86,6 +91,8 @@ def demo(
 
 
 def _print_accounts(accounts) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Role
+
     out.print("\n演示账号（仅供本机试用）：")
     for username, password, role in accounts:
         out.print(f"  {Role(role).label:<6} 用户名 {username:<10} 密码 {password}")
@@ -99,6 +106,7 @@ def codes(
     """发放参与码（演示用：打印前 N 位居民的新参与码）。"""
     from sqlmodel import col, select
 
+    from portal.db import session_scope
     from portal.models import Area, Resident
     from portal.services.actors import SystemActor
     from portal.services.identity import issue_code
@@ -118,13 +126,19 @@ def codes(
 @user_app.command("add")
 def user_add(
     username: str,
-    role: Annotated[Role, typer.Option(help="admin / reviewer / clerk")] = Role.CLERK,
+    role: Annotated[str, typer.Option(help="admin / reviewer / clerk")] = "clerk",
     display_name: Annotated[str, typer.Option("--name", help="显示名")] = "",
     password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """新建居委会账号。"""
+    from portal.db import session_scope
+    from portal.models import Role
     from portal.services.actors import SystemActor
     from portal.services.identity import create_user
+
+    if role not in {r.value for r in Role}:
+        _fail(f"角色只能是 admin、reviewer 或 clerk，收到“{role}”。")
+    role = Role(role)
 
     with session_scope(_engine()) as session:
         try:
@@ -133,12 +147,14 @@ def user_add(
         except ServiceError as exc:
             _fail(str(exc))
         session.commit()
-    out.print(f"已创建账号 {username}（{role.label}）。")
+    out.print(f"已创建账号 {username}（{Role(role).label}）。")
 
 
 @user_app.command("list")
 def user_list() -> None:
     """列出居委会账号（角色、状态、最近登录）。"""
+    from portal.db import session_scope
+    from portal.models import Role
     from portal.services.actors import SystemActor
     from portal.services.identity import list_users
 
@@ -160,6 +176,7 @@ def user_reset(
     password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """重设密码并解除锁定。"""
+    from portal.db import session_scope
     from portal.services.actors import SystemActor
     from portal.services.identity import reset_password
 
@@ -229,6 +246,7 @@ def notice(
     """导出已公示议题的公示单（A4 PDF）和开放数据（CSV、JSON、ZIP），供打印张贴或发布。"""
     from pathlib import Path
 
+    from portal.db import session_scope
     from portal.services.publishing import notice_pdf, opendata
 
     folder = Path(out_dir)
@@ -251,6 +269,7 @@ def notice(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """校验审计日志的哈希链；发现篡改时退出码为 1。"""
+    from portal.db import session_scope
     from portal.services.audit import verify_chain
 
     with session_scope(_engine()) as session:
@@ -265,7 +284,11 @@ def audit_verify() -> None:
 def main() -> None:  # pragma: no cover
     try:
         app()
-    except DatabaseConfigError as exc:
+    except Exception as exc:
+        from portal.db import DatabaseConfigError
+
+        if not isinstance(exc, DatabaseConfigError):
+            raise
         err.print(f"错误：{exc}")
         sys.exit(2)
 

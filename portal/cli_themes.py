@@ -21,6 +21,18 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``b`` names the file ``a`` (same path, a link to it, or another spelling)."""
+    import os
+
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return Path(os.path.abspath(a)).resolve() == Path(os.path.abspath(b)).resolve()
+
+
 def themes(
     input: Annotated[
         Path,
@@ -45,6 +57,17 @@ def themes(
             help="已由委员会人工归类的主题列：有值的行保留该主题，其余行归入这些主题或新主题",
         ),
     ] = None,
+    themes_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--themes-out",
+            help="另写一份主题表 CSV（theme、label、size、keywords、summary；关键词以“、”分隔）",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        str, typer.Option("--seed", help="随机种子（非负整数）：同样的输入和种子得到同样的结果")
+    ] = "0",
 ) -> None:
     """从意见表格中归纳主题，标注重复意见，输出带主题列的 CSV 并打印主题表。"""
     from rich.console import Console
@@ -52,8 +75,15 @@ def themes(
     from rich.table import Table
 
     from analysis import InputError, read_table, redact_pii
+    from analysis.io import write_csv_atomic
     from analysis.pipeline import parse_k, theme_table
 
+    if _same_file(input, out):
+        _fail(f"输出文件不能是输入文件本身（{out}）：请用 --out 指定另一个文件名。")
+    seed_text = str(seed).strip()
+    if not seed_text.isdigit():
+        _fail(f"--seed 必须是非负整数，收到“{seed}”")
+    random_state = int(seed_text)
     try:
         k_value = parse_k(k)
         df = read_table(input)
@@ -84,21 +114,28 @@ def themes(
                     text_column,
                     k=k_value,
                     guide_column=guide_column,
+                    random_state=random_state,
                     progress=progress,
                     n_jobs=N_JOBS,
                 )
         else:
-            result, model = theme_table(df, text_column, k=k_value, guide_column=guide_column)
+            result, model = theme_table(
+                df, text_column, k=k_value, guide_column=guide_column, random_state=random_state
+            )
     except InputError as exc:
         _fail(str(exc))
         return
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        # UTF-8 with BOM so that Excel on Windows opens the Chinese text correctly.
-        result.to_csv(out, index=False, encoding="utf-8-sig")
+        # Temporary file + rename: a run killed while writing never leaves a truncated CSV
+        # under the final name; cells are formula-safe as in the open data.
+        write_csv_atomic(result, out)
     except OSError as exc:
         _fail(f"无法写入输出文件 {out}：{exc.strerror or exc}")
+
+    if themes_out is not None:
+        _write_themes(themes_out, model, result[text_column].tolist())
 
     table = Table(title=f"主题（共 {len(model.themes_)} 个，{len(df)} 条意见）")
     table.add_column("编号", justify="right")
@@ -116,3 +153,27 @@ def themes(
     Console().print(table)
     n_dup = sum(d is not None for d in model.duplicate_of_)
     Console().print(f"已写入 {out}（{len(df)} 行；近似重复 {n_dup} 条）")
+
+
+def _write_themes(path: Path, model, texts: list) -> None:  # type: ignore[no-untyped-def]
+    """The theme table: one row per theme with its extractive summary (quotes redacted)."""
+    import pandas as pd
+
+    from analysis.summary import render_summary
+
+    texts = ["" if pd.isna(t) else str(t) for t in texts]
+    summaries = model.summaries(texts, redact=True)
+    table = pd.DataFrame(
+        {
+            "theme": list(range(len(model.themes_))),
+            "label": [t.label for t in model.themes_],
+            "size": [t.size for t in model.themes_],
+            "keywords": ["、".join(t.keywords) for t in model.themes_],
+            "summary": [render_summary(s) for s in summaries],
+        }
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    except OSError as exc:
+        _fail(f"无法写入主题表 {path}：{exc.strerror or exc}")

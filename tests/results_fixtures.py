@@ -211,8 +211,11 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
                 {"opinion_id": opinions[1].id, "agree_share": 0.9, "repness": 2.0},
                 {"opinion_id": hidden.id, "agree_share": 0.8, "repness": 1.5}]},
             {"id": 1, "size": 8, "representative": [
-                {"opinion_id": opinions[4].id, "agree_share": 0.85, "repness": 1.8}]},
+                {"opinion_id": opinions[4].id, "agree_share": 0.85, "repness": 1.8},
+                {"opinion_id": opinions[6].id, "agree_share": 0.1, "repness": 3.0,
+                 "direction": "disagree", "share": 0.88, "confidence": 0.95}]},
         ],
+        "group_note": "分组较明显：各组看法有差别，但也有不少居民的看法介于几组之间。",
         "points": [{"resident_id": r.id, "group": i % 2, "x": float(i) / 10, "y": float(i % 5) / 5}
                    for i, r in enumerate(residents[20:])],
         "consensus": [opinions[2].id, hidden.id, opinions[8].id],

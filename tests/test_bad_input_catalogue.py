@@ -64,20 +64,30 @@ def _roster(data: bytes | Callable[[], bytes], filename: str = "名册.csv") -> 
     return call
 
 
-def _xlsx_bomb(n_rows: int = 300_000) -> bytes:
-    """A small .xlsx whose sheet unpacks into hundreds of thousands of rows."""
+def _xlsx_bomb(n_rows: int = 300_000, row_open: str = "<row ", move_sheet: bool = False,
+               padding: int = 0) -> bytes:
+    """A small .xlsx whose sheet unpacks into hundreds of thousands of rows (written
+    ``row_open`` r=…), optionally stored outside ``xl/worksheets/`` or padded with spaces."""
     base = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["楼栋", "单元", "年龄段"]])))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for info in base.infolist():
-            data = base.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            name, data = info.filename, base.read(info.filename)
+            if name == "xl/worksheets/sheet1.xml":
                 rows = "".join(
-                    f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>3号楼</t></is></c>'
+                    f'{row_open}r="{i}"><c r="A{i}" t="inlineStr"><is><t>3号楼</t></is></c>'
                     f'<c r="B{i}" t="inlineStr"><is><t>2单元</t></is></c></row>'
                     for i in range(2, n_rows + 2))
                 data = data.decode().replace("</sheetData>", rows + "</sheetData>").encode()
-            z.writestr(info.filename, data)
+            if move_sheet:  # the workbook's links point to the sheet wherever it is
+                name = name.replace("worksheets/sheet1.xml", "data/rows.xml")
+                data = data.replace(b"worksheets/sheet1.xml", b"data/rows.xml")
+            head, cut, tail = data.partition(b"</sheetData>")
+            with z.open(name, "w", force_zip64=True) as fh:  # padding streamed, never held
+                fh.write(head)
+                for _ in range(padding // (1 << 20)):
+                    fh.write(b" " * (1 << 20))
+                fh.write(cut + tail)
     return out.getvalue()
 
 
@@ -142,6 +152,18 @@ def _stored_opinion(expected: str) -> Callable[[Session, World, Any], None]:
     return check
 
 
+def _published_as(expected: str, kinds: set[str]) -> Callable[[Session, World, Any], None]:
+    """The original is kept for the committee; the public text has the personal data masked,
+    and the opinion is flagged for moderators."""
+
+    def check(s: Session, w: World, result: Any) -> None:
+        op = s.get(Opinion, result.opinion.id)
+        assert op.text_public == expected
+        assert set(op.pii_kinds) == kinds
+        assert ("pii" in (op.flags or [])) == bool(kinds)
+    return check
+
+
 def _formula_neutralised(s: Session, w: World, result: Any) -> None:
     tables = exports.export_tables(s, actor=w.committee[Role.ADMIN],
                                    consultation_id=w.consultations[Phase.COLLECTING])
@@ -174,6 +196,13 @@ FORMULA = '=HYPERLINK("http://evil.example","点我领补贴")小区停车难'
 MIXED = "小区WiFi信号太差，5G基站能不能装在3号楼顶？OK"
 TRADITIONAL = "希望盡快加裝電梯，老人上下樓太辛苦了"
 EMPTY_OPINION = "请先写下您的意见，内容不能为空。"
+PII_ID = "身份证号 110105 19491231 002X，申请的高龄补贴一直没批下来"
+PII_PHONES = "电梯又坏了，请回电138.0013.8000或者138_0013_8000，晚上打138 00 13 80 00也行"
+PII_SPOKEN = "楼道灯坏了一个月，我电话一三八零零一三八零零零，我爱人幺三九幺二三四五六七八"
+PII_ROOMS = "我住12-3-501，楼上三号楼二单元五零一室天天漏水到我家，3栋502也一样"
+PII_PLATE_CARD = "沪 A 12345天天停在消防通道上，维修费退到6222 0281 9482 1993 519就行"
+PII_HANDLES = "有照片可以发我，微信号 zhangsan_88，QQ：12345678，邮箱zhangsan#163.com"
+PII_NONE = "2024年3月5日起12路改道，车费2元涨到3.5元，85%的人反对，打12345和110都没用，全楼300户"
 
 ROWS = [
     Row("opinion-empty", _opinion(""), EMPTY_OPINION),
@@ -192,6 +221,19 @@ ROWS = [
     Row("opinion-html-script", _opinion(XSS), None, _stored_opinion(XSS)),
     Row("opinion-sql", _opinion(SQL), None, _stored_opinion(SQL)),
     Row("opinion-csv-formula", _opinion(FORMULA), None, _formula_neutralised),
+    Row("opinion-pii-id-grouped", _opinion(PII_ID), None,
+        _published_as("身份证号 [身份证号]，申请的高龄补贴一直没批下来", {"id_card"})),
+    Row("opinion-pii-phone-separators", _opinion(PII_PHONES), None,
+        _published_as("电梯又坏了，请回电[手机号]或者[手机号]，晚上打[手机号]也行", {"mobile"})),
+    Row("opinion-pii-phone-chinese", _opinion(PII_SPOKEN), None,
+        _published_as("楼道灯坏了一个月，我电话[手机号]，我爱人[手机号]", {"mobile"})),
+    Row("opinion-pii-rooms", _opinion(PII_ROOMS), None,
+        _published_as("我住[门牌号]，楼上[门牌号]天天漏水到我家，[门牌号]也一样", {"address"})),
+    Row("opinion-pii-plate-card", _opinion(PII_PLATE_CARD), None,
+        _published_as("[车牌号]天天停在消防通道上，维修费退到[银行卡号]就行", {"plate", "bank_card"})),
+    Row("opinion-pii-handles", _opinion(PII_HANDLES), None,
+        _published_as("有照片可以发我，微信号 [微信号]，QQ：[QQ号]，邮箱[邮箱]", {"wechat", "qq", "email"})),
+    Row("opinion-pii-ordinary-numbers", _opinion(PII_NONE), None, _published_as(PII_NONE, set())),
     Row("comment-empty", _comment("   "), "请先写下您的留言，内容不能为空。"),
     Row("code-sql", _sign_in("' OR 1=1 --"),
         "参与码不正确，请核对纸条上的 10 位字母和数字。还可再试 7 次。",
@@ -216,10 +258,17 @@ ROWS = [
         "无法打开这个 Excel 文件：文件可能已损坏，或不是 .xlsx 格式。请用 Excel 重新保存后再上传。"),
     Row("roster-xlsx-bomb", _roster(_xlsx_bomb, "名册.xlsx"), "文件超过 20000 行，请分批导入。",
         max_seconds=8.0),
+    Row("roster-xlsx-row-newline", _roster(lambda: _xlsx_bomb(row_open="<row\n"), "名册.xlsx"),
+        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+    Row("roster-xlsx-moved-sheet", _roster(lambda: _xlsx_bomb(move_sheet=True), "名册.xlsx"),
+        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+    Row("roster-xlsx-unpacked-size", _roster(lambda: _xlsx_bomb(1, padding=70 * 1024 * 1024),
+                                             "名册.xlsx"),
+        "这个 Excel 文件解压后超过 64 MB（行数或格式过多），请分批导入，或另存为 CSV 后再上传。"),
     Row("roster-50mb", _roster(lambda: ROSTER_HEAD.encode() + b"9\xe5\x8f\xb7\xe6\xa5\xbc,1,60-69,x\n" * 2_000_000),
         "文件超过 10 MB，请分批导入。"),
     Row("roster-wrong-type", _roster(b"%PDF-1.7 ...", "名册.pdf"), "只支持 CSV 或 Excel（.xlsx）文件。"),
-    Row("roster-empty", _roster(b"", "名册.csv"), "上传的文件是空的。"),
+    Row("roster-empty", _roster(b"", "名册.csv"), "文件是空的。"),
     Row("roster-header-only", _roster(ROSTER_HEAD.encode()), "文件只有列名，没有数据行。"),
     Row("roster-duplicate-rows",
         _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,1单元,60-69,9-101\n").encode()),

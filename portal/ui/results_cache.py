@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
-from portal.services.publishing import accountability as accountability_list
+from portal.services.publishing import accountability as accountability_service
 from portal.services.publishing import notice_pdf, opendata, results
 from portal.timefmt import format_date
 from portal.ui.resources import db_session, settings
@@ -73,14 +73,14 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
-def accountability(audit_version: str) -> list[accountability_list.AccountabilityItem]:
+def accountability(audit_version: str) -> list[accountability_service.AccountabilityItem]:
     with db_session() as session:
-        return accountability_list.accountability_items(session)
+        return accountability_service.accountability_items(session)
 
 
 def accountability_version() -> str:
     with db_session() as session:
-        return accountability_list.accountability_version(session)
+        return accountability_service.accountability_version(session)
 
 
 def published() -> list[tuple[int, str, str]]:

@@ -45,6 +45,7 @@ def pipeline_output(tokenizer=None) -> dict:
                 }
                 for t in model.themes_
             ],
+            "summaries": [s.text() for s in model.summaries(texts)],
         }
     return out
 

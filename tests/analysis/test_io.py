@@ -37,8 +37,8 @@ def test_xlsx(tmp_path):
         ("header.csv", "编号,意见\n".encode(), "没有数据行"),
         ("binary.csv", bytes(range(128, 256)) * 8, "编码"),
         ("broken.xlsx", b"not a zip file", "Excel"),
-        ("opinions.pdf", b"%PDF-1.4", "不支持的文件类型"),
-        ("noext", b"a,b\n1,2\n", "不支持的文件类型"),
+        ("opinions.pdf", b"%PDF-1.4", "只支持 CSV 或 Excel"),
+        ("noext", b"a,b\n1,2\n", "只支持 CSV 或 Excel"),
     ],
 )
 def test_bad_input_raises_chinese_input_error(tmp_path, name, content, message):

@@ -29,7 +29,8 @@ def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
     assert headings == ["1. 费用分摊", "2. 低层住户顾虑", "3. 施工与安全"]  # ranked by hot score
     text = page_text(at)
     for expected in ["居委会决定：采纳", "居委会决定：部分采纳", "责任方：物业公司", "已超过完成时限，尚未完成。",
-                     "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访"]:
+                     "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访",
+                     "这一组特别认同", "这一组特别反对", "分组较明显"]:
         assert expected in text, expected
     titles = [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")]
     assert titles == ["各主题意见数与支持率（按热度排序）", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",

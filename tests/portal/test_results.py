@@ -64,6 +64,16 @@ def test_hidden_opinions_and_personal_data_never_reach_the_results(session, seed
     assert list(r.group_points.columns) == ["x", "y", "分组"]  # no resident ids in the scatter
 
 
+def test_groups_say_what_each_group_rejects_and_how_clear_the_grouping_is(session, seeded):
+    r = load_results(session, seeded.consultation_id)
+    first, second = r.groups
+    assert second.opposed and second.opposed[0][1] == 0.88  # share of the group disagreeing
+    rejected = {op.id for op, _ in second.opposed}
+    assert not rejected & {op.id for op, _ in second.representative}  # not listed as agreed
+    assert first.opposed == []
+    assert r.group_note.startswith("分组较明显")
+
+
 def test_participation_is_counted_against_the_roster(session, seeded):
     r = load_results(session, seeded.consultation_id)
     authors = set(session.exec(select(Opinion.resident_id).where(Opinion.consultation_id == seeded.consultation_id)))

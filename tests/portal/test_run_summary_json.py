@@ -32,3 +32,47 @@ def test_unplaced_participants_leave_no_nan_in_the_summary():
     json.dumps(summary, allow_nan=False)  # raises on NaN, as PostgreSQL does
     assert [p["resident_id"] for p in summary["points"]] == [10, 11]
     assert summary["points"][0]["group"] == 0
+
+
+def _courtyard(n_residents: int) -> tuple[list[Opinion], list[Vote]]:
+    """Car owners and non-owners voting on a courtyard parking plan (owners agree with 0-2,
+    non-owners with 3-5, everybody with 6-7), with a few contrary votes."""
+    texts = ["院内划线停车，按户分配车位", "外来车辆收临时停车费", "拆除花坛扩建停车位",
+             "保留花坛和儿童活动场地", "院内禁止停放过夜车辆", "车位收益用于绿化维护",
+             "增加楼道和院内照明", "修补破损的院内路面"]
+    opinions = [Opinion(id=i + 1, consultation_id=1, text_original=t, text_public=t) for i, t in enumerate(texts)]
+    rng = np.random.default_rng(0)
+    votes = []
+    for r in range(n_residents):
+        owner = r % 2 == 0
+        for j in range(len(texts)):
+            agree = j >= 6 or (j < 3) == owner
+            if rng.random() < 0.1:
+                agree = not agree
+            votes.append(Vote(opinion_id=j + 1, resident_id=100 + r,
+                              value=VoteValue.AGREE if agree else VoteValue.DISAGREE))
+    return opinions, votes
+
+
+def test_real_groups_store_direction_note_and_smoother_state():
+    from analysis import OpinionGroups
+
+    opinions, votes = _courtyard(60)
+    summary = _opinion_groups(OpinionGroups, opinions, votes, 0)
+    json.dumps(summary, allow_nan=False)
+    assert len(summary["groups"]) == 2 and summary["group_note"]
+    reps = [r for g in summary["groups"] for r in g["representative"]]
+    assert reps and all(r["direction"] in ("agree", "disagree") and r["confidence"] >= 0.9 for r in reps)
+    assert {7, 8} <= set(summary["consensus"])  # lights and paving: everybody agrees
+    assert summary["k_state"] == {"last_k": 2, "streak": 1, "k": 2}
+    again = _opinion_groups(OpinionGroups, opinions, votes, 0, k_state=summary["k_state"])
+    assert again["k_state"] == {"last_k": 2, "streak": 2, "k": 2}
+
+
+def test_too_few_voters_store_a_note_instead_of_groups():
+    from analysis import OpinionGroups
+
+    opinions, votes = _courtyard(6)
+    summary = _opinion_groups(OpinionGroups, opinions, votes, 0)
+    assert summary["groups"] == [] and summary["group_note"] == "参与表态的人还不够，暂不分组。"
+    assert _opinion_groups(OpinionGroups, opinions, [], 0)["group_note"] == summary["group_note"]

@@ -135,13 +135,18 @@ with tab_groups:
     if not r.divisive:
         st.caption("暂无明显分歧。")
     opinion_list(r.divisive, share=False)
+    if r.group_note:
+        st.info(r.group_note, icon=":material/groups:")
     chart("groups")
     for g in r.groups:
-        if g.representative:
-            with st.expander(f"{g.name}（{g.size} 人）普遍同意的意见"):
+        if g.representative or g.opposed:  # listed only when statistically significant
+            with st.expander(f"{g.name}（{g.size} 人）与其他组不同的看法"):
                 for op, share in g.representative:
-                    plain(f"“{op.text}”")
+                    plain(f"这一组特别认同：“{op.text}”")
                     st.caption(f"本组 {share:.0%} 同意")
+                for op, share in g.opposed:
+                    plain(f"这一组特别反对：“{op.text}”")
+                    st.caption(f"本组 {share:.0%} 不同意")
 
 with tab_data:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")

@@ -125,6 +125,8 @@ class OpinionGroup:
     name: str
     size: int
     representative: list[tuple[PublicOpinion, float]]  # opinion, share of the group agreeing
+    # Statements this group rejects significantly more than the others: opinion, share disagreeing.
+    opposed: list[tuple[PublicOpinion, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class ConsultationResults:
     analysed_at: datetime | None
     roster_size: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    group_note: str = ""  # how clear the grouping is, or why there is none (plain Chinese)
 
     @property
     def theme_frame(self) -> pd.DataFrame:
@@ -392,9 +395,14 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     groups: list[OpinionGroup] = []
     for g in group_specs:
         reps_g = [(ops[r["opinion_id"]], float(r.get("agree_share", 0.0)))
-                  for r in g.get("representative", []) if r.get("opinion_id") in ops]
+                  for r in g.get("representative", [])
+                  if r.get("opinion_id") in ops and r.get("direction", "agree") == "agree"]
+        opposed = [(ops[r["opinion_id"]], float(r.get("share", 0.0)))
+                   for r in g.get("representative", [])
+                   if r.get("opinion_id") in ops and r.get("direction") == "disagree"]
         gid = int(g.get("id", len(groups)))
-        groups.append(OpinionGroup(id=gid, name=group_name(gid), size=int(g.get("size", 0)), representative=reps_g))
+        groups.append(OpinionGroup(id=gid, name=group_name(gid), size=int(g.get("size", 0)),
+                                   representative=reps_g, opposed=opposed))
     points = pd.DataFrame(
         [{"x": float(p["x"]), "y": float(p["y"]), "分组": group_name(int(p["group"]))}
          for p in summary.get("points") or [] if p.get("group") is not None and int(p["group"]) >= 0],
@@ -411,6 +419,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
         divisive=[ops[i] for i in summary.get("divisive") or [] if i in ops],
         groups=groups, group_points=points, run_id=run.id if run else None,
         analysed_at=run.finished_at if run else None, roster_size=roster,
+        group_note=str(summary.get("group_note") or ""),
     )
 
 

@@ -14,6 +14,7 @@ from portal.services.review.answers import (
 )
 from portal.services.review.curation import (
     LABEL_MAX,
+    LABEL_MIN,
     merge_themes,
     move_opinions,
     rename_theme,
@@ -34,6 +35,7 @@ from portal.services.review.overview import (
 
 __all__ = [
     "LABEL_MAX",
+    "LABEL_MIN",
     "DuplicateGroup",
     "OpinionGroupView",
     "OpinionLine",

@@ -192,7 +192,9 @@ def run_analysis(
                     .where(Opinion.consultation_id == consultation_id)
                 )
             )
-            summary = _opinion_groups(OpinionGroups, opinions, votes, random_state)
+            previous = latest_run(session, consultation_id)  # Pol.is' k smoother carries over
+            summary = _opinion_groups(OpinionGroups, opinions, votes, random_state,
+                                      k_state=(previous.summary or {}).get("k_state") if previous else None)
 
             report(0.9, "保存结果")
             stored = session.get(AnalysisRun, run_id)
@@ -315,10 +317,14 @@ def _duplicate_groups(opinions: list[Opinion], duplicate_of: list[int | None]) -
     ]
 
 
-def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], random_state: int) -> dict[str, Any]:
-    """Pol.is-style groups from the vote matrix; empty when too few people voted."""
+def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], random_state: int,
+                    k_state: dict[str, int] | None = None) -> dict[str, Any]:
+    """Pol.is-style groups from the vote matrix; empty (with ``group_note`` saying why) when too
+    few people voted. ``k_state`` is the previous run's, so the number of groups does not flip."""
+    from analysis.groups import NOT_ENOUGH, KState
+
     if not votes:
-        return {"groups": [], "consensus": [], "divisive": []}
+        return {"groups": [], "consensus": [], "divisive": [], "group_note": NOT_ENOUGH}
     residents = sorted({v.resident_id for v in votes})
     r_index = {r: i for i, r in enumerate(residents)}
     o_index = {o.id: j for j, o in enumerate(opinions)}
@@ -327,9 +333,13 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
         if v.opinion_id in o_index:
             matrix[r_index[v.resident_id], o_index[v.opinion_id]] = VoteValue(v.value).score
     try:
-        groups = model_cls(random_state=random_state).fit(matrix)
+        extra = {"k_state": KState(**k_state)} if k_state else {}
+    except TypeError:  # a summary stored by another version: start the smoother afresh
+        extra = {}
+    try:
+        groups = model_cls(random_state=random_state, **extra).fit(matrix)
     except ValueError:
-        return {"groups": [], "consensus": [], "divisive": []}
+        return {"groups": [], "consensus": [], "divisive": [], "group_note": NOT_ENOUGH}
     # labels_ and coords_ cover every participant (−1 / nan for those skipped for too few votes).
     labels = np.asarray(groups.labels_)
     coords = np.asarray(groups.coords_)
@@ -341,6 +351,7 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
             "size": int(np.sum(labels == g)),
             "representative": [
                 {"opinion_id": opinions[j].id, "agree_share": float(share), "repness": float(score)}
+                | _stance(getattr(groups, "representatives_", None), g, j)
                 for j, share, score in rep[:5]
             ],
         }
@@ -356,7 +367,19 @@ def _opinion_groups(model_cls: Any, opinions: list[Opinion], votes: list[Vote], 
         "points": points,
         "consensus": [opinions[j].id for j in groups.consensus_],
         "divisive": [opinions[j].id for j in groups.divisive_],
+        "group_note": str(getattr(groups, "confidence_", "")),
+        "group_strength": str(getattr(groups, "strength_", "")),
+        "k_state": vars(groups.k_state_) if getattr(groups, "k_state_", None) else None,
     }
+
+
+def _stance(representatives: Any, g: int, j: int) -> dict[str, Any]:
+    """Whether group ``g`` stands out on statement ``j`` by agreeing or by disagreeing, and the
+    share voting that way (Pol.is' significance tests passed; see analysis.groups)."""
+    for r in (representatives[g] if representatives else []):
+        if r.statement == j:
+            return {"direction": r.direction, "share": float(r.share), "confidence": float(r.confidence)}
+    return {}
 
 
 def refresh_theme_stats(session: Session, consultation_id: int) -> None:
