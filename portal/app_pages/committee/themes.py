@@ -9,6 +9,7 @@ from portal.services import review
 from portal.services.consultations import phases
 from portal.services.errors import ServiceError
 from portal.services.review.runs import run_analysis
+from portal.ui.groups import group_stances
 from portal.ui.resources import db_session, engine, run_action, settings
 from portal.ui.widgets import (
     flash_and_rerun,
@@ -224,12 +225,12 @@ with tab_groups:
         st.write("投票还不够多，暂时分不出意见分组。")
     elif ov.group_points:
         st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
+    if ov.group_note:
+        st.info(ov.group_note, icon=":material/groups:")
     for g in ov.opinion_groups:
         with st.container(border=True):
             st.markdown(f"**第 {g.number} 组 · {g.size} 人**")
-            for text, share in g.representative:
-                st.caption(f"本组 {share:.0%} 同意")
-                plain(text)
+            group_stances(g.representative, g.opposed)
     if ov.consensus:
         st.subheader("共识意见", anchor=False)
         for text in ov.consensus:
