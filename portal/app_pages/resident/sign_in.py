@@ -4,7 +4,7 @@ from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
-from portal.ui.resources import db_session, settings, warm_up_similarity
+from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
 
 NEXT = "signin.next"
@@ -43,7 +43,7 @@ with st.form("signin.form"):
     submitted = st.form_submit_button("登录", type="primary", use_container_width=True)
 
 if submitted:
-    if signed := save(sign_in_with_code, code=code, secret=settings().secret_key, throttle_key=throttle_key()):
+    if signed := save(sign_in_with_code, code=code, throttle_key=throttle_key()):
         sign_in(signed.value)
         st.rerun()
 
