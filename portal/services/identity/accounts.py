@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
@@ -279,7 +280,14 @@ def committee_actor(user: CommitteeUser) -> CommitteeActor:
 
 
 def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:
-    """Check a committee member's password; lock the account after repeated failures."""
+    """Check a committee member's password; lock the account after repeated failures.
+
+    Failures are counted in the database with one ``UPDATE … SET failed_logins =
+    failed_logins + 1 … RETURNING`` per guess, so guesses sent in parallel (or to several
+    replicas) cannot overwrite each other's count: the fifth failure locks the account however
+    the guesses arrive. A success clears the counter only if the account is not locked at that
+    moment, checked in the same statement.
+    """
     user = session.exec(
         select(CommitteeUser).where(CommitteeUser.username == username.strip())
     ).first()
@@ -290,32 +298,65 @@ def authenticate(session: Session, *, username: str, password: str) -> Committee
         except VerificationError:
             pass
         raise SignInFailed("用户名或密码不正确。")
-    locked = _aware(user.locked_until)
-    if locked is not None and locked > now:
-        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
-        raise SignInFailed(f"该账号因多次输错密码已暂时锁定，请 {minutes} 分钟后再试或联系管理员。")
+    user_id = user.id
+    _refuse_if_locked(_aware(user.locked_until), now)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= LOGIN_MAX_FAILURES:
-            user.locked_until = now + LOGIN_LOCK
-            user.failed_logins = 0
-            audit.record(session, actor="system", action="user.locked", target_type="user",
-                         target_id=user.id)
-        session.add(user)
-        session.commit()
+        _count_failure(session, user_id, now)
         raise SignInFailed("用户名或密码不正确。") from None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
-    audit.record(session, actor=f"committee:{user.id}", action="user.login", target_type="user",
-                 target_id=user.id)
+    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(user.password_hash) else None
+    values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    if new_hash is not None:
+        values["password_hash"] = new_hash
+    # Only while not locked: a lock set by parallel wrong guesses since we read the row wins.
+    done = session.execute(
+        update(CommitteeUser)
+        .where(col(CommitteeUser.id) == user_id,
+               or_(col(CommitteeUser.locked_until).is_(None), col(CommitteeUser.locked_until) <= now))
+        .values(**values)
+        .returning(col(CommitteeUser.id)),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if done is None:
+        session.rollback()
+        user = session.get(CommitteeUser, user_id, populate_existing=True)
+        _refuse_if_locked(_aware(user.locked_until) if user else None, now)
+        raise SignInFailed("用户名或密码不正确。")  # (deleted meanwhile)
+    audit.record(session, actor=f"committee:{user_id}", action="user.login", target_type="user",
+                 target_id=user_id)
     session.commit()
+    user = session.get(CommitteeUser, user_id, populate_existing=True)
+    assert user is not None
     return committee_actor(user)
+
+
+def _refuse_if_locked(locked: datetime | None, now: datetime) -> None:
+    if locked is not None and locked > now:
+        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
+        raise SignInFailed(f"该账号因多次输错密码已暂时锁定，请 {minutes} 分钟后再试或联系管理员。")
+
+
+def _count_failure(session: Session, user_id: int | None, now: datetime) -> None:
+    """Add one failure atomically; the guess that reaches the limit locks the account."""
+    failures = session.execute(
+        update(CommitteeUser)
+        .where(col(CommitteeUser.id) == user_id)
+        .values(failed_logins=col(CommitteeUser.failed_logins) + 1)
+        .returning(col(CommitteeUser.failed_logins)),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    if failures >= LOGIN_MAX_FAILURES:
+        # Exactly one guess sees the count reach the limit; later ones (already past the
+        # lock check) keep counting towards a fresh lock instead of lifting this one.
+        session.execute(
+            update(CommitteeUser).where(col(CommitteeUser.id) == user_id)
+            .values(locked_until=now + LOGIN_LOCK, failed_logins=0),
+            execution_options={"synchronize_session": False},
+        )
+        audit.record(session, actor="system", action="user.locked", target_type="user",
+                     target_id=user_id)
+    session.commit()
 
 
 def get_committee_actor(session: Session, user_id: int) -> CommitteeActor | None:
