@@ -19,12 +19,12 @@ from portal.models import (
     ParticipationCode,
     Resident,
     Role,
-    SignInAttempt,
     utcnow,
 )
 from portal.services import audit
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, require
 from portal.services.errors import InvalidInput, NotFound, SignInFailed
+from portal.services.identity import throttle
 
 # Crockford base32 (no I, L, O, U): 32 symbols = 5 bits each; 10 symbols = 50 bits.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -34,7 +34,8 @@ CODE_BITS = CODE_LENGTH * 5
 
 CODE_WINDOW = timedelta(minutes=15)
 CODE_SLOWDOWN_AFTER = 3  # failures in the window before each attempt is delayed
-CODE_MAX_FAILURES = 8  # failures in the window before attempts are refused
+CODE_MAX_FAILURES = 8  # attempts per browser session in the window before they are refused
+CODE_MAX_PER_ADDRESS = 20  # wrong attempts per client address in the window (shared Wi-Fi, NAT)
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK = timedelta(minutes=15)
 
@@ -120,15 +121,6 @@ def revoke_codes(session: Session, *, actor: Actor, resident_id: int) -> int:
     return n
 
 
-def _recent_failures(session: Session, key: str) -> int:
-    since = utcnow() - CODE_WINDOW
-    return session.exec(
-        select(func.count()).select_from(SignInAttempt).where(
-            SignInAttempt.key == key, SignInAttempt.at >= since
-        )
-    ).one()
-
-
 def resident_actor(session: Session, resident: Resident) -> ResidentActor:
     area = session.get(Area, resident.area_id)
     assert resident.id is not None
@@ -142,30 +134,33 @@ def resident_actor(session: Session, resident: Resident) -> ResidentActor:
 
 
 def sign_in_with_code(
-    session: Session, *, code: str, secret: str, throttle_key: str, sleep=time.sleep
+    session: Session, *, code: str, secret: str, throttle_key: str,
+    client_address: str = throttle.UNKNOWN_ADDRESS, sleep=time.sleep,
 ) -> ResidentActor:
-    """Check a participation code; throttle repeated failures from one browser session.
+    """Check a participation code; throttle guessing per browser session and per client address.
 
-    After a few failures every attempt is delayed, and after more it is refused for a while.
-    Failures are stored in the database so the limit holds across portal replicas.
+    Every attempt is counted first, atomically, under both keys (``throttle.count_attempt``), and
+    only attempts within both limits are checked at all, so guesses sent in parallel, from new
+    browser windows or to several replicas cannot get past ``CODE_MAX_FAILURES`` per session and
+    ``CODE_MAX_PER_ADDRESS`` per address in ``CODE_WINDOW``. After a few failures each attempt is
+    also delayed. A successful sign-in gives its attempt back.
     """
-    key = f"code:{throttle_key}"
-    failures = _recent_failures(session, key)
-    if failures >= CODE_MAX_FAILURES:
-        raise SignInFailed("尝试次数过多，请 15 分钟后再试，或联系居委会核对参与码。")
-    if failures >= CODE_SLOWDOWN_AFTER:
-        sleep(min(0.5 * (failures - CODE_SLOWDOWN_AFTER + 1), 3.0))
     cleaned = normalise_code(code)
     if not cleaned:
         raise SignInFailed("请输入参与码（印在居委会发放的参与码纸条上）。")
+    keys = (f"code:sess:{throttle_key}"[:100], f"code:addr:{client_address}"[:100])
+    in_session = throttle.count_attempt(session, keys[0], window=CODE_WINDOW)
+    from_address = throttle.count_attempt(session, keys[1], window=CODE_WINDOW)
+    if in_session > CODE_MAX_FAILURES or from_address > CODE_MAX_PER_ADDRESS:
+        raise SignInFailed("尝试次数过多，请 15 分钟后再试，或联系居委会核对参与码。")
+    if in_session > CODE_SLOWDOWN_AFTER:
+        sleep(min(0.5 * (in_session - CODE_SLOWDOWN_AFTER), 3.0))
     wanted = hash_code(cleaned, secret=secret)
     row = session.exec(select(ParticipationCode).where(ParticipationCode.code_hash == wanted)).first()
     now = utcnow()
     ok = row is not None and hmac.compare_digest(row.code_hash, wanted)
     if not ok or row is None:
-        session.add(SignInAttempt(key=key, at=now))
-        session.commit()
-        left = CODE_MAX_FAILURES - failures - 1
+        left = min(CODE_MAX_FAILURES - in_session, CODE_MAX_PER_ADDRESS - from_address)
         hint = f"还可再试 {left} 次。" if left > 0 else "请 15 分钟后再试。"
         raise SignInFailed(f"参与码不正确，请核对纸条上的 10 位字母和数字。{hint}")
     if row.revoked_at is not None:
@@ -178,6 +173,7 @@ def sign_in_with_code(
         raise SignInFailed("这个参与码对应的居民记录已停用，请联系居委会。")
     row.last_used_at = now
     session.add(row)
+    throttle.give_back(session, keys)
     session.commit()
     return resident_actor(session, resident)
 
