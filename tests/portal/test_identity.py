@@ -119,23 +119,3 @@ def test_only_admins_manage_users(session, role):
     actor = CommitteeActor(1, "x", "x", role)
     with pytest.raises(PermissionDenied, match="管理账号"):
         create_user(session, actor=actor, username="zhao", password="Abcdefg1", role=Role.CLERK)
-
-
-def test_resident_session_token_resumes_until_the_code_is_revoked(session, resident):
-    from portal.services.identity import (
-        resident_session_token,
-        resume_resident_session,
-        revoke_codes,
-    )
-
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
-    session.commit()
-    actor = sign_in_with_code(session, code=code, secret=SECRET, throttle_key="b")
-    token = resident_session_token(session, actor=actor, secret=SECRET)
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=3600) == actor
-    assert resume_resident_session(session, token=token, secret="other", max_age_seconds=3600) is None
-    assert resume_resident_session(session, token=token[:-2] + "xx", secret=SECRET, max_age_seconds=3600) is None
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=-1) is None
-    revoke_codes(session, actor=SYSTEM, resident_id=resident.id)
-    session.commit()
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=3600) is None

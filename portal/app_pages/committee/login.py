@@ -21,5 +21,5 @@ if submitted:
     except SignInFailed as exc:
         st.error(str(exc))
     else:
-        sign_in(actor)
+        sign_in(actor, next_path="/")  # or the staff page asked for before signing in
         st.rerun()

@@ -4,7 +4,7 @@ from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound, SignInFailed
 from portal.services.identity import sign_in_with_code
 from portal.ui.resources import db_session, settings, warm_up_similarity
-from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
+from portal.ui.session import client_address, current_resident, sign_in, sign_out, throttle_key
 
 NEXT = "signin.next"
 if (raw_next := st.query_params.get("next", "")).isdigit():
@@ -45,12 +45,14 @@ if submitted:
     try:
         with db_session() as session:
             actor = sign_in_with_code(
-                session, code=code, secret=settings().secret_key, throttle_key=throttle_key()
+                session, code=code, secret=settings().secret_key, throttle_key=throttle_key(),
+                client_address=client_address(),
             )
     except SignInFailed as exc:
         st.error(str(exc))
     else:
-        sign_in(actor)
+        target = st.session_state.get(NEXT)
+        sign_in(actor, next_path=f"/sign_in?next={target}" if target else "/sign_in")
         st.rerun()
 
 st.caption("没有参与码？请带上户口本或居住证到居委会领取，或请楼组长代为转交。")

@@ -178,51 +178,6 @@ def sign_in_with_code(
     return resident_actor(session, resident)
 
 
-# ---------------------------------------------------------------- resident sessions
-
-RESIDENT_SESSION_SALT = "resident-session"
-
-
-def resident_session_token(session: Session, *, actor: ResidentActor, secret: str) -> str:
-    """A signed token that lets this browser resume the resident's sign-in after a reload.
-
-    It names the resident and their current code, so revoking or re-issuing the code (a lost
-    slip) ends every session that was opened with it.
-    """
-    from itsdangerous import URLSafeTimedSerializer
-
-    code = session.exec(
-        select(ParticipationCode).where(ParticipationCode.resident_id == actor.resident_id,
-                                        col(ParticipationCode.revoked_at).is_(None))
-        .order_by(col(ParticipationCode.issued_at).desc(), col(ParticipationCode.id).desc())
-    ).first()
-    return URLSafeTimedSerializer(secret, salt=RESIDENT_SESSION_SALT).dumps(
-        {"r": actor.resident_id, "k": code.id if code else None}
-    )
-
-
-def resume_resident_session(
-    session: Session, *, token: str, secret: str, max_age_seconds: int
-) -> ResidentActor | None:
-    """The resident a token from ``resident_session_token`` stands for, or None if the token
-    is forged, too old, or its code has since been revoked or has expired."""
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-    try:
-        data = URLSafeTimedSerializer(secret, salt=RESIDENT_SESSION_SALT).loads(token, max_age=max_age_seconds)
-        resident_id, code_id = int(data["r"]), data["k"]
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    resident = session.get(Resident, resident_id)
-    code = session.get(ParticipationCode, code_id) if code_id is not None else None
-    if resident is None or not resident.active or code is None or code.resident_id != resident_id:
-        return None
-    expires = _aware(code.expires_at)
-    if code.revoked_at is not None or (expires is not None and expires < utcnow()):
-        return None
-    return resident_actor(session, resident)
-
-
 # ---------------------------------------------------------------- committee accounts
 
 
