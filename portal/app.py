@@ -117,10 +117,9 @@ with st.sidebar:
     elif isinstance(actor, CommitteeActor):
         st.caption(f"已登录 · {actor.display_name}（{actor.role.label}）")
     if actor is not None and st.button("退出登录", key="auth.sign_out"):
-        from portal.ui.session import sign_out
+        from portal.ui.session import sign_out_and_leave
 
-        sign_out()
-        st.rerun()
+        sign_out_and_leave()
 
 apply_style()
 st.navigation(sections, expanded=True).run()

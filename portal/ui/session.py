@@ -73,31 +73,48 @@ def sign_in(actor: Actor, *, next_path: str | None = None) -> None:
     st.session_state[REDIRECT_KEY] = "/auth/session?" + urlencode({"t": handoff, "next": target})
 
 
-def sign_out() -> None:
-    """End the session on the server (the old cookie never resumes again) and clear the cookie."""
+def sign_out(*, next_path: str = "/") -> None:
+    """End the session on the server (the old cookie never resumes again), then clear the
+    cookie and go to ``next_path``."""
     sid = st.session_state.get(SID_KEY) or _cookie_sid()
     with db_session() as session:
         sessions.end_session(session, sid)
     for key in (ACTOR_KEY, SID_KEY, SINCE_KEY):
         st.session_state.pop(key, None)
     if _cookie_sid() is not None:
-        st.session_state[REDIRECT_KEY] = "/auth/logout?" + urlencode({"next": "/"})
+        st.session_state[REDIRECT_KEY] = "/auth/logout?" + urlencode({"next": sessions.safe_next(next_path)})
 
 
-def follow_redirect() -> None:
+def sign_out_and_leave(*, next_path: str = "/") -> None:
+    """``sign_out``, then leave this run at once: through /auth/logout when the browser has a
+    cookie to clear, else by a rerun. (Leaving at once matters: the page the visitor is on may
+    now be a stand-in that switches to the sign-in page, which would cut off the redirect.)"""
+    sign_out(next_path=next_path)
+    if follow_redirect():
+        st.stop()
+    st.rerun()
+
+
+def follow_redirect() -> bool:
     """Send the browser to a pending sign-in route (a full page load, so the route can set or
-    clear the HttpOnly cookie). Called once per run by app.py."""
+    clear the HttpOnly cookie). Called once per run by app.py; True if it did."""
     target = st.session_state.pop(REDIRECT_KEY, None)
     if not target:
-        return
+        return False
     # json.dumps makes a safe JS string; the target is our own path with URL-encoded values.
     st.html(f"<script>window.location.replace({json.dumps(target)});</script>",
             unsafe_allow_javascript=True)
+    return True
 
 
 def remember_next(path: str) -> None:
     """Remember the page a signed-out visitor asked for, to return to it after signing in."""
     st.session_state[NEXT_KEY] = sessions.safe_next(path)
+
+
+def asked_for_a_page() -> bool:
+    """Whether a signed-out visitor was sent to sign in on the way to another page."""
+    return bool(st.session_state.get(NEXT_KEY))
 
 
 def current_actor() -> Actor | None:

@@ -3,11 +3,13 @@ import streamlit as st
 from portal.services.errors import SignInFailed
 from portal.services.identity import authenticate
 from portal.ui.resources import db_session
-from portal.ui.session import sign_in
+from portal.ui.session import asked_for_a_page, sign_in
 
 st.title("居委会工作人员登录")
 if st.session_state.pop("auth.expired", False):
     st.info("登录已过期，请重新登录。")
+elif asked_for_a_page():
+    st.info("请先登录，登录后会回到您要打开的页面。")
 
 with st.form("login.form"):
     username = st.text_input("用户名", key="login.username", max_chars=50)
