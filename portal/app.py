@@ -54,7 +54,8 @@ def _url_path(file: str) -> str:
     return Path(file).stem
 
 
-def stand_in(file: str, title: str, *, sign_in_page: str | None = None, message: str = "") -> st.Page:
+def stand_in(file: str, title: str, *, sign_in_page: str | None = None, message: str = "",
+             heading: str | None = None) -> st.Page:
     """A hidden page at ``file``'s address: sign in first (and come back), or a message."""
     path = _url_path(file)
 
@@ -63,7 +64,7 @@ def stand_in(file: str, title: str, *, sign_in_page: str | None = None, message:
             query = st.query_params.to_dict()
             remember_next(f"/{path}" + (f"?{urlencode(query)}" if query else ""))
             st.switch_page(sign_in_page)
-        st.title(f"无法打开“{title}”")
+        st.title(heading or f"无法打开“{title}”")
         st.info(message)
         st.page_link("app_pages/public/home.py", label="回到首页", icon=":material/home:")
 
@@ -98,7 +99,8 @@ elif isinstance(actor, CommitteeActor):
     sections["居委会"] = pages
     hidden += [stand_in(f, t, message=RESIDENTS_ONLY) for f, t, _ in RESIDENT_PAGES]
     hidden.append(stand_in(RESIDENT_SIGN_IN, "居民登录", message="您已用工作人员账号登录。居民登录请先退出。"))
-    hidden.append(stand_in(STAFF_LOGIN, "工作人员登录", message=f"您已登录：{actor.display_name}。"))
+    hidden.append(stand_in(STAFF_LOGIN, "工作人员登录", heading="工作人员登录",
+                           message=f"您已登录：{actor.display_name}。请从左侧菜单选择要办理的事项。"))
 else:
     sections["登录"] = [
         st.Page(RESIDENT_SIGN_IN, title="居民登录", icon=":material/key:"),

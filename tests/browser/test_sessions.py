@@ -6,6 +6,8 @@ in a new browser does not resume it; no English "Page not found" anywhere."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, SQLModel, select
@@ -79,7 +81,13 @@ def _no_english_dialog(pg) -> None:
 
 
 def _session_cookie(ctx, url: str) -> dict:
-    (cookie,) = [c for c in ctx.cookies(url) if c["name"] == COOKIE_NAME]
+    """The session cookie, once the browser has been through /auth/session (the page shows
+    “已登录” a moment before, from the run that opened the session)."""
+    deadline = time.monotonic() + 30
+    while not (found := [c for c in ctx.cookies(url) if c["name"] == COOKIE_NAME]):
+        assert time.monotonic() < deadline, "/auth/session did not set the session cookie"
+        time.sleep(0.2)
+    (cookie,) = found
     return cookie
 
 
