@@ -15,12 +15,13 @@ import streamlit as st
 from sqlmodel import Session, SQLModel
 
 from portal.db import make_engine, unit_of_work
-from portal.models import Decision, Opinion, Phase, Resident, ThemeAssignment
+from portal.models import Decision, Phase, Resident, ThemeAssignment
 from portal.services import review
 from portal.services.actors import SystemActor
 from portal.services.identity import resident_actor
 from portal.services.participation import add_comment, report, submit_opinion
 from portal.settings import get_settings
+from tests import factories
 from tests.portal.committee_actions import World, build_world
 
 # Each payload carries an ASCII marker that must never reach a Markdown or HTML element.
@@ -68,11 +69,7 @@ def _salt(world: World) -> SaltedWorld:
                              reasoning=PAYLOADS["img"][0] + "，东门空地改临时车位",
                              responsible_party="<script>alert(2)</script>物业公司",
                              due_date=date(2027, 1, 31))
-        hostile = Opinion(consultation_id=rw.consultation_id, area_id=world.area_id,
-                          resident_id=world.residents[3], text_original=PAYLOADS["script"][0],
-                          text_public=PAYLOADS["script"][0])
-        s.add(hostile)
-        s.flush()
+        hostile = factories.opinion(s, rw.consultation_id, s.get(Resident, world.residents[3]), PAYLOADS["script"][0])
         s.add(ThemeAssignment(opinion_id=hostile.id, theme_id=rw.themes["车位不足"]))
         review.add_status_update(s, actor=system, theme_id=rw.themes["车位不足"], status="in_progress",
                                  note=PAYLOADS["md-link"][0])
