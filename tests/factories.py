@@ -30,31 +30,8 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from portal import models
 from portal.db import make_engine
-from portal.models import (
-    AnalysisRun,
-    Area,
-    AssignmentSource,
-    Channel,
-    Comment,
-    CommitteeUser,
-    Community,
-    Consultation,
-    Decision,
-    Opinion,
-    Phase,
-    Resident,
-    Response,
-    Role,
-    RunStatus,
-    StatusUpdate,
-    Theme,
-    ThemeAssignment,
-    ThemeStatus,
-    Visibility,
-    Vote,
-    VoteValue,
-)
 from portal.services.actors import CommitteeActor
 from portal.services.participation.opinions import new_opinion
 from portal.services.text import public_text
@@ -110,36 +87,36 @@ def seeded_app_database(tmp_path: Path, monkeypatch, filename: str,
     release_app_database(engine)
 
 
-def community(session: Session, *, name: str = "梧桐里社区", district: str = "") -> Community:
+def community(session: Session, *, name: str = "梧桐里社区", district: str = "") -> models.Community:
     """A stored 社区 (flushed, so it has its id)."""
-    c = Community(name=name, district=district)
+    c = models.Community(name=name, district=district)
     session.add(c)
     session.flush()
     return c
 
 
-def buildings(session: Session, community: Community, names_and_grids: Iterable[tuple[str, str]], *,
-              numbered: bool = False) -> list[Area]:
+def buildings(session: Session, community: models.Community, names_and_grids: Iterable[tuple[str, str]], *,
+              numbered: bool = False) -> list[models.Area]:
     """The community's 楼栋, each in its 网格, stored and flushed; with ``numbered`` their
     ``position`` is 1, 2, 3 … in the order given."""
-    areas = [Area(community_id=community.id, name=name, grid=grid, **({"position": i} if numbered else {}))
+    areas = [models.Area(community_id=community.id, name=name, grid=grid, **({"position": i} if numbered else {}))
              for i, (name, grid) in enumerate(names_and_grids, start=1)]
     session.add_all(areas)
     session.flush()
     return areas
 
 
-def residents(session: Session, community: Community, areas: Sequence[Area], count: int, *,
+def residents(session: Session, community: models.Community, areas: Sequence[models.Area], count: int, *,
               age_bands: Sequence[str] = ("",), units: int = 0,
-              per_area: bool = False) -> list[Resident]:
+              per_area: bool = False) -> list[models.Resident]:
     """``count`` residents of ``community``, stored and flushed.
 
-    Resident ``i`` lives in ``areas[i % len(areas)]``, is in ``age_bands[i % len(age_bands)]``
+    models.Resident ``i`` lives in ``areas[i % len(areas)]``, is in ``age_bands[i % len(age_bands)]``
     and, with ``units``, in 单元 ``i % units + 1``. With ``per_area`` there are ``count`` in each
     area instead (area by area, ``i`` counting within the area), each with a 户号
     ``{楼栋}-{i+1:02d}``, as a roster import leaves them."""
-    def one(i: int, area: Area, **extra: Any) -> Resident:
-        return Resident(community_id=community.id, area_id=area.id, age_band=age_bands[i % len(age_bands)],
+    def one(i: int, area: models.Area, **extra: Any) -> models.Resident:
+        return models.Resident(community_id=community.id, area_id=area.id, age_band=age_bands[i % len(age_bands)],
                         **({"unit": f"{i % units + 1}单元"} if units else {}), **extra)
 
     people = ([one(i, a, household_ref=f"{a.name}-{i + 1:02d}") for a in areas for i in range(count)]
@@ -150,7 +127,7 @@ def residents(session: Session, community: Community, areas: Sequence[Area], cou
 
 
 PASSWORD = "Passw0rd2026"
-STAFF = ((Role.ADMIN, "admin", "王主任"), (Role.REVIEWER, "reviewer", "李委员"), (Role.CLERK, "clerk", "张社工"))
+STAFF = ((models.Role.ADMIN, "admin", "王主任"), (models.Role.REVIEWER, "reviewer", "李委员"), (models.Role.CLERK, "clerk", "张社工"))
 
 
 @lru_cache(maxsize=1)
@@ -161,15 +138,15 @@ def password_hash() -> str:
     return _hasher.hash(PASSWORD)
 
 
-def staff(session: Session, community: Community | None,
-          accounts: Iterable[tuple[Role, str, str]] = STAFF) -> dict[Role, CommitteeActor]:
+def staff(session: Session, community: models.Community | None,
+          accounts: Iterable[tuple[models.Role, str, str]] = STAFF) -> dict[models.Role, CommitteeActor]:
     """Committee accounts (role, username, display name) of ``community``, each signing in with
     ``PASSWORD``; returns their actors by role."""
     from portal.services.identity import committee_actor
 
     actors = {}
     for role, username, name in accounts:
-        user = CommitteeUser(username=username, display_name=name, role=role, password_hash=password_hash(),
+        user = models.CommitteeUser(username=username, display_name=name, role=role, password_hash=password_hash(),
                              community_id=community.id if community else None)
         session.add(user)
         session.flush()
@@ -187,19 +164,19 @@ def utc_day(d: date, hour: int = 9) -> datetime:
     return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
 
 
-def consultation(session: Session, community: Community, *, title: str, question: str,
-                 phase: Phase = Phase.COLLECTING, **fields: Any) -> Consultation:
+def consultation(session: Session, community: models.Community, *, title: str, question: str,
+                 phase: models.Phase = models.Phase.COLLECTING, **fields: Any) -> models.Consultation:
     """A stored consultation of ``community`` in ``phase``; ``fields`` are further columns
     (``background``, ``opens_at``, ``closes_at``, ``published_at`` …)."""
-    c = Consultation(community_id=community.id, title=title, question=question, phase=phase, **fields)
+    c = models.Consultation(community_id=community.id, title=title, question=question, phase=phase, **fields)
     session.add(c)
     session.flush()
     return c
 
 
-def opinion(session: Session, consultation: Consultation | int, author: Resident | None, text: str, *,
-            channel: Channel = Channel.WEB, received_at: datetime | None = None,
-            created_at: datetime | None = None, hidden: str = "", area_id: int | None = None) -> Opinion:
+def opinion(session: Session, consultation: models.Consultation | int, author: models.Resident | None, text: str, *,
+            channel: models.Channel = models.Channel.WEB, received_at: datetime | None = None,
+            created_at: datetime | None = None, hidden: str = "", area_id: int | None = None) -> models.Opinion:
     """An opinion written by ``author`` (in their 楼栋), made the way every channel makes one
     (``new_opinion``: cleaned, checked, redacted, flagged). With ``hidden`` (the reason) the
     committee has hidden it."""
@@ -209,68 +186,68 @@ def opinion(session: Session, consultation: Consultation | int, author: Resident
                         area_id=author.area_id if author else area_id,
                         received_at=received_at, created_at=created_at)
     if hidden:
-        op.visibility = Visibility.HIDDEN
+        op.visibility = models.Visibility.HIDDEN
         op.moderation_reason = hidden
         session.add(op)
         session.flush()
     return op
 
 
-def vote(session: Session, opinion: Opinion, voter: Resident, value: VoteValue = VoteValue.AGREE) -> Vote:
+def vote(session: Session, opinion: models.Opinion, voter: models.Resident, value: models.VoteValue = models.VoteValue.AGREE) -> models.Vote:
     """``voter``'s vote on ``opinion``."""
-    v = Vote(opinion_id=opinion.id, resident_id=voter.id, value=value)
+    v = models.Vote(opinion_id=opinion.id, resident_id=voter.id, value=value)
     session.add(v)
     return v
 
 
-def comment(session: Session, opinion: Opinion, author: Resident, text: str, *, parent: Comment | None = None,
-            hidden: bool = False, created_at: datetime | None = None) -> Comment:
+def comment(session: Session, opinion: models.Opinion, author: models.Resident, text: str, *, parent: models.Comment | None = None,
+            hidden: bool = False, created_at: datetime | None = None) -> models.Comment:
     """A comment (a reply with ``parent``) on ``opinion``, its public text redacted; with
     ``hidden`` the committee has hidden it."""
-    c = Comment(opinion_id=opinion.id, parent_id=parent.id if parent else None, resident_id=author.id,
+    c = models.Comment(opinion_id=opinion.id, parent_id=parent.id if parent else None, resident_id=author.id,
                 text_original=text, text_public=text if hidden else public_text(text)[0],
-                **({"visibility": Visibility.HIDDEN} if hidden else {}),
+                **({"visibility": models.Visibility.HIDDEN} if hidden else {}),
                 **({"created_at": created_at} if created_at else {}))
     session.add(c)
     session.flush()
     return c
 
 
-def analysis_run(session: Session, consultation: Consultation, *, n_opinions: int,
-                 finished_at: datetime | None = None) -> AnalysisRun:
+def analysis_run(session: Session, consultation: models.Consultation, *, n_opinions: int,
+                 finished_at: datetime | None = None) -> models.AnalysisRun:
     """A finished analysis run of ``consultation`` (its ``summary`` is the caller's to fill)."""
-    run = AnalysisRun(consultation_id=consultation.id, status=RunStatus.SUCCEEDED, n_opinions=n_opinions,
+    run = models.AnalysisRun(consultation_id=consultation.id, status=models.RunStatus.SUCCEEDED, n_opinions=n_opinions,
                       finished_at=finished_at or datetime.now(UTC))
     session.add(run)
     session.flush()
     return run
 
 
-def theme(session: Session, consultation: Consultation | int, label: str, opinions: Iterable[Opinion] = (), *,
-          source: AssignmentSource = AssignmentSource.MODEL, score: float | None = None,
-          **fields: Any) -> Theme:
+def theme(session: Session, consultation: models.Consultation | int, label: str, opinions: Iterable[models.Opinion] = (), *,
+          source: models.AssignmentSource = models.AssignmentSource.MODEL, score: float | None = None,
+          **fields: Any) -> models.Theme:
     """A theme of ``consultation`` with ``opinions`` filed under it (by ``source``); ``fields``
     are further columns (``run_id``, ``keywords``, ``status`` …)."""
     cid = consultation if isinstance(consultation, int) else consultation.id
-    t = Theme(consultation_id=cid, label=label, **fields)  # type: ignore[arg-type]
+    t = models.Theme(consultation_id=cid, label=label, **fields)  # type: ignore[arg-type]
     session.add(t)
     session.flush()
     for op in opinions:
-        session.add(ThemeAssignment(opinion_id=op.id, theme_id=t.id, source=source,
+        session.add(models.ThemeAssignment(opinion_id=op.id, theme_id=t.id, source=source,
                                     **({"score": score} if score is not None else {})))
     return t
 
 
-def answer(session: Session, theme: Theme, decision: Decision, reasoning: str, responsible_party: str, *,
+def answer(session: Session, theme: models.Theme, decision: models.Decision, reasoning: str, responsible_party: str, *,
            due_date: date | None = None, created_at: datetime | None = None,
-           updates: Iterable[tuple[ThemeStatus, str, datetime]] = ()) -> Response:
+           updates: Iterable[tuple[models.ThemeStatus, str, datetime]] = ()) -> models.Response:
     """The committee's answer to ``theme`` and its status updates (status, note, when); the
     theme takes the last update's status."""
-    r = Response(theme_id=theme.id, decision=decision, reasoning=reasoning, responsible_party=responsible_party,
+    r = models.Response(theme_id=theme.id, decision=decision, reasoning=reasoning, responsible_party=responsible_party,
                  due_date=due_date, **({"created_at": created_at} if created_at else {}))
     session.add(r)
     for status, note, at in updates:
-        session.add(StatusUpdate(theme_id=theme.id, status=status, note=note, created_at=at))
+        session.add(models.StatusUpdate(theme_id=theme.id, status=status, note=note, created_at=at))
         theme.status = status
     session.add(theme)
     return r
@@ -286,8 +263,8 @@ def consultation_with_opinions(engine: Engine, texts: Iterable[str], *, title: s
     community and that community's first area are used where they exist (so several
     consultations can share one neighbourhood)."""
     with Session(engine, expire_on_commit=False) as s:
-        hood = (s.exec(select(Community)).first() if reuse_community else None) or community(s)
-        area = (s.exec(select(Area).where(Area.community_id == hood.id)).first()
+        hood = (s.exec(select(models.Community)).first() if reuse_community else None) or community(s)
+        area = (s.exec(select(models.Area).where(models.Area.community_id == hood.id)).first()
                 if reuse_community else None) or buildings(s, hood, [(area_name, grid)])[0]
         c = consultation(s, hood, title=title, question=question)
         texts = list(texts)
