@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -87,6 +88,38 @@ def seeded_app_database(tmp_path: Path, monkeypatch, filename: str,
     release_app_database(engine)
 
 
+def database_file(path: Path, build: Callable[[Engine], W]) -> W:
+    """A SQLite file at ``path`` holding the portal's tables, filled by ``build(engine)`` while the
+    portal's settings point at it (var dir beside it), then checkpointed so that copying the one
+    file copies everything: a world built once per test process and copied for each test
+    (``copy_database``, or ``point_app_at`` on the copy for a page test)."""
+    names = ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY")
+    old = {k: os.environ.get(k) for k in names}
+    os.environ.update({k: demo_env(path.parent / "var", path)[k] for k in names})
+    get_settings.cache_clear()
+    try:
+        engine = make_engine(f"sqlite:///{path}")
+        SQLModel.metadata.create_all(engine)
+        world = build(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()
+    return world
+
+
+def copy_database(template: Path, to: Path) -> Engine:
+    """A private copy of the SQLite file ``template`` at ``to``, and an engine on it."""
+    shutil.copy(template, to)
+    return make_engine(f"sqlite:///{to}")
+
+
 def community(session: Session, *, name: str = "梧桐里社区", district: str = "") -> models.Community:
     """A stored 社区 (flushed, so it has its id)."""
     c = models.Community(name=name, district=district)
@@ -95,29 +128,30 @@ def community(session: Session, *, name: str = "梧桐里社区", district: str 
     return c
 
 
-def buildings(session: Session, community: models.Community, names_and_grids: Iterable[tuple[str, str]], *,
-              numbered: bool = False) -> list[models.Area]:
+def buildings(session: Session, community: models.Community,
+              names_and_grids: Iterable[tuple[str, str]], *, numbered: bool = False) -> list[models.Area]:
     """The community's 楼栋, each in its 网格, stored and flushed; with ``numbered`` their
     ``position`` is 1, 2, 3 … in the order given."""
-    areas = [models.Area(community_id=community.id, name=name, grid=grid, **({"position": i} if numbered else {}))
+    areas = [models.Area(community_id=community.id, name=name, grid=grid,
+                         **({"position": i} if numbered else {}))
              for i, (name, grid) in enumerate(names_and_grids, start=1)]
     session.add_all(areas)
     session.flush()
     return areas
 
 
-def residents(session: Session, community: models.Community, areas: Sequence[models.Area], count: int, *,
-              age_bands: Sequence[str] = ("",), units: int = 0,
+def residents(session: Session, community: models.Community, areas: Sequence[models.Area],
+              count: int, *, age_bands: Sequence[str] = ("",), units: int = 0,
               per_area: bool = False) -> list[models.Resident]:
     """``count`` residents of ``community``, stored and flushed.
 
-    models.Resident ``i`` lives in ``areas[i % len(areas)]``, is in ``age_bands[i % len(age_bands)]``
+    Resident ``i`` lives in ``areas[i % len(areas)]``, is in ``age_bands[i % len(age_bands)]``
     and, with ``units``, in 单元 ``i % units + 1``. With ``per_area`` there are ``count`` in each
     area instead (area by area, ``i`` counting within the area), each with a 户号
     ``{楼栋}-{i+1:02d}``, as a roster import leaves them."""
     def one(i: int, area: models.Area, **extra: Any) -> models.Resident:
-        return models.Resident(community_id=community.id, area_id=area.id, age_band=age_bands[i % len(age_bands)],
-                        **({"unit": f"{i % units + 1}单元"} if units else {}), **extra)
+        return models.Resident(community_id=community.id, area_id=area.id,
+                               age_band=age_bands[i % len(age_bands)], **({"unit": f"{i % units + 1}单元"} if units else {}), **extra)
 
     people = ([one(i, a, household_ref=f"{a.name}-{i + 1:02d}") for a in areas for i in range(count)]
               if per_area else [one(i, areas[i % len(areas)]) for i in range(count)])
@@ -127,7 +161,8 @@ def residents(session: Session, community: models.Community, areas: Sequence[mod
 
 
 PASSWORD = "Passw0rd2026"
-STAFF = ((models.Role.ADMIN, "admin", "王主任"), (models.Role.REVIEWER, "reviewer", "李委员"), (models.Role.CLERK, "clerk", "张社工"))
+STAFF = ((models.Role.ADMIN, "admin", "王主任"), (models.Role.REVIEWER, "reviewer", "李委员"),
+         (models.Role.CLERK, "clerk", "张社工"))
 
 
 @lru_cache(maxsize=1)
@@ -146,8 +181,8 @@ def staff(session: Session, community: models.Community | None,
 
     actors = {}
     for role, username, name in accounts:
-        user = models.CommitteeUser(username=username, display_name=name, role=role, password_hash=password_hash(),
-                             community_id=community.id if community else None)
+        user = models.CommitteeUser(username=username, display_name=name, role=role,
+                                    password_hash=password_hash(), community_id=community.id if community else None)
         session.add(user)
         session.flush()
         actors[role] = committee_actor(user)
@@ -168,14 +203,15 @@ def consultation(session: Session, community: models.Community, *, title: str, q
                  phase: models.Phase = models.Phase.COLLECTING, **fields: Any) -> models.Consultation:
     """A stored consultation of ``community`` in ``phase``; ``fields`` are further columns
     (``background``, ``opens_at``, ``closes_at``, ``published_at`` …)."""
-    c = models.Consultation(community_id=community.id, title=title, question=question, phase=phase, **fields)
+    c = models.Consultation(community_id=community.id, title=title, question=question, phase=phase,
+                            **fields)
     session.add(c)
     session.flush()
     return c
 
 
-def opinion(session: Session, consultation: models.Consultation | int, author: models.Resident | None, text: str, *,
-            channel: models.Channel = models.Channel.WEB, received_at: datetime | None = None,
+def opinion(session: Session, consultation: models.Consultation | int, author: models.Resident | None,
+            text: str, *, channel: models.Channel = models.Channel.WEB, received_at: datetime | None = None,
             created_at: datetime | None = None, hidden: str = "", area_id: int | None = None) -> models.Opinion:
     """An opinion written by ``author`` (in their 楼栋), made the way every channel makes one
     (``new_opinion``: cleaned, checked, redacted, flagged). With ``hidden`` (the reason) the
@@ -193,21 +229,23 @@ def opinion(session: Session, consultation: models.Consultation | int, author: m
     return op
 
 
-def vote(session: Session, opinion: models.Opinion, voter: models.Resident, value: models.VoteValue = models.VoteValue.AGREE) -> models.Vote:
+def vote(session: Session, opinion: models.Opinion, voter: models.Resident,
+         value: models.VoteValue = models.VoteValue.AGREE) -> models.Vote:
     """``voter``'s vote on ``opinion``."""
     v = models.Vote(opinion_id=opinion.id, resident_id=voter.id, value=value)
     session.add(v)
     return v
 
 
-def comment(session: Session, opinion: models.Opinion, author: models.Resident, text: str, *, parent: models.Comment | None = None,
-            hidden: bool = False, created_at: datetime | None = None) -> models.Comment:
+def comment(session: Session, opinion: models.Opinion, author: models.Resident, text: str, *,
+            parent: models.Comment | None = None, hidden: bool = False, created_at: datetime | None = None) -> models.Comment:
     """A comment (a reply with ``parent``) on ``opinion``, its public text redacted; with
     ``hidden`` the committee has hidden it."""
-    c = models.Comment(opinion_id=opinion.id, parent_id=parent.id if parent else None, resident_id=author.id,
-                text_original=text, text_public=text if hidden else public_text(text)[0],
-                **({"visibility": models.Visibility.HIDDEN} if hidden else {}),
-                **({"created_at": created_at} if created_at else {}))
+    c = models.Comment(opinion_id=opinion.id, parent_id=parent.id if parent else None,
+                       resident_id=author.id, text_original=text,
+                       text_public=text if hidden else public_text(text)[0],
+                       **({"visibility": models.Visibility.HIDDEN} if hidden else {}),
+                       **({"created_at": created_at} if created_at else {}))
     session.add(c)
     session.flush()
     return c
@@ -216,15 +254,15 @@ def comment(session: Session, opinion: models.Opinion, author: models.Resident, 
 def analysis_run(session: Session, consultation: models.Consultation, *, n_opinions: int,
                  finished_at: datetime | None = None) -> models.AnalysisRun:
     """A finished analysis run of ``consultation`` (its ``summary`` is the caller's to fill)."""
-    run = models.AnalysisRun(consultation_id=consultation.id, status=models.RunStatus.SUCCEEDED, n_opinions=n_opinions,
-                      finished_at=finished_at or datetime.now(UTC))
+    run = models.AnalysisRun(consultation_id=consultation.id, status=models.RunStatus.SUCCEEDED,
+                             n_opinions=n_opinions, finished_at=finished_at or datetime.now(UTC))
     session.add(run)
     session.flush()
     return run
 
 
-def theme(session: Session, consultation: models.Consultation | int, label: str, opinions: Iterable[models.Opinion] = (), *,
-          source: models.AssignmentSource = models.AssignmentSource.MODEL, score: float | None = None,
+def theme(session: Session, consultation: models.Consultation | int, label: str,
+          opinions: Iterable[models.Opinion] = (), *, source: models.AssignmentSource = models.AssignmentSource.MODEL, score: float | None = None,
           **fields: Any) -> models.Theme:
     """A theme of ``consultation`` with ``opinions`` filed under it (by ``source``); ``fields``
     are further columns (``run_id``, ``keywords``, ``status`` …)."""
@@ -234,17 +272,17 @@ def theme(session: Session, consultation: models.Consultation | int, label: str,
     session.flush()
     for op in opinions:
         session.add(models.ThemeAssignment(opinion_id=op.id, theme_id=t.id, source=source,
-                                    **({"score": score} if score is not None else {})))
+                                           **({"score": score} if score is not None else {})))
     return t
 
 
-def answer(session: Session, theme: models.Theme, decision: models.Decision, reasoning: str, responsible_party: str, *,
-           due_date: date | None = None, created_at: datetime | None = None,
+def answer(session: Session, theme: models.Theme, decision: models.Decision, reasoning: str,
+           responsible_party: str, *, due_date: date | None = None, created_at: datetime | None = None,
            updates: Iterable[tuple[models.ThemeStatus, str, datetime]] = ()) -> models.Response:
     """The committee's answer to ``theme`` and its status updates (status, note, when); the
     theme takes the last update's status."""
-    r = models.Response(theme_id=theme.id, decision=decision, reasoning=reasoning, responsible_party=responsible_party,
-                 due_date=due_date, **({"created_at": created_at} if created_at else {}))
+    r = models.Response(theme_id=theme.id, decision=decision, reasoning=reasoning,
+                        responsible_party=responsible_party, due_date=due_date, **({"created_at": created_at} if created_at else {}))
     session.add(r)
     for status, note, at in updates:
         session.add(models.StatusUpdate(theme_id=theme.id, status=status, note=note, created_at=at))

@@ -5,22 +5,19 @@ or committee member can write something that is shown again."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-import streamlit as st
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from portal.db import make_engine, unit_of_work
+from portal.db import unit_of_work
 from portal.models import Decision, Phase, Resident, ThemeAssignment
 from portal.services import review
 from portal.services.actors import SystemActor
 from portal.services.identity import resident_actor
 from portal.services.participation import add_comment, report, submit_opinion
-from portal.settings import get_settings
 from tests import factories
 from tests.portal.committee_actions import World, build_world
 
@@ -82,46 +79,16 @@ def _salt(world: World) -> SaltedWorld:
 
 @pytest.fixture(scope="session")
 def salted_template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("salted-world")
-    path = folder / "portal.sqlite"
-    old = {k: os.environ.get(k) for k in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY")}
-    os.environ.update(PORTAL_VAR_DIR=str(folder / "var"), DATABASE_URL=f"sqlite:///{path}",
-                      PORTAL_SECRET_KEY="test-secret-key")
-    get_settings.cache_clear()
-    try:
-        engine = make_engine(f"sqlite:///{path}")
-        SQLModel.metadata.create_all(engine)
-        salted = _salt(build_world(engine))
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
-    return path, salted
+    path = tmp_path_factory.mktemp("salted-world") / "portal.sqlite"
+    return path, factories.database_file(path, lambda engine: _salt(build_world(engine)))
 
 
 @pytest.fixture
 def salted(salted_template, tmp_path, monkeypatch):
     """A private copy of the salted world; the app's DATABASE_URL points at it."""
     path, template = salted_template
-    copy = tmp_path / "portal.sqlite"
-    shutil.copy(path, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", "test-secret-key")
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(url)
+    shutil.copy(path, tmp_path / "portal.sqlite")
+    engine = factories.point_app_at(tmp_path, monkeypatch, tmp_path / "portal.sqlite")
     world = dataclasses.replace(template.world, engine=engine)
     yield dataclasses.replace(template, world=world)
-    engine.dispose()
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    factories.release_app_database(engine)

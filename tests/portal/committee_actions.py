@@ -9,7 +9,6 @@ fails the suite, so a new committee action cannot slip in untested).
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from portal.db import make_engine
 from portal.models import (
     AuditEvent,
     Channel,
@@ -267,22 +265,13 @@ def audit_rows(engine: Engine) -> list[tuple[str, str]]:
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory) -> tuple[Path, World]:
     """The world built once per test process; each test works on its own copy of the file."""
-    folder = tmp_path_factory.mktemp("committee-world")
-    path = folder / "world.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
-    world = build_world(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path, world
+    path = tmp_path_factory.mktemp("committee-world") / "world.sqlite"
+    return path, factories.database_file(path, build_world)
 
 
 @pytest.fixture
 def world(world_template, tmp_path) -> Iterator[World]:
     path, template = world_template
-    copy = tmp_path / "world.sqlite"
-    shutil.copy(path, copy)
-    engine = make_engine(f"sqlite:///{copy}")
+    engine = factories.copy_database(path, tmp_path / "world.sqlite")
     yield dataclasses.replace(template, engine=engine)
     engine.dispose()
