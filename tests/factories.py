@@ -151,7 +151,8 @@ def residents(session: Session, community: models.Community, areas: Sequence[mod
     ``{楼栋}-{i+1:02d}``, as a roster import leaves them."""
     def one(i: int, area: models.Area, **extra: Any) -> models.Resident:
         return models.Resident(community_id=community.id, area_id=area.id,
-                               age_band=age_bands[i % len(age_bands)], **({"unit": f"{i % units + 1}单元"} if units else {}), **extra)
+                               age_band=age_bands[i % len(age_bands)],
+                               **({"unit": f"{i % units + 1}单元"} if units else {}), **extra)
 
     people = ([one(i, a, household_ref=f"{a.name}-{i + 1:02d}") for a in areas for i in range(count)]
               if per_area else [one(i, areas[i % len(areas)]) for i in range(count)])
@@ -262,7 +263,8 @@ def analysis_run(session: Session, consultation: models.Consultation, *, n_opini
 
 
 def theme(session: Session, consultation: models.Consultation | int, label: str,
-          opinions: Iterable[models.Opinion] = (), *, source: models.AssignmentSource = models.AssignmentSource.MODEL, score: float | None = None,
+          opinions: Iterable[models.Opinion] = (), *,
+          source: models.AssignmentSource = models.AssignmentSource.MODEL, score: float | None = None,
           **fields: Any) -> models.Theme:
     """A theme of ``consultation`` with ``opinions`` filed under it (by ``source``); ``fields``
     are further columns (``run_id``, ``keywords``, ``status`` …)."""
@@ -282,7 +284,8 @@ def answer(session: Session, theme: models.Theme, decision: models.Decision, rea
     """The committee's answer to ``theme`` and its status updates (status, note, when); the
     theme takes the last update's status."""
     r = models.Response(theme_id=theme.id, decision=decision, reasoning=reasoning,
-                        responsible_party=responsible_party, due_date=due_date, **({"created_at": created_at} if created_at else {}))
+                        responsible_party=responsible_party, due_date=due_date,
+                        **({"created_at": created_at} if created_at else {}))
     session.add(r)
     for status, note, at in updates:
         session.add(models.StatusUpdate(theme_id=theme.id, status=status, note=note, created_at=at))
