@@ -18,7 +18,7 @@ import streamlit as st
 from portal.db import unit_of_work
 from portal.services.errors import ServiceError
 from portal.ui.resources import db_session, engine
-from portal.ui.widgets import flash_and_rerun
+from portal.ui.widgets import flash_and_rerun, md
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Outcome:
 
 def _refused(exc: ServiceError, error_key: str | None) -> Outcome:
     if error_key is None:
-        st.error(str(exc))
+        st.error(md(exc))  # a refusal may quote a name or a cell from a file
     else:  # in a widget callback: shown by show_error(error_key) when the page runs next
         st.session_state[error_key] = str(exc)
     return Outcome(False, error=str(exc))
@@ -76,7 +76,7 @@ def save_in_steps(fn: Callable[..., Any], /, *, unfinished: str, **kwargs: Any) 
     except ServiceError as exc:
         return _refused(exc, None)
     except Exception as exc:  # noqa: BLE001 - the committee needs to see why, the page carries on
-        st.error(f"{unfinished}原因：{type(exc).__name__}: {exc}")
+        st.error(md(f"{unfinished}原因：{type(exc).__name__}: {exc}"))
         return Outcome(False, error=str(exc))
     return Outcome(True, value)
 
@@ -91,7 +91,7 @@ def read(fn: Callable[..., Any], /, *, show: str = "error", error_key: str | Non
             value = fn(session, **kwargs)
     except ServiceError as exc:
         if show == "caption" and error_key is None:
-            st.caption(str(exc))
+            st.caption(md(exc))
             return Outcome(False, error=str(exc))
         return _refused(exc, error_key)
     return Outcome(True, value)
@@ -100,4 +100,4 @@ def read(fn: Callable[..., Any], /, *, show: str = "error", error_key: str | Non
 def show_error(error_key: str) -> None:
     """Show (once) the message a refused action left in ``session_state[error_key]``."""
     if message := st.session_state.pop(error_key, None):
-        st.error(message)
+        st.error(md(message))

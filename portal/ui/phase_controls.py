@@ -10,7 +10,7 @@ from portal.models import PHASE_ORDER, Consultation, utcnow
 from portal.services.actors import CommitteeActor
 from portal.services.consultations import change_phase, local_day, phases
 from portal.ui.actions import save
-from portal.ui.widgets import flash_and_rerun
+from portal.ui.widgets import flash_and_rerun, md
 
 PENDING = "cons.pending_phase"
 
@@ -36,7 +36,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
                 st.rerun()
         return
     with st.container(border=True):
-        st.warning(f"确认把“{c.title}”从“{current.label}”切换到“{move.to.label}”？{move.warning}")
+        st.warning(f"确认把“{md(c.title)}”从“{current.label}”切换到“{move.to.label}”？{move.warning}")
         closes_on = None
         if phases.reopening(c, move.to) and phases.deadline_passed(c):
             today = local_day(utcnow())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import zlib
 
 import streamlit as st
@@ -47,6 +48,22 @@ def large_text_toggle() -> None:
         del st.query_params[LARGE_TEXT_PARAM]
 
 
+# Every ASCII punctuation character may start Markdown in Streamlit: CommonMark (links, images,
+# emphasis, headings, lists, tables, HTML), GFM (autolinks, ~~strike~~, tables) and Streamlit's
+# own additions (:red[colour], :material/icon: and :emoji: shortcodes, $LaTeX$). CommonMark lets
+# any ASCII punctuation be escaped with a backslash, so escaping all of it is both complete and safe.
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
+
+
+def md(text: object) -> str:
+    """``text`` (a name, title or answer that came from people or files) made inert for any
+    Markdown element: every Markdown-active character is backslash-escaped, so it shows exactly
+    as typed. Use it at every interpolation of such a string into st.caption/markdown/write/
+    title/subheader/info/warning/expander/metric/tab/button labels; st.text, st.code, dataframes
+    and select-box options show text verbatim and need no escaping."""
+    return str(text).translate(_MD_ESCAPES)
+
+
 def plain(text: str) -> None:
     """Show user-written text exactly as typed: no Markdown, no HTML."""
     st.text(text)
@@ -55,7 +72,7 @@ def plain(text: str) -> None:
 def consultation_card(card: ConsultationCard) -> None:
     c = card.consultation
     with st.container(border=True):
-        st.subheader(c.title, anchor=False)
+        st.subheader(md(c.title), anchor=False)
         st.caption(f"{card.phase_label} · 征集时间 {deadline_text(c)}")
         plain(c.question)
         cols = st.columns(3)
@@ -171,7 +188,7 @@ def show_flash(key: str) -> None:
     """
     slot = st.empty()
     if msg := st.session_state.pop(key, None):
-        slot.success(msg)
+        slot.success(md(msg))  # a flash may quote a title or a name
 
 
 def flash_and_rerun(key: str, message: str) -> None:

@@ -12,6 +12,7 @@ from portal.ui.resources import db_session
 from portal.ui.widgets import (
     flash_and_rerun,
     local_time,
+    md,
     plain,
     require_committee,
     review_consultation_picker,
@@ -124,7 +125,7 @@ elif not has_permission(actor, "publish_results"):
     st.caption("您的账号不能发布结果。")
 else:
     if check.unanswered:
-        st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + "、".join(t.label for t in check.unanswered)
+        st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + md("、".join(t.label for t in check.unanswered))
                    + "。发布后居民会看到它们“待回应”。")
     else:
         st.success("所有主题都已回应，可以发布。")

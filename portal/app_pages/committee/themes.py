@@ -8,6 +8,7 @@ from portal.ui import review_widgets
 from portal.ui.actions import save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
+    md,
     plain,
     require_committee,
     review_consultation_picker,
@@ -73,8 +74,8 @@ with tab_themes:
     with db_session() as session:
         detail = review.theme_detail(session, actor=actor, theme_id=tid)
     theme = detail.theme
-    st.caption(f"关键词：{'、'.join(theme.keywords) or '无'}　·　{'已整理' if theme.curated else '模型生成'}"
-               f"{'　·　重点' if theme.priority else ''}")
+    st.caption(md(f"关键词：{'、'.join(theme.keywords) or '无'}　·　{'已整理' if theme.curated else '模型生成'}"
+               f"{'　·　重点' if theme.priority else ''}"))
     left, right = st.columns([3, 2])
     with right:
         review_widgets.theme_cloud(tid)

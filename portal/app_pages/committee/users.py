@@ -12,7 +12,7 @@ from portal.services.identity import (
 )
 from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
-from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
+from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("manage_users")
 st.title("账号管理")
@@ -85,7 +85,7 @@ with col_active:
                        set_user_active, actor=actor, user_id=chosen_id, active=not chosen.active)
 
 with st.form("users.reset"):
-    st.write(f"重设 {chosen.username} 的密码（同时解除锁定）")
+    st.write(md(f"重设 {chosen.username} 的密码（同时解除锁定）"))
     new_pw = st.text_input("新密码", type="password", key="users.reset.pw")
     new_pw2 = st.text_input("再输入一次", type="password", key="users.reset.pw2")
     do_reset = st.form_submit_button("重设密码")

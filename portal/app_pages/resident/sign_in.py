@@ -6,6 +6,7 @@ from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
 from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
+from portal.ui.widgets import md
 
 NEXT = "signin.next"
 if (raw_next := st.query_params.get("next", "")).isdigit():
@@ -15,7 +16,7 @@ resident = current_resident()
 if resident is not None:
     warm_up_similarity()  # so that 提意见's first preview is quick
     st.title("我的账号")
-    st.success(f"您已登录。登记住址：{resident.grid} · {resident.area_name}")
+    st.success(md(f"您已登录。登记住址：{resident.grid} · {resident.area_name}"))
     st.write("您现在可以：")
     if target := st.session_state.get(NEXT):
         try:
