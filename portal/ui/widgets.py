@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import zlib
 
@@ -53,15 +54,20 @@ def large_text_toggle() -> None:
 # own additions (:red[colour], :material/icon: and :emoji: shortcodes, $LaTeX$). CommonMark lets
 # any ASCII punctuation be escaped with a backslash, so escaping all of it is both complete and safe.
 _MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
+# GFM turns bare http://…, www.… and e-mail addresses into links after escapes are resolved, so
+# backslashes cannot stop it: an invisible WORD JOINER (U+2060) after the scheme, "www" or "@"
+# breaks the pattern without changing what is shown.
+_AUTOLINK = re.compile(r"(https?|ftp|www|@)(?=[:.\w])", re.IGNORECASE)
 
 
 def md(text: object) -> str:
     """``text`` (a name, title or answer that came from people or files) made inert for any
-    Markdown element: every Markdown-active character is backslash-escaped, so it shows exactly
-    as typed. Use it at every interpolation of such a string into st.caption/markdown/write/
+    Markdown element: every Markdown-active character is backslash-escaped and bare addresses
+    are kept from becoming links, so it shows exactly as typed. Use it at every interpolation of such a string into st.caption/markdown/write/
     title/subheader/info/warning/expander/metric/tab/button labels; st.text, st.code, dataframes
     and select-box options show text verbatim and need no escaping."""
-    return str(text).translate(_MD_ESCAPES)
+    text = _AUTOLINK.sub("\\1\u2060", str(text))
+    return text.translate(_MD_ESCAPES)
 
 
 def plain(text: str) -> None:
