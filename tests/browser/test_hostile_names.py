@@ -70,8 +70,8 @@ class Watch:
 def _check_page(pg, watch: Watch, address: str, must_show: str) -> None:
     pg.goto(address)
     settle(pg)
-    expect(pg.get_by_text(must_show).first).to_be_visible()  # the hostile text is there, as text
-    pg.wait_for_timeout(500)  # let any image or prefetch start
+    expect(pg.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible()
+    pg.wait_for_timeout(800)  # let the page draw and any image or prefetch start
     assert watch.outside == [], f"{address} made requests outside the portal: {watch.outside}"
     js_links = pg.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"
                                        ".filter(h => /^\\s*javascript:/i.test(h))")
@@ -86,6 +86,7 @@ def _check_page(pg, watch: Watch, address: str, must_show: str) -> None:
         "a[href]", "els => els.map(e => e.getAttribute('href')).filter(h => h === '#'"
         " || (!h.startsWith('#') && (h.includes('8652') || h.includes('evil.example'))))")
     assert hostile_links == [], f"{address}: links from user text {hostile_links}"
+    expect(pg.get_by_text(must_show).first).to_be_visible()  # the hostile text is there, as text
 
 
 def test_public_pages_never_reach_outside_the_portal(page, salted_portal):
