@@ -5,7 +5,9 @@ transaction, so the copy is consistent even while the portal keeps writing (WAL 
 writers go on). A restore checks the file first (a SQLite file, intact, with the portal's tables
 and an Alembic revision this code knows) and refuses to overwrite a database that holds data
 unless forced; it then copies with the same API, so the target is replaced in one step and
-running portals see either the old or the new database, never a mix.
+running portals see either the old or the new database, never a mix. While it runs the portal is
+in maintenance (:func:`maintenance`): every save is refused with "系统正在恢复数据，请稍后再试。",
+and a change begun on the old database is never committed into the restored one.
 
 PostgreSQL: the right tools are ``pg_dump`` / ``pg_restore``; :func:`postgres_advice` prints the
 exact commands for the configured URL with the password hidden.
