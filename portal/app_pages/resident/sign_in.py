@@ -25,7 +25,7 @@ if resident is not None:
         except NotFound:
             pass
         else:
-            st.page_link("app_pages/public/consultation.py", label=f"回到“{title}”", icon=":material/arrow_back:",
+            st.page_link("app_pages/public/consultation.py", label=f"回到“{md(title)}”", icon=":material/arrow_back:",
                          query_params={"id": target})
     st.page_link("app_pages/resident/give.py", label="提意见", icon=":material/edit:")
     st.page_link("app_pages/resident/vote.py", label="给邻居的意见表态", icon=":material/how_to_vote:")
