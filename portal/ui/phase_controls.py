@@ -46,7 +46,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
         if ok.button("确认切换", type="primary", key="cons.confirm"):
             if save(change_phase, actor=actor, consultation_id=c.id, to=move.to, closes_on=closes_on or None):
                 st.session_state.pop(PENDING, None)
-                flash_and_rerun(flash_key, f"“{c.title}”已进入{move.to.label}阶段。")
+                flash_and_rerun(flash_key, f"“{md(c.title)}”已进入{move.to.label}阶段。")
         if cancel.button("取消", key="cons.cancel"):
             st.session_state.pop(PENDING, None)
             st.rerun()

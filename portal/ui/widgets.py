@@ -194,7 +194,7 @@ def show_flash(key: str) -> None:
     """
     slot = st.empty()
     if msg := st.session_state.pop(key, None):
-        slot.success(md(msg))  # a flash may quote a title or a name
+        slot.success(msg)  # pages escape the names they quote (md)
 
 
 def flash_and_rerun(key: str, message: str) -> None:

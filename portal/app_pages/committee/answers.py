@@ -90,7 +90,7 @@ if phases.TABLE[phase].answer:
         no_due = st.checkbox("不设完成日期", value=bool(response and response.due_date is None),
                              key=f"answers.nodue.{tid}")
         if st.form_submit_button("保存回应", type="primary"):
-            save_and_flash(FLASH, f"已保存对“{theme.label}”的回应。", review.save_response, actor=actor,
+            save_and_flash(FLASH, f"已保存对“{md(theme.label)}”的回应。", review.save_response, actor=actor,
                            theme_id=tid, decision=decision, reasoning=reasoning, responsible_party=party,
                            due_date=None if no_due else due)
 elif response:

@@ -35,7 +35,7 @@ for r in rows:
             st.success("暂时没有需要处理的事项。", icon=":material/check_circle:")
         for item in r.todo:
             if has_permission(actor, item.permission):
-                st.page_link(item.page, label=md(item.text), icon=":material/arrow_forward:",
+                st.page_link(item.page, label=item.text, icon=":material/arrow_forward:",
                              query_params={"id": str(r.id)})
             else:
                 plain(f"· {item.text}（需由有权限的同事处理）")

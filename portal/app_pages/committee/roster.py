@@ -118,7 +118,7 @@ with tab_list:
             st.session_state["roster.pending_remove"] = rid
         if st.session_state.get("roster.pending_remove") == rid:
             with st.container(border=True):
-                st.warning(md(f"确认把 #{rid}（{by_id[rid].building} {by_id[rid].unit}）移出名册？")
+                st.warning(f"确认把 #{rid}（{md(by_id[rid].building)} {md(by_id[rid].unit)}）移出名册？"
                            + "其参与码将作废，此操作不能在页面上撤销。")
                 ok, cancel = st.columns(2)
                 if ok.button("确认移出", type="primary", key="roster.deactivate.confirm"):
