@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from portal.services.actors import CommitteeActor, ResidentActor, has_permission  # noqa: E402
 from portal.ui.session import current_actor, follow_redirect, remember_next  # noqa: E402
-from portal.ui.widgets import apply_style, large_text_toggle  # noqa: E402
+from portal.ui.widgets import apply_style, large_text_toggle, md  # noqa: E402
 
 st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered")
 
@@ -115,9 +115,9 @@ with st.sidebar:
     follow_redirect()  # to the sign-in routes that set or clear the session cookie
     large_text_toggle()
     if isinstance(actor, ResidentActor):
-        st.caption(f"已登录居民 · {actor.grid} {actor.area_name}")
+        st.caption(md(f"已登录居民 · {actor.grid} {actor.area_name}"))
     elif isinstance(actor, CommitteeActor):
-        st.caption(f"已登录 · {actor.display_name}（{actor.role.label}）")
+        st.caption(md(f"已登录 · {actor.display_name}（{actor.role.label}）"))
     if actor is not None and st.button("退出登录", key="auth.sign_out"):
         from portal.ui.session import sign_out_and_leave
 

@@ -20,6 +20,8 @@ from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+MAINTENANCE_MESSAGE = "系统正在恢复数据，请稍后再试。"
+MAINTENANCE_SUFFIX = ".maintenance"
 
 T = TypeVar("T")
 
@@ -108,7 +110,58 @@ def is_retryable(exc: BaseException) -> bool:
     return "database is locked" in text or "busy" in text or sqlstate in {"40001", "40P01"}
 
 
-def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
+# ---------------------------------------------------------------- maintenance during a restore
+#
+# A SQLite restore (portal.services.backup.restore_sqlite) replaces the database under running
+# portals. It announces itself in a small file beside the database, ``<db>.maintenance``, which
+# every process on the machine sees: ``restoring <epoch> <pid>`` while it runs, ``ready <epoch>``
+# after. A unit of work notes the state when it starts and checks it again just before its
+# commit, after its writes hold the database's write lock; a restore that began in between (or
+# ran entirely in between, so the work read the old database) makes it roll back with
+# MAINTENANCE_MESSAGE instead of committing stale work or surfacing a StaleDataError.
+
+
+def maintenance_file(engine: Engine) -> Path | None:
+    """The marker file beside a SQLite database file; None for PostgreSQL or an in-memory database
+    (a PostgreSQL restore is pg_restore's own single transaction)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in {None, "", ":memory:"}:
+        return None
+    path = Path(url.database).expanduser()  # type: ignore[arg-type]
+    return path.with_name(path.name + MAINTENANCE_SUFFIX)
+
+
+def maintenance_state(marker: Path | None) -> tuple[bool, int]:
+    """(restoring now, restore epoch) as the marker file says; (False, 0) without one."""
+    if marker is None:
+        return False, 0
+    try:
+        parts = marker.read_text(encoding="ascii").split()
+    except FileNotFoundError:
+        return False, 0
+    except (OSError, UnicodeDecodeError):
+        return True, -1  # unreadable mid-write: treat as restoring, the caller is told to retry
+    if len(parts) < 2 or not parts[1].lstrip("-").isdigit():
+        return True, -1
+    return parts[0] == "restoring", int(parts[1])
+
+
+def _under_maintenance(cause: BaseException | None = None) -> Exception:
+    from portal.services.errors import UnderMaintenance
+
+    err = UnderMaintenance(MAINTENANCE_MESSAGE)
+    err.__cause__ = cause
+    return err
+
+
+def check_not_restoring(engine: Engine) -> None:
+    """Raise ``UnderMaintenance`` (Chinese message) while a restore of this database runs."""
+    if maintenance_state(maintenance_file(engine))[0]:
+        raise _under_maintenance()
+
+
+def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6,
+                 during_restore: bool = False) -> T:
     """The one way a change is saved: ``work(session)`` in a fresh session, committed once.
 
     Services do their work on the session they are given and never commit; pages (through
@@ -116,16 +169,36 @@ def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int 
     the whole change back (a ``ServiceError`` propagates with its Chinese message). A busy SQLite
     database or a PostgreSQL serialization conflict is retried with back-off, re-running ``work``
     from the start in a new session, so ``work`` must not have effects outside the database.
+
+    While a restore runs, or when one ran while ``work`` was under way, nothing is committed and
+    ``UnderMaintenance`` ("系统正在恢复数据，请稍后再试。") is raised, also in place of the
+    StaleDataError, database error or refusal that the swap of the file caused. ``during_restore`` is for the
+    restore's own steps only.
     """
+    marker = None if during_restore else maintenance_file(engine)
     delay = 0.05
     for attempt in range(attempts):
+        restoring, epoch = maintenance_state(marker)
+        if restoring:
+            raise _under_maintenance()
         try:
             with session_scope(engine) as session:
                 result = work(session)
+                if marker is not None:
+                    # The writes now hold SQLite's write lock, which a restore's copy needs too:
+                    # if no restore has started or finished by now, none can before the commit.
+                    session.flush()
+                    if maintenance_state(marker) != (False, epoch):
+                        raise _under_maintenance()
                 session.commit()
                 return result
-        except (OperationalError, DBAPIError) as exc:
-            if attempt == attempts - 1 or not is_retryable(exc):
+        except Exception as exc:
+            # Whatever the swapped file caused (StaleDataError, a database error, a row that is
+            # suddenly missing): the user hears that a restore is under way, nothing was saved.
+            if marker is not None and maintenance_state(marker) != (False, epoch):
+                raise _under_maintenance(exc) from exc
+            if (not isinstance(exc, OperationalError | DBAPIError) or attempt == attempts - 1
+                    or not is_retryable(exc)):
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -198,6 +198,21 @@ def _residents_added(n: int, building: str) -> Callable[[Session, World, Any], N
     return check
 
 
+def _markdown_names_kept_as_typed(s: Session, w: World, result: Any) -> None:
+    _residents_added(1, MD_BUILDING)(s, w, result)
+    area = s.exec(select(Area).where(Area.name == MD_BUILDING)).one()
+    assert area.grid == MD_GRID  # stored as typed; md() shows it as text on every page
+
+
+def _while_restoring(s: Session, w: World) -> Any:
+    """A resident submits while `consult restore` runs on this database (the marker is set)."""
+    from portal.db import unit_of_work
+    from portal.services.backup import maintenance
+
+    with maintenance(Path(w.engine.url.database or "")):
+        return unit_of_work(w.engine, lambda session: _opinion("楼道里的灯坏了一个星期，晚上上下楼很危险")(session, w))
+
+
 @dataclass(frozen=True)
 class Row:
     id: str
@@ -220,6 +235,8 @@ PII_ROOMS = "我住12-3-501，楼上三号楼二单元五零一室天天漏水�
 PII_PLATE_CARD = "沪 A 12345天天停在消防通道上，维修费退到6222 0281 9482 1993 519就行"
 PII_HANDLES = "有照片可以发我，微信号 zhangsan_88，QQ：12345678，邮箱zhangsan#163.com"
 PII_NONE = "2024年3月5日起12路改道，车费2元涨到3.5元，85%的人反对，打12345和110都没用，全楼300户"
+MD_BUILDING = "![](http://127.0.0.1:8652/track.png)"
+MD_GRID = "[详情](javascript:alert(7))"
 NO_WORDS = "意见里没有文字，请用文字写下您想说的话（只有表情或符号无法被整理和回应）。"
 
 ROWS = [
@@ -320,6 +337,10 @@ ROWS = [
         "截止日期必须晚于开始日期。"),
     Row("consultation-closes-in-past", _consultation(date(2026, 11, 1), date(2026, 11, 20)),
         "截止日期不能早于今天。"),
+    Row("roster-markdown-names",
+        _roster(f"楼栋,单元,年龄段,户号,网格\n{MD_BUILDING},1单元,60-69,9-101,{MD_GRID}\n".encode()),
+        None, _markdown_names_kept_as_typed),
+    Row("submit-during-restore", _while_restoring, "系统正在恢复数据，请稍后再试。"),
 ]
 
 

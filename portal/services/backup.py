@@ -5,7 +5,9 @@ transaction, so the copy is consistent even while the portal keeps writing (WAL 
 writers go on). A restore checks the file first (a SQLite file, intact, with the portal's tables
 and an Alembic revision this code knows) and refuses to overwrite a database that holds data
 unless forced; it then copies with the same API, so the target is replaced in one step and
-running portals see either the old or the new database, never a mix.
+running portals see either the old or the new database, never a mix. While it runs the portal is
+in maintenance (:func:`maintenance`): every save is refused with "系统正在恢复数据，请稍后再试。",
+and a change begun on the old database is never committed into the restored one.
 
 PostgreSQL: the right tools are ``pg_dump`` / ``pg_restore``; :func:`postgres_advice` prints the
 exact commands for the configured URL with the password hidden.
@@ -19,6 +21,9 @@ from __future__ import annotations
 import os
 import shlex
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,23 +187,68 @@ def restore_sqlite(database_url: str, backup: Path, *, force: bool = False) -> B
             "确认无误请先备份当前数据库，再加 --force 恢复。"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{info.path}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target, timeout=15)
+    with maintenance(target):
+        src = sqlite3.connect(f"file:{info.path}?mode=ro", uri=True)
         try:
-            dst.execute("PRAGMA busy_timeout=15000")
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=WAL")
+            dst = sqlite3.connect(target, timeout=15)
+            try:
+                dst.execute("PRAGMA busy_timeout=15000")
+                # The copy waits for the write lock, so a writer that checked the marker before it
+                # was set finishes first; every later writer sees the marker and saves nothing.
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=WAL")
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    # An older backup is brought up to the current schema.
-    from portal.db import upgrade
+            src.close()
+        # An older backup is brought up to the current schema.
+        from portal.db import upgrade
 
-    upgrade(f"sqlite:///{target}")
-    _record_restore(f"sqlite:///{target}", info)
+        upgrade(f"sqlite:///{target}")
+        _record_restore(f"sqlite:///{target}", info)
     return info
+
+
+def _write_marker(marker: Path, text: str) -> None:
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(text, encoding="ascii")
+    os.replace(tmp, marker)  # readers see the old or the new state, never half a line
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def maintenance(target: Path) -> Iterator[None]:
+    """The portal is in maintenance while the body runs: ``<db>.maintenance`` says ``restoring``,
+    so every portal process on this machine refuses to save (``portal.db.unit_of_work``) with
+    "系统正在恢复数据，请稍后再试。". Afterwards it says ``ready`` with a new epoch, so a change
+    begun before the restore is not committed into the restored database either."""
+    from portal.db import MAINTENANCE_SUFFIX
+
+    marker = target.with_name(target.name + MAINTENANCE_SUFFIX)
+    try:
+        parts = marker.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        parts = []
+    if parts[:1] == ["restoring"] and len(parts) >= 3 and parts[2].isdigit():
+        pid = int(parts[2])
+        if pid != os.getpid() and _pid_alive(pid):
+            raise InvalidInput(f"另一个恢复正在进行（进程 {pid}），请等它结束后再试。")
+    epoch = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+    epoch = max(epoch + 1, time.time_ns())  # never reused, even if the file was deleted
+    _write_marker(marker, f"restoring {epoch} {os.getpid()}\n")
+    try:
+        yield
+    finally:
+        _write_marker(marker, f"ready {epoch}\n")
 
 
 def _record_restore(database_url: str, info: BackupInfo) -> None:
@@ -210,7 +260,8 @@ def _record_restore(database_url: str, info: BackupInfo) -> None:
     try:
         unit_of_work(engine, lambda session: audit.record(
             session, actor="cli", action="database.restore", target_type="database",
-            detail={"backup": info.path.name, "revision": info.revision, "rows": info.rows}))
+            detail={"backup": info.path.name, "revision": info.revision, "rows": info.rows}),
+            during_restore=True)
     finally:
         engine.dispose()
 

@@ -27,3 +27,8 @@ class PhaseClosed(ServiceError):
 
 class SignInFailed(ServiceError):
     """Wrong credentials, an expired code, or too many attempts."""
+
+
+class UnderMaintenance(ServiceError):
+    """The database is being restored from a backup (or just was, under this change): nothing
+    was saved; try again in a moment."""

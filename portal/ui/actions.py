@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db import unit_of_work
-from portal.services.errors import ServiceError
+from portal.db import MAINTENANCE_MESSAGE, maintenance_file, maintenance_state, unit_of_work
+from portal.services.errors import ServiceError, UnderMaintenance
 from portal.ui.resources import db_session, engine
-from portal.ui.widgets import flash_and_rerun
+from portal.ui.widgets import flash_and_rerun, md
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,14 @@ class Outcome:
 
 def _refused(exc: ServiceError, error_key: str | None) -> Outcome:
     if error_key is None:
-        st.error(str(exc))
+        st.error(md(exc))  # a refusal may quote a name or a cell from a file
     else:  # in a widget callback: shown by show_error(error_key) when the page runs next
         st.session_state[error_key] = str(exc)
     return Outcome(False, error=str(exc))
+
+
+def _restoring() -> bool:
+    return maintenance_state(maintenance_file(engine()))[0]
 
 
 def save(fn: Callable[..., Any], /, *, error_key: str | None = None, **kwargs: Any) -> Outcome:
@@ -46,7 +51,8 @@ def save(fn: Callable[..., Any], /, *, error_key: str | None = None, **kwargs: A
 
     A ``ServiceError`` rolls everything back and its message is shown with ``st.error`` (or, from
     a widget callback, left in ``session_state[error_key]`` for ``show_error``). Returns an
-    ``Outcome`` that is true when the change was saved.
+    ``Outcome`` that is true when the change was saved. During a restore of the database the
+    unit of work saves nothing and raises ``UnderMaintenance``, shown like any refusal.
     """
     try:
         value = unit_of_work(engine(), lambda session: fn(session, **kwargs))
@@ -72,11 +78,15 @@ def save_in_steps(fn: Callable[..., Any], /, *, unfinished: str, **kwargs: Any) 
     (such a service leaves the previous results untouched when it fails).
     """
     try:
+        if _restoring():
+            raise UnderMaintenance(MAINTENANCE_MESSAGE)
         value = fn(engine(), **kwargs)
     except ServiceError as exc:
         return _refused(exc, None)
     except Exception as exc:  # noqa: BLE001 - the committee needs to see why, the page carries on
-        st.error(f"{unfinished}原因：{type(exc).__name__}: {exc}")
+        if _restoring():
+            return _refused(UnderMaintenance(MAINTENANCE_MESSAGE), None)
+        st.error(md(f"{unfinished}原因：{type(exc).__name__}: {exc}"))
         return Outcome(False, error=str(exc))
     return Outcome(True, value)
 
@@ -85,13 +95,19 @@ def read(fn: Callable[..., Any], /, *, show: str = "error", error_key: str | Non
          **kwargs: Any) -> Outcome:
     """Call a reading service ``fn(session, **kwargs)`` that may refuse (not found, not allowed,
     a file that cannot be read); its message is shown with ``st.error`` (``show="caption"``
-    for a quiet note). Nothing is committed."""
+    for a quiet note). Nothing is committed. A database error while a restore swaps the file is
+    shown as "系统正在恢复数据，请稍后再试。"."""
     try:
-        with db_session() as session:
-            value = fn(session, **kwargs)
+        try:
+            with db_session() as session:
+                value = fn(session, **kwargs)
+        except SQLAlchemyError as exc:
+            if _restoring():
+                raise UnderMaintenance(MAINTENANCE_MESSAGE) from exc
+            raise
     except ServiceError as exc:
         if show == "caption" and error_key is None:
-            st.caption(str(exc))
+            st.caption(md(exc))
             return Outcome(False, error=str(exc))
         return _refused(exc, error_key)
     return Outcome(True, value)
@@ -100,4 +116,4 @@ def read(fn: Callable[..., Any], /, *, show: str = "error", error_key: str | Non
 def show_error(error_key: str) -> None:
     """Show (once) the message a refused action left in ``session_state[error_key]``."""
     if message := st.session_state.pop(error_key, None):
-        st.error(message)
+        st.error(md(message))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from portal.ui.widgets import md
+
 
 def roster_preview(preview, *, accept_key: str) -> bool:  # type: ignore[no-untyped-def]
     """Show a checked roster file (its rows, errors and likely duplicates); returns whether it may
@@ -12,16 +14,16 @@ def roster_preview(preview, *, accept_key: str) -> bool:  # type: ignore[no-unty
     info = f"共 {len(preview.rows) + len(preview.errors)} 行数据"
     if preview.encoding:
         info += f"，文件编码 {preview.encoding}"
-    st.caption(info + "。")
+    st.caption(md(info + "。"))
     for note in preview.notes:
-        st.caption(note)
+        st.caption(md(note))
     if preview.errors:
         st.error(f"有 {len(preview.errors)} 行有误，请在原文件中改正后重新上传（未导入任何记录）：")
         st.dataframe(pd.DataFrame([{"行号": p.number, "问题": p.message} for p in preview.errors]),
                      hide_index=True, width="stretch")
         return False
     if preview.new_buildings:
-        st.info("将新建楼栋：" + "、".join(preview.new_buildings))
+        st.info(md("将新建楼栋：" + "、".join(preview.new_buildings)))
     if preview.duplicates:
         st.warning(f"有 {len(preview.duplicates)} 行疑似重复：")
         st.dataframe(pd.DataFrame([{"行号": p.number, "说明": p.message} for p in preview.duplicates]),

@@ -11,7 +11,7 @@ from portal.services.actors import CommitteeActor
 from portal.services.consultations import change_phase, phases
 from portal.timefmt import today_local
 from portal.ui.actions import save
-from portal.ui.widgets import flash_and_rerun
+from portal.ui.widgets import flash_and_rerun, md
 
 PENDING = "cons.pending_phase"
 
@@ -37,7 +37,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
                 st.rerun()
         return
     with st.container(border=True):
-        st.warning(f"确认把“{c.title}”从“{current.label}”切换到“{move.to.label}”？{move.warning}")
+        st.warning(f"确认把“{md(c.title)}”从“{current.label}”切换到“{move.to.label}”？{move.warning}")
         closes_on = None
         if phases.reopening(c, move.to) and phases.deadline_passed(c):
             today = today_local()
@@ -47,7 +47,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
         if ok.button("确认切换", type="primary", key="cons.confirm"):
             if save(change_phase, actor=actor, consultation_id=c.id, to=move.to, closes_on=closes_on or None):
                 st.session_state.pop(PENDING, None)
-                flash_and_rerun(flash_key, f"“{c.title}”已进入{move.to.label}阶段。")
+                flash_and_rerun(flash_key, f"“{md(c.title)}”已进入{move.to.label}阶段。")
         if cancel.button("取消", key="cons.cancel"):
             st.session_state.pop(PENDING, None)
             st.rerun()

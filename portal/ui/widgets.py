@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 import zlib
 
 import streamlit as st
@@ -47,6 +49,27 @@ def large_text_toggle() -> None:
         del st.query_params[LARGE_TEXT_PARAM]
 
 
+# Every ASCII punctuation character may start Markdown in Streamlit: CommonMark (links, images,
+# emphasis, headings, lists, tables, HTML), GFM (autolinks, ~~strike~~, tables) and Streamlit's
+# own additions (:red[colour], :material/icon: and :emoji: shortcodes, $LaTeX$). CommonMark lets
+# any ASCII punctuation be escaped with a backslash, so escaping all of it is both complete and safe.
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
+# GFM turns bare http://…, www.… and e-mail addresses into links after escapes are resolved, so
+# backslashes cannot stop it: an invisible WORD JOINER (U+2060) after the scheme, "www" or "@"
+# breaks the pattern without changing what is shown.
+_AUTOLINK = re.compile(r"(https?|ftp|www|@)(?=[:.\w])", re.IGNORECASE)
+
+
+def md(text: object) -> str:
+    """``text`` (a name, title or answer that came from people or files) made inert for any
+    Markdown element: every Markdown-active character is backslash-escaped and bare addresses
+    are kept from becoming links, so it shows exactly as typed. Use it at every interpolation of such a string into st.caption/markdown/write/
+    title/subheader/info/warning/expander/metric/tab/button labels; st.text, st.code, dataframes
+    and select-box options show text verbatim and need no escaping."""
+    text = _AUTOLINK.sub("\\1\u2060", str(text))
+    return text.translate(_MD_ESCAPES)
+
+
 def plain(text: str) -> None:
     """Show user-written text exactly as typed: no Markdown, no HTML."""
     st.text(text)
@@ -55,7 +78,7 @@ def plain(text: str) -> None:
 def consultation_card(card: ConsultationCard) -> None:
     c = card.consultation
     with st.container(border=True):
-        st.subheader(c.title, anchor=False)
+        st.subheader(md(c.title), anchor=False)
         st.caption(f"{card.phase_label} · 征集时间 {deadline_text(c)}")
         plain(c.question)
         cols = st.columns(3)
@@ -152,7 +175,7 @@ def show_flash(key: str) -> None:
     """
     slot = st.empty()
     if msg := st.session_state.pop(key, None):
-        slot.success(msg)
+        slot.success(msg)  # pages escape the names they quote (md)
 
 
 def flash_and_rerun(key: str, message: str) -> None:

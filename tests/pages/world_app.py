@@ -10,10 +10,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from portal.db import unit_of_work
-from portal.models import Decision, Phase, Resident, ThemeAssignment
+from portal.models import (
+    Area,
+    CommitteeUser,
+    Community,
+    Consultation,
+    Decision,
+    Phase,
+    Resident,
+    Role,
+    ThemeAssignment,
+)
 from portal.services import review
 from portal.services.actors import SystemActor
 from portal.services.identity import resident_actor
@@ -29,7 +39,17 @@ PAYLOADS = {
     "img": ('<img src=x onerror="alert(document.cookie)">垃圾分类要加强督导', "onerror="),
     "md-bold": ("**全体居民必须签字** 楼道杂物要清理", "**全体居民必须签字**"),
 }
-MARKERS = [marker for _, marker in PAYLOADS.values()]
+# Names that come from files and forms (roster buildings and grids, the community, a consultation
+# title, a committee member's name): each uses a Markdown feature of its own (an image from
+# another address, Streamlit's colour and icon syntax, LaTeX, GFM autolinks).
+NAME_PAYLOADS = {
+    "building": ("![](http://127.0.0.1:8652/track.png)3号楼", "127.0.0.1:8652"),
+    "grid": (":red[第一网格] [详情](javascript:alert(7))", ":red["),
+    "community": ("$x^2$ 幸福里社区 :material/home:", "$x^2$"),
+    "title": ("**置顶** <img src=http://127.0.0.1:8652/t.png> 小区环境整治", "<img src=http"),
+    "display_name": ("~~王主任~~ www.evil.example", "www.evil.example"),
+}
+MARKERS = [marker for _, marker in PAYLOADS.values()] + [marker for _, marker in NAME_PAYLOADS.values()]
 
 
 @dataclass
@@ -41,9 +61,31 @@ class SaltedWorld:
     published_opinion: int  # carries a payload, in the published consultation
 
 
+def _salt_names(world: World) -> None:
+    """Hostile building, grid, community, title and staff names, as an imported roster or a
+    careless form would bring them."""
+    with Session(world.engine) as s:
+        for i, area in enumerate(s.exec(select(Area).where(Area.community_id == world.community_id)).all()):
+            area.name = NAME_PAYLOADS["building"][0] + ("" if i == 0 else f"（{i}）")
+            area.grid = NAME_PAYLOADS["grid"][0]
+            s.add(area)
+        community = s.get(Community, world.community_id)
+        community.name = NAME_PAYLOADS["community"][0]
+        consultation = s.get(Consultation, world.consultations[Phase.COLLECTING])
+        consultation.title = NAME_PAYLOADS["title"][0]
+        s.add_all([community, consultation])
+        admin = world.committee[Role.ADMIN]
+        user = s.get(CommitteeUser, admin.user_id)
+        user.display_name = NAME_PAYLOADS["display_name"][0]
+        s.add(user)
+        s.commit()
+    world.committee[Role.ADMIN] = dataclasses.replace(admin, display_name=NAME_PAYLOADS["display_name"][0])
+
+
 def _salt(world: World) -> SaltedWorld:
     engine = world.engine
     cid = world.consultations[Phase.COLLECTING]
+    _salt_names(world)
     with Session(engine, expire_on_commit=False) as s:
         residents = [resident_actor(s, s.get(Resident, rid)) for rid in world.residents]
     opinions = []

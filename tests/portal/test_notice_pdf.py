@@ -44,3 +44,20 @@ def test_notice_has_no_personal_data_or_hidden_opinions(session, seeded, setting
 def test_no_notice_before_results_are_published(session, seeded, settings):
     with pytest.raises(PhaseClosed):
         notice_pdf(session, seeded.reviewing_id)
+
+
+def test_markup_in_names_is_printed_as_text_and_makes_no_link(session, seeded, settings):
+    """Issue 12.4: the notice draws names and answers with fpdf2, which interprets no markup;
+    a theme name written as Markdown/HTML is printed as typed, and the PDF gets no link from it."""
+    from portal.models import Theme
+
+    theme = session.get(Theme, seeded.theme_ids["费用分摊"])
+    theme.label = "[费用](javascript:alert(1))<b>分摊</b>![](http://127.0.0.1:8652/t.png)"
+    session.add(theme)
+    session.commit()
+    pdf = notice_pdf(session, seeded.consultation_id)
+    assert "[费用](javascript:alert(1))<b>分摊</b>" in pdf_text(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    targets = [str((a.get_object().get("/A") or {}).get("/URI", "")) for p in reader.pages
+               for a in (p.get("/Annots") or [])]
+    assert not [t for t in targets if "javascript" in t.lower() or "8652" in t], targets

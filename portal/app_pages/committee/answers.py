@@ -12,6 +12,7 @@ from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     flash_and_rerun,
+    md,
     plain,
     require_committee,
     review_consultation_picker,
@@ -89,7 +90,7 @@ if phases.TABLE[phase].answer:
         no_due = st.checkbox("不设完成日期", value=bool(response and response.due_date is None),
                              key=f"answers.nodue.{tid}")
         if st.form_submit_button("保存回应", type="primary"):
-            save_and_flash(FLASH, f"已保存对“{theme.label}”的回应。", review.save_response, actor=actor,
+            save_and_flash(FLASH, f"已保存对“{md(theme.label)}”的回应。", review.save_response, actor=actor,
                            theme_id=tid, decision=decision, reasoning=reasoning, responsible_party=party,
                            due_date=None if no_due else due)
 elif response:
@@ -124,7 +125,7 @@ elif not has_permission(actor, "publish_results"):
     st.caption("您的账号不能发布结果。")
 else:
     if check.unanswered:
-        st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + "、".join(t.label for t in check.unanswered)
+        st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + md("、".join(t.label for t in check.unanswered))
                    + "。发布后居民会看到它们“待回应”。")
     else:
         st.success("所有主题都已回应，可以发布。")

@@ -17,7 +17,7 @@ from portal.timefmt import today_local
 from portal.ui import actions
 from portal.ui.phase_controls import phase_controls
 from portal.ui.resources import db_session
-from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
+from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("manage_consultation")
 st.title("议题管理")
@@ -75,7 +75,7 @@ if save:
         stored = actions.save(update_consultation, actor=actor, consultation_id=chosen, draft=draft)
     if stored:
         st.session_state["cons.select_next"] = stored.value.id
-        flash_and_rerun(FLASH, f"已保存“{stored.value.title}”。")
+        flash_and_rerun(FLASH, f"已保存“{md(stored.value.title)}”。")
 
 if consultation is not None:
     phase_controls(actor, consultation, flash_key=FLASH)

@@ -3,11 +3,11 @@ import streamlit as st
 from portal.services.actors import has_permission
 from portal.services.consultations.dashboard import committee_dashboard
 from portal.ui.resources import db_session
-from portal.ui.widgets import plain, require_committee
+from portal.ui.widgets import md, plain, require_committee
 
 actor = require_committee()
 st.title("工作台")
-st.caption(f"{actor.display_name} · {actor.role.label}　今天要处理的事项按议题列在下面。")
+st.caption(md(f"{actor.display_name} · {actor.role.label}") + "　今天要处理的事项按议题列在下面。")
 
 with db_session() as session:
     rows = committee_dashboard(session, actor=actor)
@@ -24,7 +24,7 @@ st.metric("待处理事项", n_todo)
 
 for r in rows:
     with st.container(border=True):
-        st.subheader(r.title, anchor=False)
+        st.subheader(md(r.title), anchor=False)
         st.caption(f"{r.phase_label} · 征集时间 {r.period}")
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("意见", r.n_opinions)

@@ -5,7 +5,7 @@ from portal.services.consultations import get_consultation, list_consultations
 from portal.services.publishing.exports import export_filename, export_tables, to_csv_zip, to_xlsx
 from portal.ui.actions import save
 from portal.ui.resources import db_session
-from portal.ui.widgets import consultation_picker, require_committee
+from portal.ui.widgets import consultation_picker, md, require_committee
 
 actor = require_committee("export_data")
 st.title("数据导出")
@@ -31,7 +31,7 @@ if st.button("生成导出文件", type="primary", key="export.make"):
 files = st.session_state.get(FILES_KEY)
 if files and files[0] == cid:
     _, xlsx_name, xlsx, zip_name, zipped, counts = files
-    st.success("已生成：" + "，".join(f"{name} {n} 行" for name, n in counts.items()) + "。")
+    st.success(md("已生成：" + "，".join(f"{name} {n} 行" for name, n in counts.items()) + "。"))
     c1, c2 = st.columns(2)
     c1.download_button("下载 Excel（每张表一个工作表）", data=xlsx, file_name=xlsx_name,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -21,6 +21,7 @@ from portal.ui.resources import db_session
 from portal.ui.widgets import (
     consultation_picker,
     flash_and_rerun,
+    md,
     plain,
     require_committee,
     show_flash,
@@ -95,7 +96,7 @@ with tab_bulk:
             } for r in preview.rows]), hide_index=True, width="stretch")
             choice = None
             if preview.ok and preview.repeats:  # ask before writing: skip them, or import anyway
-                st.warning(preview.repeat_notice())
+                st.warning(md(preview.repeat_notice()))
                 skip, anyway, cancel = st.columns(3)
                 if skip.button(f"跳过已导入的，导入 {preview.n_new} 条", type="primary",
                                key="offline.import_skip", disabled=not preview.n_new):
@@ -126,6 +127,6 @@ with tab_mix:
     if recent:
         st.caption("最近录入的线下意见")
         for op in recent:
-            st.caption(f"{CHANNEL_LABELS[op.channel]} · {area_label.get(op.area_id, '楼栋不详')} · "
-                       f"{op.received_at:%Y-%m-%d}")
+            st.caption(md(f"{CHANNEL_LABELS[op.channel]} · {area_label.get(op.area_id, '楼栋不详')} · "
+                          f"{op.received_at:%Y-%m-%d}"))
             plain(op.text_original)

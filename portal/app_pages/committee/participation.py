@@ -5,7 +5,7 @@ from portal.charts import participation_chart
 from portal.services.consultations import PUBLIC_PHASES, list_consultations
 from portal.services.consultations.participation_check import DIMENSIONS, check_participation
 from portal.ui.resources import db_session
-from portal.ui.widgets import consultation_picker, require_committee
+from portal.ui.widgets import consultation_picker, md, require_committee
 
 actor = require_committee("view_committee")
 st.title("参与情况核查")
@@ -35,7 +35,7 @@ if not check.groups:
 if check.total_participants == 0:
     st.info("还没有居民参与这个议题。")
 elif check.flagged:
-    st.warning(f"参与偏少的{check.label}：" + "、".join(g.group for g in check.flagged)
+    st.warning(md(f"参与偏少的{check.label}：" + "、".join(g.group for g in check.flagged))
                + "。建议安排上门走访或发放纸质意见表。")
 else:
     st.success(f"各{check.label}的参与比例大体均衡。")

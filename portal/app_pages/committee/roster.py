@@ -16,7 +16,7 @@ from portal.timefmt import format_datetime, now_local
 from portal.ui.actions import read, save, save_and_flash
 from portal.ui.imports import roster_preview, slips_download
 from portal.ui.resources import db_session
-from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
+from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("issue_codes")
 st.title("居民名册与参与码")
@@ -89,7 +89,7 @@ with tab_list:
     with db_session() as session:
         entries = list_roster(session, actor=actor, area_ids=filter_areas or None)
     states = pd.Series([e.code_state for e in entries]).value_counts()
-    st.caption(" · ".join(f"{k} {v} 人" for k, v in states.items()) or "名册为空。")
+    st.caption(md(" · ".join(f"{k} {v} 人" for k, v in states.items()) or "名册为空。"))
     df = pd.DataFrame([{
         "编号": e.resident_id, "网格": e.grid, "楼栋": e.building, "单元": e.unit, "年龄段": e.age_band,
         "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
@@ -114,8 +114,8 @@ with tab_list:
             st.session_state["roster.pending_remove"] = rid
         if st.session_state.get("roster.pending_remove") == rid:
             with st.container(border=True):
-                st.warning(f"确认把 #{rid}（{by_id[rid].building} {by_id[rid].unit}）移出名册？"
-                           "其参与码将作废，此操作不能在页面上撤销。")
+                st.warning(f"确认把 #{rid}（{md(by_id[rid].building)} {md(by_id[rid].unit)}）移出名册？"
+                           + "其参与码将作废，此操作不能在页面上撤销。")
                 ok, cancel = st.columns(2)
                 if ok.button("确认移出", type="primary", key="roster.deactivate.confirm"):
                     st.session_state.pop("roster.pending_remove", None)

@@ -8,6 +8,7 @@ from portal.ui import review_widgets
 from portal.ui.actions import save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
+    md,
     plain,
     require_committee,
     review_consultation_picker,
@@ -62,7 +63,7 @@ with tab_themes:
             new_label = st.text_input("合并后的名称（不填则沿用）", max_chars=review.LABEL_MAX,
                                       key=f"themes.merge.label.{tv}")
             if st.button("合并", key="themes.merge.go"):
-                save_and_flash(FLASH, lambda merged: f"已合并为“{merged.label}”。", review.merge_themes, actor=actor,
+                save_and_flash(FLASH, lambda merged: f"已合并为“{md(merged.label)}”。", review.merge_themes, actor=actor,
                                theme_ids=[into, *others], into_id=into, label=new_label or None)
 
     st.subheader("查看主题", anchor=False)
@@ -73,8 +74,8 @@ with tab_themes:
     with db_session() as session:
         detail = review.theme_detail(session, actor=actor, theme_id=tid)
     theme = detail.theme
-    st.caption(f"关键词：{'、'.join(theme.keywords) or '无'}　·　{'已整理' if theme.curated else '模型生成'}"
-               f"{'　·　重点' if theme.priority else ''}")
+    st.caption(md(f"关键词：{'、'.join(theme.keywords) or '无'}　·　{'已整理' if theme.curated else '模型生成'}"
+               f"{'　·　重点' if theme.priority else ''}"))
     left, right = st.columns([3, 2])
     with right:
         review_widgets.theme_cloud(tid)
@@ -91,12 +92,12 @@ with tab_themes:
         with a, st.form("themes.rename"):
             new_name = st.text_input("重命名", value=theme.label, max_chars=review.LABEL_MAX, key=f"themes.rename.{tid}")
             if st.form_submit_button("保存名称"):
-                save_and_flash(FLASH, f"主题已改名为“{new_name.strip()}”。", review.rename_theme, actor=actor,
+                save_and_flash(FLASH, f"主题已改名为“{md(new_name.strip())}”。", review.rename_theme, actor=actor,
                                theme_id=tid, label=new_name)
         with b, st.form("themes.priority"):
             st.write("重点主题排在最前，公示时突出显示。")
             if st.form_submit_button("取消重点" if theme.priority else "标为重点"):
-                save_and_flash(FLASH, "已取消重点。" if theme.priority else f"“{theme.label}”已标为重点。",
+                save_and_flash(FLASH, "已取消重点。" if theme.priority else f"“{md(theme.label)}”已标为重点。",
                                review.set_priority, actor=actor, theme_id=tid, priority=not theme.priority)
 
         with st.expander("拆分：把选中的意见拆成新主题", key=f"themes.split.box.{tid}"):
@@ -105,7 +106,7 @@ with tab_themes:
                                         key=f"themes.split.ops.{tid}", placeholder="选择要拆出的意见")
                 split_label = st.text_input("新主题名称", max_chars=review.LABEL_MAX, key=f"themes.split.label.{tid}")
                 if st.form_submit_button("拆分"):
-                    save_and_flash(FLASH, lambda new: f"已拆出新主题“{new.label}”（{len(picked)} 条意见）。",
+                    save_and_flash(FLASH, lambda new: f"已拆出新主题“{md(new.label)}”（{len(picked)} 条意见）。",
                                    review.split_theme, actor=actor, theme_id=tid, opinion_ids=picked,
                                    label=split_label)
 
@@ -117,7 +118,7 @@ with tab_themes:
                                             key=f"themes.move.ops.{tid}", placeholder="选择要移动的意见")
                     target = st.selectbox("移到", targets, format_func=labels.__getitem__, key=f"themes.move.to.{tid}.{tv}")
                     if st.form_submit_button("移动"):
-                        save_and_flash(FLASH, f"已把 {len(picked)} 条意见移到“{labels[target].rsplit('（', 1)[0]}”。",
+                        save_and_flash(FLASH, f"已把 {len(picked)} 条意见移到“{md(labels[target].rsplit('（', 1)[0])}”。",
                                        review.move_opinions, actor=actor, opinion_ids=picked, to_theme_id=target)
 
 with tab_dups:

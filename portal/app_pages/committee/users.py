@@ -12,7 +12,7 @@ from portal.services.identity import (
 from portal.timefmt import format_datetime
 from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
-from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
+from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("manage_users")
 st.title("账号管理")
@@ -58,7 +58,7 @@ with st.expander("新建账号", expanded=False):
                     display_name=display_name.strip(), community_id=None):
                 for k in ("users.add.username", "users.add.name", "users.add.pw", "users.add.pw2"):
                     st.session_state.pop(k, None)
-                flash_and_rerun(FLASH, f"已创建账号 {username.strip()}（{role.label}）。")
+                flash_and_rerun(FLASH, f"已创建账号 {md(username.strip())}（{role.label}）。")
 
 st.subheader("修改账号", anchor=False)
 by_id = {u.id: u for u in users}
@@ -75,17 +75,17 @@ with col_role:
     new_role = st.selectbox("角色", ROLES, index=ROLES.index(Role(chosen.role)),
                             format_func=lambda r: r.label, key=f"users.role.{chosen_id}")
     if st.button("保存角色", key="users.role.save", disabled=new_role == chosen.role):
-        save_and_flash(FLASH, f"{chosen.username} 的角色已改为{new_role.label}。",
+        save_and_flash(FLASH, f"{md(chosen.username)} 的角色已改为{new_role.label}。",
                        change_role, actor=actor, user_id=chosen_id, role=new_role)
 with col_active:
     st.write("账号状态：" + ("启用" if chosen.active else "已停用"))
     label = "停用账号" if chosen.active else "恢复账号"
     if st.button(label, key="users.toggle"):
-        save_and_flash(FLASH, f"已{label.removesuffix('账号')} {chosen.username}。",
+        save_and_flash(FLASH, f"已{label.removesuffix('账号')} {md(chosen.username)}。",
                        set_user_active, actor=actor, user_id=chosen_id, active=not chosen.active)
 
 with st.form("users.reset"):
-    st.write(f"重设 {chosen.username} 的密码（同时解除锁定）")
+    st.write(md(f"重设 {chosen.username} 的密码（同时解除锁定）"))
     new_pw = st.text_input("新密码", type="password", key="users.reset.pw")
     new_pw2 = st.text_input("再输入一次", type="password", key="users.reset.pw2")
     do_reset = st.form_submit_button("重设密码")
@@ -93,5 +93,5 @@ if do_reset:
     if new_pw != new_pw2:
         st.error("两次输入的密码不一致。")
     else:
-        save_and_flash(FLASH, f"已重设 {chosen.username} 的密码，请当面告知本人。",
+        save_and_flash(FLASH, f"已重设 {md(chosen.username)} 的密码，请当面告知本人。",
                        reset_password, actor=actor, username=chosen.username, password=new_pw)

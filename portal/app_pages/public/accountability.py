@@ -4,7 +4,7 @@ from portal.models import DECISION_LABELS, THEME_STATUS_LABELS
 from portal.services.publishing.accountability import accountability_frame, filter_items
 from portal.timefmt import format_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import DECISION_COLORS, plain
+from portal.ui.widgets import DECISION_COLORS, md, plain
 
 st.html("<style>[class*='st-key-acct-item-title-'] [data-testid='stText']"
         "{font-size:1.2rem;font-weight:650;}</style>")
@@ -55,8 +55,8 @@ else:
                 plain(i.theme)
             plain(f"议题：{i.consultation}")
             with st.container(horizontal=True, gap="small"):
-                st.badge(i.decision, color=DECISION_COLORS.get(i.decision_code, "gray"))
-                st.badge(i.status, color="green" if i.status_code == "done" else "blue")
+                st.badge(md(i.decision), color=DECISION_COLORS.get(i.decision_code, "gray"))
+                st.badge(md(i.status), color="green" if i.status_code == "done" else "blue")
                 if i.overdue:
                     st.badge("已逾期", color="red", icon=":material/warning:")
             due = f" · 完成时限 {format_date(i.due_date)}" if i.due_date else ""
@@ -66,4 +66,4 @@ else:
 
 st.subheader("各议题的完整结果", anchor=False)
 for cid, title in titles.items():
-    st.page_link("app_pages/public/results.py", label=f"{title} →", query_params={"id": str(cid)})
+    st.page_link("app_pages/public/results.py", label=md(f"{title} →"), query_params={"id": str(cid)})

@@ -19,7 +19,7 @@ from portal.ui import discussion
 from portal.ui.actions import read, show_error
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import opinion_counts, plain, results_link
+from portal.ui.widgets import md, opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -55,9 +55,9 @@ if raw_opinion.isdigit():
         st.error("找不到这条意见。")
         st.stop()
     if flash:
-        st.success(flash)
+        st.success(md(flash))
     view = thread.opinion
-    st.caption(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}")
+    st.caption(md(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}"))
     with st.container(border=True):
         plain(view.text)
         st.caption(opinion_counts(view))
@@ -77,7 +77,7 @@ if raw_opinion.isdigit():
     st.stop()
 
 # ---------------------------------------------------------------- the consultation
-st.title(c.title)
+st.title(md(c.title))
 st.caption(f"{phase_label(c)} · 征集时间 {deadline_text(c)}")
 # One line, not three metrics: columns stack on a phone and would fill the first screen.
 st.markdown(f"**{n_opinions}** 条意见 · **{n_people}** 人参与 · **{n_votes}** 次投票")
@@ -86,7 +86,7 @@ plain(c.question)
 if c.background:
     with st.expander("背景介绍", expanded=False):
         plain(c.background)
-st.info(what_residents_can_do(c))
+st.info(md(what_residents_can_do(c)))
 results_link(c)
 
 if resident is not None:
@@ -114,7 +114,7 @@ for view in page.items:
             meta += " · 我的意见"
         elif view.my_vote:
             meta += f" · 我已表态：{view.my_vote.label}"
-        st.caption(meta)
+        st.caption(md(meta))
         plain(view.text)
         st.caption(opinion_counts(view))
         if st.button("查看留言、参与讨论", key=f"consultation.open.{view.id}", use_container_width=True):

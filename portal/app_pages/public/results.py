@@ -4,7 +4,7 @@ from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
-from portal.ui.widgets import plain
+from portal.ui.widgets import md, plain
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -15,7 +15,7 @@ if not raw_id.isdigit():
         st.info("目前还没有公示结果的议题。")
     for cid, title, published in items:
         with st.container(border=True):
-            st.subheader(title, anchor=False)
+            st.subheader(md(title), anchor=False)
             st.caption(f"公示日期 {published}")
             st.page_link("app_pages/public/results.py", label="查看结果与回应 →", query_params={"id": str(cid)})
     st.stop()
@@ -26,7 +26,7 @@ try:
     r = cache.load(cid, version)
 except (NotFound, PhaseClosed) as exc:
     st.title("结果公示")
-    st.info(str(exc))
+    st.info(md(str(exc)))
     st.page_link("app_pages/public/home.py", label="← 返回首页")
     st.stop()
 specs = cache.chart_specs(cid, version)
@@ -48,7 +48,7 @@ def cloud(theme_id: int | None = None) -> bytes | None:
 # Theme names are written by people: shown with st.text (never Markdown), made to look like headings.
 st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
         "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
-st.title(r.title)
+st.title(md(r.title))
 st.caption(f"{r.phase} · 征集时间 {format_period(r.opens_at, r.closes_at)} · 公示日期 {format_date(r.published_at)}")
 plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
@@ -96,11 +96,11 @@ with tab_groups:
         st.caption("暂无明显分歧。")
     results_widgets.opinion_list(r.divisive, share=False)
     if r.group_note:
-        st.info(r.group_note, icon=":material/groups:")
+        st.info(md(r.group_note), icon=":material/groups:")
     chart("groups")
     for g in r.groups:
         if g.representative or g.opposed:  # listed only when statistically significant
-            with st.expander(f"{g.name}（{g.size} 人）与其他组不同的看法"):
+            with st.expander(md(f"{g.name}（{g.size} 人）与其他组不同的看法")):
                 for op, share in g.representative:
                     plain(f"这一组特别认同：“{op.text}”")
                     st.caption(f"本组 {share:.0%} 同意")

@@ -11,7 +11,7 @@ from portal.services.participation import (
 from portal.ui.actions import read, save
 from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident
-from portal.ui.widgets import plain
+from portal.ui.widgets import md, plain
 
 TEXT, ANON, TOKEN, PREVIEW, DONE = "give.text", "give.anonymous", "give.token", "give.preview", "give.done"
 
@@ -32,9 +32,9 @@ if st.session_state.pop("give.clear", False):  # after a success: an empty box f
     st.session_state[TEXT] = ""  # set, not deleted, so the browser's box is emptied too
     st.session_state.pop(PREVIEW, None)
 if done := st.session_state.pop(DONE, None):
-    st.success(done[0])
+    st.success(md(done[0]))
     for line in done[1:]:
-        st.info(line)
+        st.info(md(line))
 
 ids = [c.id for c in open_now]
 wanted = st.query_params.get("id", "")

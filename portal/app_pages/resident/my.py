@@ -6,7 +6,7 @@ from portal.timefmt import format_date
 from portal.ui.actions import save, show_error
 from portal.ui.resources import db_session
 from portal.ui.session import current_resident
-from portal.ui.widgets import plain, show_flash
+from portal.ui.widgets import md, plain, show_flash
 
 resident = current_resident()
 if resident is None:
@@ -14,7 +14,7 @@ if resident is None:
     st.stop()
 
 st.title("我的参与")
-st.caption(f"您登记的住址：{resident.grid} · {resident.area_name}")
+st.caption(md(f"您登记的住址：{resident.grid} · {resident.area_name}"))
 
 FLASH = "my.flash"
 show_flash(FLASH)
@@ -38,7 +38,7 @@ def change_vote(opinion_id: int, key: str) -> None:
 for c in mine.consultations:
     if not (c.opinions or c.votes or c.n_comments or c.reports):
         continue
-    st.subheader(c.title, anchor=False)
+    st.subheader(md(c.title), anchor=False)
     st.caption(f"{c.phase_label} · 我的意见 {len(c.opinions)} 条 · 投票 {len(c.votes)} 次 · 留言 {c.n_comments} 条")
     st.page_link("app_pages/public/consultation.py", label="查看议题 →", query_params={"id": str(c.consultation_id)})
 
@@ -89,7 +89,7 @@ for c in mine.consultations:
         with st.expander(f"我的举报（{len(c.reports)}）"):
             for r in c.reports:
                 plain(f"{r.target_label}：{r.excerpt}")
-                st.caption(f"{format_date(r.created_at)} · 理由：{r.reason} · {r.state_label}")
+                st.caption(md(f"{format_date(r.created_at)} · 理由：{r.reason} · {r.state_label}"))
 
 st.divider()
 if st.button("退出登录", key="my.sign_out", use_container_width=True):

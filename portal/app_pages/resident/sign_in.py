@@ -13,6 +13,7 @@ from portal.ui.session import (
     sign_out_and_leave,
     throttle_key,
 )
+from portal.ui.widgets import md
 
 NEXT = "signin.next"
 if (raw_next := st.query_params.get("next", "")).isdigit():
@@ -22,7 +23,7 @@ resident = current_resident()
 if resident is not None:
     warm_up_similarity()  # so that 提意见's first preview is quick
     st.title("我的账号")
-    st.success(f"您已登录。登记住址：{resident.grid} · {resident.area_name}")
+    st.success(md(f"您已登录。登记住址：{resident.grid} · {resident.area_name}"))
     st.write("您现在可以：")
     if target := st.session_state.get(NEXT):
         try:
@@ -31,7 +32,7 @@ if resident is not None:
         except NotFound:
             pass
         else:
-            st.page_link("app_pages/public/consultation.py", label=f"回到“{title}”", icon=":material/arrow_back:",
+            st.page_link("app_pages/public/consultation.py", label=f"回到“{md(title)}”", icon=":material/arrow_back:",
                          query_params={"id": target})
     st.page_link("app_pages/resident/give.py", label="提意见", icon=":material/edit:")
     st.page_link("app_pages/resident/vote.py", label="给邻居的意见表态", icon=":material/how_to_vote:")

@@ -5,7 +5,7 @@ from portal.services.participation import cast_vote, next_opinion_to_vote, open_
 from portal.ui.actions import read, save, show_error
 from portal.ui.resources import db_session
 from portal.ui.session import current_resident
-from portal.ui.widgets import plain
+from portal.ui.widgets import md, plain
 
 LAST = "vote.last"
 BUTTONS = [(VoteValue.AGREE, ":material/thumb_up:"), (VoteValue.DISAGREE, ":material/thumb_down:"),
@@ -65,7 +65,7 @@ done = card.voted
 total = card.voted + card.remaining
 st.progress(done / total if total else 1.0, text=f"已表态 {done} 条，还有 {card.remaining} 条")
 with st.container(border=True):
-    st.caption(f"{card.author}的意见 · 已有 {card.n_votes} 人表态")
+    st.caption(md(f"{card.author}的意见 · 已有 {card.n_votes} 人表态"))
     plain(card.text)
 cols = st.columns(3)
 for col, (value, icon) in zip(cols, BUTTONS, strict=True):
