@@ -279,7 +279,7 @@ ROWS = [
     Row("login-sql", _login("admin' --", "' OR '1'='1"), "用户名或密码不正确。"),
     Row("login-locked", _login_while_locked,
         "该账号因多次输错密码已暂时锁定，请 15 分钟后再试或联系管理员。",
-        may_change=frozenset({"committeeuser", "auditevent", "auditcheckpoint"}), max_seconds=20.0),
+        may_change=frozenset({"committeeuser", "auditevent", "auditcheckpoint"})),
     Row("roster-invalid-utf8", _roster(ROSTER_HEAD.encode() + b"\xff\xfe\xfa\xfb,\x80\x81,60-69,1\n"),
         "无法识别文件的文字编码。请在 Excel 中“另存为”CSV UTF-8 或 .xlsx 格式后再上传。"),
     Row("roster-gbk", _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,2单元,80+,9-202\n").encode("gbk")),
