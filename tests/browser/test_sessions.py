@@ -6,6 +6,7 @@ in a new browser does not resume it; no English "Page not found" anywhere."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from portal.models import AuthSession, Role
 from portal.services.actors import SystemActor
 from portal.services.identity import create_user, issue_code
 from portal.services.identity.sessions import COOKIE_NAME
+from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
 from tests.support import settle, sign_out, start_portal
 
@@ -47,9 +49,20 @@ def replicas(tmp_path_factory):
         s.commit()
 
     def new_code(index: int = 0) -> str:
-        with Session(engine) as s:
-            code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id)
-            s.commit()
+        # hashed with the key the servers use (services read it from the settings)
+        old = os.environ.get("PORTAL_SECRET_KEY")
+        os.environ["PORTAL_SECRET_KEY"] = SECRET
+        get_settings.cache_clear()
+        try:
+            with Session(engine) as s:
+                code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id)
+                s.commit()
+        finally:
+            if old is None:
+                os.environ.pop("PORTAL_SECRET_KEY", None)
+            else:
+                os.environ["PORTAL_SECRET_KEY"] = old
+            get_settings.cache_clear()
         return code
 
     one, url1 = start_portal(workdir / "var1", db)
