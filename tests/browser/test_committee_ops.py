@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, SQLModel, select
 
 from portal.db import make_engine
@@ -194,7 +195,9 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
         assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
     # the same file a second time: the page asks before writing anything, and 取消 writes nothing
     page.get_by_role("tab", name="批量导入").click()
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(hotline)
+    uploader = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+    expect(uploader).to_have_count(1)  # the emptied uploader replaces the used one after the rerun
+    uploader.set_input_files(hotline)
     page.get_by_text("其中 2 行与已导入的意见相同").wait_for()
     assert page.get_by_role("button", name="跳过已导入的，导入 0 条").is_disabled()
     page.get_by_role("button", name="仍然导入全部 2 条").wait_for()

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -12,7 +13,7 @@ def test_home_lists_consultations_and_resident_signs_in(portal_url, portal_env, 
     page.goto(portal_url)
     page.get_by_text("梧桐里社区 · 社区议事厅").wait_for()
     for title in ("老旧小区加装电梯", "停车难"):
-        assert page.get_by_text(title).first.is_visible()
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
     page.screenshot(path=shots / "home.png", full_page=True)
 
     page.get_by_test_id("stSidebarNav").get_by_text("居民登录").click()
