@@ -363,7 +363,14 @@ class Theme(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="analysisrun.id")
     label: str = Field(max_length=100)
     keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # The summary residents see once the committee reviewed it (see review.summaries): the
+    # machine draft until the committee edits it. ``summary_draft`` is always the latest run's
+    # draft; ``summary_points`` its structured form (sub-points with counts, quotes, votes).
     summary: str = Field(default="", sa_type=sa.Text)
+    summary_draft: str = Field(default="", sa_type=sa.Text)
+    summary_points: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    summary_reviewed_at: datetime | None = _opt_ts()  # None: not reviewed, never published
+    summary_reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
     representative_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     size: int = 0  # opinions
     n_distinct: int = 0  # after collapsing near-duplicates

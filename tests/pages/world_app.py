@@ -78,7 +78,8 @@ def _salt(world: World) -> SaltedWorld:
         review.add_status_update(s, actor=system, theme_id=rw.themes["车位不足"], status="in_progress",
                                  note=PAYLOADS["md-link"][0])
         s.commit()
-        review.publish_results(s, actor=system, consultation_id=rw.consultation_id, confirm_unanswered=True)
+        review.publish_results(s, actor=system, consultation_id=rw.consultation_id, confirm_unanswered=True,
+                               confirm_unreviewed=True)
         s.commit()
     return SaltedWorld(world, cid, rw.consultation_id, opinions, hostile.id)
 

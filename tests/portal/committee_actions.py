@@ -230,6 +230,8 @@ ACTIONS: list[CommitteeAction] = [
         w.engine, actor=a, consultation_id=w.consultations[Phase.COLLECTING])),
     CommitteeAction("review.rename_theme", "curate_themes", _commit(lambda s, w, a: review.rename_theme(
         s, actor=a, theme_id=w.rw.themes["车位不足"], label="停车位不够"))),
+    CommitteeAction("review.save_summary", "curate_themes", _commit(lambda s, w, a: review.save_summary(
+        s, actor=a, theme_id=w.rw.themes["车位不足"], text="车位不够，晚上回来没地方停。", reviewed=True))),
     CommitteeAction("review.set_priority", "curate_themes", _commit(lambda s, w, a: review.set_priority(
         s, actor=a, theme_id=w.rw.themes["车位不足"], priority=True))),
     CommitteeAction("review.merge_themes", "curate_themes", _commit(lambda s, w, a: review.merge_themes(
@@ -247,7 +249,8 @@ ACTIONS: list[CommitteeAction] = [
     CommitteeAction("review.add_status_update", "answer_themes", _commit(lambda s, w, a: review.add_status_update(
         s, actor=a, theme_id=w.answered_theme, status=ThemeStatus.IN_PROGRESS, note="充电棚已开工"))),
     CommitteeAction("review.publish_results", "publish_results", _commit(lambda s, w, a: review.publish_results(
-        s, actor=a, consultation_id=w.rw.consultation_id, confirm_unanswered=True))),
+        s, actor=a, consultation_id=w.rw.consultation_id, confirm_unanswered=True,
+        confirm_unreviewed=True))),
     CommitteeAction("review.theme_overview", "view_committee", lambda s, w, a: review.theme_overview(
         s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
     CommitteeAction("review.theme_detail", "view_committee", lambda s, w, a: review.theme_detail(

@@ -32,6 +32,13 @@ from portal.services.review.overview import (
     theme_detail,
     theme_overview,
 )
+from portal.services.review.summaries import (
+    SUMMARY_MAX,
+    SummaryState,
+    public_summary,
+    save_summary,
+    summary_state,
+)
 
 __all__ = [
     "LABEL_MAX",
@@ -41,6 +48,8 @@ __all__ = [
     "OpinionLine",
     "PublishCheck",
     "ReviewOverview",
+    "SUMMARY_MAX",
+    "SummaryState",
     "TIMELINE_STATUSES",
     "ThemeDetail",
     "ThemeRow",
@@ -49,10 +58,13 @@ __all__ = [
     "move_opinions",
     "publish_check",
     "publish_results",
+    "public_summary",
     "rename_theme",
     "save_response",
+    "save_summary",
     "set_priority",
     "split_theme",
+    "summary_state",
     "theme_cloud_png",
     "theme_detail",
     "theme_overview",
