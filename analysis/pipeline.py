@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -40,14 +40,19 @@ def theme_table(
     tokenizer: ChineseTokenizer | None = None,
     progress: Callable[[float, str], None] | None = None,
     n_jobs: int = 1,
+    seed_words: Mapping[str, Sequence[str]] | None = None,
+    suggest: int = 0,
 ) -> tuple[pd.DataFrame, ThemeModel]:
     """Themes for ``df[text_column]``.
 
     Returns a copy of ``df`` with ``theme`` (theme index), ``theme_label`` and
     ``duplicate_of`` (row position of the first near-duplicate, empty if none) appended, and
     the fitted :class:`ThemeModel`. Rows with a value in ``guide_column`` keep it as their
-    theme. ``n_jobs``: tokenising worker processes (see :class:`ThemeModel`). Raises
-    :class:`InputError` for missing columns.
+    theme. ``n_jobs``: tokenising worker processes (see :class:`ThemeModel`).
+    ``seed_words``: committee themes with keywords (they exist even without guided rows).
+    ``suggest``: when > 0, a column ``confirm_rank`` (1 … ``suggest``) marks the unguided rows
+    to confirm next (:meth:`ThemeModel.suggest`), empty elsewhere. Raises :class:`InputError`
+    for missing columns and for ``suggest`` larger than the unguided rows.
     """
     for column in [text_column] + ([guide_column] if guide_column else []):
         if column not in df.columns:
@@ -60,11 +65,19 @@ def theme_table(
             None if pd.isna(g) or not str(g).strip() else str(g).strip()
             for g in df[guide_column].tolist()
         ]
+    n_unguided = len(texts) if guide is None else sum(g is None for g in guide)
+    if suggest > n_unguided:
+        raise InputError(f"--suggest 为 {suggest}，但只有 {n_unguided} 条未归类的意见")
     model = ThemeModel(k=k, random_state=random_state, tokenizer=tokenizer, n_jobs=n_jobs).fit(
-        texts, guide=guide, progress=progress
+        texts, guide=guide, progress=progress, seed_words=seed_words
     )
     out = df.copy()
     out["theme"] = model.labels_
     out["theme_label"] = [model.themes_[i].label for i in model.labels_]
     out["duplicate_of"] = pd.array(model.duplicate_of_, dtype="Int64")
+    if suggest > 0:
+        rank: list[int | None] = [None] * len(texts)
+        for r, i in enumerate(model.suggest(suggest), start=1):
+            rank[i] = r
+        out["confirm_rank"] = pd.array(rank, dtype="Int64")
     return out, model

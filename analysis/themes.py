@@ -23,17 +23,20 @@ Pipeline (each step a named method of :class:`ThemeModel`):
    extractive summaries (:mod:`analysis.summary`).
 7. **duplicates** – near-duplicate links (:mod:`analysis.duplicates`) from the same TF-IDF.
 
-Guided mode: ``fit(texts, guide=[...])`` with a theme name for some texts (``None`` for the
-rest). Guided texts keep their theme; the others join the guided theme whose centre (and Naive
-Bayes model trained on the guided texts, refined by self-training) they fit when the similarity
-is at least ``guide_threshold``; what fits none is clustered into new proposed themes.
+Guided mode: ``fit(texts, guide=[...], seed_words={name: keywords})`` with a theme name for
+some texts (``None`` for the rest) and/or themes named with keywords by the committee. Guided
+texts keep their theme; the others get the theme that :class:`~analysis.guided.GuidedThemes`
+(keyword prior + self-trained linear model) assigns, and join it when their similarity to its
+centre is at least ``guide_threshold``; what fits none is clustered into new proposed themes.
+:meth:`ThemeModel.suggest` then names the unguided opinions to confirm next.
+``guided_learner="legacy"`` keeps the earlier learner (centre + Naive Bayes, no keywords).
 """
 
 from __future__ import annotations
 
 import gc
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from analysis.duplicates import near_duplicates_from_matrix
+from analysis.guided import Answer, GuidedThemes
 from analysis.labels import (
     PhraseExtractor,
     choose_labels,
@@ -133,6 +137,9 @@ class ThemeModel:
     other_similarity:
         Unguided members sharing too few words with their theme (``min_score``) still stay
         when the cosine of their LSA vector with the theme's centre reaches this.
+    guided_learner:
+        ``"active"`` (:mod:`analysis.guided`) or ``"legacy"`` (centre + Naive Bayes, kept as
+        the benchmark's baseline).
     """
 
     def __init__(
@@ -158,6 +165,7 @@ class ThemeModel:
         consensus_runs: int = 30,
         smooth_neighbours: int = 20,
         other_similarity: float = 0.1,
+        guided_learner: str = "active",
     ) -> None:
         self.k = k
         self.random_state = random_state
@@ -179,6 +187,7 @@ class ThemeModel:
         self.consensus_runs = consensus_runs
         self.smooth_neighbours = smooth_neighbours
         self.other_similarity = other_similarity
+        self.guided_learner = guided_learner
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -186,10 +195,13 @@ class ThemeModel:
         texts: Sequence[str],
         guide: Sequence[str | None] | None = None,
         progress: ProgressFn | None = None,
+        seed_words: Mapping[str, Sequence[str]] | None = None,
     ) -> ThemeModel:
         """Find themes in ``texts``; see the module docstring for the steps.
 
         ``guide``: same length as ``texts``, a committee theme name or ``None`` per text.
+        ``seed_words``: committee theme name → keywords; these themes exist (listed first, in
+        this order) even when no text is guided to them.
         ``progress(fraction, message)`` is called between steps (fraction in 0..1).
         """
         from threadpoolctl import threadpool_limits
@@ -203,7 +215,7 @@ class ThemeModel:
         gc.disable()
         try:
             with threadpool_limits(limits=1):
-                return self._fit(texts, guide, progress)
+                return self._fit(texts, guide, progress, seed_words)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -213,6 +225,7 @@ class ThemeModel:
         texts: Sequence[str],
         guide: Sequence[str | None] | None,
         progress: ProgressFn | None,
+        seed_words: Mapping[str, Sequence[str]] | None = None,
     ) -> ThemeModel:
         report = progress or _noop
         k = self.k
@@ -236,8 +249,14 @@ class ThemeModel:
             self.duplicate_of_ = []
         report(0.6, "聚类")
         has_words = np.asarray(X.getnnz(axis=1) > 0) if n else np.zeros(0, bool)
-        if guide_list is not None and any(g is not None for g in guide_list):
-            groups, scores, guided_names = self._fit_guided(counts, X, Z, has_words, guide_list)
+        self.guided_model_: GuidedThemes | None = None
+        seeds = {str(t).strip(): list(w) for t, w in (seed_words or {}).items() if str(t).strip()}
+        if seeds and guide_list is None:
+            guide_list = [None] * n
+        if guide_list is not None and (seeds or any(g is not None for g in guide_list)):
+            groups, scores, guided_names = self._fit_guided(
+                counts, X, Z, has_words, guide_list, seeds
+            )
         else:
             groups, scores = self._cluster(counts, X, Z, has_words, k)
             guided_names = []
@@ -610,13 +629,14 @@ class ThemeModel:
         Z: np.ndarray,
         has_words: np.ndarray,
         guide: list[str | None],
+        seeds: dict[str, list[str]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Keep guided labels, assign the rest to guided themes or to new clusters."""
         from sklearn.naive_bayes import ComplementNB
 
         names: list[str] = []
         index: dict[str, int] = {}
-        for g in guide:
+        for g in [*(seeds or {}), *guide]:
             if g is not None and g not in index:
                 index[g] = len(names)
                 names.append(g)
@@ -630,7 +650,9 @@ class ThemeModel:
         scores[fixed] = 1.0
         free = np.flatnonzero(~fixed & has_words)
         G = len(names)
-        if len(free) and Z.shape[1]:
+        if self.guided_learner == "active":
+            self._assign_active(X, Z, labels, scores, fixed, free, names, guide, seeds or {})
+        elif len(free) and Z.shape[1]:
             # Centre similarity and Naive Bayes (trained on guided rows, then self-trained on
             # confident assignments) must agree; the centre similarity gates "fits none".
             assign = np.full(n, -1, dtype=int)
@@ -667,6 +689,50 @@ class ThemeModel:
             scores[rest] = sub_scores
             self.k_ = G + int(self.k_)
         return labels, scores, names
+
+    def _assign_active(
+        self,
+        X: sp.csr_matrix,
+        Z: np.ndarray,
+        labels: np.ndarray,
+        scores: np.ndarray,
+        fixed: np.ndarray,
+        free: np.ndarray,
+        names: list[str],
+        guide: list[str | None],
+        seeds: dict[str, list[str]],
+    ) -> None:
+        """Free rows get the :class:`GuidedThemes` assignment (in place) when their LSA
+        similarity to that theme's centre reaches ``guide_threshold``; the rest stay −1."""
+        answers = [Answer(i, g) for i, g in enumerate(guide) if g is not None]
+        learner = GuidedThemes(random_state=self.random_state, tokenizer=self.tokenizer_)
+        learner.fit_features(
+            X, Z, list(self.vocabulary_), {t: seeds.get(t, []) for t in names}, answers
+        )
+        self.guided_model_ = learner
+        if not len(free) or not learner.themes_:
+            return
+        pred = learner.labels_[free]
+        if Z.shape[1]:
+            assign = np.where(fixed, labels, -1)
+            assign[free] = pred
+            C = self._centroids(Z, assign, len(names))
+            sim = np.einsum("ij,ij->i", Z[free], C[np.maximum(pred, 0)])
+            pred = np.where((pred >= 0) & (sim >= self.guide_threshold), pred, -1)
+        labels[free] = pred
+        ok = labels[free] >= 0
+        scores[free[ok]] = self._sparse_sims(X, labels)[free[ok]]
+
+    def suggest(self, n: int) -> list[int]:
+        """The ``n`` unguided opinions the committee should confirm next, least certain first.
+
+        In guided mode the fitted :class:`GuidedThemes` chooses (its own uncertainty); without
+        guidance, the opinions with the lowest assignment score (empty ones never)."""
+        if self.guided_model_ is not None:
+            return self.guided_model_.suggest(n)
+        rows = np.flatnonzero(self._distinct_words > 0)
+        order = rows[np.lexsort((rows, self.scores_[rows]))]
+        return [int(i) for i in order[:n]]
 
     # -- description ---------------------------------------------------------------------
     _LABEL_POS = frozenset({"n", "nz", "vn", "nt", "nl", "ng", "j", "an", "v"})

@@ -106,22 +106,28 @@ def codes(
     """发放参与码（演示用：打印前 N 位居民的新参与码）。"""
     from sqlmodel import col, select
 
-    from portal.db import session_scope
+    from portal.db import unit_of_work
     from portal.models import Area, Resident
     from portal.services.actors import SystemActor
     from portal.services.identity import issue_code
 
     engine = _engine()
     settings = get_settings()
-    with session_scope(engine) as session:
+
+    def issue(session) -> list[str]:  # type: ignore[no-untyped-def]
         residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
-        if not residents:
-            _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
+        lines = []
         for r in residents:
             code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id, secret=settings.secret_key)
             area = session.get(Area, r.area_id)
-            out.print(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
-        session.commit()
+            lines.append(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
+        return lines
+
+    lines = unit_of_work(engine, issue)  # printed only once they are saved
+    if not lines:
+        _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
+    for line in lines:
+        out.print(line)
 
 
 @user_app.command("add")
@@ -132,23 +138,21 @@ def user_add(
     password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """新建居委会账号。"""
-    from portal.db import session_scope
+    from portal.db import unit_of_work
     from portal.models import Role
     from portal.services.actors import SystemActor
     from portal.services.identity import create_user
 
     if role not in {r.value for r in Role}:
         _fail(f"角色只能是 admin、reviewer 或 clerk，收到“{role}”。")
-    role = Role(role)
-
-    with session_scope(_engine()) as session:
-        try:
-            create_user(session, actor=SystemActor("cli"), username=username, password=password,
-                        role=role, display_name=display_name)
-        except ServiceError as exc:
-            _fail(str(exc))
-        session.commit()
-    out.print(f"已创建账号 {username}（{Role(role).label}）。")
+    chosen = Role(role)
+    try:
+        unit_of_work(_engine(), lambda session: create_user(
+            session, actor=SystemActor("cli"), username=username, password=password, role=chosen,
+            display_name=display_name))
+    except ServiceError as exc:
+        _fail(str(exc))
+    out.print(f"已创建账号 {username}（{chosen.label}）。")
 
 
 @user_app.command("list")
@@ -177,16 +181,15 @@ def user_reset(
     password: Annotated[str, typer.Option(prompt="新密码", hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """重设密码并解除锁定。"""
-    from portal.db import session_scope
+    from portal.db import unit_of_work
     from portal.services.actors import SystemActor
     from portal.services.identity import reset_password
 
-    with session_scope(_engine()) as session:
-        try:
-            reset_password(session, actor=SystemActor("cli"), username=username, password=password)
-        except ServiceError as exc:
-            _fail(str(exc))
-        session.commit()
+    try:
+        unit_of_work(_engine(), lambda session: reset_password(
+            session, actor=SystemActor("cli"), username=username, password=password))
+    except ServiceError as exc:
+        _fail(str(exc))
     out.print(f"已重设 {username} 的密码。")
 
 

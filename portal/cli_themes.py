@@ -45,7 +45,8 @@ def themes(
         Path,
         typer.Option(
             "--out",
-            help="输出 CSV 文件（原有各列 + theme、theme_label、duplicate_of）",
+            help="输出 CSV 文件（原有各列 + theme、theme_label、duplicate_of，"
+            "用 --suggest 时另加 confirm_rank）",
             show_default=False,
         ),
     ],
@@ -68,6 +69,23 @@ def themes(
     seed: Annotated[
         str, typer.Option("--seed", help="随机种子（非负整数）：同样的输入和种子得到同样的结果")
     ] = "0",
+    seed_words: Annotated[
+        Path | None,
+        typer.Option(
+            "--seed-words",
+            help="委员会命名的主题及关键词（CSV：theme、keywords 两列，关键词以 、 或空格分隔）；"
+            "这些主题即使没有人工归类的行也会出现",
+            show_default=False,
+        ),
+    ] = None,
+    suggest: Annotated[
+        int | None,
+        typer.Option(
+            "--suggest",
+            help="在输出中增加 confirm_rank 列（1…N），标出委员会最该先确认归类的 N 条未归类意见",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """从意见表格中归纳主题，标注重复意见，输出带主题列的 CSV 并打印主题表。"""
     from rich.console import Console
@@ -75,6 +93,7 @@ def themes(
     from rich.table import Table
 
     from analysis import InputError, read_table, redact_pii
+    from analysis.guided import read_seed_words
     from analysis.io import write_csv_atomic
     from analysis.pipeline import parse_k, theme_table
 
@@ -84,12 +103,16 @@ def themes(
     if not seed_text.isdigit():
         _fail(f"--seed 必须是非负整数，收到“{seed}”")
     random_state = int(seed_text)
+    if suggest is not None and suggest < 1:
+        _fail(f"--suggest 必须是正整数，收到“{suggest}”")
     try:
         k_value = parse_k(k)
+        seeds = read_seed_words(seed_words) if seed_words is not None else None
         df = read_table(input)
     except InputError as exc:
         _fail(str(exc))
         return
+    n_suggest = suggest or 0
     if text_column not in df.columns or (guide_column and guide_column not in df.columns):
         missing = text_column if text_column not in df.columns else guide_column
         _fail(f"找不到列“{missing}”。可用的列：{'、'.join(map(str, df.columns))}")
@@ -117,10 +140,18 @@ def themes(
                     random_state=random_state,
                     progress=progress,
                     n_jobs=N_JOBS,
+                    seed_words=seeds,
+                    suggest=n_suggest,
                 )
         else:
             result, model = theme_table(
-                df, text_column, k=k_value, guide_column=guide_column, random_state=random_state
+                df,
+                text_column,
+                k=k_value,
+                guide_column=guide_column,
+                seed_words=seeds,
+                suggest=n_suggest,
+                random_state=random_state,
             )
     except InputError as exc:
         _fail(str(exc))

@@ -90,7 +90,7 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One session per interaction; the caller commits, anything raised rolls back."""
+    """A session for reading; anything raised rolls back. Changes are saved by ``unit_of_work``."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -108,13 +108,22 @@ def is_retryable(exc: BaseException) -> bool:
     return "database is locked" in text or "busy" in text or sqlstate in {"40001", "40P01"}
 
 
-def run_with_retry(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
-    """Run ``work(session)`` in a fresh session, retrying transient lock conflicts with back-off."""
+def unit_of_work(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
+    """The one way a change is saved: ``work(session)`` in a fresh session, committed once.
+
+    Services do their work on the session they are given and never commit; pages (through
+    ``portal.ui.actions``), the CLI and the demo builder wrap them in this. Anything raised rolls
+    the whole change back (a ``ServiceError`` propagates with its Chinese message). A busy SQLite
+    database or a PostgreSQL serialization conflict is retried with back-off, re-running ``work``
+    from the start in a new session, so ``work`` must not have effects outside the database.
+    """
     delay = 0.05
     for attempt in range(attempts):
         try:
             with session_scope(engine) as session:
-                return work(session)
+                result = work(session)
+                session.commit()
+                return result
         except (OperationalError, DBAPIError) as exc:
             if attempt == attempts - 1 or not is_retryable(exc):
                 raise

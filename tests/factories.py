@@ -8,6 +8,9 @@
 - ``consultation_with_opinions``: a collecting consultation holding given texts, one new
   resident for each, with no analysis run.
 - ``xlsx_bytes``: an Excel file (a roster, offline opinions) from rows of cells.
+- Building blocks every world starts from: ``community`` and ``buildings`` (its 楼栋 in their
+  网格). The worlds (``tests.neighbourhood``, ``tests.portal.review_world``,
+  ``tests.results_fixtures``, ``consultation_with_opinions``) build on them.
 """
 
 from __future__ import annotations
@@ -75,6 +78,25 @@ def seeded_app_database(tmp_path: Path, monkeypatch, filename: str,
     release_app_database(engine)
 
 
+def community(session: Session, *, name: str = "梧桐里社区", district: str = "") -> Community:
+    """A stored 社区 (flushed, so it has its id)."""
+    c = Community(name=name, district=district)
+    session.add(c)
+    session.flush()
+    return c
+
+
+def buildings(session: Session, community: Community, names_and_grids: Iterable[tuple[str, str]], *,
+              numbered: bool = False) -> list[Area]:
+    """The community's 楼栋, each in its 网格, stored and flushed; with ``numbered`` their
+    ``position`` is 1, 2, 3 … in the order given."""
+    areas = [Area(community_id=community.id, name=name, grid=grid, **({"position": i} if numbered else {}))
+             for i, (name, grid) in enumerate(names_and_grids, start=1)]
+    session.add_all(areas)
+    session.flush()
+    return areas
+
+
 def consultation_with_opinions(engine: Engine, texts: Iterable[str], *, title: str, question: str,
                                area_name: str, grid: str = "第二网格",
                                reuse_community: bool = False) -> int:
@@ -85,23 +107,15 @@ def consultation_with_opinions(engine: Engine, texts: Iterable[str], *, title: s
     community and that community's first area are used where they exist (so several
     consultations can share one neighbourhood)."""
     with Session(engine, expire_on_commit=False) as s:
-        community = s.exec(select(Community)).first() if reuse_community else None
-        if community is None:
-            community = Community(name="梧桐里社区")
-            s.add(community)
-            s.flush()
-        area = (s.exec(select(Area).where(Area.community_id == community.id)).first()
-                if reuse_community else None)
-        if area is None:
-            area = Area(community_id=community.id, name=area_name, grid=grid)
-            s.add(area)
-            s.flush()
-        c = Consultation(community_id=community.id, title=title, phase=Phase.COLLECTING,
+        hood = (s.exec(select(Community)).first() if reuse_community else None) or community(s)
+        area = (s.exec(select(Area).where(Area.community_id == hood.id)).first()
+                if reuse_community else None) or buildings(s, hood, [(area_name, grid)])[0]
+        c = Consultation(community_id=hood.id, title=title, phase=Phase.COLLECTING,
                          question=question)
         s.add(c)
         s.flush()
         for text in texts:
-            r = Resident(community_id=community.id, area_id=area.id)
+            r = Resident(community_id=hood.id, area_id=area.id)
             s.add(r)
             s.flush()
             s.add(Opinion(consultation_id=c.id, resident_id=r.id, area_id=area.id,

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from portal.models import (
-    Area,
     AssignmentSource,
     Comment,
     CommitteeUser,
@@ -33,6 +32,7 @@ from portal.models import (
 from portal.services.actors import ResidentActor
 from portal.services.identity import resident_actor
 from portal.services.text import public_text
+from tests import factories
 
 NEIGHBOUR_OPINIONS = [
     "建议在小区东门附近增设电动自行车充电桩，现在很多人从楼上拉电线充电，太危险了。",
@@ -64,13 +64,8 @@ def _at(days_ago: float) -> datetime:
 
 
 def build_neighbourhood(session: Session) -> Neighbourhood:
-    community = Community(name="梧桐里社区", district="静安区")
-    session.add(community)
-    session.flush()
-    east = Area(community_id=community.id, name="3号楼", grid="第一网格")
-    west = Area(community_id=community.id, name="7号楼", grid="第二网格")
-    session.add_all([east, west])
-    session.flush()
+    community = factories.community(session, district="静安区")
+    east, west = factories.buildings(session, community, [("3号楼", "第一网格"), ("7号楼", "第二网格")])
     residents = [
         Resident(community_id=community.id, area_id=(east if i % 2 == 0 else west).id,
                  unit=f"{i % 3 + 1}单元", age_band="45-59")

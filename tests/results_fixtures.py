@@ -15,11 +15,9 @@ from sqlmodel import Session
 
 from portal.models import (
     AnalysisRun,
-    Area,
     AssignmentSource,
     Channel,
     Comment,
-    Community,
     Consultation,
     Decision,
     Opinion,
@@ -36,6 +34,7 @@ from portal.models import (
     VoteValue,
 )
 from portal.services.text import public_text
+from tests import factories
 
 PHONE = "13800138000"
 ID_NUMBER = "11010519491231002X"  # valid checksum
@@ -91,13 +90,9 @@ THEMES = {
 def seed_results(session: Session, *, today: date | None = None) -> Seeded:
     """One published consultation with three answered themes, plus one still under review."""
     today = today or date.today()
-    community = Community(name="梧桐里社区", district="徐汇区")
-    session.add(community)
-    session.flush()
-    areas = [Area(community_id=community.id, name=f"{i}号楼", grid="第一网格" if i <= 2 else "第二网格",
-                  position=i) for i in range(1, 5)]
-    session.add_all(areas)
-    session.flush()
+    community = factories.community(session, district="徐汇区")
+    areas = factories.buildings(session, community, [(f"{i}号楼", "第一网格" if i <= 2 else "第二网格")
+                                                     for i in range(1, 5)], numbered=True)
     bands = ["30-44", "45-59", "60-69", "70-79"]
     residents = [Resident(community_id=community.id, area_id=areas[i % 4].id, age_band=bands[i % 4],
                           unit=f"{i % 2 + 1}单元") for i in range(40)]

@@ -203,16 +203,14 @@ def restore_sqlite(database_url: str, backup: Path, *, force: bool = False) -> B
 
 def _record_restore(database_url: str, info: BackupInfo) -> None:
     """The restored database's own audit log says when and from what it was restored."""
-    from portal.db import make_engine, session_scope
+    from portal.db import make_engine, unit_of_work
     from portal.services import audit
 
     engine = make_engine(database_url)
     try:
-        with session_scope(engine) as session:
-            audit.record(session, actor="cli", action="database.restore", target_type="database",
-                         detail={"backup": info.path.name, "revision": info.revision,
-                                 "rows": info.rows})
-            session.commit()
+        unit_of_work(engine, lambda session: audit.record(
+            session, actor="cli", action="database.restore", target_type="database",
+            detail={"backup": info.path.name, "revision": info.revision, "rows": info.rows}))
     finally:
         engine.dispose()
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from portal.db import unit_of_work
 from portal.models import (
     Area,
     AssignmentSource,
@@ -115,7 +116,8 @@ def build_demo(
     rng = random.Random(seed)
     corpus = keep_collection_open(load_corpus(settings), today or date.today())
 
-    with Session(engine, expire_on_commit=False) as session:
+    # Each step is one unit of work (portal.db.unit_of_work), as a page or the CLI would save it.
+    def people(session: Session) -> tuple[Community, list[Area], list[Resident], dict[str, CommitteeUser]]:
         say("创建社区、楼栋和居民名册 …")
         community = Community(name=corpus["community"]["name"], district=corpus["community"]["district"])
         session.add(community)
@@ -141,13 +143,18 @@ def build_demo(
             users[role] = create_user(session, actor=SYSTEM, username=username, password=password,
                                       role=Role(role), display_name={"admin": "王主任", "reviewer": "李委员", "clerk": "张社工"}[role],
                                       community_id=community.id)
-        session.commit()
+        return community, areas, residents, users
 
+    community, areas, residents, users = unit_of_work(engine, people)
+
+    def consultations(session: Session) -> list[tuple[int, dict[str, Any], dict[str, list[int]]]]:
         say("写入议题、意见、投票和留言 …")
         plans = []
         for spec in corpus["consultations"]:
             plans.append(_add_consultation(session, rng, community, areas, residents, users, spec))
-        session.commit()
+        return plans
+
+    plans = unit_of_work(engine, consultations)
 
     analysed = 0
     for consultation_id, spec, guide in plans:
@@ -291,7 +298,7 @@ def _add_comments_and_reports(session: Session, rng: random.Random, residents: l
 
 def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int]], reviewer_id: int | None) -> None:
     """The committee names themes by filing a few opinions under each (what a reviewer would do)."""
-    with Session(engine) as session:
+    def work(session: Session) -> None:
         for label, opinion_ids in guide.items():
             if label in ("off_topic", "abusive"):
                 continue
@@ -305,13 +312,15 @@ def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int
                     continue
                 session.add(ThemeAssignment(opinion_id=oid, theme_id=theme.id,
                                             source=AssignmentSource.COMMITTEE, assigned_by=reviewer_id))
-        session.commit()
+
+    unit_of_work(engine, work)
 
 
 def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
                    users: dict[str, CommitteeUser], *, publish: bool) -> None:
     reviewer = users["reviewer"]
-    with Session(engine) as session:
+
+    def work(session: Session) -> None:
         themes = {t.label: t for t in session.exec(
             select(Theme).where(Theme.consultation_id == consultation_id, col(Theme.active).is_(True)))}
         for tspec in spec["themes"]:
@@ -348,7 +357,8 @@ def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
             _review_summaries(session, consultation_id, reviewer.id, c.published_at - timedelta(days=1))
             audit.record(session, actor=f"committee:{users['admin'].id}", action="consultation.publish",
                          target_type="consultation", target_id=consultation_id)
-        session.commit()
+
+    unit_of_work(engine, work)
 
 
 def _review_summaries(session: Session, consultation_id: int, reviewer_id: int | None, at: datetime) -> None:

@@ -9,8 +9,7 @@ import streamlit as st
 from portal.models import PHASE_ORDER, Consultation, utcnow
 from portal.services.actors import CommitteeActor
 from portal.services.consultations import change_phase, local_day, phases
-from portal.services.errors import ServiceError
-from portal.ui.resources import db_session
+from portal.ui.actions import save
 from portal.ui.widgets import flash_and_rerun
 
 PENDING = "cons.pending_phase"
@@ -45,14 +44,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
                                       min_value=today, key="cons.reopen_closes", format="YYYY-MM-DD")
         ok, cancel = st.columns(2)
         if ok.button("确认切换", type="primary", key="cons.confirm"):
-            try:
-                with db_session() as session:
-                    change_phase(session, actor=actor, consultation_id=c.id, to=move.to,
-                                 closes_on=closes_on or None)
-                    session.commit()
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
+            if save(change_phase, actor=actor, consultation_id=c.id, to=move.to, closes_on=closes_on or None):
                 st.session_state.pop(PENDING, None)
                 flash_and_rerun(flash_key, f"“{c.title}”已进入{move.to.label}阶段。")
         if cancel.button("取消", key="cons.cancel"):

@@ -30,7 +30,7 @@ def engine() -> Engine:
 
 @contextmanager
 def db_session() -> Iterator[Session]:
-    """One session per interaction."""
+    """One session per interaction, for reading (changes are saved through ``portal.ui.actions``)."""
     with session_scope(engine()) as session:
         yield session
 
@@ -45,17 +45,3 @@ def warm_up_similarity() -> bool:
     threading.Thread(target=warm_up, args=(engine(),), name="warm-up-similarity", daemon=True).start()
     return True
 
-
-def run_action(fn, /, **kwargs):
-    """Call one writing service ``fn(session, **kwargs)`` in its own transaction and commit it.
-
-    Transient lock conflicts are retried; a ServiceError rolls everything back and propagates.
-    """
-    from portal.db import run_with_retry
-
-    def work(session: Session):
-        result = fn(session, **kwargs)
-        session.commit()
-        return result
-
-    return run_with_retry(engine(), work)

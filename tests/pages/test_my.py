@@ -3,6 +3,7 @@
 import pytest
 from sqlmodel import Session, select
 
+from portal.db import unit_of_work
 from portal.models import Vote, VoteValue
 from portal.services.participation import cast_vote
 from tests.neighbourhood import neighbourhood_db, resident
@@ -31,8 +32,7 @@ def test_my_opinion_with_theme_answer_and_timeline(hood_db):
 def test_votes_can_be_changed_here_while_voting_is_open(hood_db):
     engine, hood = hood_db
     me = resident(engine, hood)
-    with Session(engine) as s:
-        cast_vote(s, actor=me, opinion_id=hood.opinions[0].id, value="agree")
+    unit_of_work(engine, lambda s: cast_vote(s, actor=me, opinion_id=hood.opinions[0].id, value="agree"))
     at = open_page(PAGE, actor=me)
     radio = at.radio(key=f"my.vote.{hood.opinions[0].id}")
     assert radio.value == VoteValue.AGREE

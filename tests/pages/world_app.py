@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from sqlmodel import Session, SQLModel
 
-from portal.db import make_engine
+from portal.db import make_engine, unit_of_work
 from portal.models import Decision, Opinion, Phase, Resident, ThemeAssignment
 from portal.services import review
 from portal.services.actors import SystemActor
@@ -50,19 +50,19 @@ def _salt(world: World) -> SaltedWorld:
         residents = [resident_actor(s, s.get(Resident, rid)) for rid in world.residents]
     opinions = []
     for i, (text, _marker) in enumerate(PAYLOADS.values()):
-        with Session(engine, expire_on_commit=False) as s:
-            done = submit_opinion(s, actor=residents[i % len(residents)], consultation_id=cid, text=text)
-            opinions.append(done.opinion.id)
+        done = unit_of_work(engine, lambda s, i=i, text=text: submit_opinion(
+            s, actor=residents[i % len(residents)], consultation_id=cid, text=text))
+        opinions.append(done.opinion.id)
     for i, (text, _marker) in enumerate(PAYLOADS.values()):
-        with Session(engine, expire_on_commit=False) as s:
-            add_comment(s, actor=residents[(i + 1) % len(residents)], opinion_id=opinions[0], text=text)
-    with Session(engine, expire_on_commit=False) as s:
-        report(s, actor=residents[2], target_type="opinion", target_id=opinions[1],
-               reason=PAYLOADS["iframe"][0])
+        unit_of_work(engine, lambda s, i=i, text=text: add_comment(
+            s, actor=residents[(i + 1) % len(residents)], opinion_id=opinions[0], text=text))
+    unit_of_work(engine, lambda s: report(s, actor=residents[2], target_type="opinion", target_id=opinions[1],
+                                          reason=PAYLOADS["iframe"][0]))
     # Committee-written text that goes public: a theme label and an answer, then publish.
     rw = world.rw
     system = SystemActor("setup")
-    with Session(engine, expire_on_commit=False) as s:
+
+    def committee(s: Session) -> int:
         review.rename_theme(s, actor=system, theme_id=rw.themes["车位不足"], label="[车位](javascript:alert(1))")
         review.save_response(s, actor=system, theme_id=rw.themes["车位不足"], decision=Decision.PARTIAL,
                              reasoning=PAYLOADS["img"][0] + "，东门空地改临时车位",
@@ -74,14 +74,14 @@ def _salt(world: World) -> SaltedWorld:
         s.add(hostile)
         s.flush()
         s.add(ThemeAssignment(opinion_id=hostile.id, theme_id=rw.themes["车位不足"]))
-        s.commit()
         review.add_status_update(s, actor=system, theme_id=rw.themes["车位不足"], status="in_progress",
                                  note=PAYLOADS["md-link"][0])
-        s.commit()
         review.publish_results(s, actor=system, consultation_id=rw.consultation_id, confirm_unanswered=True,
                                confirm_unreviewed=True)
-        s.commit()
-    return SaltedWorld(world, cid, rw.consultation_id, opinions, hostile.id)
+        return hostile.id  # type: ignore[return-value]
+
+    hostile_id = unit_of_work(engine, committee)
+    return SaltedWorld(world, cid, rw.consultation_id, opinions, hostile_id)
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,8 @@ from sqlmodel import Session
 
 from portal.models import (
     AnalysisRun,
-    Area,
     AssignmentSource,
     CommitteeUser,
-    Community,
     Consultation,
     Opinion,
     Phase,
@@ -32,6 +30,7 @@ from portal.models import (
     VoteValue,
 )
 from portal.services.actors import CommitteeActor
+from tests import factories
 
 
 def ensure_hot_score() -> None:
@@ -85,13 +84,9 @@ class World:
 def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: str = "梧桐里社区") -> World:
     ensure_hot_score()
     name = community
-    community = Community(name=name, district="静安区")  # type: ignore[assignment]
-    session.add(community)
-    session.flush()
+    community = factories.community(session, name=name, district="静安区")  # type: ignore[assignment]
     suffix = "" if name == "梧桐里社区" else f"-{community.id}"
-    area = Area(community_id=community.id, name="3号楼", grid="第一网格")
-    session.add(area)
-    session.flush()
+    area = factories.buildings(session, community, [("3号楼", "第一网格")])[0]  # type: ignore[arg-type]
     residents = [Resident(community_id=community.id, area_id=area.id, age_band="60-69") for _ in range(8)]
     session.add_all(residents)
     actors = {}

@@ -1,6 +1,7 @@
-"""50 residents at once, through the same services and one-session-per-action pattern the pages
-use: every accepted opinion, vote and comment is stored exactly once, the counts add up, and no
-"database is locked" (or any other error) reaches a resident."""
+"""50 residents at once, through the same services and unit of work (one transaction per action,
+retried while the database is busy) the pages use: every accepted opinion, vote and comment is
+stored exactly once, the counts add up, and no "database is locked" (or any other error) reaches
+a resident."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from portal.db import session_scope
+from portal.db import unit_of_work
 from portal.models import (
     Area,
     Comment,
@@ -86,12 +87,10 @@ def _crowd(engine) -> None:
         try:
             barrier.wait()
             # Submit, then the same form again (a double click): one opinion.
-            with session_scope(engine) as s:
-                first = submit_opinion(s, actor=actor, consultation_id=cid, text=text,
-                                       client_token=token)
-            with session_scope(engine) as s:
-                again = submit_opinion(s, actor=actor, consultation_id=cid, text=text,
-                                       client_token=token)
+            first = unit_of_work(engine, lambda s: submit_opinion(
+                s, actor=actor, consultation_id=cid, text=text, client_token=token))
+            again = unit_of_work(engine, lambda s: submit_opinion(
+                s, actor=actor, consultation_id=cid, text=text, client_token=token))
             assert first.created and not again.created and first.opinion.id == again.opinion.id
             with lock:
                 accepted[actor.resident_id] = (first.opinion.id, text)
@@ -102,13 +101,13 @@ def _crowd(engine) -> None:
             for _ in range(VOTES_EACH):
                 oid = rng.choice(pool)
                 value = rng.choice(list(VoteValue))
-                with session_scope(engine) as s:
-                    cast_vote(s, actor=actor, opinion_id=oid, value=value)
+                unit_of_work(engine, lambda s, oid=oid, value=value: cast_vote(
+                    s, actor=actor, opinion_id=oid, value=value))
                 mine[oid] = value  # a repeat vote changes the earlier one
             if i % 5 == 0:
                 target = seed[i % len(seed)]
-                with session_scope(engine) as s:
-                    add_comment(s, actor=actor, opinion_id=target, text=f"同意，{actor.area_name}也是这样")
+                unit_of_work(engine, lambda s, target=target: add_comment(
+                    s, actor=actor, opinion_id=target, text=f"同意，{actor.area_name}也是这样"))
                 with lock:
                     comments[target] += 1
             with lock:

@@ -307,7 +307,7 @@ def _vote_storm(engine) -> None:
 
     from sqlmodel import Session
 
-    from portal.db import run_with_retry
+    from portal.db import unit_of_work
 
     with Session(engine, expire_on_commit=False) as s:
         hood = build_neighbourhood(s)
@@ -325,7 +325,7 @@ def _vote_storm(engine) -> None:
             barrier.wait(timeout=30)
             for value in ("pass", "agree"):
                 for oid in order:
-                    run_with_retry(engine, lambda s, oid=oid, value=value: cast_vote(
+                    unit_of_work(engine, lambda s, oid=oid, value=value: cast_vote(
                         s, actor=actor, opinion_id=oid, value=value))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from portal.db import make_engine
+from portal.db import make_engine, unit_of_work
 from portal.models import Opinion, Phase, Resident
 from portal.services.errors import ServiceError
 from portal.services.identity import resident_actor
@@ -63,16 +63,15 @@ def world_copy(world_template, tmp_path, monkeypatch):  # noqa: F811
 def _check_submission(engine, actor, consultation_id, text) -> None:
     with Session(engine) as s:
         before = s.exec(select(func.count()).select_from(Opinion)).one()
-    with Session(engine, expire_on_commit=False) as s:
-        try:
-            done = submit_opinion(s, actor=actor, consultation_id=consultation_id, text=text)
-        except ServiceError as exc:
-            message = str(exc)
-            assert re.search(r"[\u4e00-\u9fff]", message) and message.endswith("。"), message
-            s.rollback()
-            stored = None
-        else:
-            stored = done.opinion.id
+    try:
+        done = unit_of_work(engine, lambda s: submit_opinion(s, actor=actor, consultation_id=consultation_id,
+                                                             text=text))
+    except ServiceError as exc:
+        message = str(exc)
+        assert re.search(r"[\u4e00-\u9fff]", message) and message.endswith("。"), message
+        stored = None
+    else:
+        stored = done.opinion.id
     with Session(engine) as s:
         after = s.exec(select(func.count()).select_from(Opinion)).one()
         if stored is None:

@@ -7,8 +7,8 @@ from portal.models import DECISION_LABELS, Decision, Phase, ThemeStatus
 from portal.services import review
 from portal.services.actors import has_permission
 from portal.services.consultations import phases
-from portal.services.errors import ServiceError
-from portal.ui.resources import db_session, run_action
+from portal.ui.actions import save, save_and_flash
+from portal.ui.resources import db_session
 from portal.ui.widgets import (
     flash_and_rerun,
     local_time,
@@ -89,13 +89,9 @@ if phases.TABLE[phase].answer:
         no_due = st.checkbox("不设完成日期", value=bool(response and response.due_date is None),
                              key=f"answers.nodue.{tid}")
         if st.form_submit_button("保存回应", type="primary"):
-            try:
-                run_action(review.save_response, actor=actor, theme_id=tid, decision=decision, reasoning=reasoning,
-                           responsible_party=party, due_date=None if no_due else due)
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                done(f"已保存对“{theme.label}”的回应。")
+            save_and_flash(FLASH, f"已保存对“{theme.label}”的回应。", review.save_response, actor=actor,
+                           theme_id=tid, decision=decision, reasoning=reasoning, responsible_party=party,
+                           due_date=None if no_due else due)
 elif response:
     st.markdown(f"**回应：{Decision(response.decision).label}**")
     plain(response.reasoning)
@@ -116,11 +112,7 @@ if response and phases.TABLE[phase].update_status:
         note = st.text_area("进展说明（居民会看到）", max_chars=2000, key=f"answers.note.{tid}",
                             placeholder="例如：施工队已进场，预计两周完成。")
         if st.form_submit_button("发布进展"):
-            try:
-                run_action(review.add_status_update, actor=actor, theme_id=tid, status=status, note=note)
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
+            if save(review.add_status_update, actor=actor, theme_id=tid, status=status, note=note):
                 st.session_state.pop(f"answers.note.{tid}", None)
                 done(f"已发布“{theme.label}”的进展：{ThemeStatus(status).label}。")
 
@@ -140,11 +132,7 @@ else:
         "我已确认，仍然发布（有主题尚未回应）" if check.unanswered else "我已核对回应内容，确认发布",
         key="answers.publish.confirm")
     if st.button("发布结果", type="primary", key="answers.publish", disabled=not confirm):
-        try:
-            run_action(review.publish_results, actor=actor, consultation_id=cid,
-                       confirm_unanswered=bool(check.unanswered and confirm))
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
+        if save(review.publish_results, actor=actor, consultation_id=cid,
+                confirm_unanswered=bool(check.unanswered and confirm)):
             st.session_state.pop("answers.publish.confirm", None)
             done(f"“{ov.consultation.title}”的结果已公示，居民现在可以看到每个主题的回应。")

@@ -13,8 +13,8 @@ from portal.services.consultations import (
     phases,
     update_consultation,
 )
-from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas
+from portal.ui import actions
 from portal.ui.phase_controls import phase_controls
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
@@ -69,18 +69,13 @@ if not editable:
 if save:
     draft = ConsultationDraft(title, question, background, opens_on or None, closes_on or None,
                               tuple(area_ids), votes_in_review)
-    try:
-        with db_session() as session:
-            if consultation is None:
-                saved = create_consultation(session, actor=actor, draft=draft)
-            else:
-                saved = update_consultation(session, actor=actor, consultation_id=chosen, draft=draft)
-            session.commit()
-    except ServiceError as exc:
-        st.error(str(exc))
+    if consultation is None:
+        stored = actions.save(create_consultation, actor=actor, draft=draft)
     else:
-        st.session_state["cons.select_next"] = saved.id
-        flash_and_rerun(FLASH, f"已保存“{saved.title}”。")
+        stored = actions.save(update_consultation, actor=actor, consultation_id=chosen, draft=draft)
+    if stored:
+        st.session_state["cons.select_next"] = stored.value.id
+        flash_and_rerun(FLASH, f"已保存“{stored.value.title}”。")
 
 if consultation is not None:
     phase_controls(actor, consultation, flash_key=FLASH)

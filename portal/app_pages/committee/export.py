@@ -2,8 +2,8 @@ import streamlit as st
 
 from portal.models import PHASE_ORDER
 from portal.services.consultations import get_consultation, list_consultations
-from portal.services.errors import ServiceError
 from portal.services.publishing.exports import export_filename, export_tables, to_csv_zip, to_xlsx
+from portal.ui.actions import save
 from portal.ui.resources import db_session
 from portal.ui.widgets import consultation_picker, require_committee
 
@@ -20,14 +20,10 @@ if cid is None:
 
 FILES_KEY = "export.files"
 if st.button("生成导出文件", type="primary", key="export.make"):
-    try:
-        with db_session() as session:
-            c = get_consultation(session, cid, public=False)
-            tables = export_tables(session, actor=actor, consultation_id=cid)
-            session.commit()
-    except ServiceError as exc:
-        st.error(str(exc))
-    else:
+    made = save(lambda session: (get_consultation(session, cid, public=False),
+                                 export_tables(session, actor=actor, consultation_id=cid)))
+    if made:
+        c, tables = made.value
         st.session_state[FILES_KEY] = (cid, export_filename(c, "xlsx"), to_xlsx(tables),
                                        export_filename(c, "zip"), to_csv_zip(tables),
                                        {name: len(df) for name, df in tables.items()})

@@ -1,8 +1,7 @@
 import streamlit as st
 
-from portal.services.errors import SignInFailed
 from portal.services.identity import authenticate
-from portal.ui.resources import db_session
+from portal.ui.actions import save
 from portal.ui.session import sign_in
 
 st.title("居委会工作人员登录")
@@ -15,11 +14,6 @@ with st.form("login.form"):
     submitted = st.form_submit_button("登录", type="primary", use_container_width=True)
 
 if submitted:
-    try:
-        with db_session() as session:
-            actor = authenticate(session, username=username, password=password)
-    except SignInFailed as exc:
-        st.error(str(exc))
-    else:
-        sign_in(actor)
+    if signed := save(authenticate, username=username, password=password):
+        sign_in(signed.value)
         st.rerun()

@@ -1,10 +1,9 @@
 import streamlit as st
 
-from portal.services.errors import ServiceError
 from portal.services.participation import moderation
-from portal.ui.resources import db_session, run_action
+from portal.ui.actions import save_and_flash
+from portal.ui.resources import db_session
 from portal.ui.widgets import (
-    flash_and_rerun,
     local_time,
     plain,
     require_committee,
@@ -25,17 +24,8 @@ if cid is None:
     st.stop()
 
 
-def done(message: str) -> None:
-    flash_and_rerun(FLASH, message)
-
-
 def act(message: str, fn, **kwargs) -> None:
-    try:
-        run_action(fn, actor=actor, **kwargs)
-    except ServiceError as exc:
-        st.error(str(exc))
-    else:
-        done(message)
+    save_and_flash(FLASH, message, fn, actor=actor, **kwargs)
 
 
 view = st.segmented_control("显示", ["待处理", "已隐藏"], default="待处理", key="mod.view") or "待处理"

@@ -4,7 +4,6 @@ import streamlit as st
 from portal.charts import channel_mix_chart
 from portal.models import CHANNEL_LABELS, utcnow
 from portal.services.consultations import list_consultations, local_day, phases_where
-from portal.services.errors import ServiceError
 from portal.services.identity.roster import list_areas, list_roster
 from portal.services.participation.offline import (
     OFFLINE_CHANNELS,
@@ -15,6 +14,7 @@ from portal.services.participation.offline import (
     preview_offline_import,
     recent_offline,
 )
+from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
@@ -67,16 +67,11 @@ with tab_one:
         text = st.text_area("意见内容（按居民原话录入）", key="offline.text", height=160, max_chars=1000)
         submitted = st.form_submit_button("保存这条意见", type="primary")
     if submitted:
-        try:
-            with db_session() as session:
-                op = enter_offline_opinion(session, actor=actor, consultation_id=cid, item=OfflineOpinion(
-                    text=text, channel=channel, received_on=received_on, area_id=area_id,
-                    resident_id=resident_id), client_token=token)
-                session.commit()
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            note = "（已自动隐去其中的个人信息后公开）" if op.pii_kinds else ""
+        entered = save(enter_offline_opinion, actor=actor, consultation_id=cid, item=OfflineOpinion(
+            text=text, channel=channel, received_on=received_on, area_id=area_id, resident_id=resident_id),
+            client_token=token)
+        if entered:
+            note = "（已自动隐去其中的个人信息后公开）" if entered.value.pii_kinds else ""
             st.session_state.pop("offline.text", None)
             end_draft("offline.text")
             flash_and_rerun(FLASH, f"已录入一条{CHANNEL_LABELS[channel]}意见{note}。")
@@ -88,12 +83,9 @@ with tab_bulk:
     upload = st.file_uploader("选择文件", type=["csv", "xlsx"], key=f"offline.upload.{st.session_state.get(n_key, 0)}")
     if upload is not None:
         data = upload.getvalue()
-        try:
-            with db_session() as session:
-                preview = preview_offline_import(session, consultation_id=cid, data=data, filename=upload.name)
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
+        checked = read(preview_offline_import, consultation_id=cid, data=data, filename=upload.name)
+        if checked:
+            preview = checked.value
             if preview.errors:
                 st.error(f"有 {len(preview.errors)} 行有误，请改正后重新上传（未导入任何意见）。")
             st.dataframe(pd.DataFrame([{
@@ -116,16 +108,11 @@ with tab_bulk:
                            disabled=not preview.ok):
                 choice = "ask"
             if choice is not None:
-                try:
-                    with db_session() as session:
-                        n = import_offline_opinions(session, actor=actor, consultation_id=cid, data=data,
-                                                    filename=upload.name, repeats=choice)
-                        session.commit()
-                except ServiceError as exc:
-                    st.error(str(exc))
-                else:
+                imported = save(import_offline_opinions, actor=actor, consultation_id=cid, data=data,
+                                filename=upload.name, repeats=choice)
+                if imported:
                     st.session_state[n_key] = st.session_state.get(n_key, 0) + 1
-                    flash_and_rerun(FLASH, f"已导入 {n} 条线下意见。")
+                    flash_and_rerun(FLASH, f"已导入 {imported.value} 条线下意见。")
 
 with tab_mix:
     with db_session() as session:

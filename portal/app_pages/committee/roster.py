@@ -4,19 +4,19 @@ import pandas as pd
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import community_name, local_time
-from portal.services.errors import ServiceError
+from portal.services.consultations import local_time
 from portal.services.identity import revoke_codes
 from portal.services.identity.roster import (
     deactivate_resident,
     import_roster,
-    issue_codes,
     list_areas,
     list_roster,
     preview_roster,
     resident_ids_for,
 )
-from portal.services.identity.slips import code_slips_pdf
+from portal.services.identity.slips import issue_code_slips
+from portal.ui.actions import read, save, save_and_flash
+from portal.ui.imports import roster_preview, slips_download
 from portal.ui.resources import db_session, settings
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -31,32 +31,18 @@ PDF_KEY = "roster.pdf"  # (file name, bytes, how many) of the slips just issued
 
 
 def _issue(resident_ids: list[int], label: str) -> None:
-    """Issue codes, commit, and keep the slips PDF for download right away."""
+    """Issue codes and keep the slips PDF for download right away."""
     s = settings()
-    try:
-        with st.spinner("正在发放参与码并生成打印文件…"), db_session() as session:
-            slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=s.secret_key)
-            name = community_name(session)
-            pdf = code_slips_pdf(slips, community_name=name, base_url=s.public_base_url,
-                                 font_path=s.font_path, issued_on=datetime.now())
-            session.commit()
-    except ServiceError as exc:
-        st.error(str(exc))
-        return
-    st.session_state[PDF_KEY] = (f"参与码-{label}-{datetime.now():%Y%m%d-%H%M}.pdf", pdf, len(slips))
-    st.rerun()
+    with st.spinner("正在发放参与码并生成打印文件…"):
+        issued = save(issue_code_slips, actor=actor, resident_ids=resident_ids, secret=s.secret_key,
+                      base_url=s.public_base_url, font_path=s.font_path, issued_on=datetime.now())
+    if issued:
+        pdf, n = issued.value
+        st.session_state[PDF_KEY] = (f"参与码-{label}-{datetime.now():%Y%m%d-%H%M}.pdf", pdf, n)
+        st.rerun()
 
 
-if PDF_KEY in st.session_state:
-    filename, pdf, n = st.session_state[PDF_KEY]
-    with st.container(border=True):
-        st.success(f"已发放 {n} 个参与码。请立即下载并打印：参与码只在此刻可以打印，离开后无法再次显示。")
-        st.download_button("下载参与码纸条（PDF，A4 每页 8 张）", data=pdf, file_name=filename,
-                           mime="application/pdf", type="primary", key="roster.download",
-                           on_click="ignore")
-        if st.button("已打印，关闭", key="roster.done"):
-            del st.session_state[PDF_KEY]
-            st.rerun()
+slips_download(PDF_KEY, prefix="roster")
 
 tab_codes, tab_import, tab_list = st.tabs(["发放参与码", "导入名册", "名册与补发"])
 
@@ -84,56 +70,22 @@ with tab_import:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
                  "有任何一行出错时不会导入任何记录。")
         upload = st.file_uploader("选择名册文件", type=["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        if upload is not None:
-            data = upload.getvalue()
-            try:
-                with db_session() as session:
-                    preview = preview_roster(session, data=data, filename=upload.name)
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                info = f"共 {len(preview.rows) + len(preview.errors)} 行数据"
-                if preview.encoding:
-                    info += f"，文件编码 {preview.encoding}"
-                st.caption(info + "。")
-                for note in preview.notes:
-                    st.caption(note)
-                if preview.errors:
-                    st.error(f"有 {len(preview.errors)} 行有误，请在原文件中改正后重新上传（未导入任何记录）：")
-                    st.dataframe(pd.DataFrame([{"行号": p.number, "问题": p.message} for p in preview.errors]),
-                                 hide_index=True, width="stretch")
-                else:
-                    if preview.new_buildings:
-                        st.info("将新建楼栋：" + "、".join(preview.new_buildings))
-                    if preview.duplicates:
-                        st.warning(f"有 {len(preview.duplicates)} 行疑似重复：")
-                        st.dataframe(pd.DataFrame([{"行号": p.number, "说明": p.message}
-                                                   for p in preview.duplicates]),
-                                     hide_index=True, width="stretch")
-                    st.dataframe(pd.DataFrame([{"行号": r.number, "楼栋": r.building, "单元": r.unit,
-                                                "年龄段": r.age_band, "户号": r.household_ref}
-                                               for r in preview.rows[:200]]),
-                                 hide_index=True, width="stretch",
-                                 height=240 if len(preview.rows) > 6 else "auto")
-                    accept = True
-                    if preview.duplicates:
-                        accept = st.checkbox("我已核对，这些是不同的居民，一并导入", key="roster.accept_dups")
-                    if st.button(f"导入 {len(preview.rows)} 位居民", type="primary",
-                                 key="roster.import", disabled=not accept):
-                        try:
-                            with db_session() as session:
-                                result = import_roster(session, actor=actor, data=data, filename=upload.name,
-                                                       accept_duplicates=accept)
-                                session.commit()
-                        except ServiceError as exc:
-                            st.error(str(exc))
-                        else:
-                            # a fresh uploader: the imported file is not offered again
-                            st.session_state["roster.upload_n"] = st.session_state.get("roster.upload_n", 0) + 1
-                            flash_and_rerun(FLASH, (
-                                f"已导入 {result.n_residents} 位居民"
-                                + (f"，新建楼栋 {'、'.join(result.new_buildings)}" if result.new_buildings else "")
-                                + "。可以在“发放参与码”中为他们发码。"))
+        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
+        if upload is not None and checked:
+            preview = checked.value
+            accept = roster_preview(preview, accept_key="roster.accept_dups")
+            if not preview.errors and st.button(f"导入 {len(preview.rows)} 位居民", type="primary",
+                                                key="roster.import", disabled=not accept):
+                imported = save(import_roster, actor=actor, data=upload.getvalue(), filename=upload.name,
+                                accept_duplicates=accept)
+                if imported:
+                    result = imported.value
+                    # a fresh uploader: the imported file is not offered again
+                    st.session_state["roster.upload_n"] = st.session_state.get("roster.upload_n", 0) + 1
+                    flash_and_rerun(FLASH, (
+                        f"已导入 {result.n_residents} 位居民"
+                        + (f"，新建楼栋 {'、'.join(result.new_buildings)}" if result.new_buildings else "")
+                        + "。可以在“发放参与码”中为他们发码。"))
 
 with tab_list:
     filter_areas = st.multiselect("楼栋", list(area_label), format_func=area_label.__getitem__,
@@ -158,14 +110,8 @@ with tab_list:
         if c1.button("补发参与码（旧码作废）", key="roster.reissue"):
             _issue([rid], f"补发{rid}")
         if c2.button("作废参与码", key="roster.revoke", disabled=by_id[rid].code_state == "未发放"):
-            try:
-                with db_session() as session:
-                    n = revoke_codes(session, actor=actor, resident_id=rid)
-                    session.commit()
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                flash_and_rerun(FLASH, f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。")
+            save_and_flash(FLASH, lambda n: f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。",
+                           revoke_codes, actor=actor, resident_id=rid)
         if has_permission(actor, "import_roster") and c3.button(
             "移出名册（已搬离等）", key="roster.deactivate",
             help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
@@ -177,14 +123,7 @@ with tab_list:
                 ok, cancel = st.columns(2)
                 if ok.button("确认移出", type="primary", key="roster.deactivate.confirm"):
                     st.session_state.pop("roster.pending_remove", None)
-                    try:
-                        with db_session() as session:
-                            deactivate_resident(session, actor=actor, resident_id=rid)
-                            session.commit()
-                    except ServiceError as exc:
-                        st.error(str(exc))
-                    else:
-                        flash_and_rerun(FLASH, f"已将 #{rid} 移出名册。")
+                    save_and_flash(FLASH, f"已将 #{rid} 移出名册。", deactivate_resident, actor=actor, resident_id=rid)
                 if cancel.button("取消", key="roster.deactivate.cancel"):
                     st.session_state.pop("roster.pending_remove", None)
                     st.rerun()

@@ -3,7 +3,6 @@ import streamlit as st
 
 from portal.models import Role
 from portal.services.consultations import local_time
-from portal.services.errors import ServiceError
 from portal.services.identity import (
     change_role,
     create_user,
@@ -11,6 +10,7 @@ from portal.services.identity import (
     reset_password,
     set_user_active,
 )
+from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
@@ -54,14 +54,8 @@ with st.expander("新建账号", expanded=False):
         if password != password2:
             st.error("两次输入的密码不一致。")
         else:
-            try:
-                with db_session() as session:
-                    create_user(session, actor=actor, username=username, password=password, role=role,
-                                display_name=display_name.strip(), community_id=None)
-                    session.commit()
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
+            if save(create_user, actor=actor, username=username, password=password, role=role,
+                    display_name=display_name.strip(), community_id=None):
                 for k in ("users.add.username", "users.add.name", "users.add.pw", "users.add.pw2"):
                     st.session_state.pop(k, None)
                 flash_and_rerun(FLASH, f"已创建账号 {username.strip()}（{role.label}）。")
@@ -81,26 +75,14 @@ with col_role:
     new_role = st.selectbox("角色", ROLES, index=ROLES.index(Role(chosen.role)),
                             format_func=lambda r: r.label, key=f"users.role.{chosen_id}")
     if st.button("保存角色", key="users.role.save", disabled=new_role == chosen.role):
-        try:
-            with db_session() as session:
-                change_role(session, actor=actor, user_id=chosen_id, role=new_role)
-                session.commit()
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            flash_and_rerun(FLASH, f"{chosen.username} 的角色已改为{new_role.label}。")
+        save_and_flash(FLASH, f"{chosen.username} 的角色已改为{new_role.label}。",
+                       change_role, actor=actor, user_id=chosen_id, role=new_role)
 with col_active:
     st.write("账号状态：" + ("启用" if chosen.active else "已停用"))
     label = "停用账号" if chosen.active else "恢复账号"
     if st.button(label, key="users.toggle"):
-        try:
-            with db_session() as session:
-                set_user_active(session, actor=actor, user_id=chosen_id, active=not chosen.active)
-                session.commit()
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            flash_and_rerun(FLASH, f"已{label.removesuffix('账号')} {chosen.username}。")
+        save_and_flash(FLASH, f"已{label.removesuffix('账号')} {chosen.username}。",
+                       set_user_active, actor=actor, user_id=chosen_id, active=not chosen.active)
 
 with st.form("users.reset"):
     st.write(f"重设 {chosen.username} 的密码（同时解除锁定）")
@@ -111,11 +93,5 @@ if do_reset:
     if new_pw != new_pw2:
         st.error("两次输入的密码不一致。")
     else:
-        try:
-            with db_session() as session:
-                reset_password(session, actor=actor, username=chosen.username, password=new_pw)
-                session.commit()
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            flash_and_rerun(FLASH, f"已重设 {chosen.username} 的密码，请当面告知本人。")
+        save_and_flash(FLASH, f"已重设 {chosen.username} 的密码，请当面告知本人。",
+                       reset_password, actor=actor, username=chosen.username, password=new_pw)

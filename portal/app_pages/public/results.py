@@ -3,7 +3,8 @@ import streamlit as st
 from portal.services.errors import NotFound, PhaseClosed
 from portal.services.publishing.results import fmt_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import DECISION_COLORS, plain
+from portal.ui import results_widgets
+from portal.ui.widgets import plain
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -44,20 +45,6 @@ def cloud(theme_id: int | None = None) -> bytes | None:
         return None
 
 
-def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
-    """The first few opinions, the rest behind an expander (long lists swamp a phone screen)."""
-    def show(op) -> None:  # type: ignore[no-untyped-def]
-        plain(f"“{op.text}”")
-        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}" + (f" · 同意率 {op.agree_share:.0%}" if share else ""))
-
-    for op in ops[:first]:
-        show(op)
-    if len(ops) > first:
-        with st.expander(f"再看 {len(ops) - first} 条"):
-            for op in ops[first:]:
-                show(op)
-
-
 # Theme names are written by people: shown with st.text (never Markdown), made to look like headings.
 st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
         "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
@@ -84,34 +71,7 @@ with tab_themes:
                          format_func=lambda i: "全部意见" if i is None else labels[i])
     cloud_slot = st.container()  # filled last: the rest of the page shows while the picture is drawn
     for t in r.themes:
-        with st.container(border=True):
-            with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
-                plain(f"{t.rank}. {t.label}")
-            st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
-            if t.keywords:
-                plain("关键词：" + "、".join(t.keywords[:8]))
-            if t.summary:
-                plain(t.summary)
-            a = t.answer
-            if a is None:
-                st.badge("待回应", color="orange")
-                st.write("居委会正在研究这个主题，回应后会在这里公布。")
-            else:
-                st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
-                plain(a.reasoning)
-                due = f" · 完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
-                plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
-                if a.overdue:
-                    st.warning("已超过完成时限，尚未完成。")
-            if t.timeline:
-                with st.expander(f"办理进展（{len(t.timeline)} 条）"):
-                    for entry in t.timeline:
-                        plain(f"{fmt_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
-            if t.representatives:
-                st.markdown("**居民的代表性意见**")
-                for op in t.representatives:
-                    plain(f"“{op.text}”")
-                    st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+        results_widgets.theme_card(t)
 
 with tab_people:
     roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
@@ -130,11 +90,11 @@ with tab_groups:
     st.subheader("共识意见", anchor=False)
     if not r.consensus:
         st.caption("暂无各组都同意的意见。")
-    opinion_list(r.consensus, share=True)
+    results_widgets.opinion_list(r.consensus, share=True)
     st.subheader("分歧最大的意见", anchor=False)
     if not r.divisive:
         st.caption("暂无明显分歧。")
-    opinion_list(r.divisive, share=False)
+    results_widgets.opinion_list(r.divisive, share=False)
     if r.group_note:
         st.info(r.group_note, icon=":material/groups:")
     chart("groups")
@@ -150,19 +110,7 @@ with tab_groups:
 
 with tab_data:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
-    stem = f"consultation-{cid}"
-    st.download_button("下载公示单（PDF，A4）", data=lambda: cache.downloads(cid, version, "pdf"),
-                       file_name=f"{stem}-notice.pdf", mime="application/pdf", on_click="ignore",
-                       key="results.dl_pdf", icon=":material/print:")
-    st.download_button("下载意见数据（CSV）", data=lambda: cache.downloads(cid, version, "csv"),
-                       file_name=f"{stem}-opinions.csv", mime="text/csv", on_click="ignore",
-                       key="results.dl_csv", icon=":material/table_view:")
-    st.download_button("下载全部数据（JSON）", data=lambda: cache.downloads(cid, version, "json"),
-                       file_name=f"{stem}.json", mime="application/json", on_click="ignore",
-                       key="results.dl_json", icon=":material/data_object:")
-    st.download_button("下载全部表格（ZIP，含数据说明）", data=lambda: cache.downloads(cid, version, "zip"),
-                       file_name=f"{stem}-tables.zip", mime="application/zip", on_click="ignore",
-                       key="results.dl_zip", icon=":material/folder_zip:")
+    results_widgets.downloads(cid, version)
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 

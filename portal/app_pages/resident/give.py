@@ -2,13 +2,13 @@ import secrets
 
 import streamlit as st
 
-from portal.services.errors import ServiceError
 from portal.services.participation import (
     open_consultations,
     preview_opinion,
     submit_opinion,
     support_opinion,
 )
+from portal.ui.actions import read, save
 from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident
 from portal.ui.widgets import plain
@@ -72,25 +72,20 @@ if confirm and saved and saved[1] != text:
     check, confirm = True, False
 
 if check:
-    try:
-        with st.spinner("正在检查内容、查找类似意见……"), db_session() as session:
-            preview = preview_opinion(session, actor=resident, consultation_id=chosen, text=text)
-    except ServiceError as exc:
+    with st.spinner("正在检查内容、查找类似意见……"):
+        checked = read(preview_opinion, actor=resident, consultation_id=chosen, text=text)
+    if not checked:
         st.session_state.pop(PREVIEW, None)
-        st.error(str(exc))
     else:
-        st.session_state[PREVIEW] = (chosen, text, preview)
+        st.session_state[PREVIEW] = (chosen, text, checked.value)
         if not previewed:
             st.rerun()  # show the form again with 确认提交
 
 if confirm:
-    try:
-        with db_session() as session:
-            result = submit_opinion(session, actor=resident, consultation_id=chosen, text=text,
-                                    anonymous=anonymous, client_token=st.session_state[TOKEN])
-    except ServiceError as exc:
-        st.error(str(exc))
-    else:
+    submitted = save(submit_opinion, actor=resident, consultation_id=chosen, text=text, anonymous=anonymous,
+                     client_token=st.session_state[TOKEN])
+    if submitted:
+        result = submitted.value
         notes = []
         if result.redacted:
             notes.append(f"公开显示时已隐去您填写的{'、'.join(result.pii_labels)}。")
@@ -119,12 +114,7 @@ if saved and saved[0] == chosen and saved[1] == text:
                 st.caption(f"已有 {item.agree} 人同意")
                 if st.button("支持这条，不再另提", key=f"give.support.{item.opinion_id}",
                              use_container_width=True):
-                    try:
-                        with db_session() as session:
-                            support_opinion(session, actor=resident, opinion_id=item.opinion_id)
-                    except ServiceError as exc:
-                        st.error(str(exc))
-                    else:
+                    if save(support_opinion, actor=resident, opinion_id=item.opinion_id):
                         st.session_state[DONE] = ["已为这条意见投了同意票，谢谢您的参与！"]
                         st.session_state["give.clear"] = True
                         st.rerun()

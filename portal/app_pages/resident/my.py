@@ -1,10 +1,9 @@
 import streamlit as st
 
-from portal.db import run_with_retry
 from portal.models import VoteValue
-from portal.services.errors import ServiceError
 from portal.services.participation import cast_vote, my_participation
-from portal.ui.resources import db_session, engine
+from portal.ui.actions import save, show_error
+from portal.ui.resources import db_session
 from portal.ui.session import current_resident
 from portal.ui.widgets import plain, show_flash, when
 
@@ -18,8 +17,7 @@ st.caption(f"您登记的住址：{resident.grid} · {resident.area_name}")
 
 FLASH = "my.flash"
 show_flash(FLASH)
-if message := st.session_state.pop("my.error", None):
-    st.error(message)
+show_error("my.error")
 
 with db_session() as session:
     mine = my_participation(session, actor=resident)
@@ -32,11 +30,7 @@ if mine.is_empty:
 
 def change_vote(opinion_id: int, key: str) -> None:
     value = st.session_state[key]
-    try:
-        run_with_retry(engine(), lambda s: cast_vote(s, actor=resident, opinion_id=opinion_id, value=value))
-    except ServiceError as exc:
-        st.session_state["my.error"] = str(exc)
-    else:
+    if save(cast_vote, error_key="my.error", actor=resident, opinion_id=opinion_id, value=value):
         st.session_state[FLASH] = f"已改为“{VoteValue(value).label}”。"
 
 

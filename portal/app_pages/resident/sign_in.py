@@ -1,8 +1,9 @@
 import streamlit as st
 
 from portal.services.consultations import get_consultation
-from portal.services.errors import NotFound, SignInFailed
+from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
+from portal.ui.actions import save
 from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
 
@@ -42,15 +43,8 @@ with st.form("signin.form"):
     submitted = st.form_submit_button("登录", type="primary", use_container_width=True)
 
 if submitted:
-    try:
-        with db_session() as session:
-            actor = sign_in_with_code(
-                session, code=code, secret=settings().secret_key, throttle_key=throttle_key()
-            )
-    except SignInFailed as exc:
-        st.error(str(exc))
-    else:
-        sign_in(actor)
+    if signed := save(sign_in_with_code, code=code, secret=settings().secret_key, throttle_key=throttle_key()):
+        sign_in(signed.value)
         st.rerun()
 
 st.caption("没有参与码？请带上户口本或居住证到居委会领取，或请楼组长代为转交。")

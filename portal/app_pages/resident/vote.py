@@ -1,10 +1,9 @@
 import streamlit as st
 
-from portal.db import run_with_retry
 from portal.models import VoteValue
-from portal.services.errors import ServiceError
 from portal.services.participation import cast_vote, next_opinion_to_vote, open_consultations
-from portal.ui.resources import db_session, engine
+from portal.ui.actions import read, save, show_error
+from portal.ui.resources import db_session
 from portal.ui.session import current_resident
 from portal.ui.widgets import plain
 
@@ -34,16 +33,11 @@ chosen = st.selectbox("议题", ids, index=start, key="vote.consultation",
 
 
 def vote(opinion_id: int, value: VoteValue, text: str) -> None:
-    try:
-        run_with_retry(engine(), lambda s: cast_vote(s, actor=resident, opinion_id=opinion_id, value=value))
-    except ServiceError as exc:
-        st.session_state["vote.error"] = str(exc)
-    else:
+    if save(cast_vote, error_key="vote.error", actor=resident, opinion_id=opinion_id, value=value):
         st.session_state[LAST] = (chosen, opinion_id, value, text)
 
 
-if error := st.session_state.pop("vote.error", None):
-    st.error(error)
+show_error("vote.error")
 
 last = st.session_state.get(LAST)
 if last and last[0] == chosen:
@@ -57,12 +51,10 @@ if last and last[0] == chosen:
             col.button(f"改成“{value.label}”", key=f"vote.change.{value}", use_container_width=True,
                        on_click=vote, args=(last_id, value, last_text))
 
-try:
-    with db_session() as session:
-        card = next_opinion_to_vote(session, actor=resident, consultation_id=chosen)
-except ServiceError as exc:
-    st.error(str(exc))
+found = read(next_opinion_to_vote, actor=resident, consultation_id=chosen)
+if not found:
     st.stop()
+card = found.value
 
 if card is None:
     st.success("这个议题的意见您都表过态了，谢谢！有新意见时再来看看。")

@@ -163,7 +163,7 @@ def sign_in_with_code(
     ok = row is not None and hmac.compare_digest(row.code_hash, wanted)
     if not ok or row is None:
         session.add(SignInAttempt(key=key, at=now))
-        session.commit()
+        _keep_failed_attempt(session)
         left = CODE_MAX_FAILURES - failures - 1
         hint = f"还可再试 {left} 次。" if left > 0 else "请 15 分钟后再试。"
         raise SignInFailed(f"参与码不正确，请核对纸条上的 10 位字母和数字。{hint}")
@@ -177,7 +177,6 @@ def sign_in_with_code(
         raise SignInFailed("这个参与码对应的居民记录已停用，请联系居委会。")
     row.last_used_at = now
     session.add(row)
-    session.commit()
     return resident_actor(session, resident)
 
 
@@ -304,7 +303,7 @@ def authenticate(session: Session, *, username: str, password: str) -> Committee
             audit.record(session, actor="system", action="user.locked", target_type="user",
                          target_id=user.id)
         session.add(user)
-        session.commit()
+        _keep_failed_attempt(session)
         raise SignInFailed("用户名或密码不正确。") from None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
@@ -314,8 +313,17 @@ def authenticate(session: Session, *, username: str, password: str) -> Committee
     session.add(user)
     audit.record(session, actor=f"committee:{user.id}", action="user.login", target_type="user",
                  target_id=user.id)
-    session.commit()
     return committee_actor(user)
+
+
+def _keep_failed_attempt(session: Session) -> None:
+    """Commit a refused sign-in's record before the refusal is raised.
+
+    The one place a service commits outside ``portal.db.unit_of_work`` (listed in
+    tests/test_architecture.py): the unit of work rolls back what a failed call did, but a wrong
+    code or password must still count towards the lockout, or guessing would cost nothing.
+    """
+    session.commit()
 
 
 def get_committee_actor(session: Session, user_id: int) -> CommitteeActor | None:

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlmodel import Session
+
+from portal.services.actors import Actor
 from portal.services.identity.roster import IssuedSlip
 
 PAGE_W, PAGE_H = 210.0, 297.0
@@ -61,6 +64,24 @@ def code_slips_pdf(
         qr.seek(0)
     out = pdf.output()
     return bytes(out)
+
+
+def issue_code_slips(
+    session: Session, *, actor: Actor, resident_ids: list[int], secret: str, base_url: str,
+    font_path: Path, issued_on: datetime | None = None,
+) -> tuple[bytes, int]:
+    """Issue fresh codes and lay out their slips: (PDF bytes, how many codes).
+
+    One step, so the codes are saved only when their slips could be printed: only the hashes are
+    stored and the slips are the one place the codes are ever shown.
+    """
+    from portal.services.consultations.catalogue import community_name
+    from portal.services.identity.roster import issue_codes
+
+    slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=secret)
+    pdf = code_slips_pdf(slips, community_name=community_name(session), base_url=base_url,
+                         font_path=font_path, issued_on=issued_on)
+    return pdf, len(slips)
 
 
 def _cut_lines(pdf) -> None:  # type: ignore[no-untyped-def]

@@ -75,9 +75,7 @@ def add_comment(
         opinion_id=opinion_id, parent_id=parent_id, resident_id=resident.resident_id,
         text_original=cleaned, text_public=shown, client_token=token))
     if not created and cm.resident_id != resident.resident_id:
-        session.rollback()
         raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
-    session.commit()
     return cm
 
 
@@ -117,7 +115,7 @@ def report(
     r = Report(target_type=kind, target_id=target_id, consultation_id=c.id,  # type: ignore[arg-type]
                resident_id=resident.resident_id, reason=cleaned)
     session.add(r)
-    session.commit()
+    session.flush()
     session.refresh(r)
     return ReportResult(r, already=False)
 

@@ -59,7 +59,7 @@ def _is_vote_conflict(exc: IntegrityError) -> bool:
 def cast_vote(
     session: Session, *, actor: Actor | None, opinion_id: int, value: VoteValue | str
 ) -> VoteResult:
-    """Record or change the resident's vote on an opinion and commit (insert-or-update).
+    """Record or change the resident's vote on an opinion (insert-or-update).
 
     Refuses a resident's own opinion, hidden opinions and phases in which voting is closed.
     """
@@ -97,7 +97,7 @@ def _cast_vote_once(session: Session, resident: ResidentActor, opinion_id: int, 
             vote.value = value
             vote.updated_at = now
     session.add(vote)
-    session.commit()
+    session.flush()  # a concurrent first vote shows up here as IntegrityError, retried above
     return VoteResult(vote, previous)
 
 

@@ -1,0 +1,72 @@
+"""Parts of the public results page: one theme with its answer, opinion lists, downloads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from portal.services.publishing.results import fmt_date
+from portal.ui import results_cache as cache
+from portal.ui.widgets import DECISION_COLORS, plain
+
+
+def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
+    """The first few opinions, the rest behind an expander (long lists swamp a phone screen)."""
+    def show(op) -> None:  # type: ignore[no-untyped-def]
+        plain(f"“{op.text}”")
+        st.caption(f"同意 {op.agree} · 不同意 {op.disagree}" + (f" · 同意率 {op.agree_share:.0%}" if share else ""))
+
+    for op in ops[:first]:
+        show(op)
+    if len(ops) > first:
+        with st.expander(f"再看 {len(ops) - first} 条"):
+            for op in ops[first:]:
+                show(op)
+
+
+def theme_card(t) -> None:  # type: ignore[no-untyped-def]
+    """A theme as residents see it: its name, figures, the committee's answer and its progress."""
+    with st.container(border=True):
+        with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
+            plain(f"{t.rank}. {t.label}")
+        st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
+        if t.keywords:
+            plain("关键词：" + "、".join(t.keywords[:8]))
+        if t.summary:
+            plain(t.summary)
+        a = t.answer
+        if a is None:
+            st.badge("待回应", color="orange")
+            st.write("居委会正在研究这个主题，回应后会在这里公布。")
+        else:
+            st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
+            plain(a.reasoning)
+            due = f" · 完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+            plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
+            if a.overdue:
+                st.warning("已超过完成时限，尚未完成。")
+        if t.timeline:
+            with st.expander(f"办理进展（{len(t.timeline)} 条）"):
+                for entry in t.timeline:
+                    plain(f"{fmt_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+        if t.representatives:
+            st.markdown("**居民的代表性意见**")
+            for op in t.representatives:
+                plain(f"“{op.text}”")
+                st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+
+
+DOWNLOADS = [  # (label, kind, file name after the stem, MIME type, icon)
+    ("下载公示单（PDF，A4）", "pdf", "-notice.pdf", "application/pdf", ":material/print:"),
+    ("下载意见数据（CSV）", "csv", "-opinions.csv", "text/csv", ":material/table_view:"),
+    ("下载全部数据（JSON）", "json", ".json", "application/json", ":material/data_object:"),
+    ("下载全部表格（ZIP，含数据说明）", "zip", "-tables.zip", "application/zip", ":material/folder_zip:"),
+]
+
+
+def downloads(cid: int, version) -> None:  # type: ignore[no-untyped-def]
+    """The printable notice and the open data, made only when asked for."""
+    stem = f"consultation-{cid}"
+    for label, kind, suffix, mime, icon in DOWNLOADS:
+        st.download_button(label, data=lambda kind=kind: cache.downloads(cid, version, kind),
+                           file_name=f"{stem}{suffix}", mime=mime, on_click="ignore",
+                           key=f"results.dl_{kind}", icon=icon)
