@@ -141,3 +141,25 @@ def test_run_analysis_from_the_page_keeps_a_curated_theme(review):
     assert at.success[0].value == "分析完成：11 条意见。"
     assert _theme(engine, tid).active and _theme(engine, tid).priority  # curated: kept by the re-run
     assert "★ 外来车辆" in list(at.dataframe[0].value["主题"])
+
+
+def test_committee_edits_and_reviews_a_summary(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    tid = world.themes["电动车充电"]
+    by_label(at.selectbox, "主题").set_value(tid).run()
+    assert any("机器草稿，未审核：居民看不到" in m.value for m in at.markdown)
+    box = next(t for t in at.text_area if t.key.startswith(f"themes.summary.text.{tid}."))
+    box.input("居民希望在车棚装充电桩，解决电动车飞线充电的安全隐患；也有人嫌收费太贵。如有疑问请打 13912345678。")
+    at.button(key=f"FormSubmitter:themes.summary.{tid}-保存并标为已审核").click().run()
+    assert "主题摘要会公开给所有人，其中含有手机号" in at.error[0].value  # refused, text kept
+    assert _theme(engine, tid).summary_reviewed_at is None
+    box = next(t for t in at.text_area if t.key.startswith(f"themes.summary.text.{tid}."))
+    box.input("居民希望在车棚装充电桩，解决电动车飞线充电的安全隐患；也有人嫌收费太贵。")
+    at.button(key=f"FormSubmitter:themes.summary.{tid}-保存并标为已审核").click().run()
+    assert not at.exception
+    assert at.success[0].value == "“电动车充电”的摘要已审核，发布后居民可以看到。"
+    theme = _theme(engine, tid)
+    assert theme.summary.startswith("居民希望在车棚装充电桩") and theme.summary_reviewed_at is not None
+    assert theme.curated
+    assert any("已审核，发布后居民可见" in m.value for m in at.markdown)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from portal.services import review
 from portal.services.consultations import phases
-from portal.ui import review_widgets
+from portal.ui import review_widgets, theme_summary
 from portal.ui.actions import save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
@@ -82,6 +82,7 @@ with tab_themes:
         st.markdown("**代表性意见**")
         for text in ov.representatives.get(tid, [])[:3]:
             plain(f"“{text}”")
+    theme_summary.summary_box(actor, theme, editable=editable, flash=FLASH)
     st.markdown(f"**全部 {len(detail.opinions)} 条意见**")
     review_widgets.opinions_table(detail)
 
