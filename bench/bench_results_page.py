@@ -160,7 +160,6 @@ def main() -> int:
 
     from portal.db import make_engine
     from portal.services.publishing import notice_pdf, opendata, results
-    from portal.settings import get_settings
 
     engine = make_engine(db_url)
     with Session(engine) as s:
@@ -168,7 +167,7 @@ def main() -> int:
         version = timed(lambda: results.results_version(s, cid), args.repeat)
         csv_t = timed(lambda: opendata.opinions_csv(opendata.collect(s, cid)), 1)[0]
         json_t = timed(lambda: opendata.to_json_bytes(opendata.collect(s, cid)), 1)[0]
-        pdf_t = timed(lambda: notice_pdf.notice_pdf(s, cid, settings=get_settings()), 1)[0]
+        pdf_t = timed(lambda: notice_pdf.notice_pdf(s, cid), 1)[0]
 
     import streamlit as st
     from streamlit.testing.v1 import AppTest

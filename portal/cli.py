@@ -12,6 +12,7 @@ from rich.console import Console
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
+from portal.timefmt import format_datetime
 
 # The database layer (SQLAlchemy, SQLModel, the models) is imported inside the commands that use
 # it: `consult themes` works on files only, and those imports cost it about a second.
@@ -75,7 +76,6 @@ def demo(
     from portal.db import session_scope
     from portal.services.demo import DEMO_ACCOUNTS, build_demo, database_has_data
 
-    settings = get_settings()
     _migrate()
     engine = _engine()
     with session_scope(engine) as session:
@@ -85,7 +85,7 @@ def demo(
                 _print_accounts(DEMO_ACCOUNTS)
                 return
             _fail("数据库已有数据。请换一个空数据库，或加 --if-empty 跳过。")
-    summary = build_demo(engine, settings=settings, seed=seed, progress=lambda m: out.print(m))
+    summary = build_demo(engine, seed=seed, progress=lambda m: out.print(m))
     out.print(summary)
     _print_accounts(DEMO_ACCOUNTS)
 
@@ -112,13 +112,12 @@ def codes(
     from portal.services.identity import issue_code
 
     engine = _engine()
-    settings = get_settings()
 
     def issue(session) -> list[str]:  # type: ignore[no-untyped-def]
         residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
         lines = []
         for r in residents:
-            code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id, secret=settings.secret_key)
+            code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id)
             area = session.get(Area, r.area_id)
             lines.append(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
         return lines
@@ -170,7 +169,7 @@ def user_list() -> None:
         return
     for u in users:
         state = "启用" if u.active else "已停用"
-        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "从未登录"
+        last = format_datetime(u.last_login_at, empty="从未登录")
         out.print(f"  {u.username:<12} {u.display_name:<8} {Role(u.role).label:<4} {state}  最近登录 {last}",
                   highlight=False)
 
@@ -257,7 +256,7 @@ def notice(
     folder.mkdir(parents=True, exist_ok=True)
     with session_scope(_engine()) as session:
         try:
-            pdf = notice_pdf.notice_pdf(session, consultation_id, settings=get_settings())
+            pdf = notice_pdf.notice_pdf(session, consultation_id)
             data = opendata.collect(session, consultation_id)
         except ServiceError as exc:
             _fail(str(exc))

@@ -6,7 +6,7 @@ in exports); their Chinese labels live beside them. Times are timezone-aware UTC
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,15 +18,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# Times are stored in UTC and shown in China Standard Time (UTC+8 all year, no DST).
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def as_local(dt: datetime) -> datetime:
-    """A stored time in China Standard Time (SQLite hands back naive UTC)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(LOCAL_TZ)
+# Times are stored in UTC; portal.timefmt turns them into China Standard Time for people.
 
 
 def _ts(**kw: Any) -> Any:

@@ -125,7 +125,7 @@ def _consultation(opens: date | None, closes: date | None) -> Callable[[Session,
 
 def _sign_in(code: str) -> Callable[[Session, World], Any]:
     def call(s: Session, w: World) -> Any:
-        return identity.sign_in_with_code(s, code=code, secret="test-secret-key", throttle_key="t",
+        return identity.sign_in_with_code(s, code=code, throttle_key="t",
                                           sleep=lambda _: None)
     return call
 

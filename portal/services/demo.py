@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -47,9 +48,11 @@ from portal.services import audit
 from portal.services.actors import SystemActor
 from portal.services.identity import committee_actor, create_user
 from portal.services.participation.opinions import new_opinion
+from portal.services.queries import is_visible
 from portal.services.review.runs import refresh_theme_stats, run_analysis
 from portal.services.text import public_text
-from portal.settings import Settings
+from portal.settings import get_settings
+from portal.timefmt import today_local
 
 DEMO_ACCOUNTS = [
     ("admin", "Admin2026", "admin"),
@@ -67,8 +70,8 @@ def database_has_data(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Community)).one() > 0
 
 
-def load_corpus(settings: Settings) -> dict[str, Any]:
-    path = settings.data_dir / "demo" / "corpus.json"
+def load_corpus(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "demo" / "corpus.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -108,13 +111,13 @@ def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
 
 
 def build_demo(
-    engine: Engine, *, settings: Settings, seed: int = 2026, progress: Callable[[str], None] | None = None,
+    engine: Engine, *, seed: int = 2026, progress: Callable[[str], None] | None = None,
     today: date | None = None,
 ) -> str:
     """Fill an empty database with the demo neighbourhood; returns a one-paragraph summary."""
     say = progress or (lambda _m: None)
     rng = random.Random(seed)
-    corpus = keep_collection_open(load_corpus(settings), today or date.today())
+    corpus = keep_collection_open(load_corpus(get_settings().data_dir), today or today_local())
 
     # Each step is one unit of work (portal.db.unit_of_work), as a page or the CLI would save it.
     def people(session: Session) -> tuple[Community, list[Area], list[Resident], dict[str, CommitteeUser]]:
@@ -308,7 +311,7 @@ def _label_guide(engine: Engine, consultation_id: int, guide: dict[str, list[int
             assert theme.id is not None
             for oid in opinion_ids:
                 op = session.get(Opinion, oid)
-                if op is None or op.visibility != Visibility.VISIBLE:
+                if op is None or not is_visible(op):
                     continue
                 session.add(ThemeAssignment(opinion_id=oid, theme_id=theme.id,
                                             source=AssignmentSource.COMMITTEE, assigned_by=reviewer_id))

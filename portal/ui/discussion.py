@@ -10,9 +10,10 @@ import streamlit as st
 
 from portal.models import ReportTarget, VoteValue
 from portal.services.participation import REPORT_REASONS, add_comment, cast_vote, report
+from portal.timefmt import format_date
 from portal.ui.actions import save
 from portal.ui.drafts import draft_token, end_draft
-from portal.ui.widgets import plain, when
+from portal.ui.widgets import plain
 
 FLASH, ERROR, CLEAR = "consultation.flash", "consultation.error", "consultation.clear"
 
@@ -57,10 +58,10 @@ def comments(resident, thread, *, can_comment: bool) -> None:  # type: ignore[no
         st.caption("还没有留言。")
     for cm in thread.comments:
         with st.container(border=True):
-            st.caption(f"{cm.author} · {when(cm.created_at)}")
+            st.caption(f"{cm.author} · {format_date(cm.created_at)}")
             plain(cm.text)
             for reply in cm.replies:
-                st.caption(f"↳ {reply.author}回复 · {when(reply.created_at)}")
+                st.caption(f"↳ {reply.author}回复 · {format_date(reply.created_at)}")
                 plain(reply.text)
             if can_comment:
                 box = f"consultation.reply_text.{cm.id}"

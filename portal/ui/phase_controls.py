@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from portal.models import PHASE_ORDER, Consultation, utcnow
+from portal.models import PHASE_ORDER, Consultation
 from portal.services.actors import CommitteeActor
-from portal.services.consultations import change_phase, local_day, phases
+from portal.services.consultations import change_phase, phases
+from portal.timefmt import today_local
 from portal.ui.actions import save
 from portal.ui.widgets import flash_and_rerun
 
@@ -39,7 +40,7 @@ def phase_controls(actor: CommitteeActor, c: Consultation, *, flash_key: str) ->
         st.warning(f"确认把“{c.title}”从“{current.label}”切换到“{move.to.label}”？{move.warning}")
         closes_on = None
         if phases.reopening(c, move.to) and phases.deadline_passed(c):
-            today = local_day(utcnow())
+            today = today_local()
             closes_on = st.date_input("新的截止日期", value=today + timedelta(days=7) if today else None,
                                       min_value=today, key="cons.reopen_closes", format="YYYY-MM-DD")
         ok, cancel = st.columns(2)

@@ -15,6 +15,7 @@ import streamlit as st
 from portal import charts
 from portal.services.publishing import accountability as accountability_service
 from portal.services.publishing import notice_pdf, opendata, results
+from portal.timefmt import format_date
 from portal.ui.resources import db_session, settings
 
 TTL = 6 * 3600
@@ -66,7 +67,7 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
     """Open data (csv / json / zip) or the printable notice (pdf)."""
     with db_session() as session:
         if kind == "pdf":
-            return notice_pdf.notice_pdf(session, consultation_id, settings=settings())
+            return notice_pdf.notice_pdf(session, consultation_id)
         data = opendata.collect(session, consultation_id)
     return {"csv": opendata.opinions_csv, "json": opendata.to_json_bytes, "zip": opendata.to_zip_bytes}[kind](data)
 
@@ -85,7 +86,7 @@ def accountability_version() -> str:
 def published() -> list[tuple[int, str, str]]:
     """(id, title, publication date) of consultations with public results."""
     with db_session() as session:
-        return [(c.id, c.title, results.fmt_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
+        return [(c.id, c.title, format_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
 
 
 def data_dictionary():  # type: ignore[no-untyped-def]

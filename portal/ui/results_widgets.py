@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.services.publishing.results import fmt_date
+from portal.timefmt import format_date
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 
@@ -40,19 +40,19 @@ def theme_card(t) -> None:  # type: ignore[no-untyped-def]
         else:
             st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
             plain(a.reasoning)
-            due = f" · 完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+            due = f" · 完成时限：{format_date(a.due_date)}" if a.due_date else ""
             plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
             if a.overdue:
                 st.warning("已超过完成时限，尚未完成。")
         if t.timeline:
             with st.expander(f"办理进展（{len(t.timeline)} 条）"):
                 for entry in t.timeline:
-                    plain(f"{fmt_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+                    plain(f"{format_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
         if t.representatives:
             st.markdown("**居民的代表性意见**")
             for op in t.representatives:
                 plain(f"“{op.text}”")
-                st.caption(f"{op.channel} · {fmt_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+                st.caption(f"{op.channel} · {format_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
 
 
 DOWNLOADS = [  # (label, kind, file name after the stem, MIME type, icon)

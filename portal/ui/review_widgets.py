@@ -8,9 +8,10 @@ import streamlit as st
 from portal import charts
 from portal.models import Phase, ThemeStatus, Visibility
 from portal.services import review
+from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_in_steps
 from portal.ui.resources import settings
-from portal.ui.widgets import flash_and_rerun, local_time, plain
+from portal.ui.widgets import flash_and_rerun, plain
 
 
 def analysis_run(actor, ov, *, editable: bool, flash: str) -> None:  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ def analysis_run(actor, ov, *, editable: bool, flash: str) -> None:  # type: ign
         if ov.run is None:
             st.write("这个议题还没有分析过。")
         else:
-            st.write(f"上次分析：{local_time(ov.run.finished_at or ov.run.started_at)}，分析了 {ov.run.n_opinions} 条意见。")
+            st.write(f"上次分析：{format_datetime(ov.run.finished_at or ov.run.started_at)}，分析了 {ov.run.n_opinions} 条意见。")
         if ov.n_unassigned:
             st.warning(f"有 {ov.n_unassigned} 条意见还没有归入主题（上次分析后新收到的），请重新运行分析。")
         if not editable:

@@ -46,7 +46,7 @@ def sign_in(actor: Actor) -> None:
         from portal.services.identity import resident_session_token
 
         with db_session() as session:
-            token = resident_session_token(session, actor=actor, secret=settings().secret_key)
+            token = resident_session_token(session, actor=actor)
         st.session_state[COOKIE_KEY] = token
 
 
@@ -81,10 +81,8 @@ def _resume_resident() -> ResidentActor | None:
         return None
     from portal.services.identity import resume_resident_session
 
-    s = settings()
     with db_session() as session:
-        actor = resume_resident_session(session, token=token, secret=s.secret_key,
-                                        max_age_seconds=s.session_hours * 3600)
+        actor = resume_resident_session(session, token=token)
     if actor is None:
         st.session_state[COOKIE_KEY] = ""  # stale or revoked: drop it
         return None

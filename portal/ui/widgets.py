@@ -141,25 +141,6 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
     return consultation_picker(cards, key=key, remember=True)
 
 
-def local_time(dt, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time shown in China Standard Time."""
-    from portal.models import as_local
-
-    return "—" if dt is None else as_local(dt).strftime(fmt)
-
-
-def when(dt) -> str:  # type: ignore[no-untyped-def]
-    """A date as residents write it, in China's time zone: 2026年11月3日."""
-    from datetime import datetime
-
-    from portal.services.publishing.results import local_date
-
-    if not dt:
-        return ""
-    day = local_date(dt) if isinstance(dt, datetime) else dt
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def opinion_counts(view) -> str:  # type: ignore[no-untyped-def]
     return f"同意 {view.agree} · 不同意 {view.disagree} · 留言 {view.n_comments}"
 

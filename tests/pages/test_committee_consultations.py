@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from portal.models import Consultation, Phase
-from portal.services.consultations import local_day
+from portal.timefmt import local_date
 from tests.pages.ops_fixtures import ops_database, run_page
 
 
@@ -93,4 +93,4 @@ def test_phase_buttons_come_from_the_phase_table(ops_db):
     with Session(engine) as s:
         c = s.get(Consultation, hood.collecting.id)
         assert c.phase == Phase.COLLECTING
-        assert local_day(c.closes_at) == new_close
+        assert local_date(c.closes_at) == new_close

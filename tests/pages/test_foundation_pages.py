@@ -29,7 +29,7 @@ def test_resident_signs_in_with_a_code(demo_db):
 
     with Session(demo_db) as s:
         resident_id = s.exec(select(Resident.id)).first()
-        code = issue_code(s, actor=SystemActor("test"), resident_id=resident_id, secret="test-secret-key")
+        code = issue_code(s, actor=SystemActor("test"), resident_id=resident_id)
         s.commit()
     at = open_page("app_pages/resident/sign_in.py")
     at.text_input(key="signin.code").input(code.lower())

@@ -22,8 +22,7 @@ def hood_db(tmp_path, monkeypatch):
 
 def code_for(engine, hood, index=0, expired=False):
     with Session(engine) as s:
-        code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id,
-                          secret="test-secret-key")
+        code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id)
         if expired:
             row = s.exec(select(ParticipationCode)).all()[-1]
             row.expires_at = utcnow() - timedelta(days=1)

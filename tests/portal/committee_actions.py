@@ -171,13 +171,13 @@ ACTIONS: list[CommitteeAction] = [
                     lambda s, w, a: identity.list_users(s, actor=a), "read", changes_data=False),
     # codes and roster
     CommitteeAction("identity.issue_code", "issue_codes", _commit(lambda s, w, a: identity.issue_code(
-        s, actor=a, resident_id=w.residents[0], secret="test-secret-key"))),
+        s, actor=a, resident_id=w.residents[0]))),
     CommitteeAction("identity.revoke_codes", "issue_codes", _commit(lambda s, w, a: identity.revoke_codes(
         s, actor=a, resident_id=w.residents[0]))),
     CommitteeAction("roster.import_roster", "import_roster", _commit(lambda s, w, a: roster.import_roster(
         s, actor=a, data=ROSTER_CSV, filename="名册.csv", community_id=w.community_id))),
     CommitteeAction("roster.issue_codes", "issue_codes", _commit(lambda s, w, a: roster.issue_codes(
-        s, actor=a, resident_ids=w.residents[:3], secret="test-secret-key"))),
+        s, actor=a, resident_ids=w.residents[:3]))),
     CommitteeAction("roster.deactivate_resident", "import_roster", _commit(
         lambda s, w, a: roster.deactivate_resident(s, actor=a, resident_id=w.residents[-1]))),
     CommitteeAction("roster.list_roster", "issue_codes", lambda s, w, a: roster.list_roster(

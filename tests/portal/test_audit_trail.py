@@ -117,7 +117,7 @@ def _simultaneous_codes(engine, n: int = 20) -> list[str]:
         barrier.wait()
         try:
             with Session(engine) as s:
-                identity.issue_code(s, actor=clerk, resident_id=resident_id, secret="k")
+                identity.issue_code(s, actor=clerk, resident_id=resident_id)
                 s.commit()
         except Exception as exc:  # noqa: BLE001 - any error is a failure here
             errors.append(f"{type(exc).__name__}: {exc}"[:200])

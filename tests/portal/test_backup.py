@@ -43,6 +43,16 @@ def _url(path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(tmp_path, monkeypatch):
+    """Codes are keyed with the settings' secret: the test one, never a key under the project."""
+    monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "test-secret-key")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def _populate(url: str) -> str:
     """A small but real neighbourhood; returns one participation code."""
     upgrade(url)
@@ -71,8 +81,7 @@ def _populate(url: str) -> str:
         s.add(Vote(opinion_id=op.id, resident_id=residents[1].id, value=VoteValue.AGREE))
         create_user(s, actor=SystemActor("cli"), username="reviewer", password="Review2026",
                     role=Role.REVIEWER, display_name="王老师")
-        code = issue_code(s, actor=SystemActor("cli"), resident_id=residents[2].id,
-                          secret="test-secret-key")
+        code = issue_code(s, actor=SystemActor("cli"), resident_id=residents[2].id)
         s.commit()
     engine.dispose()
     return code
@@ -127,7 +136,7 @@ def test_round_trip_through_the_cli_restores_identical_data(tmp_path, monkeypatc
     engine = make_engine(_url(target))
     with Session(engine) as s:
         assert audit.verify_chain(s).ok
-        actor = sign_in_with_code(s, code=code, secret="test-secret-key", throttle_key="t")
+        actor = sign_in_with_code(s, code=code, throttle_key="t")
         assert actor.area_name == "3号楼"
     engine.dispose()
 

@@ -99,12 +99,3 @@ def test_dates_are_calendar_days_in_china(session, hood):
                             draft=draft(opens_on=date(2026, 6, 1), closes_on=date(2026, 6, 30)))
     # opens 08:00 and closes 23:59:59 Beijing time
     assert (c.opens_at.hour, c.closes_at.hour, c.closes_at.minute) == (0, 15, 59)
-
-
-def test_staff_see_beijing_time():
-    from datetime import UTC, datetime
-
-    from portal.services.consultations import local_time
-
-    assert local_time(datetime(2026, 5, 20, 16, 30, tzinfo=UTC)) == "2026-05-21 00:30"
-    assert local_time(None) == ""

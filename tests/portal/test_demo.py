@@ -119,7 +119,7 @@ def test_demo_collection_stays_open_whenever_it_is_built():
     from portal.services.demo import OPEN_DAYS_LEFT, keep_collection_open, load_corpus
     from portal.settings import get_settings
 
-    corpus = load_corpus(get_settings())
+    corpus = load_corpus(get_settings().data_dir)
     collecting = next(s for s in corpus["consultations"] if s["phase"] == "collecting")
     early = date.fromisoformat(collecting["closes_at"]) - timedelta(days=60)
     assert keep_collection_open(corpus, early) == corpus  # nothing to move

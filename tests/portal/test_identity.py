@@ -14,8 +14,8 @@ from portal.services.identity import (
     issue_code,
     sign_in_with_code,
 )
+from portal.settings import get_settings
 
-SECRET = "s3cret"
 SYSTEM = SystemActor("test")
 
 
@@ -33,61 +33,61 @@ def resident(session):
     return r
 
 
-def test_code_is_long_enough_and_stored_only_as_keyed_hash(session, resident):
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+def test_code_is_long_enough_and_stored_only_as_keyed_hash(session, resident, settings):
+    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
     assert CODE_BITS >= 40
     row = session.exec(select(ParticipationCode)).one()
     assert code.replace("-", "") not in row.code_hash
-    assert row.code_hash == hash_code(code, secret=SECRET)
+    assert row.code_hash == hash_code(code, secret=settings.secret_key)
     assert hash_code(code, secret="other") != row.code_hash
 
 
 def test_resident_signs_in_with_code_typed_loosely(session, resident):
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
     typed = " " + code.lower().replace("-", " ") + " "
-    actor = sign_in_with_code(session, code=typed, secret=SECRET, throttle_key="b1")
+    actor = sign_in_with_code(session, code=typed, throttle_key="b1")
     assert actor.resident_id == resident.id
     assert actor.area_name == "3号楼" and actor.grid == "第一网格"
 
 
 def test_reissuing_revokes_the_old_code(session, resident):
-    old = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
-    new = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+    old = issue_code(session, actor=SYSTEM, resident_id=resident.id)
+    new = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
     with pytest.raises(SignInFailed, match="作废"):
-        sign_in_with_code(session, code=old, secret=SECRET, throttle_key="b")
-    assert sign_in_with_code(session, code=new, secret=SECRET, throttle_key="b").resident_id == resident.id
+        sign_in_with_code(session, code=old, throttle_key="b")
+    assert sign_in_with_code(session, code=new, throttle_key="b").resident_id == resident.id
 
 
 def test_expired_code_is_refused(session, resident):
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     row = session.exec(select(ParticipationCode)).one()
     row.expires_at = utcnow() - timedelta(days=1)
     session.add(row)
     session.commit()
     with pytest.raises(SignInFailed, match="过期"):
-        sign_in_with_code(session, code=code, secret=SECRET, throttle_key="b")
+        sign_in_with_code(session, code=code, throttle_key="b")
 
 
 def test_repeated_wrong_codes_are_slowed_then_refused(session, resident):
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
     delays: list[float] = []
     for _ in range(8):
         with pytest.raises(SignInFailed, match="不正确"):
-            sign_in_with_code(session, code="AAAAA-BBBBB", secret=SECRET, throttle_key="x", sleep=delays.append)
+            sign_in_with_code(session, code="AAAAA-BBBBB", throttle_key="x", sleep=delays.append)
     assert delays and delays == sorted(delays)  # slowed down, more and more
     with pytest.raises(SignInFailed, match="尝试次数过多"):
-        sign_in_with_code(session, code=code, secret=SECRET, throttle_key="x", sleep=delays.append)
+        sign_in_with_code(session, code=code, throttle_key="x", sleep=delays.append)
     # another browser session is not punished for this one's guesses
-    assert sign_in_with_code(session, code=code, secret=SECRET, throttle_key="y").resident_id == resident.id
+    assert sign_in_with_code(session, code=code, throttle_key="y").resident_id == resident.id
 
 
 def test_empty_code_gets_a_clear_message(session, resident):
     with pytest.raises(SignInFailed, match="请输入参与码"):
-        sign_in_with_code(session, code="  - ", secret=SECRET, throttle_key="b")
+        sign_in_with_code(session, code="  - ", throttle_key="b")
 
 
 def test_committee_login_and_lockout(session):
@@ -121,21 +121,29 @@ def test_only_admins_manage_users(session, role):
         create_user(session, actor=actor, username="zhao", password="Abcdefg1", role=Role.CLERK)
 
 
-def test_resident_session_token_resumes_until_the_code_is_revoked(session, resident):
+def test_resident_session_token_resumes_until_the_code_is_revoked(session, resident, monkeypatch):
     from portal.services.identity import (
         resident_session_token,
         resume_resident_session,
         revoke_codes,
     )
 
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id, secret=SECRET)
+    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
-    actor = sign_in_with_code(session, code=code, secret=SECRET, throttle_key="b")
-    token = resident_session_token(session, actor=actor, secret=SECRET)
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=3600) == actor
-    assert resume_resident_session(session, token=token, secret="other", max_age_seconds=3600) is None
-    assert resume_resident_session(session, token=token[:-2] + "xx", secret=SECRET, max_age_seconds=3600) is None
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=-1) is None
+    actor = sign_in_with_code(session, code=code, throttle_key="b")
+    token = resident_session_token(session, actor=actor)
+    assert resume_resident_session(session, token=token) == actor
+    assert resume_resident_session(session, token=token[:-2] + "xx") is None
+    with monkeypatch.context() as mp:  # another deployment's key
+        mp.setenv("PORTAL_SECRET_KEY", "other")
+        get_settings.cache_clear()
+        assert resume_resident_session(session, token=token) is None
+    with monkeypatch.context() as mp:  # a sign-in lifetime that has run out
+        mp.setenv("PORTAL_SESSION_HOURS", "-1")
+        get_settings.cache_clear()
+        assert resume_resident_session(session, token=token) is None
+    get_settings.cache_clear()
+    assert resume_resident_session(session, token=token) == actor
     revoke_codes(session, actor=SYSTEM, resident_id=resident.id)
     session.commit()
-    assert resume_resident_session(session, token=token, secret=SECRET, max_age_seconds=3600) is None
+    assert resume_resident_session(session, token=token) is None

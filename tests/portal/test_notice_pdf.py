@@ -22,7 +22,7 @@ def _extracted(pdf: bytes) -> str:
 
 
 def test_notice_is_an_a4_pdf_with_the_chinese_title_answers_and_a_qr_code(session, seeded, settings):
-    pdf = notice_pdf(session, seeded.consultation_id, settings=settings)
+    pdf = notice_pdf(session, seeded.consultation_id)
     reader = PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
@@ -36,11 +36,11 @@ def test_notice_is_an_a4_pdf_with_the_chinese_title_answers_and_a_qr_code(sessio
 
 
 def test_notice_has_no_personal_data_or_hidden_opinions(session, seeded, settings):
-    text = pdf_text(notice_pdf(session, seeded.consultation_id, settings=settings))
+    text = pdf_text(notice_pdf(session, seeded.consultation_id))
     for secret in [*PII, HIDDEN_OPINION]:
         assert re.sub(r"\s+", "", secret) not in text
 
 
 def test_no_notice_before_results_are_published(session, seeded, settings):
     with pytest.raises(PhaseClosed):
-        notice_pdf(session, seeded.reviewing_id, settings=settings)
+        notice_pdf(session, seeded.reviewing_id)

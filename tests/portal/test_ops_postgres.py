@@ -25,8 +25,7 @@ def test_imports_codes_and_export_on_postgres(pg_engine, settings):
                       filename="r.csv")
         s.commit()
         assert s.exec(select(func.count()).select_from(Resident)).one() == 13
-        slips = issue_codes(s, actor=hood.admin, resident_ids=[r.id for r in hood.residents[:3]],
-                            secret="k")
+        slips = issue_codes(s, actor=hood.admin, resident_ids=[r.id for r in hood.residents[:3]])
         s.commit()
         assert len({sl.code for sl in slips}) == 3
         csv = ("意见内容,渠道,收到日期\n希望楼道里装上声控灯，晚上太黑了。,纸质,2026-05-18\n"

@@ -1,15 +1,16 @@
 """The phase table is the one home of phase rules, and collection ends by itself at closes_at."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from portal.models import Channel, Opinion, Phase, utcnow
 from portal.services.actors import ResidentActor
-from portal.services.consultations import change_phase, list_consultations, local_day, phases
+from portal.services.consultations import change_phase, list_consultations, phases
 from portal.services.errors import InvalidInput, PhaseClosed
 from portal.services.participation import cast_vote, open_consultations, submit_opinion
 from portal.services.participation.offline import OfflineOpinion, enter_offline_opinion
+from portal.timefmt import today_local
 from tests.ops_support import build_hood
 
 
@@ -76,7 +77,7 @@ def test_collection_ends_by_itself_at_the_closing_time(session, hood):
     with pytest.raises(PhaseClosed, match="截止"):
         enter_offline_opinion(session, actor=hood.clerk, consultation_id=c.id, item=OfflineOpinion(
             text="三楼楼道堆了旧沙发，消防通道被堵住了。", channel=Channel.PHONE,
-            received_on=local_day(utcnow()) or date.today()))
+            received_on=today_local()))
     with pytest.raises(PhaseClosed, match="投票已结束"):
         cast_vote(session, actor=resident, opinion_id=neighbour.id, value="agree")
     assert open_consultations(session, actor=resident, purpose="submit") == []
@@ -104,7 +105,7 @@ def test_reopening_after_the_deadline_needs_a_new_closing_date(session, hood):
     with pytest.raises(InvalidInput, match="新的截止日期"):
         change_phase(session, actor=hood.admin, consultation_id=c.id, to=Phase.COLLECTING)
     session.rollback()
-    today = local_day(utcnow())
+    today = today_local()
     with pytest.raises(InvalidInput, match="不能早于今天"):
         change_phase(session, actor=hood.admin, consultation_id=c.id, to=Phase.COLLECTING,
                      closes_on=today - timedelta(days=1))

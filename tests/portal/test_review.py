@@ -338,16 +338,16 @@ def test_word_cloud_is_cached_and_changes_with_the_theme(session, world: World, 
             return Image.new("RGB", (40, 20), "white")
 
         monkeypatch.setitem(vars(analysis), "word_cloud", word_cloud)
-    cache = settings.var_dir / "clouds"
+    cache = settings.var_dir / "clouds"  # where the service keeps its images
     tid = world.themes["电动车充电"]
-    first = review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    first = review.theme_cloud_png(session, theme_id=tid)
     assert first.startswith(b"\x89PNG")
-    again = review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    again = review.theme_cloud_png(session, theme_id=tid)
     assert again == first and len(list(cache.glob(f"theme-{tid}-*.png"))) == 1
     if calls:
         assert len(calls) == 1 and "充电桩" in calls[0] and "飞线" in calls[0]
     review.merge_themes(session, actor=world.reviewer, theme_ids=[tid, world.themes["车位不足"]], into_id=tid)
-    review.theme_cloud_png(session, theme_id=tid, cache_dir=cache, font_path=settings.font_path)
+    review.theme_cloud_png(session, theme_id=tid)
     assert len(list(cache.glob(f"theme-{tid}-*.png"))) == 2  # new words, new image
 
 

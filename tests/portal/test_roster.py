@@ -21,7 +21,6 @@ from portal.services.identity.slips import code_slips_pdf
 from tests.factories import xlsx_bytes
 from tests.ops_support import build_hood
 
-SECRET = "test-secret-key"
 GOOD_CSV = "楼栋,单元,年龄段,户号\n1号楼,1单元,60-69,1-301\n5号楼,2,70～79岁,5-101\n3栋,1,80岁以上,\n"
 
 
@@ -139,7 +138,7 @@ def test_age_band_spellings(raw, band):
 def test_bulk_issue_codes_then_slips_pdf_carries_community_and_code(session, hood, settings):
     ids = resident_ids_for(session, actor=hood.clerk, area_ids=[hood.areas[0].id])
     assert len(ids) == 4
-    slips = issue_codes(session, actor=hood.clerk, resident_ids=ids, secret=SECRET)
+    slips = issue_codes(session, actor=hood.clerk, resident_ids=ids)
     session.commit()
     assert count(session, ParticipationCode) == 4
     stored = {c.code_hash for c in session.exec(select(ParticipationCode))}
@@ -153,7 +152,7 @@ def test_bulk_issue_codes_then_slips_pdf_carries_community_and_code(session, hoo
     assert slips[0].code in text and slips[3].code in text
     assert "1号楼" in text
     # a printed code signs the resident in
-    actor = sign_in_with_code(session, code=slips[1].code, secret=SECRET, throttle_key="t")
+    actor = sign_in_with_code(session, code=slips[1].code, throttle_key="t")
     assert actor.resident_id == slips[1].resident_id
     # residents with a valid code are not picked again for “only those without a code”
     assert resident_ids_for(session, actor=hood.clerk, area_ids=[hood.areas[0].id]) == []
@@ -161,7 +160,7 @@ def test_bulk_issue_codes_then_slips_pdf_carries_community_and_code(session, hoo
 
 def test_nine_slips_make_two_pages(session, hood, settings):
     ids = [r.id for r in hood.residents[:9]]
-    slips = issue_codes(session, actor=hood.admin, resident_ids=ids, secret=SECRET)
+    slips = issue_codes(session, actor=hood.admin, resident_ids=ids)
     pdf = code_slips_pdf(slips, community_name="梧桐里社区", base_url="http://localhost:8501",
                          font_path=settings.font_path)
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
@@ -169,21 +168,21 @@ def test_nine_slips_make_two_pages(session, hood, settings):
 
 def test_reissue_revokes_the_old_code(session, hood):
     rid = hood.residents[0].id
-    first = issue_codes(session, actor=hood.clerk, resident_ids=[rid], secret=SECRET)[0]
-    second = issue_codes(session, actor=hood.clerk, resident_ids=[rid], secret=SECRET)[0]
+    first = issue_codes(session, actor=hood.clerk, resident_ids=[rid])[0]
+    second = issue_codes(session, actor=hood.clerk, resident_ids=[rid])[0]
     session.commit()
     from portal.services.errors import SignInFailed
 
     with pytest.raises(SignInFailed, match="已作废"):
-        sign_in_with_code(session, code=first.code, secret=SECRET, throttle_key="x")
-    assert sign_in_with_code(session, code=second.code, secret=SECRET, throttle_key="x")
+        sign_in_with_code(session, code=first.code, throttle_key="x")
+    assert sign_in_with_code(session, code=second.code, throttle_key="x")
     entry = next(e for e in list_roster(session, actor=hood.clerk) if e.resident_id == rid)
     assert entry.code_state == "已使用"
 
 
 def test_reviewer_cannot_issue_codes(session, hood):
     with pytest.raises(PermissionDenied):
-        issue_codes(session, actor=hood.reviewer, resident_ids=[hood.residents[0].id], secret=SECRET)
+        issue_codes(session, actor=hood.reviewer, resident_ids=[hood.residents[0].id])
 
 
 def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session, hood):
@@ -192,11 +191,11 @@ def test_resident_taken_off_the_roster_loses_code_and_leaves_the_figures(session
     from portal.services.identity.roster import deactivate_resident
 
     rid = hood.residents[0].id
-    slip = issue_codes(session, actor=hood.clerk, resident_ids=[rid], secret=SECRET)[0]
+    slip = issue_codes(session, actor=hood.clerk, resident_ids=[rid])[0]
     assert deactivate_resident(session, actor=hood.clerk, resident_id=rid) == 1
     session.commit()
     with pytest.raises(SignInFailed, match="已作废"):
-        sign_in_with_code(session, code=slip.code, secret=SECRET, throttle_key="z")
+        sign_in_with_code(session, code=slip.code, throttle_key="z")
     check = check_participation(session, actor=hood.clerk, consultation_id=hood.collecting.id)
     assert check.total_roster == 11
     assert rid not in {e.resident_id for e in list_roster(session, actor=hood.clerk)}

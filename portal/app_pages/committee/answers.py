@@ -1,5 +1,5 @@
 import zlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -7,11 +7,11 @@ from portal.models import DECISION_LABELS, Decision, Phase, ThemeStatus
 from portal.services import review
 from portal.services.actors import has_permission
 from portal.services.consultations import phases
+from portal.timefmt import format_date, today_local
 from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     flash_and_rerun,
-    local_time,
     plain,
     require_committee,
     review_consultation_picker,
@@ -84,8 +84,8 @@ if phases.TABLE[phase].answer:
         party = st.text_input("责任单位 / 责任人", value=response.responsible_party if response else "",
                               max_chars=100, key=f"answers.party.{tid}", placeholder="例如：居委会、物业公司")
         due = st.date_input("计划完成日期（采纳、部分采纳必填）",
-                            value=response.due_date if response else date.today() + timedelta(days=60),
-                            min_value=None if response else date.today(), key=f"answers.due.{tid}")
+                            value=response.due_date if response else today_local() + timedelta(days=60),
+                            min_value=None if response else today_local(), key=f"answers.due.{tid}")
         no_due = st.checkbox("不设完成日期", value=bool(response and response.due_date is None),
                              key=f"answers.nodue.{tid}")
         if st.form_submit_button("保存回应", type="primary"):
@@ -101,7 +101,7 @@ st.subheader("办理进展", anchor=False)
 if not detail.updates:
     st.caption("还没有进展记录。")
 for update in detail.updates:
-    st.markdown(f"**{local_time(update.created_at, '%Y-%m-%d')}　{ThemeStatus(update.status).label}**")
+    st.markdown(f"**{format_date(update.created_at)}　{ThemeStatus(update.status).label}**")
     if update.note:
         plain(update.note)
 if response and phases.TABLE[phase].update_status:

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from portal.services.audit import action_label, recent_events, verify_chain
+from portal.timefmt import format_datetime
 from portal.ui.resources import db_session
-from portal.ui.widgets import local_time, require_committee
+from portal.ui.widgets import require_committee
 
 require_committee("view_audit")
 st.title("审计日志")
@@ -24,7 +25,7 @@ search = st.text_input("筛选（操作、操作人或对象）", key="audit.sea
 rows = [
     {
         "编号": e.id,
-        "时间": local_time(e.at, "%Y-%m-%d %H:%M:%S"),
+        "时间": format_datetime(e.at, seconds=True),
         "操作人": e.actor,
         "操作": action_label(e.action),
         "对象": f"{e.target_type} {e.target_id}".strip(),

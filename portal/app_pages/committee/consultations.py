@@ -2,18 +2,18 @@ from datetime import timedelta
 
 import streamlit as st
 
-from portal.models import PHASE_ORDER, utcnow
+from portal.models import PHASE_ORDER
 from portal.services.consultations import (
     ConsultationDraft,
     create_consultation,
     draft_of,
     get_consultation,
     list_consultations,
-    local_day,
     phases,
     update_consultation,
 )
 from portal.services.identity.roster import list_areas
+from portal.timefmt import today_local
 from portal.ui import actions
 from portal.ui.phase_controls import phase_controls
 from portal.ui.resources import db_session
@@ -35,7 +35,7 @@ options = {NEW: "＋ 新建议题"} | {c.id: f"{c.consultation.title} · {c.phas
 chosen = st.selectbox("选择议题", list(options), format_func=options.__getitem__, key="cons.selected")
 area_names = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
-today = local_day(utcnow())
+today = today_local()
 if chosen == NEW:
     current = ConsultationDraft("", "", "", today, today + timedelta(days=14) if today else None)
     consultation = None

@@ -1,10 +1,10 @@
 import streamlit as st
 
 from portal.services.participation import moderation
+from portal.timefmt import format_datetime
 from portal.ui.actions import save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
-    local_time,
     plain,
     require_committee,
     review_consultation_picker,
@@ -43,7 +43,7 @@ for item in items[:PAGE_SIZE]:
     k = item.key
     with st.container(border=True):
         st.markdown(f"**{item.kind_label} #{item.target_id}**")
-        st.caption(local_time(item.created_at))
+        st.caption(format_datetime(item.created_at))
         plain("⚑ " + "；".join(item.reasons))  # report reasons are residents' words: plain text
         plain(item.text_public)
         if item.text_original != item.text_public:

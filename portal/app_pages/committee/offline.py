@@ -2,8 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from portal.charts import channel_mix_chart
-from portal.models import CHANNEL_LABELS, utcnow
-from portal.services.consultations import list_consultations, local_day, phases_where
+from portal.models import CHANNEL_LABELS
+from portal.services.consultations import list_consultations, phases_where
 from portal.services.identity.roster import list_areas, list_roster
 from portal.services.participation.offline import (
     OFFLINE_CHANNELS,
@@ -14,6 +14,7 @@ from portal.services.participation.offline import (
     preview_offline_import,
     recent_offline,
 )
+from portal.timefmt import today_local
 from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session
@@ -41,7 +42,7 @@ if not cards:
     st.stop()
 cid = consultation_picker(cards, key="offline.consultation", label="录入到哪个议题")
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
-today = local_day(utcnow())
+today = today_local()
 
 tab_one, tab_bulk, tab_mix = st.tabs(["逐条录入", "批量导入", "渠道构成"])
 

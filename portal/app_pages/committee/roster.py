@@ -1,10 +1,7 @@
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
 from portal.services.actors import has_permission
-from portal.services.consultations import local_time
 from portal.services.identity import revoke_codes
 from portal.services.identity.roster import (
     deactivate_resident,
@@ -15,9 +12,10 @@ from portal.services.identity.roster import (
     resident_ids_for,
 )
 from portal.services.identity.slips import issue_code_slips
+from portal.timefmt import format_datetime, now_local
 from portal.ui.actions import read, save, save_and_flash
 from portal.ui.imports import roster_preview, slips_download
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
 
 actor = require_committee("issue_codes")
@@ -32,13 +30,11 @@ PDF_KEY = "roster.pdf"  # (file name, bytes, how many) of the slips just issued
 
 def _issue(resident_ids: list[int], label: str) -> None:
     """Issue codes and keep the slips PDF for download right away."""
-    s = settings()
     with st.spinner("正在发放参与码并生成打印文件…"):
-        issued = save(issue_code_slips, actor=actor, resident_ids=resident_ids, secret=s.secret_key,
-                      base_url=s.public_base_url, font_path=s.font_path, issued_on=datetime.now())
+        issued = save(issue_code_slips, actor=actor, resident_ids=resident_ids, issued_on=now_local())
     if issued:
         pdf, n = issued.value
-        st.session_state[PDF_KEY] = (f"参与码-{label}-{datetime.now():%Y%m%d-%H%M}.pdf", pdf, n)
+        st.session_state[PDF_KEY] = (f"参与码-{label}-{now_local():%Y%m%d-%H%M}.pdf", pdf, n)
         st.rerun()
 
 
@@ -97,7 +93,7 @@ with tab_list:
     df = pd.DataFrame([{
         "编号": e.resident_id, "网格": e.grid, "楼栋": e.building, "单元": e.unit, "年龄段": e.age_band,
         "户号": e.household_ref, "参与码": e.code_state, "尾号": e.code_hint,
-        "发放时间": local_time(e.issued_at),
+        "发放时间": format_datetime(e.issued_at, empty=""),
     } for e in entries])
     st.dataframe(df, hide_index=True, width="stretch", height=320)
     if entries:

@@ -2,7 +2,6 @@ import pandas as pd
 import streamlit as st
 
 from portal.models import Role
-from portal.services.consultations import local_time
 from portal.services.identity import (
     change_role,
     create_user,
@@ -10,6 +9,7 @@ from portal.services.identity import (
     reset_password,
     set_user_active,
 )
+from portal.timefmt import format_datetime
 from portal.ui.actions import save, save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, require_committee, show_flash
@@ -31,8 +31,8 @@ st.dataframe(
             "姓名": u.display_name,
             "角色": Role(u.role).label,
             "状态": "启用" if u.active else "已停用",
-            "锁定至": local_time(u.locked_until),
-            "最近登录": local_time(u.last_login_at) or "从未登录",
+            "锁定至": format_datetime(u.locked_until, empty=""),
+            "最近登录": format_datetime(u.last_login_at, empty="从未登录"),
         }
         for u in users
     ]),

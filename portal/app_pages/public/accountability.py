@@ -2,7 +2,7 @@ import streamlit as st
 
 from portal.models import DECISION_LABELS, THEME_STATUS_LABELS
 from portal.services.publishing.accountability import accountability_frame, filter_items
-from portal.services.publishing.results import fmt_date
+from portal.timefmt import format_date
 from portal.ui import results_cache as cache
 from portal.ui.widgets import DECISION_COLORS, plain
 
@@ -59,10 +59,10 @@ else:
                 st.badge(i.status, color="green" if i.status_code == "done" else "blue")
                 if i.overdue:
                     st.badge("已逾期", color="red", icon=":material/warning:")
-            due = f" · 完成时限 {fmt_date(i.due_date)}" if i.due_date else ""
+            due = f" · 完成时限 {format_date(i.due_date)}" if i.due_date else ""
             plain(f"责任方：{i.responsible_party}{due}")
             if i.last_note:
-                plain(f"{fmt_date(i.last_update)}：{i.last_note}")
+                plain(f"{format_date(i.last_update)}：{i.last_note}")
 
 st.subheader("各议题的完整结果", anchor=False)
 for cid, title in titles.items():

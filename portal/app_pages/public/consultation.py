@@ -9,12 +9,17 @@ from portal.services.consultations import (
     phase_label,
     what_residents_can_do,
 )
-from portal.services.participation import SORTS, list_opinions, opinion_thread
+from portal.services.participation import (
+    SORTS,
+    list_opinions,
+    opinion_thread,
+)
+from portal.timefmt import format_date
 from portal.ui import discussion
 from portal.ui.actions import read, show_error
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import opinion_counts, plain, results_link, when
+from portal.ui.widgets import opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -52,7 +57,7 @@ if raw_opinion.isdigit():
     if flash:
         st.success(flash)
     view = thread.opinion
-    st.caption(f"{c.title} · {view.author}的意见 · {when(view.received_at)}")
+    st.caption(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}")
     with st.container(border=True):
         plain(view.text)
         st.caption(opinion_counts(view))
@@ -104,7 +109,7 @@ if not page.items:
     st.caption("还没有公开的意见。")
 for view in page.items:
     with st.container(border=True):
-        meta = f"{view.author} · {when(view.received_at)}"
+        meta = f"{view.author} · {format_date(view.received_at)}"
         if view.is_mine:
             meta += " · 我的意见"
         elif view.my_vote:

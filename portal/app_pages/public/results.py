@@ -1,7 +1,7 @@
 import streamlit as st
 
 from portal.services.errors import NotFound, PhaseClosed
-from portal.services.publishing.results import fmt_date
+from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
 from portal.ui.widgets import plain
@@ -49,7 +49,7 @@ def cloud(theme_id: int | None = None) -> bytes | None:
 st.html("<style>[class*='st-key-results-theme-title-'] [data-testid='stText']"
         "{font-size:1.45rem;font-weight:650;line-height:1.35;}</style>")
 st.title(r.title)
-st.caption(f"{r.phase} · 征集时间 {fmt_date(r.opens_at)} — {fmt_date(r.closes_at)} · 公示日期 {fmt_date(r.published_at)}")
+st.caption(f"{r.phase} · 征集时间 {format_period(r.opens_at, r.closes_at)} · 公示日期 {format_date(r.published_at)}")
 plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 

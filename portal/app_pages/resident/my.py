@@ -2,10 +2,11 @@ import streamlit as st
 
 from portal.models import VoteValue
 from portal.services.participation import cast_vote, my_participation
+from portal.timefmt import format_date
 from portal.ui.actions import save, show_error
 from portal.ui.resources import db_session
 from portal.ui.session import current_resident
-from portal.ui.widgets import plain, show_flash, when
+from portal.ui.widgets import plain, show_flash
 
 resident = current_resident()
 if resident is None:
@@ -44,7 +45,7 @@ for c in mine.consultations:
     for op in c.opinions:
         with st.container(border=True):
             extra = " · 匿名显示" if op.anonymous else ""
-            st.caption(f"{when(op.submitted_at)} · {op.channel_label}提交{extra} · 同意 {op.agree} · 不同意 {op.disagree}")
+            st.caption(f"{format_date(op.submitted_at)} · {op.channel_label}提交{extra} · 同意 {op.agree} · 不同意 {op.disagree}")
             plain(op.text_public)
             if op.pii_labels:
                 st.caption(f"公开时已隐去：{'、'.join(op.pii_labels)}")
@@ -63,12 +64,12 @@ for c in mine.consultations:
                 else:
                     st.markdown("**居委会的回应：**")
                     plain(f"{op.answer.decision_label}：{op.answer.reasoning}")
-                    due = f"，计划 {when(op.answer.due_date)} 前完成" if op.answer.due_date else ""
+                    due = f"，计划 {format_date(op.answer.due_date)} 前完成" if op.answer.due_date else ""
                     plain(f"负责方：{op.answer.responsible_party}{due}")
                 if op.timeline:
                     st.markdown("**办理进度：**")
                     for entry in op.timeline:
-                        plain(f"{when(entry.at)} {entry.status_label}" + (f"：{entry.note}" if entry.note else ""))
+                        plain(f"{format_date(entry.at)} {entry.status_label}" + (f"：{entry.note}" if entry.note else ""))
 
     if c.votes:
         with st.expander(f"我的投票（{len(c.votes)}）" + ("：可以修改" if c.can_vote else "：投票已结束")):
@@ -88,7 +89,7 @@ for c in mine.consultations:
         with st.expander(f"我的举报（{len(c.reports)}）"):
             for r in c.reports:
                 plain(f"{r.target_label}：{r.excerpt}")
-                st.caption(f"{when(r.created_at)} · 理由：{r.reason} · {r.state_label}")
+                st.caption(f"{format_date(r.created_at)} · 理由：{r.reason} · {r.state_label}")
 
 st.divider()
 if st.button("退出登录", key="my.sign_out", use_container_width=True):

@@ -18,8 +18,6 @@ from portal.services.consultations.editing import (
     consultation_area_ids,
     create_consultation,
     draft_of,
-    local_day,
-    local_time,
     opens_at_for,
     update_consultation,
 )
@@ -86,8 +84,6 @@ __all__ = [
     "get_consultation",
     "is_public",
     "list_consultations",
-    "local_day",
-    "local_time",
     "moves",
     "opens_at_for",
     "participation_counts",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import label
 from sqlmodel import Session, col, func, select
@@ -13,11 +12,12 @@ from portal.models import (
     Consultation,
     Opinion,
     Phase,
-    Visibility,
     Vote,
 )
 from portal.services.consultations.phases import PUBLIC_PHASES, is_public, phase_clause, phase_label
 from portal.services.errors import NotFound
+from portal.services.queries import opinion_is_visible
+from portal.timefmt import format_period
 
 # ---------------------------------------------------------------- reading
 
@@ -52,8 +52,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
     n_op = dict(
         session.exec(
             select(Opinion.consultation_id, func.count())
-            .where(col(Opinion.consultation_id).in_(consultation_ids),
-                   Opinion.visibility == Visibility.VISIBLE)
+            .where(col(Opinion.consultation_id).in_(consultation_ids), opinion_is_visible())
             .group_by(col(Opinion.consultation_id))
         ).all()
     )
@@ -102,9 +101,7 @@ def community_name(session: Session) -> str:
 
 
 def deadline_text(c: Consultation) -> str:
-    def fmt(d: datetime | None) -> str:
-        return d.strftime("%Y年%m月%d日").replace("年0", "年").replace("月0", "月") if d else "未定"
-
-    return f"{fmt(c.opens_at)} — {fmt(c.closes_at)}"
+    """The collecting period as residents read it: 2026年8月1日 — 2026年8月31日 (days in China)."""
+    return format_period(c.opens_at, c.closes_at)
 
 

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, func, select
 from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
 from portal.services.actors import Actor, has_permission, require
 from portal.services.consultations import deadline_text, list_consultations, phases
-from portal.services.publishing.results import FINISHED, today_local
+from portal.services.publishing.results import FINISHED
+from portal.timefmt import today_local
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,19 @@ from datetime import UTC, date, datetime, time
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
-    LOCAL_TZ,
     Area,
     Community,
     Consultation,
     ConsultationArea,
     Opinion,
     Phase,
-    as_local,
     utcnow,
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
+from portal.timefmt import LOCAL_TZ, local_date, today_local
 
 
 def change_phase(
@@ -43,7 +42,7 @@ def change_phase(
         raise InvalidInput(f"不能从“{current.label}”直接切换到“{to.label}”。")
     if to == Phase.COLLECTING and not c.question.strip():
         raise InvalidInput("议题还没有填写要征求意见的问题，不能开始征集。")
-    today = local_day(utcnow())
+    today = today_local()
     if closes_on is not None:
         if today and closes_on < today:
             raise InvalidInput("新的截止日期不能早于今天。")
@@ -77,15 +76,6 @@ def opens_at_for(day: date) -> datetime:
 
 def closes_at_for(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-def local_day(dt: datetime | None) -> date | None:
-    return None if dt is None else as_local(dt).date()
-
-
-def local_time(dt: datetime | None) -> str:
-    """A stored UTC time as committee staff read it: Beijing time, 2026-05-20 14:30."""
-    return "" if dt is None else as_local(dt).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -144,7 +134,7 @@ def create_consultation(
         raise NotFound("数据库中还没有社区，请先创建社区。")
     assert community.id is not None
     d = _validate(session, draft, community.id)
-    today = today or local_day(utcnow())
+    today = today or today_local()
     if d.closes_on and today and d.closes_on < today:
         raise InvalidInput("截止日期不能早于今天。")
     c = Consultation(
@@ -183,7 +173,7 @@ def update_consultation(
     changed = [name for name, old, new in (
         ("title", c.title, d.title), ("question", c.question, d.question),
         ("background", c.background, d.background),
-        ("opens_on", local_day(c.opens_at), d.opens_on), ("closes_on", local_day(c.closes_at), d.closes_on),
+        ("opens_on", local_date(c.opens_at), d.opens_on), ("closes_on", local_date(c.closes_at), d.closes_on),
         ("areas", tuple(sorted(consultation_area_ids(session, consultation_id))), tuple(sorted(d.area_ids))),
         ("votes_during_review", c.votes_during_review, d.votes_during_review),
     ) if old != new]
@@ -208,8 +198,8 @@ def consultation_area_ids(session: Session, consultation_id: int) -> list[int]:
 def draft_of(session: Session, c: Consultation) -> ConsultationDraft:
     """The editable fields of a consultation, for pre-filling the edit form."""
     assert c.id is not None
-    return ConsultationDraft(c.title, c.question, c.background, local_day(c.opens_at),
-                             local_day(c.closes_at), tuple(consultation_area_ids(session, c.id)),
+    return ConsultationDraft(c.title, c.question, c.background, local_date(c.opens_at),
+                             local_date(c.closes_at), tuple(consultation_area_ids(session, c.id)),
                              c.votes_during_review)
 
 

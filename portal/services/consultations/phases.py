@@ -19,8 +19,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import col
 
-from portal.models import Consultation, Phase, as_local, utcnow
+from portal.models import Consultation, Phase, utcnow
 from portal.services.errors import PhaseClosed
+from portal.timefmt import format_date
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,7 @@ def is_public(c: Consultation) -> bool:
 
 def _closed_on(c: Consultation) -> str:
     assert c.closes_at is not None
-    d = as_local(_aware(c.closes_at))
-    return f"{d.month}月{d.day}日"
+    return format_date(c.closes_at, year=False)
 
 
 def what_residents_can_do(c: Consultation) -> str:

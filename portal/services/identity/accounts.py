@@ -24,6 +24,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, require
 from portal.services.errors import InvalidInput, NotFound, SignInFailed
+from portal.settings import get_settings
 
 # Crockford base32 (no I, L, O, U): 32 symbols = 5 bits each; 10 symbols = 50 bits.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -69,8 +70,7 @@ def new_code() -> str:
 
 
 def issue_code(
-    session: Session, *, actor: Actor, resident_id: int, secret: str,
-    valid_days: int | None = 120,
+    session: Session, *, actor: Actor, resident_id: int, valid_days: int | None = 120,
 ) -> str:
     """Issue a new code for a resident, revoking any earlier one. Returns the plain code once."""
     require(actor, "issue_codes")
@@ -90,7 +90,7 @@ def issue_code(
     session.add(
         ParticipationCode(
             resident_id=resident_id,
-            code_hash=hash_code(code, secret=secret),
+            code_hash=hash_code(code, secret=get_settings().secret_key),
             hint=normalise_code(code)[-2:],
             issued_at=now,
             expires_at=now + timedelta(days=valid_days) if valid_days else None,
@@ -141,7 +141,7 @@ def resident_actor(session: Session, resident: Resident) -> ResidentActor:
 
 
 def sign_in_with_code(
-    session: Session, *, code: str, secret: str, throttle_key: str, sleep=time.sleep
+    session: Session, *, code: str, throttle_key: str, sleep=time.sleep
 ) -> ResidentActor:
     """Check a participation code; throttle repeated failures from one browser session.
 
@@ -157,7 +157,7 @@ def sign_in_with_code(
     cleaned = normalise_code(code)
     if not cleaned:
         raise SignInFailed("请输入参与码（印在居委会发放的参与码纸条上）。")
-    wanted = hash_code(cleaned, secret=secret)
+    wanted = hash_code(cleaned, secret=get_settings().secret_key)
     row = session.exec(select(ParticipationCode).where(ParticipationCode.code_hash == wanted)).first()
     now = utcnow()
     ok = row is not None and hmac.compare_digest(row.code_hash, wanted)
@@ -185,7 +185,7 @@ def sign_in_with_code(
 RESIDENT_SESSION_SALT = "resident-session"
 
 
-def resident_session_token(session: Session, *, actor: ResidentActor, secret: str) -> str:
+def resident_session_token(session: Session, *, actor: ResidentActor) -> str:
     """A signed token that lets this browser resume the resident's sign-in after a reload.
 
     It names the resident and their current code, so revoking or re-issuing the code (a lost
@@ -198,20 +198,23 @@ def resident_session_token(session: Session, *, actor: ResidentActor, secret: st
                                         col(ParticipationCode.revoked_at).is_(None))
         .order_by(col(ParticipationCode.issued_at).desc(), col(ParticipationCode.id).desc())
     ).first()
-    return URLSafeTimedSerializer(secret, salt=RESIDENT_SESSION_SALT).dumps(
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=RESIDENT_SESSION_SALT).dumps(
         {"r": actor.resident_id, "k": code.id if code else None}
     )
 
 
 def resume_resident_session(
-    session: Session, *, token: str, secret: str, max_age_seconds: int
+    session: Session, *, token: str
 ) -> ResidentActor | None:
     """The resident a token from ``resident_session_token`` stands for, or None if the token
-    is forged, too old, or its code has since been revoked or has expired."""
+    is forged, older than the sign-in lifetime (``session_hours``), or its code has since been
+    revoked or has expired."""
     from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+    s = get_settings()
     try:
-        data = URLSafeTimedSerializer(secret, salt=RESIDENT_SESSION_SALT).loads(token, max_age=max_age_seconds)
+        data = URLSafeTimedSerializer(s.secret_key, salt=RESIDENT_SESSION_SALT).loads(
+            token, max_age=s.session_hours * 3600)
         resident_id, code_id = int(data["r"]), data["k"]
     except (BadSignature, KeyError, TypeError, ValueError):
         return None

@@ -318,8 +318,7 @@ class IssuedSlip:
 
 
 def issue_codes(
-    session: Session, *, actor: Actor, resident_ids: list[int], secret: str,
-    valid_days: int | None = 120,
+    session: Session, *, actor: Actor, resident_ids: list[int], valid_days: int | None = 120,
 ) -> list[IssuedSlip]:
     """Issue a fresh code for each resident (revoking any earlier code). The caller commits and
     must print the returned slips right away: only hashes are stored."""
@@ -333,7 +332,7 @@ def issue_codes(
         resident = session.get(Resident, rid)
         if resident is None or not resident.active:
             raise NotFound("所选居民中有记录已不存在或已停用，请刷新后重试。")
-        code = issue_code(session, actor=actor, resident_id=rid, secret=secret, valid_days=valid_days)
+        code = issue_code(session, actor=actor, resident_id=rid, valid_days=valid_days)
         area = session.get(Area, resident.area_id)
         session.flush()
         row = session.exec(

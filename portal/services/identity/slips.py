@@ -16,16 +16,14 @@ from sqlmodel import Session
 
 from portal.services.actors import Actor
 from portal.services.identity.roster import IssuedSlip
+from portal.settings import get_settings
+from portal.timefmt import format_date
 
 PAGE_W, PAGE_H = 210.0, 297.0
 COLS, ROWS = 2, 4
 SLIP_W, SLIP_H = PAGE_W / COLS, PAGE_H / ROWS
 PAD = 7.0
 QR_SIZE = 30.0
-
-
-def _date(d: datetime | None) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if d else ""
 
 
 def _qr_png(url: str) -> io.BytesIO:
@@ -67,8 +65,7 @@ def code_slips_pdf(
 
 
 def issue_code_slips(
-    session: Session, *, actor: Actor, resident_ids: list[int], secret: str, base_url: str,
-    font_path: Path, issued_on: datetime | None = None,
+    session: Session, *, actor: Actor, resident_ids: list[int], issued_on: datetime | None = None,
 ) -> tuple[bytes, int]:
     """Issue fresh codes and lay out their slips: (PDF bytes, how many codes).
 
@@ -78,9 +75,10 @@ def issue_code_slips(
     from portal.services.consultations.catalogue import community_name
     from portal.services.identity.roster import issue_codes
 
-    slips = issue_codes(session, actor=actor, resident_ids=resident_ids, secret=secret)
-    pdf = code_slips_pdf(slips, community_name=community_name(session), base_url=base_url,
-                         font_path=font_path, issued_on=issued_on)
+    settings = get_settings()
+    slips = issue_codes(session, actor=actor, resident_ids=resident_ids)
+    pdf = code_slips_pdf(slips, community_name=community_name(session), base_url=settings.public_base_url,
+                         font_path=settings.font_path, issued_on=issued_on)
     return pdf, len(slips)
 
 
@@ -151,6 +149,6 @@ def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, bas
     pdf.set_text_color(110, 110, 110)
     note = "一人一码，请妥善保管，勿转借他人；遗失请到居委会补领（旧码随即作废）。"
     if slip.expires_at:
-        note = f"有效期至{_date(slip.expires_at)}。" + note
+        note = f"有效期至{format_date(slip.expires_at)}。" + note
     pdf.set_xy(left, y + SLIP_H - PAD - 8)
     pdf.multi_cell(width, 3.5, note, align="L")

@@ -10,7 +10,6 @@ from portal.models import (
     Comment,
     Report,
     ReportTarget,
-    Visibility,
 )
 from portal.services.actors import Actor, require_resident
 from portal.services.consultations import (
@@ -25,6 +24,7 @@ from portal.services.participation.idempotency import (
 )
 from portal.services.participation.lookups import _visible_opinion
 from portal.services.participation.opinions import validate_text
+from portal.services.queries import is_visible
 from portal.services.text import public_text
 
 COMMENT_MIN_CHARS = 2
@@ -57,7 +57,7 @@ def add_comment(
     phases.ensure_can_comment(c)
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
-        if parent is None or parent.opinion_id != opinion_id or parent.visibility != Visibility.VISIBLE:
+        if parent is None or parent.opinion_id != opinion_id or not is_visible(parent):
             raise NotFound("要回复的留言不存在或已被隐藏。")
         if parent.parent_id is not None:
             raise InvalidInput("只能回复一层：请回复这条留言所在的主留言。")
@@ -99,7 +99,7 @@ def report(
         op, c = _visible_opinion(session, target_id)
     else:
         cm = session.get(Comment, target_id)
-        if cm is None or cm.visibility != Visibility.VISIBLE:
+        if cm is None or not is_visible(cm):
             raise NotFound("这条留言不存在或已被隐藏。")
         op, c = _visible_opinion(session, cm.opinion_id)
     if c.community_id != resident.community_id:

@@ -1,17 +1,13 @@
-"""Look-ups shared by the participation services."""
+"""Look-ups shared by the participation services (visibility and vote counts: ``services.queries``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from portal.models import (
     Area,
     Consultation,
     Opinion,
-    Visibility,
-    Vote,
 )
 from portal.services.actors import Actor, ResidentActor, require_resident
 from portal.services.consultations import (
@@ -21,6 +17,7 @@ from portal.services.consultations import (
     phases,
 )
 from portal.services.errors import NotFound
+from portal.services.queries import is_visible
 
 # ---------------------------------------------------------------- shared look-ups
 
@@ -37,7 +34,7 @@ def _visible_opinion(session: Session, opinion_id: int) -> tuple[Opinion, Consul
     if op is None:
         raise NotFound("找不到这条意见。")
     c = get_consultation(session, op.consultation_id)
-    if op.visibility != Visibility.VISIBLE:
+    if not is_visible(op):
         raise NotFound("这条意见已被隐藏，无法再查看或参与。")
     return op, c
 
@@ -53,20 +50,6 @@ def _area_names(session: Session, area_ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {a.id: a.name for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}  # type: ignore[misc]
-
-
-def _vote_counts(session: Session, opinion_ids: list[int]) -> dict[int, dict[str, int]]:
-    out: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
-    if not opinion_ids:
-        return out
-    rows = session.exec(
-        select(Vote.opinion_id, Vote.value, func.count())
-        .where(col(Vote.opinion_id).in_(opinion_ids))
-        .group_by(col(Vote.opinion_id), col(Vote.value))
-    ).all()
-    for oid, value, n in rows:
-        out[oid][str(value)] = n
-    return out
 
 
 def open_consultations(session: Session, *, actor: Actor | None, purpose: str) -> list[Consultation]:

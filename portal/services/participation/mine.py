@@ -32,8 +32,8 @@ from portal.services.consultations import (
     phases,
     results_public,
 )
-from portal.services.participation.lookups import _vote_counts
 from portal.services.participation.opinions import pii_labels
+from portal.services.queries import is_visible, vote_counts
 
 # ---------------------------------------------------------------- 我的参与
 
@@ -138,7 +138,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
             select(Opinion).where(Opinion.consultation_id == c.id, Opinion.resident_id == rid)
             .order_by(col(Opinion.received_at).desc(), col(Opinion.id).desc())
         ))
-        counts = _vote_counts(session, [o.id for o in ops])  # type: ignore[misc]
+        counts = vote_counts(session, [o.id for o in ops])
         themes: dict[int, Theme] = {}
         if public_results and ops:
             for a, found in session.exec(
@@ -166,9 +166,9 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
                 id=o.id, text_public=o.text_public, text_original=o.text_original,  # type: ignore[arg-type]
                 pii_labels=pii_labels(list(o.pii_kinds)), anonymous=o.anonymous,
                 channel_label=Channel(o.channel).label, submitted_at=o.received_at,
-                hidden=o.visibility == Visibility.HIDDEN,
+                hidden=not is_visible(o),
                 moderation_label=Visibility(o.visibility).label, moderation_reason=o.moderation_reason,
-                agree=counts[o.id]["agree"], disagree=counts[o.id]["disagree"],  # type: ignore[index]
+                agree=counts[o.id or 0].agree, disagree=counts[o.id or 0].disagree,
                 theme_label=t.label if t else None,
                 theme_status_label=ThemeStatus(t.status).label if t else None,
                 answer=AnswerView(Decision(r.decision).label, r.reasoning, r.responsible_party, r.due_date) if r else None,
@@ -177,7 +177,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
         open_votes = can_vote(c)
         votes = [
             MyVote(v.opinion_id, op.text_public, VoteValue(v.value), v.updated_at,
-                   open_votes and op.visibility == Visibility.VISIBLE)
+                   open_votes and is_visible(op))
             for v, op in session.exec(
                 select(Vote, Opinion).join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
                 .where(Vote.resident_id == rid, Opinion.consultation_id == c.id)

@@ -38,6 +38,7 @@ from portal.models import (
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.queries import is_visible
 
 FLAG_LABELS = {"pii": "含个人信息", "abusive": "疑似不文明用语"}
 FLOOD_MIN = 3  # a duplicate group of this many opinions is shown as a possible flood
@@ -186,7 +187,7 @@ def moderation_queue(
         run = latest_run(session, consultation_id)
         kept_floods = _kept(session, "duplicate_group")
         for group in (run.summary.get("duplicate_groups", []) if run else []):
-            visible = [oid for oid in group if oid in opinions and opinions[oid].visibility == Visibility.VISIBLE]
+            visible = [oid for oid in group if oid in opinions and is_visible(opinions[oid])]
             if len(visible) < FLOOD_MIN or group[0] in kept_floods:
                 continue
             first = opinions[visible[0]]

@@ -28,11 +28,10 @@ from portal.models import (
     Consultation,
     Opinion,
     Resident,
-    utcnow,
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations import ensure_can_submit, local_day
+from portal.services.consultations import ensure_can_submit
 from portal.services.errors import InvalidInput, NotFound, ServiceError
 from portal.services.identity.roster import normalise_building
 from portal.services.participation.idempotency import by_token
@@ -44,6 +43,7 @@ from portal.services.participation.opinions import (
     prepare_opinion,
 )
 from portal.services.tables import read_table
+from portal.timefmt import format_date, local_date, today_local
 
 OFFLINE_CHANNELS = (Channel.PAPER, Channel.PHONE, Channel.DOOR, Channel.HOTLINE)
 _CHANNEL_SPELLINGS = {
@@ -96,13 +96,13 @@ def _problems(
         problems.append(exc)
     if Channel(item.channel) not in OFFLINE_CHANNELS:
         problems.append(InvalidInput("请选择线下渠道：纸质、电话、上门走访或 12345 热线。"))
-    opened = local_day(c.opens_at)
+    opened = local_date(c.opens_at)
     if not item.received_on:
         problems.append(InvalidInput("请填写收到意见的日期。"))
     elif item.received_on > today:
         problems.append(InvalidInput("收到日期不能晚于今天。"))
     elif opened and item.received_on < opened:
-        problems.append(InvalidInput(f"收到日期早于议题开始征集的日期（{opened.month}月{opened.day}日）。"))
+        problems.append(InvalidInput(f"收到日期早于议题开始征集的日期（{format_date(opened, year=False)}）。"))
     area_id = item.area_id
     if item.resident_id is not None:
         resident = session.get(Resident, item.resident_id)
@@ -161,7 +161,7 @@ def enter_offline_opinion(
             raise InvalidInput("提交编号冲突，请刷新页面后重新录入。")
         return earlier
     c = _consultation(session, consultation_id)
-    prepared, area_id, problems = _problems(session, c, item, today=today or local_day(utcnow()) or date.today())
+    prepared, area_id, problems = _problems(session, c, item, today=today or today_local())
     _refuse(problems)
     assert prepared is not None  # no problems: the text was prepared
     op, created = _store(session, actor=actor, c=c, item=item, prepared=prepared, area_id=area_id,
@@ -270,7 +270,7 @@ def _imported_keys(session: Session, consultation_id: int) -> set[tuple[str, str
         select(Opinion.text_original, Opinion.channel, Opinion.area_id, Opinion.received_at)
         .where(Opinion.consultation_id == consultation_id, col(Opinion.channel).in_(list(OFFLINE_CHANNELS)))
     ).all()
-    return {_row_key(t, ch, a, day) for t, ch, a, at in rows if (day := local_day(at)) is not None}
+    return {_row_key(t, ch, a, day) for t, ch, a, at in rows if (day := local_date(at)) is not None}
 
 
 def _earlier_imports(session: Session, consultation_id: int, sha256: str) -> list[EarlierImport]:
@@ -280,7 +280,7 @@ def _earlier_imports(session: Session, consultation_id: int, sha256: str) -> lis
                                  AuditEvent.target_id == str(consultation_id))
         .order_by(col(AuditEvent.id))
     ).all()
-    return [EarlierImport(local_day(e.at), e.actor, int(e.detail.get("opinions", 0)))
+    return [EarlierImport(local_date(e.at), e.actor, int(e.detail.get("opinions", 0)))
             for e in events if e.detail.get("sha256") == sha256]
 
 
@@ -295,7 +295,7 @@ def preview_offline_import(
     c = session.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("找不到这个议题。")
-    today = today or local_day(utcnow()) or date.today()
+    today = today or today_local()
     table = read_table(data, filename, columns=OFFLINE_COLUMNS, required=OFFLINE_REQUIRED)
     areas = {a.name: a.id for a in session.exec(select(Area).where(Area.community_id == c.community_id))}
     stored = _imported_keys(session, consultation_id)

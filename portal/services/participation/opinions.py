@@ -22,7 +22,6 @@ from portal.models import (
     Channel,
     Consultation,
     Opinion,
-    Visibility,
     utcnow,
 )
 from portal.services.actors import Actor, ResidentActor, require_resident
@@ -37,8 +36,9 @@ from portal.services.participation.idempotency import (
     given_token,
     insert_once,
 )
-from portal.services.participation.lookups import _consultation_for, _vote_counts
+from portal.services.participation.lookups import _consultation_for
 from portal.services.participation.moderation import auto_flags
+from portal.services.queries import is_visible, visible_opinions_of, vote_counts
 from portal.services.text import public_text
 from portal.settings import get_settings
 
@@ -260,7 +260,7 @@ def _similarity_index(session: Session, consultation_id: int) -> tuple[Any, list
         return None
     rows = session.exec(
         select(Opinion.id, Opinion.text_public)
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
         .order_by(col(Opinion.id))
     ).all()
     if not rows:
@@ -310,14 +310,14 @@ def similar_opinions(
         return []
     wanted = [ids[i] for i, _ in hits]
     ops = {o.id: o for o in session.exec(select(Opinion).where(col(Opinion.id).in_(wanted)))}
-    counts = _vote_counts(session, wanted)
+    counts = vote_counts(session, wanted)
     out = []
     for i, score in hits:
         op = ops.get(ids[i])
-        if op is None or op.visibility != Visibility.VISIBLE:
+        if op is None or not is_visible(op):
             continue
         oid = int(op.id or 0)
-        out.append(SimilarOpinion(oid, op.text_public, float(score), counts[oid]["agree"]))
+        out.append(SimilarOpinion(oid, op.text_public, float(score), counts[oid].agree))
     return out
 
 

@@ -14,7 +14,6 @@ from portal.models import (
     Consultation,
     Opinion,
     Resident,
-    Visibility,
     Vote,
     VoteValue,
 )
@@ -27,8 +26,13 @@ from portal.services.consultations import (
 from portal.services.participation.lookups import (
     _area_names,
     _visible_opinion,
-    _vote_counts,
     author_label,
+)
+from portal.services.queries import (
+    comment_is_visible,
+    visible_opinions_of,
+    vote_counts,
+    votes_on_each_opinion,
 )
 
 # ---------------------------------------------------------------- public reading
@@ -78,12 +82,12 @@ SORTS = {"hot": "同意最多", "new": "最新", "least": "投票最少"}
 
 def _views(session: Session, ops: list[Opinion], viewer: ResidentActor | None) -> list[OpinionView]:
     ids = [o.id for o in ops if o.id is not None]
-    counts = _vote_counts(session, ids)
+    counts = vote_counts(session, ids)
     areas = _area_names(session, {o.area_id for o in ops if o.area_id})
     n_comments = dict(
         session.exec(
             select(Comment.opinion_id, func.count())
-            .where(col(Comment.opinion_id).in_(ids), Comment.visibility == Visibility.VISIBLE)
+            .where(col(Comment.opinion_id).in_(ids), comment_is_visible())
             .group_by(col(Comment.opinion_id))
         ).all()
     ) if ids else {}
@@ -99,8 +103,8 @@ def _views(session: Session, ops: list[Opinion], viewer: ResidentActor | None) -
         OpinionView(
             id=o.id, text=o.text_public,  # type: ignore[arg-type]
             author=author_label(o.anonymous, areas.get(o.area_id)),  # type: ignore[arg-type]
-            received_at=o.received_at, agree=counts[o.id]["agree"],  # type: ignore[index]
-            disagree=counts[o.id]["disagree"], passes=counts[o.id]["pass"],  # type: ignore[index]
+            received_at=o.received_at, agree=counts[o.id or 0].agree,
+            disagree=counts[o.id or 0].disagree, passes=counts[o.id or 0].passes,
             n_comments=n_comments.get(o.id or 0, 0),
             is_mine=viewer is not None and o.resident_id == viewer.resident_id,
             my_vote=my_votes.get(o.id),  # type: ignore[arg-type]
@@ -115,18 +119,11 @@ def list_opinions(
 ) -> OpinionList:
     """The public opinions of a consultation (redacted text only; hidden ones left out)."""
     get_consultation(session, consultation_id)
-    where = (Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
-    total = session.exec(select(func.count()).select_from(Opinion).where(*where)).one()
-    stmt = select(Opinion).where(*where)
-    n_agree = (
-        select(func.count()).select_from(Vote)
-        .where(col(Vote.opinion_id) == col(Opinion.id), Vote.value == VoteValue.AGREE)
-        .correlate(Opinion).scalar_subquery()
-    )
-    n_all = (
-        select(func.count()).select_from(Vote).where(col(Vote.opinion_id) == col(Opinion.id))
-        .correlate(Opinion).scalar_subquery()
-    )
+    where = visible_opinions_of(consultation_id)
+    total = session.exec(select(func.count()).select_from(Opinion).where(where)).one()
+    stmt = select(Opinion).where(where)
+    n_agree = votes_on_each_opinion(VoteValue.AGREE)
+    n_all = votes_on_each_opinion()
     if sort == "new":
         stmt = stmt.order_by(col(Opinion.received_at).desc(), col(Opinion.id).desc())
     elif sort == "least":
@@ -142,7 +139,7 @@ def opinion_thread(session: Session, *, opinion_id: int, viewer: ResidentActor |
     op, c = _visible_opinion(session, opinion_id)
     view = _views(session, [op], viewer)[0]
     rows = list(session.exec(
-        select(Comment).where(Comment.opinion_id == opinion_id, Comment.visibility == Visibility.VISIBLE)
+        select(Comment).where(Comment.opinion_id == opinion_id, comment_is_visible())
         .order_by(col(Comment.created_at), col(Comment.id))
     ))
     rids = {r.resident_id for r in rows if r.resident_id}

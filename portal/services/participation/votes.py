@@ -14,7 +14,6 @@ from sqlmodel import Session, col, func, select
 
 from portal.models import (
     Opinion,
-    Visibility,
     Vote,
     VoteValue,
     utcnow,
@@ -30,6 +29,7 @@ from portal.services.participation.lookups import (
     _visible_opinion,
     author_label,
 )
+from portal.services.queries import visible_opinions_of, votes_on_each_opinion
 
 # ---------------------------------------------------------------- voting
 
@@ -134,13 +134,9 @@ def next_opinion_to_vote(
     ensure_can_vote(c)
     rid = resident.resident_id
     mine = select(Vote.opinion_id).where(Vote.resident_id == rid)
-    n_votes = (
-        select(func.count()).select_from(Vote).where(col(Vote.opinion_id) == col(Opinion.id))
-        .correlate(Opinion).scalar_subquery()
-    )
+    n_votes = votes_on_each_opinion()
     waiting = (
-        Opinion.consultation_id == consultation_id,
-        Opinion.visibility == Visibility.VISIBLE,
+        visible_opinions_of(consultation_id),
         col(Opinion.id).not_in(mine),
         (col(Opinion.resident_id).is_(None)) | (col(Opinion.resident_id) != rid),
     )

@@ -20,7 +20,8 @@ from portal.services.consultations import (
     RESULT_PHASES,
     phases,
 )
-from portal.services.publishing.results import FINISHED, is_overdue, local_date, today_local
+from portal.services.publishing.results import FINISHED, is_overdue
+from portal.timefmt import local_date, today_local
 
 # ---------------------------------------------------------------- accountability
 

@@ -37,8 +37,8 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require
-from portal.services.consultations import local_day, local_time
 from portal.services.errors import NotFound
+from portal.timefmt import format_datetime, iso_date, today_local
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,7 +51,7 @@ def neutralise(value: Any) -> Any:
 
 
 def _time(dt: datetime | None) -> str:
-    return local_time(dt)  # Beijing time, as the committee's other records
+    return format_datetime(dt, empty="")  # Beijing time; a data file leaves a missing time empty
 
 
 def _label(enum_cls: Any, value: Any) -> str:
@@ -96,8 +96,8 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
     tables: dict[str, pd.DataFrame] = {}
     tables["议题"] = pd.DataFrame([{
         "编号": c.id, "标题": c.title, "问题": c.question, "背景": c.background,
-        "阶段": _label(Phase, c.phase), "开始日期": str(local_day(c.opens_at) or ""),
-        "截止日期": str(local_day(c.closes_at) or ""), "公示时间": _time(c.published_at),
+        "阶段": _label(Phase, c.phase), "开始日期": iso_date(c.opens_at) or "",
+        "截止日期": iso_date(c.closes_at) or "", "公示时间": _time(c.published_at),
         "导出时间": _time(datetime.now(UTC)),
     }])
     tables["意见"] = pd.DataFrame([{
@@ -130,11 +130,12 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
                                    "审核理由", "时间"])
     tables["主题"] = pd.DataFrame([{
         "主题编号": t.id, "主题": t.label, "关键词": "、".join(t.keywords or []), "摘要": t.summary,
+        "摘要已审核": "是" if t.summary_reviewed_at else "否（机器草稿，不公开）",
         "意见数": t.size, "去重后": t.n_distinct, "居民数": t.n_residents, "支持": t.support,
         "反对": t.opposition, "热度": round(t.hot_score, 3), "重点": "是" if t.priority else "否",
         "经人工整理": "是" if t.curated else "否", "有效": "是" if t.active else "否（已合并或停用）",
         "办理状态": _label(ThemeStatus, t.status),
-    } for t in themes], columns=["主题编号", "主题", "关键词", "摘要", "意见数", "去重后", "居民数", "支持",
+    } for t in themes], columns=["主题编号", "主题", "关键词", "摘要", "摘要已审核", "意见数", "去重后", "居民数", "支持",
                                  "反对", "热度", "重点", "经人工整理", "有效", "办理状态"])
     tables["回应"] = pd.DataFrame([{
         "主题编号": r.theme_id, "主题": theme_label.get(r.theme_id, ""),
@@ -189,4 +190,4 @@ def to_csv_zip(tables: dict[str, pd.DataFrame]) -> bytes:
 
 def export_filename(c: Consultation, ext: str) -> str:
     safe = "".join(ch for ch in c.title if ch.isalnum())[:30] or "议题"
-    return f"{safe}-{datetime.now():%Y%m%d}.{ext}"
+    return f"{safe}-{today_local():%Y%m%d}.{ext}"

@@ -19,11 +19,10 @@ from sqlmodel import Session
 from portal.services.publishing.accountability import results_page_path
 from portal.services.publishing.results import (
     ConsultationResults,
-    fmt_date,
     load_results,
-    today_local,
 )
-from portal.settings import Settings
+from portal.settings import get_settings
+from portal.timefmt import OPEN_END, format_date, today_local
 
 RED = (181, 69, 44)
 GREY = (90, 90, 90)
@@ -132,7 +131,7 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
     pdf.multi_cell(0, 10, f"关于“{r.title}”意见征集结果的公示", align="C", wrapmode=WrapMode.CHAR,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
-    pdf.para(f"各位居民：{community}于{fmt_date(r.opens_at)}至{fmt_date(r.closes_at)}就“{r.question}”"
+    pdf.para(f"各位居民：{community}于{format_date(r.opens_at, empty=OPEN_END)}至{format_date(r.closes_at, empty=OPEN_END)}就“{r.question}”"
              f"征求居民意见。感谢大家的参与！现将意见整理结果和居委会的回应公示如下。", size=11, h=6.5)
 
     pdf.heading("一、参与情况")
@@ -169,10 +168,10 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
             continue
         a = t.answer
         pdf.para(f"居委会决定：{a.decision}。{a.reasoning}", indent=5)
-        due = f"，完成时限：{fmt_date(a.due_date)}" if a.due_date else ""
+        due = f"，完成时限：{format_date(a.due_date)}" if a.due_date else ""
         last = t.timeline[-1] if t.timeline else None
         note = last.note.strip().rstrip("。．.；;，,") if last else ""
-        progress = f"（{fmt_date(last.on)}：{note}）" if last and note else ""
+        progress = f"（{format_date(last.on)}：{note}）" if last and note else ""
         overdue = "，已超过完成时限" if a.overdue else ""
         pdf.para(f"责任方：{a.responsible_party}{due}。当前进度：{t.status}{progress}{overdue}。",
                  size=9.5, indent=5, color=RED if a.overdue else GREY)
@@ -192,13 +191,14 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
     pdf.set_font(FONT, size=11)
     pdf.set_text_color(0, 0, 0)
     pdf.cell(0, 7, f"{community}居民委员会", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.cell(0, 7, f"公示日期：{fmt_date(r.published_at or printed_on or today_local())}", align="R",
+    pdf.cell(0, 7, f"公示日期：{format_date(r.published_at or printed_on or today_local())}", align="R",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
-def notice_pdf(session: Session, consultation_id: int, *, settings: Settings) -> bytes:
+def notice_pdf(session: Session, consultation_id: int) -> bytes:
     """The notice of one published consultation, with a QR code to its results page."""
     results = load_results(session, consultation_id)
-    return render_notice(results, font_path=settings.font_path,
-                         results_url=results_page_path(consultation_id, settings.public_base_url))
+    s = get_settings()
+    return render_notice(results, font_path=s.font_path,
+                         results_url=results_page_path(consultation_id, s.public_base_url))

@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from portal.models import (
     AssignmentSource,
@@ -28,17 +27,15 @@ from portal.models import (
     StatusUpdate,
     ThemeAssignment,
     ThemeStatus,
-    Visibility,
-    Vote,
 )
 from portal.services.publishing.results import (
     is_overdue,
-    local_date,
     public_themes,
     published_consultation,
-    today_local,
 )
+from portal.services.queries import visible_opinions_of, vote_counts
 from portal.services.review.summaries import public_summary
+from portal.timefmt import iso_date, local_date, today_local
 
 LICENSE = "CC BY 4.0（署名后可自由使用）"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -131,18 +128,11 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
     opinions = session.exec(
         select(col(Opinion.id), col(Opinion.received_at), col(Opinion.channel),  # type: ignore[call-overload]
                col(Opinion.text_public), col(Opinion.duplicate_of_id))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
         .order_by(col(Opinion.id))
     ).all()
     visible = {o[0] for o in opinions}
-    tally: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
-    for oid, value, n in session.exec(
-        select(Vote.opinion_id, Vote.value, func.count())
-        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
-        .group_by(col(Vote.opinion_id), col(Vote.value))
-    ).all():
-        tally[oid][str(value)] = n
+    tally = vote_counts(session, visible)
     assignments = [
         (oid, tid, src) for oid, tid, src in session.exec(
             select(ThemeAssignment.opinion_id, ThemeAssignment.theme_id, ThemeAssignment.source)
@@ -159,7 +149,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "opinion_id": oid, "received_on": local_date(at).isoformat(), "channel": Channel(ch).label,
         "text": text, "theme_id": theme_of.get(oid),
         "theme": theme_by_id[theme_of[oid]].label if oid in theme_of else "",
-        "agree": tally[oid]["agree"], "disagree": tally[oid]["disagree"], "pass": tally[oid]["pass"],
+        "agree": tally[oid].agree, "disagree": tally[oid].disagree, "pass": tally[oid].passes,
         "duplicate_of": dup if dup in visible else None,
         "theme_decision": decision_of.get(theme_of.get(oid, 0), ""),
     } for oid, at, ch, text, dup in opinions]
@@ -187,7 +177,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
                                                    col(StatusUpdate.id)))]
     meta = {
         "id": c.id, "title": c.title, "question": c.question,
-        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "published_at": _iso(c.published_at),
+        "opens_at": iso_date(c.opens_at), "closes_at": iso_date(c.closes_at), "published_at": iso_date(c.published_at),
         "license": LICENSE, "exported_on": today.isoformat(),
         "note": "仅包含公开的意见；个人信息已脱敏；不含居民身份信息。",
     }
@@ -196,10 +186,6 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "assignments": _frame("assignments", assign_rows), "answers": _frame("answers", answer_rows),
         "status_updates": _frame("status_updates", status_rows),
     })
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return local_date(dt).isoformat() if dt else None
 
 
 # ---------------------------------------------------------------- formats

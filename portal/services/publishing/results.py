@@ -22,7 +22,6 @@ import pandas as pd
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
-    LOCAL_TZ,
     AnalysisRun,
     Area,
     Channel,
@@ -37,9 +36,7 @@ from portal.models import (
     Theme,
     ThemeAssignment,
     ThemeStatus,
-    Visibility,
     Vote,
-    as_local,
 )
 from portal.services.consultations import (
     RESULT_PHASES,
@@ -49,30 +46,14 @@ from portal.services.consultations import (
     results_public,
 )
 from portal.services.errors import PhaseClosed
+from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
 from portal.services.review.summaries import public_summary
+from portal.timefmt import local_date, today_local
 
 # An answered item is finished (never overdue) once it is done or handed to another body.
 FINISHED = (ThemeStatus.DONE, ThemeStatus.REFERRED)
 NO_AGE_BAND = "未登记"
-
-
-def local_date(dt: datetime) -> date:
-    """The calendar date in China of a stored UTC time."""
-    return as_local(dt).date()
-
-
-def today_local() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def fmt_date(d: date | datetime | None, empty: str = "未定") -> str:
-    """2026年3月5日 (no leading zeros), the way a notice writes dates."""
-    if d is None:
-        return empty
-    if isinstance(d, datetime):
-        d = local_date(d)
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # ---------------------------------------------------------------- dataclasses
@@ -232,27 +213,13 @@ def results_version(session: Session, consultation_id: int) -> str:
     s_max = session.exec(select(func.max(StatusUpdate.id))
                          .where(col(StatusUpdate.theme_id).in_(theme_ids))).one()
     visible = session.exec(select(func.count(), func.sum(Opinion.id))
-                           .where(Opinion.consultation_id == consultation_id,
-                                  Opinion.visibility == Visibility.VISIBLE)).one()
+                           .where(visible_opinions_of(consultation_id))).one()
     parts = [today_local(), c.phase, c.updated_at, c.published_at, run.id if run else None,
              *t_max, *r_max, s_max, *visible]
     return "|".join(str(p) for p in parts)
 
 
 # ---------------------------------------------------------------- the results page
-
-
-def _tallies(session: Session, opinion_ids: list[int]) -> dict[int, dict[str, int]]:
-    out: dict[int, dict[str, int]] = defaultdict(lambda: {"agree": 0, "disagree": 0, "pass": 0})
-    if not opinion_ids:
-        return out
-    for oid, value, n in session.exec(
-        select(Vote.opinion_id, Vote.value, func.count())
-        .where(col(Vote.opinion_id).in_(opinion_ids))
-        .group_by(col(Vote.opinion_id), col(Vote.value))
-    ).all():
-        out[oid][str(value)] = n
-    return out
 
 
 def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> dict[int, PublicOpinion]:
@@ -262,14 +229,13 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
         return {}
     rows: list[tuple[int, str, str, datetime]] = session.exec(  # type: ignore[assignment]
         select(Opinion.id, Opinion.text_public, Opinion.channel, Opinion.received_at)
-        .where(col(Opinion.id).in_(ids), Opinion.consultation_id == consultation_id,
-               Opinion.visibility == Visibility.VISIBLE)
+        .where(col(Opinion.id).in_(ids), visible_opinions_of(consultation_id))
     ).all()
-    tallies = _tallies(session, [r[0] for r in rows])
+    tallies = vote_counts(session, [r[0] for r in rows])
     return {
         oid: PublicOpinion(id=oid, text=text, channel=Channel(channel).label, received_on=local_date(at),
-                           agree=tallies[oid]["agree"], disagree=tallies[oid]["disagree"],
-                           passes=tallies[oid]["pass"])
+                           agree=tallies[oid].agree, disagree=tallies[oid].disagree,
+                           passes=tallies[oid].passes)
         for oid, text, channel, at in rows
     }
 
@@ -334,7 +300,7 @@ def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFra
 
 def _timeline(session: Session, consultation_id: int) -> pd.DataFrame:
     times = session.exec(select(Opinion.received_at).where(
-        Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)).all()
+        visible_opinions_of(consultation_id))).all()
     if not times:
         return pd.DataFrame(columns=["日期", "意见数", "累计意见数"])
     days = pd.Series([local_date(t) for t in times]).value_counts().sort_index()
@@ -347,7 +313,7 @@ def _timeline(session: Session, consultation_id: int) -> pd.DataFrame:
 def _channels(session: Session, consultation_id: int) -> pd.DataFrame:
     rows = dict(session.exec(
         select(Opinion.channel, func.count())
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
         .group_by(Opinion.channel)
     ).all())
     return pd.DataFrame([{"渠道": ch.label, "意见数": rows.get(ch.value, 0)} for ch in Channel
@@ -395,7 +361,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     n_opinions, n_participants, n_votes = participation_counts(session, [consultation_id])[consultation_id]
     n_authors = session.exec(
         select(func.count(func.distinct(Opinion.resident_id)))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
     ).one()
     areas, bands, roster = _participation_frames(session, c)
     run: AnalysisRun | None = latest_run(session, consultation_id)
@@ -463,7 +429,7 @@ def _stand_ins(session: Session, consultation_id: int, theme_id: int, have: set[
     candidates = session.exec(
         select(Opinion.id)
         .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))
-        .where(ThemeAssignment.theme_id == theme_id, Opinion.visibility == Visibility.VISIBLE,
+        .where(ThemeAssignment.theme_id == theme_id, opinion_is_visible(),
                col(Opinion.duplicate_of_id).is_(None))
         .order_by(col(Opinion.id)).limit(60)
     ).all()
@@ -487,8 +453,7 @@ def word_frequencies(session: Session, consultation_id: int, theme_id: int | Non
     published_consultation(session, consultation_id)
     themes = public_themes(session, consultation_id)
     words = list(dict.fromkeys(w for t in themes for w in (t.keywords or []) if w and w.strip()))
-    stmt = select(Opinion.text_public).where(Opinion.consultation_id == consultation_id,
-                                             Opinion.visibility == Visibility.VISIBLE)
+    stmt = select(Opinion.text_public).where(visible_opinions_of(consultation_id))
     if theme_id is not None:
         stmt = stmt.join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id)).where(
             ThemeAssignment.theme_id == theme_id)

@@ -25,6 +25,7 @@ from portal.services.errors import InvalidInput
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
+from portal.timefmt import today_local
 
 # Statuses a committee may post on the timeline (待回应 is only the starting state).
 TIMELINE_STATUSES = (ThemeStatus.IN_PROGRESS, ThemeStatus.DONE, ThemeStatus.REFERRED, ThemeStatus.ANSWERED)
@@ -97,7 +98,7 @@ def save_response(
     uid = getattr(actor, "user_id", None)
     is_new = response is None
     if response is None:
-        if due_date is not None and due_date < date.today():
+        if due_date is not None and due_date < today_local():
             raise InvalidInput("计划完成日期不能早于今天。")
         response = Response(theme_id=theme_id, decision=decision, reasoning=reasoning,
                             responsible_party=party, due_date=due_date, created_by=uid)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -19,13 +18,12 @@ from portal.models import (
     StatusUpdate,
     Theme,
     ThemeAssignment,
-    Visibility,
-    Vote,
-    VoteValue,
 )
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
+from portal.settings import get_settings
 
 # ---------------------------------------------------------------- reading
 
@@ -123,7 +121,7 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
     n_updates = Counter(session.exec(
         select(StatusUpdate.theme_id).where(col(StatusUpdate.theme_id).in_(theme_ids))).all())
     opinions = {o.id: o for o in session.exec(
-        select(Opinion).where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE))}
+        select(Opinion).where(visible_opinions_of(consultation_id)))}
     assigned = set(session.exec(
         select(ThemeAssignment.opinion_id).where(col(ThemeAssignment.opinion_id).in_(list(opinions)),
                                                  col(ThemeAssignment.theme_id).in_(theme_ids))).all())
@@ -182,14 +180,9 @@ def theme_detail(session: Session, *, actor: Actor, theme_id: int) -> ThemeDetai
         .order_by(col(Opinion.received_at))
     ).all()
     ids = [o.id for o, _ in rows]
-    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for oid, value in session.exec(select(Vote.opinion_id, Vote.value).where(col(Vote.opinion_id).in_(ids))).all():
-        if value == VoteValue.AGREE:
-            tally[oid][0] += 1
-        elif value == VoteValue.DISAGREE:
-            tally[oid][1] += 1
+    tally = vote_counts(session, ids)
     lines = [
-        OpinionLine(o, a.theme_id, str(a.source), tally[o.id or 0][0], tally[o.id or 0][1], o.duplicate_of_id)
+        OpinionLine(o, a.theme_id, str(a.source), tally[o.id or 0].agree, tally[o.id or 0].disagree, o.duplicate_of_id)
         for o, a in rows
     ]
     response = session.exec(select(Response).where(Response.theme_id == theme_id)).first()
@@ -199,11 +192,11 @@ def theme_detail(session: Session, *, actor: Actor, theme_id: int) -> ThemeDetai
     return ThemeDetail(theme, lines, response, updates, merged_from)
 
 
-def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_path: Path) -> bytes:
+def theme_cloud_png(session: Session, *, theme_id: int) -> bytes:
     """A word cloud of the theme's words as PNG bytes, cached on disk by content.
 
     Frequencies are the theme's tokens over its visible opinions (so a merge or a move changes
-    the cloud); the cache key is a hash of those frequencies.
+    the cloud); the cache key is a hash of those frequencies. Stored under ``var_dir/clouds``.
     """
     from analysis import word_cloud
     from portal.services.text import tokenizer
@@ -212,7 +205,7 @@ def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_pa
     texts = session.exec(
         select(Opinion.text_public)
         .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))
-        .where(ThemeAssignment.theme_id == theme_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(ThemeAssignment.theme_id == theme_id, opinion_is_visible())
     ).all()
     counts: Counter[str] = Counter()
     for tokens in tokenizer().tokenize_many(list(texts)):
@@ -223,10 +216,12 @@ def theme_cloud_png(session: Session, *, theme_id: int, cache_dir: Path, font_pa
         raise InvalidInput("这个主题还没有可以做词云的词语。")
     freqs = dict(counts.most_common(80))
     key = hashlib.sha1(json.dumps(sorted(freqs.items()), ensure_ascii=False).encode()).hexdigest()[:16]
+    s = get_settings()
+    cache_dir = s.var_dir / "clouds"
     path = cache_dir / f"theme-{theme_id}-{key}.png"
     if path.exists():
         return path.read_bytes()
-    image = word_cloud(freqs, font_path=font_path)
+    image = word_cloud(freqs, font_path=s.font_path)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     image.save(tmp, format="PNG")

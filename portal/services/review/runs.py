@@ -31,7 +31,6 @@ from portal.models import (
     RunStatus,
     Theme,
     ThemeAssignment,
-    Visibility,
     Vote,
     VoteValue,
     utcnow,
@@ -40,6 +39,7 @@ from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.queries import visible_opinions_of, vote_counts
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
@@ -130,8 +130,7 @@ def run_analysis(
         opinions = list(
             session.exec(
                 select(Opinion)
-                .where(Opinion.consultation_id == consultation_id,
-                       Opinion.visibility == Visibility.VISIBLE)
+                .where(visible_opinions_of(consultation_id))
                 .order_by(col(Opinion.id))
             )
         )
@@ -447,29 +446,20 @@ def refresh_theme_stats(session: Session, consultation_id: int) -> None:
     rows = session.exec(
         select(ThemeAssignment.theme_id, Opinion)
         .join(Opinion, col(Opinion.id) == col(ThemeAssignment.opinion_id))
-        .where(Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
+        .where(visible_opinions_of(consultation_id))
     ).all()
     members: dict[int, list[Opinion]] = defaultdict(list)
     for theme_id, opinion in rows:
         members[theme_id].append(opinion)
-    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for opinion_id, value in session.exec(
-        select(Vote.opinion_id, Vote.value)
-        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-        .where(Opinion.consultation_id == consultation_id)
-    ).all():
-        if value == VoteValue.AGREE:
-            tally[opinion_id][0] += 1
-        elif value == VoteValue.DISAGREE:
-            tally[opinion_id][1] += 1
+    tally = vote_counts(session, [opinion.id for _, opinion in rows])
     now = utcnow()
     for theme in themes:
         ops = members.get(theme.id or 0, [])
         theme.size = len(ops)
         theme.n_distinct = sum(1 for o in ops if o.duplicate_of_id is None)
         theme.n_residents = len({o.resident_id for o in ops if o.resident_id is not None})
-        theme.support = sum(tally[o.id or 0][0] for o in ops)
-        theme.opposition = sum(tally[o.id or 0][1] for o in ops)
+        theme.support = sum(tally[o.id or 0].agree for o in ops)
+        theme.opposition = sum(tally[o.id or 0].disagree for o in ops)
         last = max((_aware(o.received_at) for o in ops), default=now)
         theme.hot_score = 0.0 if not ops else float(hot_score(
             n_distinct=theme.n_distinct, n_residents=theme.n_residents, support=theme.support,
