@@ -154,5 +154,5 @@ def test_residents_only_read_reviewed_summaries(session, settings):
     assert rows["费用分摊"] == reviewed and rows["施工与安全"] == ""
     assert "夜间施工扰民" not in opendata.to_json_bytes(data).decode("utf-8")
 
-    text = pdf_text(notice_pdf(session, seeded.consultation_id, settings=settings))
+    text = pdf_text(notice_pdf(session, seeded.consultation_id))
     assert "高层多出点钱" in text and "夜间施工扰民" not in text
