@@ -363,6 +363,9 @@ class Theme(SQLModel, table=True):
     summary_points: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     summary_reviewed_at: datetime | None = _opt_ts()  # None: not reviewed, never published
     summary_reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    # Keywords the committee typed for a theme it named (guided themes, see review.confirm);
+    # ``keywords`` above are the run's, rewritten every run.
+    seed_words: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     representative_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     size: int = 0  # opinions
     n_distinct: int = 0  # after collapsing near-duplicates
@@ -390,6 +393,17 @@ class ThemeAssignment(SQLModel, table=True):
     source: AssignmentSource = _enum(AssignmentSource.MODEL)
     score: float = 0.0
     assigned_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class ThemeRejection(SQLModel, table=True):
+    """A committee answer "this opinion does not belong to this theme" (确认归类 queue: 不属于)."""
+
+    __table_args__ = (sa.UniqueConstraint("opinion_id", "theme_id", name="uq_theme_rejection"),)
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
     created_at: datetime = _ts()
 
 

@@ -12,6 +12,14 @@ from portal.services.review.answers import (
     publish_results,
     save_response,
 )
+from portal.services.review.confirm import (
+    ConfirmItem,
+    answer_opinion,
+    confirm_queue,
+    guided_themes,
+    name_theme,
+    set_seed_words,
+)
 from portal.services.review.curation import (
     LABEL_MAX,
     LABEL_MIN,
@@ -41,6 +49,12 @@ from portal.services.review.summaries import (
 )
 
 __all__ = [
+    "ConfirmItem",
+    "answer_opinion",
+    "confirm_queue",
+    "guided_themes",
+    "name_theme",
+    "set_seed_words",
     "LABEL_MAX",
     "LABEL_MIN",
     "DuplicateGroup",

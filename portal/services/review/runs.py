@@ -180,9 +180,12 @@ def run_analysis(
             ]
             report(0.15, "分词与主题建模")
             model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer())
+            # themes the committee named with keywords guide the run even before any answer
+            seed_words = {t.label: list(t.seed_words) for t in curated.values() if t.seed_words and not t.is_other}
             model.fit(
                 texts,
                 guide=guide if any(guide) else None,
+                **({"seed_words": seed_words} if seed_words else {}),
                 progress=lambda f, m: report(0.15 + 0.6 * f, m),
             )
             report(0.8, "计算意见分组")
