@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,7 +194,6 @@ class Row:
     message: str | None  # the exact sentence shown; None = accepted
     check: Callable[[Session, World, Any], None] | None = None
     may_change: frozenset[str] = frozenset()  # tables a refusal may still write (throttling)
-    max_seconds: float = 10.0  # a refusal must be quick: the portal serves everyone meanwhile
 
 
 XSS = "<script>alert('xss')</script>楼下路灯坏了很久了"
@@ -264,12 +262,11 @@ ROWS = [
         "文件缺少必填列：单元。请确认第一行是列名（如：楼栋、单元、年龄段）。"),
     Row("roster-xlsx-corrupt", _roster(b"PK\x03\x04 this is not really a workbook", "名册.xlsx"),
         "无法打开这个 Excel 文件：文件可能已损坏，或不是 .xlsx 格式。请用 Excel 重新保存后再上传。"),
-    Row("roster-xlsx-bomb", _roster(_xlsx_bomb, "名册.xlsx"), "文件超过 20000 行，请分批导入。",
-        max_seconds=8.0),
+    Row("roster-xlsx-bomb", _roster(_xlsx_bomb, "名册.xlsx"), "文件超过 20000 行，请分批导入。"),
     Row("roster-xlsx-row-newline", _roster(lambda: _xlsx_bomb(row_open="<row\n"), "名册.xlsx"),
-        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+        "文件超过 20000 行，请分批导入。"),
     Row("roster-xlsx-moved-sheet", _roster(lambda: _xlsx_bomb(move_sheet=True), "名册.xlsx"),
-        "文件超过 20000 行，请分批导入。", max_seconds=8.0),
+        "文件超过 20000 行，请分批导入。"),
     Row("roster-xlsx-unpacked-size", _roster(lambda: _xlsx_bomb(1, padding=70 * 1024 * 1024),
                                              "名册.xlsx"),
         "这个 Excel 文件解压后超过 64 MB（行数或格式过多），请分批导入，或另存为 CSV 后再上传。"),
@@ -331,12 +328,12 @@ def test_bad_input(world, settings, row):  # noqa: F811
             s.commit()
             row.check(s, world, result)
             return
-        started = time.perf_counter()
+        # How quickly hostile files are refused is measured in bench/bench_xlsx_guard.py, not
+        # here (machines are noisy); tests/portal/test_tables_hostile.py checks the work is
+        # bounded by counting the rows read.
         with pytest.raises(ServiceError) as refused:
             row.call(s, world)
-        elapsed = time.perf_counter() - started
         s.rollback()
-    assert elapsed < row.max_seconds, f"took {elapsed:.1f}s to refuse"
     message = str(refused.value)
     assert message == row.message or message.startswith(row.message), message
     after = dump(world.engine)

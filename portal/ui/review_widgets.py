@@ -10,6 +10,7 @@ from portal.models import Phase, ThemeStatus, Visibility
 from portal.services import review
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_in_steps
+from portal.ui.groups import group_stances
 from portal.ui.resources import settings
 from portal.ui.widgets import flash_and_rerun, plain
 
@@ -112,12 +113,12 @@ def opinion_groups(ov) -> None:  # type: ignore[no-untyped-def]
         st.write("投票还不够多，暂时分不出意见分组。")
     elif ov.group_points:
         st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
+    if ov.group_note:
+        st.info(ov.group_note, icon=":material/groups:")
     for g in ov.opinion_groups:
         with st.container(border=True):
             st.markdown(f"**第 {g.number} 组 · {g.size} 人**")
-            for text, share in g.representative:
-                st.caption(f"本组 {share:.0%} 同意")
-                plain(text)
+            group_stances(g.representative, g.opposed)
     if ov.consensus:
         st.subheader("共识意见", anchor=False)
         for text in ov.consensus:

@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from portal.models import AuditEvent, Theme, ThemeAssignment, ThemeRejection
+from portal.models import AnalysisRun, AuditEvent, Opinion, Theme, ThemeAssignment, ThemeRejection
 from tests.pages.conftest import open_page
 from tests.pages.review_db import make_review_db, open_direct
 
@@ -196,3 +196,33 @@ def test_name_a_theme_then_confirm_opinions_one_at_a_time(review):
         assert s.exec(select(ThemeAssignment).where(ThemeAssignment.opinion_id == first)).one().theme_id == gate.id
         assert s.exec(select(ThemeRejection).where(ThemeRejection.opinion_id == second)).one().theme_id == gate.id
         assert len(s.exec(select(AuditEvent).where(AuditEvent.action == "theme.confirm")).all()) == 2
+
+
+def test_groups_say_what_each_group_agrees_or_disagrees_with_and_how_sure(review):
+    engine, world = review
+    with Session(engine) as s:
+        run = s.exec(select(AnalysisRun)).one()
+        summary = dict(run.summary)
+        summary["groups"] = [
+            {"id": 0, "size": 5, "representative": [
+                {"opinion_id": world.opinions["外来车辆"][1], "agree_share": 0.9, "repness": 2.0,
+                 "direction": "agree", "share": 0.9, "confidence": 0.95},
+                {"opinion_id": world.opinions["车位不足"][2], "agree_share": 0.1, "repness": 1.2,
+                 "direction": "disagree", "share": 0.86, "confidence": 0.9}]},
+            {"id": 1, "size": 3, "representative": []}]
+        summary["group_note"] = "分组较弱，不宜理解为对立的几派：居民的看法大多是连续过渡的，分组只是为了便于归纳各类看法。"
+        run.summary = summary
+        s.add(run)
+        s.commit()
+        agreed = s.get(Opinion, world.opinions["外来车辆"][1]).text_public
+        opposed = s.get(Opinion, world.opinions["车位不足"][2]).text_public
+    at = open_page(PAGE, actor=world.reviewer)
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert f"这一组特别认同：“{agreed}”" in texts
+    assert f"这一组特别反对：“{opposed}”" in texts
+    assert f"这一组特别认同：“{opposed}”" not in texts  # a rejected statement is not shown as agreed
+    captions = [c.value for c in at.caption]
+    assert "本组 90% 同意" in captions and "本组 86% 不同意" in captions
+    assert "这一组没有与其他组明显不同的看法。" in captions  # group 2: nothing significant
+    assert at.info[0].value.startswith("分组较弱")

@@ -64,7 +64,10 @@ class DuplicateGroup:
 class OpinionGroupView:
     number: int
     size: int
-    representative: list[tuple[str, float]]  # (opinion text, agree share)
+    # Statements this group agrees with significantly more than the others: (text, agree share).
+    representative: list[tuple[str, float]]
+    # Statements it rejects significantly more than the others: (text, disagree share).
+    opposed: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +84,7 @@ class ReviewOverview:
     consensus: list[str] = field(default_factory=list)
     divisive: list[str] = field(default_factory=list)
     group_points: list[dict[str, Any]] = field(default_factory=list)  # x, y, 分组 per voter
+    group_note: str = ""  # how clear the grouping is, or why there is none (plain Chinese)
 
     @property
     def duplicates_caption(self) -> str:
@@ -149,9 +153,14 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
         authors = {opinions[o].resident_id for o in visible if opinions[o].resident_id is not None}
         overview.duplicate_groups.append(DuplicateGroup(visible, opinions[visible[0]].text_public, len(authors)))
     for g in run.summary.get("groups", []):
+        # Runs before the significance tests carry no direction: they listed agreement only.
         reps = [(txt, float(r.get("agree_share", 0.0))) for r in g.get("representative", [])
-                if (txt := text(int(r["opinion_id"]))) is not None]
-        overview.opinion_groups.append(OpinionGroupView(int(g.get("id", 0)) + 1, int(g.get("size", 0)), reps))
+                if r.get("direction", "agree") == "agree" and (txt := text(int(r["opinion_id"]))) is not None]
+        opposed = [(txt, float(r.get("share", 0.0))) for r in g.get("representative", [])
+                   if r.get("direction") == "disagree" and (txt := text(int(r["opinion_id"]))) is not None]
+        overview.opinion_groups.append(
+            OpinionGroupView(int(g.get("id", 0)) + 1, int(g.get("size", 0)), reps, opposed))
+    overview.group_note = str(run.summary.get("group_note") or "")
     overview.group_points = [
         {"x": p["x"], "y": p["y"], "分组": f"第 {int(p['group']) + 1} 组"}
         for p in run.summary.get("points", [])
