@@ -19,7 +19,7 @@ def queue_panel(actor, ov, *, editable: bool, flash: str) -> None:  # type: igno
         return
     _naming(actor, ov, flash)
     cid = ov.consultation.id
-    skipped: list[int] = st.session_state.setdefault(f"confirm.skip.{cid}", [])
+    skipped: list[int] = st.session_state.setdefault(f"confirm.skipped.{cid}", [])
     got = read(review.confirm_queue, actor=actor, consultation_id=cid, skip=list(skipped), show="caption")
     if not got:
         return

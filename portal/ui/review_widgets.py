@@ -11,7 +11,6 @@ from portal.services import review
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_in_steps
 from portal.ui.groups import group_stances
-from portal.ui.resources import settings
 from portal.ui.widgets import flash_and_rerun, plain
 
 
@@ -66,10 +65,8 @@ def themes_table(ov) -> None:  # type: ignore[no-untyped-def]
 
 def theme_cloud(theme_id: int) -> None:
     """The theme's word cloud, or a quiet note why it cannot be drawn."""
-    s = settings()
-    try:
-        drawn = read(review.theme_cloud_png, show="caption", theme_id=theme_id, cache_dir=s.var_dir / "clouds",
-                     font_path=s.font_path)
+    try:  # the service reads its cache folder and font from the settings itself (queries11)
+        drawn = read(review.theme_cloud_png, show="caption", theme_id=theme_id)
     except ImportError:
         st.caption("词云暂不可用（分析组件未安装完整）。")
         return
