@@ -20,7 +20,9 @@ def queue_panel(actor, ov, *, editable: bool, flash: str) -> None:  # type: igno
     _naming(actor, ov, flash)
     cid = ov.consultation.id
     skipped: list[int] = st.session_state.setdefault(f"confirm.skipped.{cid}", [])
-    got = read(review.confirm_queue, actor=actor, consultation_id=cid, skip=list(skipped), show="caption")
+    # the first call after a start reads (tokenises) every opinion; later answers only refit
+    with st.spinner("系统正在挑选下一条要确认的意见 …"):
+        got = read(review.confirm_queue, actor=actor, consultation_id=cid, skip=list(skipped), show="caption")
     if not got:
         return
     item = got.value

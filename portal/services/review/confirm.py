@@ -145,9 +145,14 @@ def confirm_queue(session: Session, *, actor: Actor, consultation_id: int,
     answers += [Answer(row_of[r.opinion_id], label_of[r.theme_id], belongs=False) for r in session.exec(
         select(ThemeRejection).where(col(ThemeRejection.theme_id).in_(list(label_of))))
         if r.opinion_id in row_of]
-    X, Z, vocabulary = _features([o.text_public for o in opinions])
-    learner = GuidedThemes().fit_features(X, Z, vocabulary, {t.label: list(t.seed_words or []) for t in themes},
-                                          answers)
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread, as ThemeModel.fit does: multi-threaded BLAS was 10-50x slower for these
+    # shapes on loaded 2-core machines
+    with threadpool_limits(limits=1):
+        X, Z, vocabulary = _features([o.text_public for o in opinions])
+        learner = GuidedThemes().fit_features(X, Z, vocabulary,
+                                              {t.label: list(t.seed_words or []) for t in themes}, answers)
     exclude = [row_of[i] for i in skip if i in row_of]
     left = learner.suggest(len(opinions), exclude=exclude)
     if not left:
