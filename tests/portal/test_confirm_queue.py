@@ -67,6 +67,8 @@ def test_answers_are_stored_once_and_answered_opinions_leave_the_queue(session):
                           to_theme_id=charging)
     assert _assignment(session, moved).theme_id == charging
     assert session.get(Theme, charging).curated  # a committee edit, kept by re-runs
+    # one confirmed opinion does not confirm the theme's other members: they stay in the queue
+    assert _assignment(session, world.opinions["电动车充电"][0]).source == AssignmentSource.MODEL
     assert _n_events(session, "theme.confirm") == 3
 
     shown = set()

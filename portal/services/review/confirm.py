@@ -34,6 +34,7 @@ from portal.models import (
     ThemeAssignment,
     ThemeRejection,
     Visibility,
+    utcnow,
 )
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
@@ -223,8 +224,18 @@ def _confirm(session: Session, actor: Actor, opinion_id: int, theme: Theme) -> b
         session.delete(r)  # the latest answer wins
     _assign(session, actor, [opinion_id], theme.id)  # type: ignore[arg-type]
     session.flush()
-    _curate(session, actor, theme)
+    _keep(theme)
+    session.add(theme)
     return True
+
+
+def _keep(theme: Theme) -> None:
+    """A queue answer keeps the theme across re-runs (curated) but, unlike the page's edits
+    (``curation._curate``), does not turn the theme's other, model-made assignments into
+    committee ones: one confirmed opinion is not a confirmation of all the others, which stay
+    in the queue."""
+    theme.curated = True
+    theme.updated_at = utcnow()
 
 
 def _reject(session: Session, actor: Actor, opinion_id: int, theme: Theme) -> bool:
@@ -246,5 +257,6 @@ def _reject(session: Session, actor: Actor, opinion_id: int, theme: Theme) -> bo
         except IntegrityError:
             pass
     if changed:
-        _curate(session, actor, theme)
+        _keep(theme)
+        session.add(theme)
     return changed
