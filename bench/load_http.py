@@ -1,6 +1,6 @@
 """Load test: many visitors browsing the running portal over Streamlit's own websocket.
 
-Starts `streamlit run portal/app.py` on a free loopback port with a demo database, then
+Starts `streamlit run portal/server.py` on a free loopback port with a demo database, then
 
 1. baseline: ONE visitor opens the pages (home, each consultation) one after another;
 2. load: N visitors do the same at the same moment, each over its own websocket session

@@ -234,12 +234,33 @@ class CommitteeUser(SQLModel, table=True):
     last_login_at: datetime | None = _opt_ts()
 
 
-class SignInAttempt(SQLModel, table=True):
-    """Failed sign-ins, kept in the database so throttling holds across portal replicas."""
+class SignInThrottle(SQLModel, table=True):
+    """Code sign-in attempts per key (a client address or a browser session) in the current
+    window, kept in the database so the limit holds across portal replicas. One row per key,
+    counted with a single upsert so parallel attempts cannot overwrite each other."""
+
+    key: str = Field(max_length=100, primary_key=True)  # "code:addr:<ip>", "code:sess:<id>"
+    window_start: datetime = _ts()
+    attempts: int = 0
+
+
+class AuthSession(SQLModel, table=True):
+    """A sign-in, resident or staff, kept on the server (the browser holds only a signed random
+    id in an HttpOnly cookie): it ends when it expires, when it is revoked (退出登录), or at once
+    when the account is deactivated or the resident's code is revoked."""
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=100, index=True)  # e.g. "code:<browser session>"
-    at: datetime = _ts(index=True)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)  # sha256 of the cookie id
+    handoff_hash: str | None = Field(default=None, max_length=64, unique=True)  # one-time, to set the cookie
+    handoff_expires_at: datetime | None = _opt_ts()
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    code_id: int | None = Field(default=None, foreign_key="participationcode.id")
+    committee_user_id: int | None = Field(default=None, foreign_key="committeeuser.id", index=True)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _opt_ts()
+    user_agent: str = Field(default="", max_length=120)  # a summary, e.g. "Chrome · Android"
 
 
 # ---------------------------------------------------------------- consultations

@@ -28,6 +28,7 @@ class Settings:
     opinion_max_chars: int = 1000  # PORTAL_OPINION_MAX_CHARS
     session_hours: int = 8  # PORTAL_SESSION_HOURS: committee sign-in lifetime
     public_base_url: str = "http://localhost:8501"  # PORTAL_PUBLIC_URL, for QR codes on notices
+    trusted_proxies: str = ""  # PORTAL_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
 
     @property
     def font_path(self) -> Path:
@@ -68,6 +69,7 @@ def load_settings() -> Settings:
         opinion_max_chars=int(os.environ.get("PORTAL_OPINION_MAX_CHARS", 1000)),
         session_hours=int(os.environ.get("PORTAL_SESSION_HOURS", 8)),
         public_base_url=os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:8501"),
+        trusted_proxies=os.environ.get("PORTAL_TRUSTED_PROXIES", ""),
     )
 
 

@@ -8,13 +8,12 @@ consultation whose theme has a committee answer and a status timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from portal.models import (
     AssignmentSource,
-    Comment,
     CommitteeUser,
     Community,
     Consultation,
@@ -22,17 +21,13 @@ from portal.models import (
     Opinion,
     Phase,
     Resident,
-    Response,
-    StatusUpdate,
-    Theme,
-    ThemeAssignment,
+    Role,
     ThemeStatus,
-    Visibility,
 )
 from portal.services.actors import ResidentActor
 from portal.services.identity import resident_actor
-from portal.services.text import public_text
 from tests import factories
+from tests.factories import days_from_now
 
 NEIGHBOUR_OPINIONS = [
     "建议在小区东门附近增设电动自行车充电桩，现在很多人从楼上拉电线充电，太危险了。",
@@ -60,80 +55,52 @@ class Neighbourhood:
 
 
 def _at(days_ago: float) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days_ago)
+    return days_from_now(-days_ago)
 
 
 def build_neighbourhood(session: Session) -> Neighbourhood:
     community = factories.community(session, district="静安区")
     east, west = factories.buildings(session, community, [("3号楼", "第一网格"), ("7号楼", "第二网格")])
-    residents = [
-        Resident(community_id=community.id, area_id=(east if i % 2 == 0 else west).id,
-                 unit=f"{i % 3 + 1}单元", age_band="45-59")
-        for i in range(8)
-    ]
-    session.add_all(residents)
-    reviewer = CommitteeUser(username="reviewer", display_name="李委员", password_hash="x")
-    session.add(reviewer)
-    session.flush()
+    residents = factories.residents(session, community, [east, west], 8, age_bands=["45-59"], units=3)
+    reviewer_actor = factories.staff(session, None, [(Role.REVIEWER, "reviewer", "李委员")])[Role.REVIEWER]
+    reviewer = session.get(CommitteeUser, reviewer_actor.user_id)
 
     def consultation(title: str, phase: Phase, question: str) -> Consultation:
-        c = Consultation(community_id=community.id, title=title, question=question, phase=phase,
-                         background="居委会收集大家的想法，整理后统一回应。",
-                         opens_at=_at(10), closes_at=_at(-20))
-        session.add(c)
-        session.flush()
-        return c
+        return factories.consultation(session, community, title=title, question=question, phase=phase,
+                                      background="居委会收集大家的想法，整理后统一回应。",
+                                      opens_at=_at(10), closes_at=_at(-20))
 
     collecting = consultation("停车难与非机动车充电", Phase.COLLECTING, "您对小区停车和电动车充电有什么建议？")
     reviewing = consultation("楼道环境整治", Phase.REVIEWING, "楼道环境还有哪些问题？")
     published = consultation("加装电梯", Phase.PUBLISHED, "您对老楼加装电梯有什么意见？")
     draft = consultation("社区食堂", Phase.DRAFT, "您希望社区食堂提供哪些服务？")
 
-    def opinion(c: Consultation, author: Resident, text: str, days_ago: float, **kw) -> Opinion:
-        shown, kinds = public_text(text)
-        op = Opinion(consultation_id=c.id, resident_id=author.id, area_id=author.area_id,
-                     text_original=text, text_public=shown, pii_kinds=kinds,
-                     received_at=_at(days_ago), created_at=_at(days_ago), **kw)
-        session.add(op)
-        session.flush()
-        return op
+    def opinion(c: Consultation, author: Resident, text: str, days_ago: float, hidden: str = "") -> Opinion:
+        return factories.opinion(session, c, author, text, received_at=_at(days_ago), created_at=_at(days_ago),
+                                 hidden=hidden)
 
     # Residents 1..5 wrote the neighbours' opinions; resident 0 is the one the tests act as.
     opinions = [opinion(collecting, residents[i + 1], text, 5 - i * 0.5)
                 for i, text in enumerate(NEIGHBOUR_OPINIONS)]
-    hidden = opinion(collecting, residents[6], "物业的人都是骗子，全都滚出去！", 3,
-                     visibility=Visibility.HIDDEN, moderation_reason="含有人身攻击")
+    hidden = opinion(collecting, residents[6], "物业的人都是骗子，全都滚出去！", 3, hidden="含有人身攻击")
     opinion(reviewing, residents[2], "三楼楼道的灯坏了一个多月了，晚上上下楼很不方便。", 8)
 
-    top = Comment(opinion_id=opinions[0].id, resident_id=residents[3].id,
-                  text_original="同意，我们楼也有人飞线充电。", text_public="同意，我们楼也有人飞线充电。",
-                  created_at=_at(2))
-    session.add(top)
-    session.flush()
-    session.add(Comment(opinion_id=opinions[0].id, parent_id=top.id, resident_id=residents[4].id,
-                        text_original="充电桩最好带计费和断电保护。", text_public="充电桩最好带计费和断电保护。",
-                        created_at=_at(1.5)))
-    session.add(Comment(opinion_id=opinions[0].id, resident_id=residents[5].id,
-                        text_original="这条留言违规了", text_public="这条留言违规了",
-                        visibility=Visibility.HIDDEN, created_at=_at(1)))
+    top = factories.comment(session, opinions[0], residents[3], "同意，我们楼也有人飞线充电。", created_at=_at(2))
+    factories.comment(session, opinions[0], residents[4], "充电桩最好带计费和断电保护。", parent=top,
+                      created_at=_at(1.5))
+    factories.comment(session, opinions[0], residents[5], "这条留言违规了", hidden=True, created_at=_at(1))
 
     # Resident 0's own opinion on the published consultation, answered by the committee.
     mine = opinion(published, residents[0], "希望加装电梯时照顾一楼住户的采光，费用分摊要公开透明。", 30)
-    theme = Theme(consultation_id=published.id, label="费用分摊与低层住户", curated=True,
-                  status=ThemeStatus.IN_PROGRESS)
-    session.add(theme)
-    session.flush()
-    session.add(ThemeAssignment(opinion_id=mine.id, theme_id=theme.id, source=AssignmentSource.COMMITTEE))
-    session.add(Response(theme_id=theme.id, decision=Decision.PARTIAL,
-                         reasoning="按楼层分级分摊费用，并为一楼住户争取补偿。",
-                         responsible_party="居委会与物业", due_date=date(2026, 12, 31)))
-    session.add(StatusUpdate(theme_id=theme.id, status=ThemeStatus.ANSWERED, note="已公布分摊方案草案",
-                             created_at=_at(10)))
-    session.add(StatusUpdate(theme_id=theme.id, status=ThemeStatus.IN_PROGRESS, note="正在征求各楼栋签字",
-                             created_at=_at(3)))
+    theme = factories.theme(session, published, "费用分摊与低层住户", [mine], source=AssignmentSource.COMMITTEE,
+                            curated=True)
+    factories.answer(session, theme, Decision.PARTIAL, "按楼层分级分摊费用，并为一楼住户争取补偿。", "居委会与物业",
+                     due_date=date(2026, 12, 31),
+                     updates=[(ThemeStatus.ANSWERED, "已公布分摊方案草案", _at(10)),
+                              (ThemeStatus.IN_PROGRESS, "正在征求各楼栋签字", _at(3))])
     session.commit()
     return Neighbourhood(community, collecting, reviewing, published, draft, residents, opinions,
-                         hidden, reviewer)
+                         hidden, reviewer)  # type: ignore[arg-type]
 
 
 def neighbourhood_db(tmp_path, monkeypatch):

@@ -9,32 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
 from portal.models import (
-    AnalysisRun,
-    AssignmentSource,
     Channel,
-    Comment,
-    Consultation,
     Decision,
     Opinion,
     Phase,
-    Resident,
-    Response,
-    RunStatus,
-    StatusUpdate,
     Theme,
-    ThemeAssignment,
     ThemeStatus,
     Visibility,
-    Vote,
     VoteValue,
 )
-from portal.services.text import public_text
 from tests import factories
+from tests.factories import utc_day as _utc
 
 PHONE = "13800138000"
 ID_NUMBER = "11010519491231002X"  # valid checksum
@@ -59,10 +49,6 @@ class Seeded:
     theme_ids: dict[str, int] = field(default_factory=dict)
     hidden_opinion_id: int = 0
     resident_ids: list[int] = field(default_factory=list)
-
-
-def _utc(d: date, hour: int = 9) -> datetime:
-    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
 
 
 THEMES = {
@@ -93,29 +79,20 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
     community = factories.community(session, district="徐汇区")
     areas = factories.buildings(session, community, [(f"{i}号楼", "第一网格" if i <= 2 else "第二网格")
                                                      for i in range(1, 5)], numbered=True)
-    bands = ["30-44", "45-59", "60-69", "70-79"]
-    residents = [Resident(community_id=community.id, area_id=areas[i % 4].id, age_band=bands[i % 4],
-                          unit=f"{i % 2 + 1}单元") for i in range(40)]
-    session.add_all(residents)
-    session.flush()
+    residents = factories.residents(session, community, areas, 40, age_bands=["30-44", "45-59", "60-69", "70-79"],
+                                    units=2)
 
     opens = _utc(today - timedelta(days=60))
     closes = _utc(today - timedelta(days=30), 18)
-    c = Consultation(community_id=community.id, title=TITLE, question="您对本小区加装电梯有什么意见和建议？",
-                     background="小区有 4 栋六层住宅楼，没有电梯。", opens_at=opens, closes_at=closes,
-                     phase=Phase.PUBLISHED, published_at=_utc(today - timedelta(days=10)))
-    other = Consultation(community_id=community.id, title="停车难与非机动车充电",
-                         question="停车和充电有什么办法？", opens_at=opens, closes_at=closes,
-                         phase=Phase.REVIEWING)
-    session.add_all([c, other])
-    session.flush()
+    c = factories.consultation(session, community, title=TITLE, question="您对本小区加装电梯有什么意见和建议？",
+                               background="小区有 4 栋六层住宅楼，没有电梯。", opens_at=opens, closes_at=closes,
+                               phase=Phase.PUBLISHED, published_at=_utc(today - timedelta(days=10)))
+    other = factories.consultation(session, community, title="停车难与非机动车充电", question="停车和充电有什么办法？",
+                                   opens_at=opens, closes_at=closes, phase=Phase.REVIEWING)
     seeded = Seeded(consultation_id=c.id, reviewing_id=other.id,  # type: ignore[arg-type]
                     resident_ids=[r.id for r in residents])  # type: ignore[misc]
 
-    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=12,
-                      finished_at=_utc(today - timedelta(days=25)))
-    session.add(run)
-    session.flush()
+    run = factories.analysis_run(session, c, n_opinions=12, finished_at=_utc(today - timedelta(days=25)))
 
     channels = [Channel.WEB, Channel.PAPER, Channel.WEB, Channel.PHONE, Channel.DOOR]
     opinions: list[Opinion] = []
@@ -123,20 +100,13 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
     n = 0
     for label, texts in THEMES.items():
         for text in texts:
-            public, kinds = public_text(text)
-            op = Opinion(consultation_id=c.id, resident_id=residents[n].id, area_id=residents[n].area_id,
-                         channel=channels[n % len(channels)], text_original=text, text_public=public,
-                         pii_kinds=kinds, received_at=opens + timedelta(days=n * 2, hours=3))
-            session.add(op)
+            op = factories.opinion(session, c, residents[n], text, channel=channels[n % len(channels)],
+                                   received_at=opens + timedelta(days=n * 2, hours=3))
             opinions.append(op)
             members.setdefault(label, []).append(op)
             n += 1
-    hidden = Opinion(consultation_id=c.id, resident_id=residents[n].id, area_id=residents[n].area_id,
-                     text_original=HIDDEN_OPINION, text_public=HIDDEN_OPINION,
-                     visibility=Visibility.HIDDEN, moderation_reason="人身攻击",
-                     received_at=opens + timedelta(days=5))
-    session.add(hidden)
-    session.flush()
+    hidden = factories.opinion(session, c, residents[n], HIDDEN_OPINION, received_at=opens + timedelta(days=5),
+                               hidden="人身攻击")
     seeded.hidden_opinion_id = hidden.id  # type: ignore[assignment]
     members["施工与安全"].append(hidden)  # filed under a theme before it was hidden
 
@@ -145,16 +115,10 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
         for i, op in enumerate([*opinions, hidden]):
             if (r.id + i) % 3 == 0:
                 continue
-            value = VoteValue.AGREE if (r.id * 7 + i) % 4 else VoteValue.DISAGREE
-            session.add(Vote(opinion_id=op.id, resident_id=r.id, value=value))
+            factories.vote(session, op, r, VoteValue.AGREE if (r.id * 7 + i) % 4 else VoteValue.DISAGREE)
 
-    comment = Comment(opinion_id=opinions[0].id, resident_id=residents[30].id,
-                      text_original=f"有事打我电话{PHONE}或者到{ROOM}找我",
-                      text_public=public_text(f"有事打我电话{PHONE}或者到{ROOM}找我")[0])
-    hidden_comment = Comment(opinion_id=opinions[1].id, resident_id=residents[31].id,
-                             text_original=HIDDEN_COMMENT, text_public=HIDDEN_COMMENT,
-                             visibility=Visibility.HIDDEN)
-    session.add_all([comment, hidden_comment])
+    factories.comment(session, opinions[0], residents[30], f"有事打我电话{PHONE}或者到{ROOM}找我")
+    factories.comment(session, opinions[1], residents[31], HIDDEN_COMMENT, hidden=True)
 
     answers = {
         "费用分摊": (Decision.ADOPT, "按楼层系数分摊，一楼不出资，六楼出资最多；申请区里的加装电梯补贴。",
@@ -170,35 +134,26 @@ def seed_results(session: Session, *, today: date | None = None) -> Seeded:
     themes: dict[str, Theme] = {}
     for pos, (label, ops) in enumerate(members.items()):
         visible = [o for o in ops if o.visibility == Visibility.VISIBLE]
-        t = Theme(consultation_id=c.id, run_id=run.id, label=label, position=pos,
-                  keywords={"费用分摊": ["费用", "分摊", "补贴", "出钱"],
-                            "低层住户顾虑": ["低层", "采光", "噪音", "协调"],
-                            "施工与安全": ["施工", "围挡", "安全", "停车"]}[label],
-                  representative_ids=[o.id for o in ops][-3:] if label == "施工与安全" else [o.id for o in ops][:2],
-                  size=len(visible), n_distinct=len(visible), n_residents=len(visible),
-                  support=10 + pos * 5, opposition=3 + pos, hot_score=3.0 - pos * 0.7)
-        session.add(t)
-        session.flush()
+        t = factories.theme(session, c, label, ops, run_id=run.id, position=pos,
+                            keywords={"费用分摊": ["费用", "分摊", "补贴", "出钱"],
+                                      "低层住户顾虑": ["低层", "采光", "噪音", "协调"],
+                                      "施工与安全": ["施工", "围挡", "安全", "停车"]}[label],
+                            representative_ids=([o.id for o in ops][-3:] if label == "施工与安全"
+                                                else [o.id for o in ops][:2]),
+                            size=len(visible), n_distinct=len(visible), n_residents=len(visible),
+                            support=10 + pos * 5, opposition=3 + pos, hot_score=3.0 - pos * 0.7)
         themes[label] = t
         seeded.theme_ids[label] = t.id  # type: ignore[assignment]
-        for o in ops:
-            session.add(ThemeAssignment(opinion_id=o.id, theme_id=t.id, source=AssignmentSource.MODEL))
         decision, reasoning, party, due, updates = answers[label]
-        session.add(Response(theme_id=t.id, decision=decision, reasoning=reasoning, responsible_party=party,
-                             due_date=due, created_at=_utc(today - timedelta(days=21))))
-        for status, note, days_ago in updates:
-            session.add(StatusUpdate(theme_id=t.id, status=status, note=note,
-                                     created_at=_utc(today - timedelta(days=days_ago), 10)))
-            t.status = status
-        session.add(t)
+        factories.answer(session, t, decision, reasoning, party, due_date=due,
+                         created_at=_utc(today - timedelta(days=21)),
+                         updates=[(status, note, _utc(today - timedelta(days=days_ago), 10))
+                                  for status, note, days_ago in updates])
     # A theme retired by a later run must not be shown.
-    session.add(Theme(consultation_id=c.id, label="旧主题已合并", active=False, size=2))
+    factories.theme(session, c, "旧主题已合并", active=False, size=2)
     # The reviewing consultation has an answered theme that is not public yet.
-    draft_theme = Theme(consultation_id=other.id, label="充电桩位置", size=3, status=ThemeStatus.ANSWERED)
-    session.add(draft_theme)
-    session.flush()
-    session.add(Response(theme_id=draft_theme.id, decision=Decision.ADOPT, reasoning="尚未公布的回应草稿",
-                         responsible_party="物业公司"))
+    draft_theme = factories.theme(session, other, "充电桩位置", size=3, status=ThemeStatus.ANSWERED)
+    factories.answer(session, draft_theme, Decision.ADOPT, "尚未公布的回应草稿", "物业公司")
 
     run.summary = {
         "groups": [

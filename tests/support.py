@@ -51,11 +51,11 @@ def free_port() -> int:
 
 
 def start_portal(var_dir: Path, db: Path) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run portal/app.py` on a free port; return the process and its URL."""
+    """Start `streamlit run portal/server.py` (pages + sign-in routes) on a free port; return the process and its URL."""
     port = free_port()
     env = demo_env(var_dir, db)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"),
          "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
@@ -81,3 +81,17 @@ def settle(page) -> None:
         page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
     except PlaywrightTimeout:
         pass
+
+
+def sign_out(page, *, within=None) -> None:
+    """Press 退出登录 and wait until the browser has followed /auth/logout (the session cookie
+    is gone), so the next action does not race the page reload."""
+    from portal.services.identity.sessions import COOKIE_NAME
+
+    (within or page).get_by_role("button", name="退出登录").click()
+    deadline = time.time() + 30
+    while any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+        if time.time() > deadline:
+            raise AssertionError("/auth/logout did not clear the session cookie")
+        time.sleep(0.2)
+    settle(page)

@@ -135,6 +135,17 @@ def _login(username: str, password: str) -> Callable[[Session, World], Any]:
     return call
 
 
+def _login_while_locked(s: Session, w: World) -> Any:
+    """The right password after five wrong ones: still refused while the lock lasts."""
+    username = w.committee[Role.CLERK].username
+    for i in range(identity.LOGIN_MAX_FAILURES):
+        try:
+            identity.authenticate(s, username=username, password=f"Wrong{i}2026")
+        except ServiceError:
+            pass
+    return identity.authenticate(s, username=username, password="Passw0rd2026")
+
+
 def _comment(text: str) -> Callable[[Session, World], Any]:
     def call(s: Session, w: World) -> Any:
         return add_comment(s, actor=_resident(s, w), opinion_id=w.collecting_opinions[1], text=text)
@@ -243,12 +254,15 @@ ROWS = [
     Row("comment-empty", _comment("   "), "请先写下您的留言，内容不能为空。"),
     Row("code-sql", _sign_in("' OR 1=1 --"),
         "参与码不正确，请核对纸条上的 10 位字母和数字。还可再试 7 次。",
-        may_change=frozenset({"signinattempt"})),
+        may_change=frozenset({"signinthrottle"})),
     Row("code-empty", _sign_in("   "), "请输入参与码（印在居委会发放的参与码纸条上）。"),
     Row("code-100k", _sign_in("A" * 100_000),
         "参与码不正确，请核对纸条上的 10 位字母和数字。还可再试 7 次。",
-        may_change=frozenset({"signinattempt"})),
+        may_change=frozenset({"signinthrottle"})),
     Row("login-sql", _login("admin' --", "' OR '1'='1"), "用户名或密码不正确。"),
+    Row("login-locked", _login_while_locked,
+        "该账号因多次输错密码已暂时锁定，请 15 分钟后再试或联系管理员。",
+        may_change=frozenset({"committeeuser", "auditevent", "auditcheckpoint"}), max_seconds=20.0),
     Row("roster-invalid-utf8", _roster(ROSTER_HEAD.encode() + b"\xff\xfe\xfa\xfb,\x80\x81,60-69,1\n"),
         "无法识别文件的文字编码。请在 Excel 中“另存为”CSV UTF-8 或 .xlsx 格式后再上传。"),
     Row("roster-gbk", _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,2单元,80+,9-202\n").encode("gbk")),

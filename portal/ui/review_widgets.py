@@ -65,7 +65,7 @@ def themes_table(ov) -> None:  # type: ignore[no-untyped-def]
 
 def theme_cloud(theme_id: int) -> None:
     """The theme's word cloud, or a quiet note why it cannot be drawn."""
-    try:  # the service reads its cache folder and font from the settings itself (queries11)
+    try:
         drawn = read(review.theme_cloud_png, show="caption", theme_id=theme_id)
     except ImportError:
         st.caption("词云暂不可用（分析组件未安装完整）。")

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, select
 from portal.db import make_engine
 from portal.models import Channel, Opinion, Resident
 from tests.ops_support import PASSWORD, build_hood
-from tests.support import start_portal
+from tests.support import sign_out, start_portal
 
 pytestmark = pytest.mark.browser
 
@@ -122,7 +122,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     page.get_by_text("修改账号").wait_for()
     page.screenshot(path=shots / "users.png", full_page=True)
 
-    page.get_by_role("button", name="退出登录").click()
+    sign_out(page)
     sign_in(page, url, "zhang")
     nav = expand_nav(page)
     assert nav.get_by_text("参与情况", exact=True).is_visible()
@@ -204,7 +204,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
         assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
 
     # the reviewer exports the consultation for the committee's records
-    page.get_by_role("button", name="退出登录").click()
+    sign_out(page)
     sign_in(page, url, "li")
     nav = expand_nav(page)
     assert nav.get_by_text("数据导出", exact=True).is_visible()

@@ -14,7 +14,7 @@ from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
 from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
-from tests.support import demo_env, settle, start_portal
+from tests.support import demo_env, settle, sign_out, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -173,7 +173,7 @@ def test_sign_in_survives_a_reload_until_signing_out(page, hood_portal, shots):
     expect(page.get_by_role("heading", name="我的参与")).to_be_visible()
     expect(page.get_by_text("已登录居民 · 第一网格 3号楼")).to_be_visible()
 
-    page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").click()
+    sign_out(page, within=page.get_by_test_id("stSidebar"))
     expect(page.get_by_test_id("stSidebarNav").get_by_text("居民登录", exact=True)).to_be_visible()
     page.reload()
     expect(page.get_by_test_id("stSidebarNav").get_by_text("居民登录", exact=True)).to_be_visible()

@@ -85,19 +85,26 @@ def test_large_text_switch_survives_navigation_and_reload(hood_db):
     assert "big" not in reloaded.query_params
 
 
-def cookie_scripts(at) -> list[str]:
-    return [h.proto.body for h in at.get("html") if "yst_resident" in h.proto.body]
+def redirect_scripts(at) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "window.location.replace" in h.proto.body]
 
 
-def test_sign_in_writes_the_resume_cookie_and_sign_out_clears_it(hood_db):
+def test_sign_in_opens_a_server_session_and_sign_out_revokes_it(hood_db):
+    from portal.models import AuthSession
+
     engine, hood = hood_db
-    at = open_page(PAGE)
-    assert cookie_scripts(at) == []  # a visitor gets no cookie script
+    at = open_page(PAGE, query={"next": str(hood.collecting.id)})
+    assert redirect_scripts(at) == []  # a visitor is sent nowhere
     sign_in(at, code_for(engine, hood))
-    (script,) = cookie_scripts(at)
-    assert "Max-Age=28800" in script and "SameSite=Strict" in script
+    (script,) = redirect_scripts(at)  # to the route that sets the HttpOnly cookie, then back here
+    assert '"/auth/session?t=' in script and f"next=%2Fsign_in%3Fnext%3D{hood.collecting.id}" in script
+    assert "document.cookie" not in script
     at.run()
-    assert cookie_scripts(at) == []  # written once, not on every run
+    assert redirect_scripts(at) == []  # sent once, not on every run
+    with Session(engine) as s:
+        (row,) = s.exec(select(AuthSession)).all()
+        assert row.resident_id == hood.residents[0].id and row.revoked_at is None
     next(b for b in at.button if b.key == "signin.sign_out").click().run()
-    (script,) = cookie_scripts(at)
-    assert "yst_resident=;" in script and "Max-Age=0" in script
+    assert at.title[0].value == "居民登录"
+    with Session(engine) as s:
+        assert s.exec(select(AuthSession)).one().revoked_at is not None

@@ -5,22 +5,20 @@ or committee member can write something that is shown again."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-import streamlit as st
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from portal.db import make_engine, unit_of_work
-from portal.models import Decision, Opinion, Phase, Resident, ThemeAssignment
+from portal.db import unit_of_work
+from portal.models import Decision, Phase, Resident, ThemeAssignment
 from portal.services import review
 from portal.services.actors import SystemActor
 from portal.services.identity import resident_actor
 from portal.services.participation import add_comment, report, submit_opinion
-from portal.settings import get_settings
+from tests import factories
 from tests.portal.committee_actions import World, build_world
 
 # Each payload carries an ASCII marker that must never reach a Markdown or HTML element.
@@ -68,11 +66,7 @@ def _salt(world: World) -> SaltedWorld:
                              reasoning=PAYLOADS["img"][0] + "，东门空地改临时车位",
                              responsible_party="<script>alert(2)</script>物业公司",
                              due_date=date(2027, 1, 31))
-        hostile = Opinion(consultation_id=rw.consultation_id, area_id=world.area_id,
-                          resident_id=world.residents[3], text_original=PAYLOADS["script"][0],
-                          text_public=PAYLOADS["script"][0])
-        s.add(hostile)
-        s.flush()
+        hostile = factories.opinion(s, rw.consultation_id, s.get(Resident, world.residents[3]), PAYLOADS["script"][0])
         s.add(ThemeAssignment(opinion_id=hostile.id, theme_id=rw.themes["车位不足"]))
         review.add_status_update(s, actor=system, theme_id=rw.themes["车位不足"], status="in_progress",
                                  note=PAYLOADS["md-link"][0])
@@ -86,46 +80,16 @@ def _salt(world: World) -> SaltedWorld:
 
 @pytest.fixture(scope="session")
 def salted_template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("salted-world")
-    path = folder / "portal.sqlite"
-    old = {k: os.environ.get(k) for k in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY")}
-    os.environ.update(PORTAL_VAR_DIR=str(folder / "var"), DATABASE_URL=f"sqlite:///{path}",
-                      PORTAL_SECRET_KEY="test-secret-key")
-    get_settings.cache_clear()
-    try:
-        engine = make_engine(f"sqlite:///{path}")
-        SQLModel.metadata.create_all(engine)
-        salted = _salt(build_world(engine))
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        get_settings.cache_clear()
-    return path, salted
+    path = tmp_path_factory.mktemp("salted-world") / "portal.sqlite"
+    return path, factories.database_file(path, lambda engine: _salt(build_world(engine)))
 
 
 @pytest.fixture
 def salted(salted_template, tmp_path, monkeypatch):
     """A private copy of the salted world; the app's DATABASE_URL points at it."""
     path, template = salted_template
-    copy = tmp_path / "portal.sqlite"
-    shutil.copy(path, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", "test-secret-key")
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine = make_engine(url)
+    shutil.copy(path, tmp_path / "portal.sqlite")
+    engine = factories.point_app_at(tmp_path, monkeypatch, tmp_path / "portal.sqlite")
     world = dataclasses.replace(template.world, engine=engine)
     yield dataclasses.replace(template, world=world)
-    engine.dispose()
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    factories.release_app_database(engine)

@@ -9,7 +9,6 @@ fails the suite, so a new committee action cannot slip in untested).
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,17 +20,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from portal.db import make_engine
 from portal.models import (
     AuditEvent,
     Channel,
-    CommitteeUser,
+    Community,
     Consultation,
     Decision,
     Opinion,
     Phase,
     Report,
     ReportTarget,
+    Resident,
     Role,
     ThemeStatus,
     Visibility,
@@ -40,13 +39,11 @@ from portal.services import consultations, identity, review
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
-from portal.services.identity.accounts import _hasher
 from portal.services.participation import moderation, offline
 from portal.services.publishing import exports
 from portal.services.review import runs as analysis_runs
+from tests import factories
 from tests.portal import review_world
-
-PASSWORD_HASH = _hasher.hash("Passw0rd2026")  # hashed once: argon2 is slow on purpose
 
 COLLECTING_OPINIONS = [
     "希望尽快加装电梯，老人上下楼太辛苦了",
@@ -80,28 +77,16 @@ def build_world(engine: Engine) -> World:
     with Session(engine, expire_on_commit=False) as s:
         rw = review_world.build_world(s)
         reviewing = s.get(Consultation, rw.consultation_id)
-        community_id = reviewing.community_id
+        hood = s.get(Community, reviewing.community_id)
         first = s.get(Opinion, rw.opinions["车位不足"][0])
         area_id = first.area_id
-        for actor in (rw.admin, rw.reviewer, rw.clerk):  # real passwords for sign-in tests
-            user = s.get(CommitteeUser, actor.user_id)
-            user.password_hash = PASSWORD_HASH
-            s.add(user)
         by_phase = {Phase.REVIEWING: rw.consultation_id}
         for phase in (Phase.DRAFT, Phase.COLLECTING, Phase.PUBLISHED):
-            c = Consultation(community_id=community_id, title=f"小区环境整治（{phase.label}）",
-                             question="小区环境还有哪些要改进的地方？", phase=phase)
-            s.add(c)
-            s.flush()
-            by_phase[phase] = c.id
-        collecting = []
-        for i, text in enumerate(COLLECTING_OPINIONS):
-            op = Opinion(consultation_id=by_phase[Phase.COLLECTING], area_id=area_id,
-                         resident_id=rw.residents[i % len(rw.residents)], text_original=text,
-                         text_public=text)
-            s.add(op)
-            s.flush()
-            collecting.append(op.id)
+            by_phase[phase] = factories.consultation(s, hood, title=f"小区环境整治（{phase.label}）",
+                                                     question="小区环境还有哪些要改进的地方？", phase=phase).id
+        residents = [s.get(Resident, rid) for rid in rw.residents]
+        collecting = [factories.opinion(s, by_phase[Phase.COLLECTING], residents[i % len(residents)], text).id
+                      for i, text in enumerate(COLLECTING_OPINIONS)]
         hidden = s.get(Opinion, rw.opinions["外来车辆"][0])
         hidden.visibility = Visibility.HIDDEN
         hidden.moderation_reason = "含人身攻击"
@@ -116,7 +101,7 @@ def build_world(engine: Engine) -> World:
                              decision=Decision.ADOPT, reasoning="在3号楼旁新建集中充电棚",
                              responsible_party="物业公司", due_date=date(2027, 3, 31))
         s.commit()
-        return World(engine, rw, community_id, area_id, list(rw.residents), by_phase, collecting,
+        return World(engine, rw, hood.id, area_id, list(rw.residents), by_phase, collecting,
                      hidden.id, reported, answered,
                      {Role.ADMIN: rw.admin, Role.REVIEWER: rw.reviewer, Role.CLERK: rw.clerk})
 
@@ -300,22 +285,13 @@ def audit_rows(engine: Engine) -> list[tuple[str, str]]:
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory) -> tuple[Path, World]:
     """The world built once per test process; each test works on its own copy of the file."""
-    folder = tmp_path_factory.mktemp("committee-world")
-    path = folder / "world.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
-    world = build_world(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path, world
+    path = tmp_path_factory.mktemp("committee-world") / "world.sqlite"
+    return path, factories.database_file(path, build_world)
 
 
 @pytest.fixture
 def world(world_template, tmp_path) -> Iterator[World]:
     path, template = world_template
-    copy = tmp_path / "world.sqlite"
-    shutil.copy(path, copy)
-    engine = make_engine(f"sqlite:///{copy}")
+    engine = factories.copy_database(path, tmp_path / "world.sqlite")
     yield dataclasses.replace(template, engine=engine)
     engine.dispose()

@@ -10,25 +10,11 @@ import importlib.util
 import sys
 import types
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from portal.models import (
-    AnalysisRun,
-    AssignmentSource,
-    CommitteeUser,
-    Consultation,
-    Opinion,
-    Phase,
-    Resident,
-    Role,
-    RunStatus,
-    Theme,
-    ThemeAssignment,
-    Vote,
-    VoteValue,
-)
+from portal.models import Opinion, Phase, Role, VoteValue
 from portal.services.actors import CommitteeActor
 from tests import factories
 
@@ -84,53 +70,36 @@ class World:
 def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: str = "梧桐里社区") -> World:
     ensure_hot_score()
     name = community
-    community = factories.community(session, name=name, district="静安区")  # type: ignore[assignment]
-    suffix = "" if name == "梧桐里社区" else f"-{community.id}"
-    area = factories.buildings(session, community, [("3号楼", "第一网格")])[0]  # type: ignore[arg-type]
-    residents = [Resident(community_id=community.id, area_id=area.id, age_band="60-69") for _ in range(8)]
-    session.add_all(residents)
-    actors = {}
-    for role, name in ((Role.ADMIN, "王主任"), (Role.REVIEWER, "李委员"), (Role.CLERK, "张社工")):
-        user = CommitteeUser(username=role.value + suffix, display_name=name, role=role, password_hash="x",
-                             community_id=community.id)
-        session.add(user)
-        session.flush()
-        actors[role] = CommitteeActor(user.id, user.username, name, role)  # type: ignore[arg-type]
-    c = Consultation(community_id=community.id, title="停车难与非机动车充电", question="您对小区停车和充电有什么建议？",
-                     phase=phase)
-    session.add(c)
-    session.flush()
-    run = AnalysisRun(consultation_id=c.id, status=RunStatus.SUCCEEDED, n_opinions=11, finished_at=datetime.now(UTC))
-    session.add(run)
-    session.flush()
+    hood = factories.community(session, name=name, district="静安区")
+    suffix = "" if name == "梧桐里社区" else f"-{hood.id}"
+    area = factories.buildings(session, hood, [("3号楼", "第一网格")])[0]
+    residents = factories.residents(session, hood, [area], 8, age_bands=["60-69"])
+    actors = factories.staff(session, hood, [(role, username + suffix, display)
+                                             for role, username, display in factories.STAFF])
+    c = factories.consultation(session, hood, title="停车难与非机动车充电", question="您对小区停车和充电有什么建议？",
+                               phase=phase)
+    run = factories.analysis_run(session, c, n_opinions=11)
     world = World(c.id, actors[Role.ADMIN], actors[Role.REVIEWER], actors[Role.CLERK],  # type: ignore[arg-type]
-                  residents=[r.id for r in residents], run_id=run.id)  # type: ignore[arg-type]
-    start = datetime.now(UTC) - timedelta(days=10)
+                  residents=[r.id for r in residents], run_id=run.id)  # type: ignore[arg-type, misc]
+    start = factories.days_from_now(-10)
     n = 0
+    ops: dict[str, list[Opinion]] = {}
     for position, (label, texts) in enumerate(PARKING.items()):
-        theme = Theme(consultation_id=c.id, run_id=run.id, label=label, keywords=[label[:2]],
-                      is_other=label == "其他", position=position)
-        session.add(theme)
-        session.flush()
-        world.themes[label] = theme.id  # type: ignore[assignment]
-        ids = []
+        ops[label] = []
         for text in texts:
-            op = Opinion(consultation_id=c.id, resident_id=residents[n % len(residents)].id, area_id=area.id,
-                         text_original=text, text_public=text, received_at=start + timedelta(hours=n))
+            ops[label].append(factories.opinion(session, c, residents[n % len(residents)], text,
+                                                received_at=start + timedelta(hours=n)))
             n += 1
-            session.add(op)
-            session.flush()
-            ids.append(op.id)
-            session.add(ThemeAssignment(opinion_id=op.id, theme_id=theme.id, source=AssignmentSource.MODEL,
-                                        score=0.5))
-        theme.representative_ids = ids[:3]
+        ids = [o.id for o in ops[label]]
+        theme = factories.theme(session, c, label, ops[label], score=0.5, run_id=run.id, keywords=[label[:2]],
+                                is_other=label == "其他", position=position, representative_ids=ids[:3])
+        world.themes[label] = theme.id  # type: ignore[assignment]
         world.opinions[label] = ids  # type: ignore[assignment]
     # the three near-identical 飞线 opinions
     charging = world.opinions["电动车充电"]
     dup_group = [charging[0], charging[3], charging[4]]
-    for oid in dup_group[1:]:
-        op = session.get(Opinion, oid)
-        op.duplicate_of_id = dup_group[0]  # type: ignore[union-attr]
+    for op in ops["电动车充电"][3:5]:
+        op.duplicate_of_id = dup_group[0]
         session.add(op)
     run.summary = {
         "duplicate_groups": [dup_group],
@@ -146,8 +115,8 @@ def build_world(session: Session, *, phase: Phase = Phase.REVIEWING, community: 
     }
     session.add(run)
     for r in residents[:5]:
-        session.add(Vote(opinion_id=charging[1], resident_id=r.id, value=VoteValue.AGREE))
-    session.add(Vote(opinion_id=charging[2], resident_id=residents[5].id, value=VoteValue.DISAGREE))
+        factories.vote(session, ops["电动车充电"][1], r)
+    factories.vote(session, ops["电动车充电"][2], residents[5], VoteValue.DISAGREE)
     session.flush()
     from portal.services.review.runs import refresh_theme_stats
 

@@ -14,7 +14,6 @@ from portal.services.identity import (
     issue_code,
     sign_in_with_code,
 )
-from portal.settings import get_settings
 
 SYSTEM = SystemActor("test")
 
@@ -119,31 +118,3 @@ def test_only_admins_manage_users(session, role):
     actor = CommitteeActor(1, "x", "x", role)
     with pytest.raises(PermissionDenied, match="管理账号"):
         create_user(session, actor=actor, username="zhao", password="Abcdefg1", role=Role.CLERK)
-
-
-def test_resident_session_token_resumes_until_the_code_is_revoked(session, resident, monkeypatch):
-    from portal.services.identity import (
-        resident_session_token,
-        resume_resident_session,
-        revoke_codes,
-    )
-
-    code = issue_code(session, actor=SYSTEM, resident_id=resident.id)
-    session.commit()
-    actor = sign_in_with_code(session, code=code, throttle_key="b")
-    token = resident_session_token(session, actor=actor)
-    assert resume_resident_session(session, token=token) == actor
-    assert resume_resident_session(session, token=token[:-2] + "xx") is None
-    with monkeypatch.context() as mp:  # another deployment's key
-        mp.setenv("PORTAL_SECRET_KEY", "other")
-        get_settings.cache_clear()
-        assert resume_resident_session(session, token=token) is None
-    with monkeypatch.context() as mp:  # a sign-in lifetime that has run out
-        mp.setenv("PORTAL_SESSION_HOURS", "-1")
-        get_settings.cache_clear()
-        assert resume_resident_session(session, token=token) is None
-    get_settings.cache_clear()
-    assert resume_resident_session(session, token=token) == actor
-    revoke_codes(session, actor=SYSTEM, resident_id=resident.id)
-    session.commit()
-    assert resume_resident_session(session, token=token) is None

@@ -4,8 +4,15 @@ from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
-from portal.ui.resources import db_session, settings, warm_up_similarity
-from portal.ui.session import current_resident, sign_in, sign_out, throttle_key
+from portal.ui.resources import db_session, warm_up_similarity
+from portal.ui.session import (
+    asked_for_a_page,
+    client_address,
+    current_resident,
+    sign_in,
+    sign_out_and_leave,
+    throttle_key,
+)
 
 NEXT = "signin.next"
 if (raw_next := st.query_params.get("next", "")).isdigit():
@@ -31,11 +38,12 @@ if resident is not None:
     st.page_link("app_pages/resident/my.py", label="查看我的参与", icon=":material/person:")
     st.caption("在公用电脑上用完后，请记得退出登录。")
     if st.button("退出登录", key="signin.sign_out", use_container_width=True):
-        sign_out()
-        st.rerun()
+        sign_out_and_leave(next_path="/sign_in")
     st.stop()
 
 st.title("居民登录")
+if asked_for_a_page():
+    st.info("请先登录，登录后会回到您要打开的页面。")
 st.write("请输入居委会发给您的参与码（纸条上的 10 位字母和数字，例如 AB3CD-7EF9G）。不用登录也可以浏览议题和结果。")
 
 with st.form("signin.form"):
@@ -43,8 +51,10 @@ with st.form("signin.form"):
     submitted = st.form_submit_button("登录", type="primary", use_container_width=True)
 
 if submitted:
-    if signed := save(sign_in_with_code, code=code, secret=settings().secret_key, throttle_key=throttle_key()):
-        sign_in(signed.value)
+    if signed := save(sign_in_with_code, code=code, throttle_key=throttle_key(),
+                      client_address=client_address()):
+        target = st.session_state.get(NEXT)
+        sign_in(signed.value, next_path=f"/sign_in?next={target}" if target else "/sign_in")
         st.rerun()
 
 st.caption("没有参与码？请带上户口本或居住证到居委会领取，或请楼组长代为转交。")

@@ -1,6 +1,7 @@
 """Who is who: staff accounts and sign-in, residents' participation codes, the roster, code slips.
 
-``accounts`` holds sign-in for staff and residents; ``roster`` the resident register and code
+``accounts`` holds sign-in for staff and residents, ``sessions`` the server-side sessions that
+keep them signed in, ``throttle`` the guessing limits; ``roster`` the resident register and code
 issuing; ``slips`` the printable code slips.
 """
 
@@ -9,11 +10,11 @@ from portal.services.identity.accounts import (
     CODE_BITS,
     CODE_LENGTH,
     CODE_MAX_FAILURES,
+    CODE_MAX_PER_ADDRESS,
     CODE_SLOWDOWN_AFTER,
     CODE_WINDOW,
     LOGIN_LOCK,
     LOGIN_MAX_FAILURES,
-    RESIDENT_SESSION_SALT,
     authenticate,
     change_role,
     committee_actor,
@@ -27,8 +28,6 @@ from portal.services.identity.accounts import (
     normalise_code,
     reset_password,
     resident_actor,
-    resident_session_token,
-    resume_resident_session,
     revoke_codes,
     set_user_active,
     sign_in_with_code,
@@ -40,11 +39,11 @@ __all__ = [
     "CODE_BITS",
     "CODE_LENGTH",
     "CODE_MAX_FAILURES",
+    "CODE_MAX_PER_ADDRESS",
     "CODE_SLOWDOWN_AFTER",
     "CODE_WINDOW",
     "LOGIN_LOCK",
     "LOGIN_MAX_FAILURES",
-    "RESIDENT_SESSION_SALT",
     "authenticate",
     "change_role",
     "committee_actor",
@@ -58,8 +57,6 @@ __all__ = [
     "normalise_code",
     "reset_password",
     "resident_actor",
-    "resident_session_token",
-    "resume_resident_session",
     "revoke_codes",
     "set_user_active",
     "sign_in_with_code",

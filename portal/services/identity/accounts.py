@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
@@ -18,12 +19,12 @@ from portal.models import (
     ParticipationCode,
     Resident,
     Role,
-    SignInAttempt,
     utcnow,
 )
 from portal.services import audit
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, require
 from portal.services.errors import InvalidInput, NotFound, SignInFailed
+from portal.services.identity import throttle
 from portal.settings import get_settings
 
 # Crockford base32 (no I, L, O, U): 32 symbols = 5 bits each; 10 symbols = 50 bits.
@@ -34,7 +35,8 @@ CODE_BITS = CODE_LENGTH * 5
 
 CODE_WINDOW = timedelta(minutes=15)
 CODE_SLOWDOWN_AFTER = 3  # failures in the window before each attempt is delayed
-CODE_MAX_FAILURES = 8  # failures in the window before attempts are refused
+CODE_MAX_FAILURES = 8  # attempts per browser session in the window before they are refused
+CODE_MAX_PER_ADDRESS = 20  # wrong attempts per client address in the window (shared Wi-Fi, NAT)
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK = timedelta(minutes=15)
 
@@ -119,15 +121,6 @@ def revoke_codes(session: Session, *, actor: Actor, resident_id: int) -> int:
     return n
 
 
-def _recent_failures(session: Session, key: str) -> int:
-    since = utcnow() - CODE_WINDOW
-    return session.exec(
-        select(func.count()).select_from(SignInAttempt).where(
-            SignInAttempt.key == key, SignInAttempt.at >= since
-        )
-    ).one()
-
-
 def resident_actor(session: Session, resident: Resident) -> ResidentActor:
     area = session.get(Area, resident.area_id)
     assert resident.id is not None
@@ -141,30 +134,33 @@ def resident_actor(session: Session, resident: Resident) -> ResidentActor:
 
 
 def sign_in_with_code(
-    session: Session, *, code: str, throttle_key: str, sleep=time.sleep
+    session: Session, *, code: str, throttle_key: str,
+    client_address: str = throttle.UNKNOWN_ADDRESS, sleep=time.sleep,
 ) -> ResidentActor:
-    """Check a participation code; throttle repeated failures from one browser session.
+    """Check a participation code; throttle guessing per browser session and per client address.
 
-    After a few failures every attempt is delayed, and after more it is refused for a while.
-    Failures are stored in the database so the limit holds across portal replicas.
+    Every attempt is counted first, atomically, under both keys (``throttle.count_attempt``), and
+    only attempts within both limits are checked at all, so guesses sent in parallel, from new
+    browser windows or to several replicas cannot get past ``CODE_MAX_FAILURES`` per session and
+    ``CODE_MAX_PER_ADDRESS`` per address in ``CODE_WINDOW``. After a few failures each attempt is
+    also delayed. A successful sign-in gives its attempt back.
     """
-    key = f"code:{throttle_key}"
-    failures = _recent_failures(session, key)
-    if failures >= CODE_MAX_FAILURES:
-        raise SignInFailed("尝试次数过多，请 15 分钟后再试，或联系居委会核对参与码。")
-    if failures >= CODE_SLOWDOWN_AFTER:
-        sleep(min(0.5 * (failures - CODE_SLOWDOWN_AFTER + 1), 3.0))
     cleaned = normalise_code(code)
     if not cleaned:
         raise SignInFailed("请输入参与码（印在居委会发放的参与码纸条上）。")
+    keys = (f"code:sess:{throttle_key}"[:100], f"code:addr:{client_address}"[:100])
+    in_session = throttle.count_attempt(session, keys[0], window=CODE_WINDOW)
+    from_address = throttle.count_attempt(session, keys[1], window=CODE_WINDOW)
+    if in_session > CODE_MAX_FAILURES or from_address > CODE_MAX_PER_ADDRESS:
+        raise SignInFailed("尝试次数过多，请 15 分钟后再试，或联系居委会核对参与码。")
+    if in_session > CODE_SLOWDOWN_AFTER:
+        sleep(min(0.5 * (in_session - CODE_SLOWDOWN_AFTER), 3.0))
     wanted = hash_code(cleaned, secret=get_settings().secret_key)
     row = session.exec(select(ParticipationCode).where(ParticipationCode.code_hash == wanted)).first()
     now = utcnow()
     ok = row is not None and hmac.compare_digest(row.code_hash, wanted)
     if not ok or row is None:
-        session.add(SignInAttempt(key=key, at=now))
-        _keep_failed_attempt(session)
-        left = CODE_MAX_FAILURES - failures - 1
+        left = min(CODE_MAX_FAILURES - in_session, CODE_MAX_PER_ADDRESS - from_address)
         hint = f"还可再试 {left} 次。" if left > 0 else "请 15 分钟后再试。"
         raise SignInFailed(f"参与码不正确，请核对纸条上的 10 位字母和数字。{hint}")
     if row.revoked_at is not None:
@@ -177,54 +173,7 @@ def sign_in_with_code(
         raise SignInFailed("这个参与码对应的居民记录已停用，请联系居委会。")
     row.last_used_at = now
     session.add(row)
-    return resident_actor(session, resident)
-
-
-# ---------------------------------------------------------------- resident sessions
-
-RESIDENT_SESSION_SALT = "resident-session"
-
-
-def resident_session_token(session: Session, *, actor: ResidentActor) -> str:
-    """A signed token that lets this browser resume the resident's sign-in after a reload.
-
-    It names the resident and their current code, so revoking or re-issuing the code (a lost
-    slip) ends every session that was opened with it.
-    """
-    from itsdangerous import URLSafeTimedSerializer
-
-    code = session.exec(
-        select(ParticipationCode).where(ParticipationCode.resident_id == actor.resident_id,
-                                        col(ParticipationCode.revoked_at).is_(None))
-        .order_by(col(ParticipationCode.issued_at).desc(), col(ParticipationCode.id).desc())
-    ).first()
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=RESIDENT_SESSION_SALT).dumps(
-        {"r": actor.resident_id, "k": code.id if code else None}
-    )
-
-
-def resume_resident_session(
-    session: Session, *, token: str
-) -> ResidentActor | None:
-    """The resident a token from ``resident_session_token`` stands for, or None if the token
-    is forged, older than the sign-in lifetime (``session_hours``), or its code has since been
-    revoked or has expired."""
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-    s = get_settings()
-    try:
-        data = URLSafeTimedSerializer(s.secret_key, salt=RESIDENT_SESSION_SALT).loads(
-            token, max_age=s.session_hours * 3600)
-        resident_id, code_id = int(data["r"]), data["k"]
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    resident = session.get(Resident, resident_id)
-    code = session.get(ParticipationCode, code_id) if code_id is not None else None
-    if resident is None or not resident.active or code is None or code.resident_id != resident_id:
-        return None
-    expires = _aware(code.expires_at)
-    if code.revoked_at is not None or (expires is not None and expires < utcnow()):
-        return None
+    throttle.give_back(session, keys)
     return resident_actor(session, resident)
 
 
@@ -281,7 +230,14 @@ def committee_actor(user: CommitteeUser) -> CommitteeActor:
 
 
 def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:
-    """Check a committee member's password; lock the account after repeated failures."""
+    """Check a committee member's password; lock the account after repeated failures.
+
+    Failures are counted in the database with one ``UPDATE … SET failed_logins =
+    failed_logins + 1 … RETURNING`` per guess, so guesses sent in parallel (or to several
+    replicas) cannot overwrite each other's count: the fifth failure locks the account however
+    the guesses arrive. A success clears the counter only if the account is not locked at that
+    moment, checked in the same statement.
+    """
     user = session.exec(
         select(CommitteeUser).where(CommitteeUser.username == username.strip())
     ).first()
@@ -292,40 +248,64 @@ def authenticate(session: Session, *, username: str, password: str) -> Committee
         except VerificationError:
             pass
         raise SignInFailed("用户名或密码不正确。")
-    locked = _aware(user.locked_until)
-    if locked is not None and locked > now:
-        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
-        raise SignInFailed(f"该账号因多次输错密码已暂时锁定，请 {minutes} 分钟后再试或联系管理员。")
+    user_id = user.id
+    _refuse_if_locked(_aware(user.locked_until), now)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= LOGIN_MAX_FAILURES:
-            user.locked_until = now + LOGIN_LOCK
-            user.failed_logins = 0
-            audit.record(session, actor="system", action="user.locked", target_type="user",
-                         target_id=user.id)
-        session.add(user)
-        _keep_failed_attempt(session)
+        _count_failure(session, user_id, now)
         raise SignInFailed("用户名或密码不正确。") from None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
-    audit.record(session, actor=f"committee:{user.id}", action="user.login", target_type="user",
-                 target_id=user.id)
+    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(user.password_hash) else None
+    values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    if new_hash is not None:
+        values["password_hash"] = new_hash
+    # Only while not locked: a lock set by parallel wrong guesses since we read the row wins.
+    done = session.execute(
+        update(CommitteeUser)
+        .where(col(CommitteeUser.id) == user_id,
+               or_(col(CommitteeUser.locked_until).is_(None), col(CommitteeUser.locked_until) <= now))
+        .values(**values)
+        .returning(col(CommitteeUser.id)),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if done is None:
+        session.rollback()
+        user = session.get(CommitteeUser, user_id, populate_existing=True)
+        _refuse_if_locked(_aware(user.locked_until) if user else None, now)
+        raise SignInFailed("用户名或密码不正确。")  # (deleted meanwhile)
+    audit.record(session, actor=f"committee:{user_id}", action="user.login", target_type="user",
+                 target_id=user_id)
+    session.flush()
+    user = session.get(CommitteeUser, user_id, populate_existing=True)
+    assert user is not None
     return committee_actor(user)
 
 
-def _keep_failed_attempt(session: Session) -> None:
-    """Commit a refused sign-in's record before the refusal is raised.
+def _refuse_if_locked(locked: datetime | None, now: datetime) -> None:
+    if locked is not None and locked > now:
+        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
+        raise SignInFailed(f"该账号因多次输错密码已暂时锁定，请 {minutes} 分钟后再试或联系管理员。")
 
-    The one place a service commits outside ``portal.db.unit_of_work`` (listed in
-    tests/test_architecture.py): the unit of work rolls back what a failed call did, but a wrong
-    code or password must still count towards the lockout, or guessing would cost nothing.
-    """
+
+def _count_failure(session: Session, user_id: int | None, now: datetime) -> None:
+    """Add one failure atomically; the guess that reaches the limit locks the account."""
+    failures = session.execute(
+        update(CommitteeUser)
+        .where(col(CommitteeUser.id) == user_id)
+        .values(failed_logins=col(CommitteeUser.failed_logins) + 1)
+        .returning(col(CommitteeUser.failed_logins)),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    if failures >= LOGIN_MAX_FAILURES:
+        # Exactly one guess sees the count reach the limit; later ones (already past the
+        # lock check) keep counting towards a fresh lock instead of lifting this one.
+        session.execute(
+            update(CommitteeUser).where(col(CommitteeUser.id) == user_id)
+            .values(locked_until=now + LOGIN_LOCK, failed_logins=0),
+            execution_options={"synchronize_session": False},
+        )
+        audit.record(session, actor="system", action="user.locked", target_type="user",
+                     target_id=user_id)
     session.commit()
 
 

@@ -237,7 +237,7 @@ class OfflinePreview:
         """What the clerk is asked before anything is written (empty when there is nothing to ask)."""
         parts = []
         for e in self.earlier_imports:
-            when = f"{e.on.month}月{e.on.day}日" if e.on else "之前"
+            when = format_date(e.on, year=False, empty="之前")
             parts.append(f"这个文件已在{when}导入过（{e.opinions} 条意见）。")
         if self.repeated_rows:
             parts.append(f"其中 {len(self.repeated_rows)} 行与已导入的意见相同（内容、渠道、楼栋和收到日期都一样）。")

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from analysis.io import neutralise
 from portal.models import (
     Area,
     Channel,
@@ -39,15 +40,6 @@ from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.errors import NotFound
 from portal.timefmt import format_datetime, iso_date, today_local
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would treat as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _time(dt: datetime | None) -> str:

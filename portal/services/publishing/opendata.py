@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from analysis.io import safe_frame
 from portal.models import (
     AssignmentSource,
     Channel,
@@ -38,7 +39,6 @@ from portal.services.review.summaries import public_summary
 from portal.timefmt import iso_date, local_date, today_local
 
 LICENSE = "CC BY 4.0（署名后可自由使用）"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # table -> [(column, type, 说明)]
 DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
@@ -189,22 +189,6 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
 
 
 # ---------------------------------------------------------------- formats
-
-
-def neutralise(value: Any) -> Any:
-    """Make a cell safe to open in a spreadsheet: text starting with = + - @ is not a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise, na_action="ignore")
-    out.columns = [neutralise(c) for c in out.columns]
-    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
