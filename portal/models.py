@@ -376,7 +376,17 @@ class Theme(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="analysisrun.id")
     label: str = Field(max_length=100)
     keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # The summary residents see once the committee reviewed it (see review.summaries): the
+    # machine draft until the committee edits it. ``summary_draft`` is always the latest run's
+    # draft; ``summary_points`` its structured form (sub-points with counts, quotes, votes).
     summary: str = Field(default="", sa_type=sa.Text)
+    summary_draft: str = Field(default="", sa_type=sa.Text)
+    summary_points: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    summary_reviewed_at: datetime | None = _opt_ts()  # None: not reviewed, never published
+    summary_reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    # Keywords the committee typed for a theme it named (guided themes, see review.confirm);
+    # ``keywords`` above are the run's, rewritten every run.
+    seed_words: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     representative_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     size: int = 0  # opinions
     n_distinct: int = 0  # after collapsing near-duplicates
@@ -404,6 +414,17 @@ class ThemeAssignment(SQLModel, table=True):
     source: AssignmentSource = _enum(AssignmentSource.MODEL)
     score: float = 0.0
     assigned_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class ThemeRejection(SQLModel, table=True):
+    """A committee answer "this opinion does not belong to this theme" (确认归类 queue: 不属于)."""
+
+    __table_args__ = (sa.UniqueConstraint("opinion_id", "theme_id", name="uq_theme_rejection"),)
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
     created_at: datetime = _ts()
 
 

@@ -357,10 +357,21 @@ def _answer_themes(engine: Engine, consultation_id: int, spec: dict[str, Any],
             c.phase = Phase.PUBLISHED
             c.published_at = c.closes_at + timedelta(days=12)
             session.add(c)
+            _review_summaries(session, consultation_id, reviewer.id, c.published_at - timedelta(days=1))
             audit.record(session, actor=f"committee:{users['admin'].id}", action="consultation.publish",
                          target_type="consultation", target_id=consultation_id)
 
     unit_of_work(engine, work)
+
+
+def _review_summaries(session: Session, consultation_id: int, reviewer_id: int | None, at: datetime) -> None:
+    """A published demo consultation went through review: its machine drafts were accepted as written."""
+    session.flush()
+    for theme in session.exec(select(Theme).where(Theme.consultation_id == consultation_id,
+                                                  col(Theme.active).is_(True))):
+        theme.summary_reviewed_at, theme.summary_reviewed_by = at, reviewer_id
+        theme.summary_points = {**(theme.summary_points or {}), "reviewed_draft": theme.summary_draft}
+        session.add(theme)
 
 
 def _fold_small_themes(session: Session, consultation_id: int, reviewer: Any) -> None:

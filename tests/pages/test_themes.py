@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from portal.models import AnalysisRun, AuditEvent, Opinion, Theme
+from portal.models import AnalysisRun, AuditEvent, Opinion, Theme, ThemeAssignment, ThemeRejection
 from tests.pages.conftest import open_page
 from tests.pages.review_db import make_review_db, open_direct
 
@@ -141,6 +141,61 @@ def test_run_analysis_from_the_page_keeps_a_curated_theme(review):
     assert at.success[0].value == "分析完成：11 条意见。"
     assert _theme(engine, tid).active and _theme(engine, tid).priority  # curated: kept by the re-run
     assert "★ 外来车辆" in list(at.dataframe[0].value["主题"])
+
+
+def test_committee_edits_and_reviews_a_summary(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    tid = world.themes["电动车充电"]
+    by_label(at.selectbox, "主题").set_value(tid).run()
+    assert any("机器草稿，未审核：居民看不到" in m.value for m in at.markdown)
+    box = next(t for t in at.text_area if t.key.startswith(f"themes.summary.text.{tid}."))
+    box.input("居民希望在车棚装充电桩，解决电动车飞线充电的安全隐患；也有人嫌收费太贵。如有疑问请打 13912345678。")
+    at.button(key=f"FormSubmitter:themes.summary.{tid}-保存并标为已审核").click().run()
+    assert "主题摘要会公开给所有人，其中含有手机号" in at.error[0].value  # refused, text kept
+    assert _theme(engine, tid).summary_reviewed_at is None
+    box = next(t for t in at.text_area if t.key.startswith(f"themes.summary.text.{tid}."))
+    box.input("居民希望在车棚装充电桩，解决电动车飞线充电的安全隐患；也有人嫌收费太贵。")
+    at.button(key=f"FormSubmitter:themes.summary.{tid}-保存并标为已审核").click().run()
+    assert not at.exception
+    assert at.success[0].value == "“电动车充电”的摘要已审核，发布后居民可以看到。"
+    theme = _theme(engine, tid)
+    assert theme.summary.startswith("居民希望在车棚装充电桩") and theme.summary_reviewed_at is not None
+    assert theme.curated
+    assert any("已审核，发布后居民可见" in m.value for m in at.markdown)
+
+
+def _queue_item(at):
+    """(opinion id, proposed label) of the 确认归类 card."""
+    oid = next(int(k.split(".")[-1]) for k in (b.key for b in at.button) if k and k.startswith("confirm.yes."))
+    return oid, at.button(key=f"confirm.yes.{oid}").label
+
+
+def test_name_a_theme_then_confirm_opinions_one_at_a_time(review):
+    engine, world = review
+    at = open_page(PAGE, actor=world.reviewer)
+    assert "请先命名一个主题" in " ".join(c.value for c in at.caption)
+    at.text_input(key="confirm.name.label").input("门禁管理")
+    at.text_input(key="confirm.name.words").input("门卫、外来车辆")
+    at.button(key="FormSubmitter:confirm.name-保存主题").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已新建主题“门禁管理”，可以开始确认归类。"
+    with Session(engine) as s:
+        gate = s.exec(select(Theme).where(Theme.label == "门禁管理")).one()
+    first, label = _queue_item(at)
+    assert label == "属于「门禁管理」"
+    at.button(key=f"confirm.yes.{first}").click().run()
+    assert at.success[0].value == f"已记录：意见 #{first} 属于「门禁管理」。"
+    second, _ = _queue_item(at)
+    assert second != first  # the answered opinion left the queue
+    at.button(key=f"confirm.no.{second}").click().run()
+    third, _ = _queue_item(at)
+    at.button(key=f"confirm.skip.{third}").click().run()
+    assert _queue_item(at)[0] not in (first, second, third)
+    with Session(engine) as s:
+        assert s.exec(select(ThemeAssignment).where(ThemeAssignment.opinion_id == first)).one().theme_id == gate.id
+        assert s.exec(select(ThemeRejection).where(ThemeRejection.opinion_id == second)).one().theme_id == gate.id
+        assert len(s.exec(select(AuditEvent).where(AuditEvent.action == "theme.confirm")).all()) == 2
 
 
 def test_groups_say_what_each_group_agrees_or_disagrees_with_and_how_sure(review):

@@ -112,7 +112,8 @@ def _salt(world: World) -> SaltedWorld:
         s.add(ThemeAssignment(opinion_id=hostile.id, theme_id=rw.themes["车位不足"]))
         review.add_status_update(s, actor=system, theme_id=rw.themes["车位不足"], status="in_progress",
                                  note=PAYLOADS["md-link"][0])
-        review.publish_results(s, actor=system, consultation_id=rw.consultation_id, confirm_unanswered=True)
+        review.publish_results(s, actor=system, consultation_id=rw.consultation_id, confirm_unanswered=True,
+                               confirm_unreviewed=True)
         return hostile.id  # type: ignore[return-value]
 
     hostile_id = unit_of_work(engine, committee)

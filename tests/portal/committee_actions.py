@@ -122,6 +122,16 @@ class CommitteeAction:
         return f"{self.name}[{self.label}]" if self.label else self.name
 
 
+def _queue(s: Session, w: World, actor: Any) -> Any:
+    """The 确认归类 queue; allowed roles are told to name a theme first (nothing named here)."""
+    from portal.services.errors import InvalidInput
+
+    try:
+        return review.confirm_queue(s, actor=actor, consultation_id=w.rw.consultation_id)
+    except InvalidInput:
+        return None
+
+
 def _commit(fn: Callable[[Session, World, Any], Any]) -> Perform:
     def perform(s: Session, w: World, actor: Any) -> Any:
         out = fn(s, w, actor)
@@ -215,6 +225,15 @@ ACTIONS: list[CommitteeAction] = [
         w.engine, actor=a, consultation_id=w.consultations[Phase.COLLECTING])),
     CommitteeAction("review.rename_theme", "curate_themes", _commit(lambda s, w, a: review.rename_theme(
         s, actor=a, theme_id=w.rw.themes["车位不足"], label="停车位不够"))),
+    CommitteeAction("review.name_theme", "curate_themes", _commit(lambda s, w, a: review.name_theme(
+        s, actor=a, consultation_id=w.rw.consultation_id, label="门禁管理", keywords="门卫、外来车辆"))),
+    CommitteeAction("review.set_seed_words", "curate_themes", _commit(lambda s, w, a: review.set_seed_words(
+        s, actor=a, theme_id=w.rw.themes["车位不足"], keywords="车位、停车位、停车难"))),
+    CommitteeAction("review.answer_opinion", "curate_themes", _commit(lambda s, w, a: review.answer_opinion(
+        s, actor=a, opinion_id=w.rw.opinions["外来车辆"][0], theme_id=w.rw.themes["车位不足"], belongs=True))),
+    CommitteeAction("review.confirm_queue", "curate_themes", _queue, "read", changes_data=False),
+    CommitteeAction("review.save_summary", "curate_themes", _commit(lambda s, w, a: review.save_summary(
+        s, actor=a, theme_id=w.rw.themes["车位不足"], text="车位不够，晚上回来没地方停。", reviewed=True))),
     CommitteeAction("review.set_priority", "curate_themes", _commit(lambda s, w, a: review.set_priority(
         s, actor=a, theme_id=w.rw.themes["车位不足"], priority=True))),
     CommitteeAction("review.merge_themes", "curate_themes", _commit(lambda s, w, a: review.merge_themes(
@@ -232,7 +251,8 @@ ACTIONS: list[CommitteeAction] = [
     CommitteeAction("review.add_status_update", "answer_themes", _commit(lambda s, w, a: review.add_status_update(
         s, actor=a, theme_id=w.answered_theme, status=ThemeStatus.IN_PROGRESS, note="充电棚已开工"))),
     CommitteeAction("review.publish_results", "publish_results", _commit(lambda s, w, a: review.publish_results(
-        s, actor=a, consultation_id=w.rw.consultation_id, confirm_unanswered=True))),
+        s, actor=a, consultation_id=w.rw.consultation_id, confirm_unanswered=True,
+        confirm_unreviewed=True))),
     CommitteeAction("review.theme_overview", "view_committee", lambda s, w, a: review.theme_overview(
         s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
     CommitteeAction("review.theme_detail", "view_committee", lambda s, w, a: review.theme_detail(

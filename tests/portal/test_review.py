@@ -285,7 +285,7 @@ def test_publishing_with_unanswered_themes_needs_confirmation(session, world: Wo
         review.publish_results(session, actor=world.reviewer, consultation_id=world.consultation_id)
     assert session.get(Consultation, world.consultation_id).phase == Phase.REVIEWING
     review.publish_results(session, actor=world.reviewer, consultation_id=world.consultation_id,
-                           confirm_unanswered=True)
+                           confirm_unanswered=True, confirm_unreviewed=True)
     session.commit()
     assert session.get(Consultation, world.consultation_id).phase == Phase.PUBLISHED
     event = _last_event(session)
@@ -294,6 +294,9 @@ def test_publishing_with_unanswered_themes_needs_confirmation(session, world: Wo
 
 def test_reviewer_publishes_when_every_theme_is_answered(session, world: World):
     _answer_all(session, world)
+    for label, tid in world.themes.items():  # and every summary reviewed (see test_theme_summaries)
+        review.save_summary(session, actor=world.reviewer, theme_id=tid, text=f"居民关于{label}的意见摘要。",
+                            reviewed=True)
     assert review.publish_check(session, actor=world.reviewer, consultation_id=world.consultation_id).ready
     c = review.publish_results(session, actor=world.reviewer, consultation_id=world.consultation_id)
     session.commit()

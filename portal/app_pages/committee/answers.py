@@ -127,13 +127,16 @@ else:
     if check.unanswered:
         st.warning(f"还有 {len(check.unanswered)} 个主题没有回应：" + md("、".join(t.label for t in check.unanswered))
                    + "。发布后居民会看到它们“待回应”。")
-    else:
-        st.success("所有主题都已回应，可以发布。")
+    if check.unreviewed:  # names and counts; unreviewed summaries are not published
+        st.warning(check.unreviewed_note)
+    if check.ready:
+        st.success("所有主题都已回应，摘要都已审核，可以发布。")
     confirm = st.checkbox(
-        "我已确认，仍然发布（有主题尚未回应）" if check.unanswered else "我已核对回应内容，确认发布",
+        "我已核对回应内容，确认发布" if check.ready else "我已确认，仍然发布（有主题尚未回应或摘要未审核）",
         key="answers.publish.confirm")
     if st.button("发布结果", type="primary", key="answers.publish", disabled=not confirm):
         if save(review.publish_results, actor=actor, consultation_id=cid,
-                confirm_unanswered=bool(check.unanswered and confirm)):
+                confirm_unanswered=bool(check.unanswered and confirm),
+                confirm_unreviewed=bool(check.unreviewed and confirm)):
             st.session_state.pop("answers.publish.confirm", None)
             done(f"“{ov.consultation.title}”的结果已公示，居民现在可以看到每个主题的回应。")

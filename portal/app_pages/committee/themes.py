@@ -4,7 +4,7 @@ import streamlit as st
 
 from portal.services import review
 from portal.services.consultations import phases
-from portal.ui import review_widgets
+from portal.ui import confirm_queue, review_widgets, theme_summary
 from portal.ui.actions import save_and_flash
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
@@ -43,7 +43,8 @@ st.caption(ov.duplicates_caption)
 if not ov.themes:
     st.stop()
 
-tab_themes, tab_dups, tab_groups = st.tabs(["主题", f"重复意见（{len(ov.duplicate_groups)} 组）", "意见分组"])
+tab_themes, tab_confirm, tab_dups, tab_groups = st.tabs(
+    ["主题", "确认归类", f"重复意见（{len(ov.duplicate_groups)} 组）", "意见分组"])
 
 with tab_themes:
     review_widgets.themes_table(ov)
@@ -83,6 +84,7 @@ with tab_themes:
         st.markdown("**代表性意见**")
         for text in ov.representatives.get(tid, [])[:3]:
             plain(f"“{text}”")
+    theme_summary.summary_box(actor, theme, editable=editable, flash=FLASH)
     st.markdown(f"**全部 {len(detail.opinions)} 条意见**")
     review_widgets.opinions_table(detail)
 
@@ -120,6 +122,9 @@ with tab_themes:
                     if st.form_submit_button("移动"):
                         save_and_flash(FLASH, f"已把 {len(picked)} 条意见移到“{md(labels[target].rsplit('（', 1)[0])}”。",
                                        review.move_opinions, actor=actor, opinion_ids=picked, to_theme_id=target)
+
+with tab_confirm:
+    confirm_queue.queue_panel(actor, ov, editable=editable, flash=FLASH)
 
 with tab_dups:
     review_widgets.duplicates(ov)

@@ -122,11 +122,13 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
                                    "审核理由", "时间"])
     tables["主题"] = pd.DataFrame([{
         "主题编号": t.id, "主题": t.label, "关键词": "、".join(t.keywords or []), "摘要": t.summary,
+        "摘要已审核": "是" if t.summary_reviewed_at else "否（机器草稿，不公开）",
         "意见数": t.size, "去重后": t.n_distinct, "居民数": t.n_residents, "支持": t.support,
         "反对": t.opposition, "热度": round(t.hot_score, 3), "重点": "是" if t.priority else "否",
         "经人工整理": "是" if t.curated else "否", "有效": "是" if t.active else "否（已合并或停用）",
         "办理状态": _label(ThemeStatus, t.status),
-    } for t in themes], columns=["主题编号", "主题", "关键词", "摘要", "意见数", "去重后", "居民数", "支持",
+    } for t in themes], columns=["主题编号", "主题", "关键词", "摘要", "摘要已审核", "意见数", "去重后", "居民数",
+                                 "支持",
                                  "反对", "热度", "重点", "经人工整理", "有效", "办理状态"])
     tables["回应"] = pd.DataFrame([{
         "主题编号": r.theme_id, "主题": theme_label.get(r.theme_id, ""),

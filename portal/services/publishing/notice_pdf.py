@@ -161,6 +161,8 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.para(f"意见 {t.size} 条，涉及居民 {t.n_residents} 人；同意 {t.support} 票，不同意 {t.opposition} 票。"
                  + (f"关键词：{'、'.join(t.keywords[:6])}。" if t.keywords else ""), size=9.5, color=GREY, indent=5)
+        if t.summary:  # only a summary the committee reviewed (see review.summaries)
+            pdf.para(f"居民意见摘要：{t.summary}", size=10, indent=5)
         if t.answer is None:
             pdf.para("居委会回应：正在研究，回应后将另行公示。", indent=5)
             continue

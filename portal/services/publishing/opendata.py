@@ -35,6 +35,7 @@ from portal.services.publishing.results import (
     published_consultation,
 )
 from portal.services.queries import visible_opinions_of, vote_counts
+from portal.services.review.summaries import public_summary
 from portal.timefmt import iso_date, local_date, today_local
 
 LICENSE = "CC BY 4.0（署名后可自由使用）"
@@ -59,7 +60,7 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("rank", "整数", "按热度排名，1 为最受关注"),
         ("label", "文本", "主题名称"),
         ("keywords", "文本", "关键词，以顿号分隔"),
-        ("summary", "文本", "居委会撰写的主题摘要"),
+        ("summary", "文本", "居委会审核过的主题摘要（意见的摘录和统计）；为空表示摘要未经审核、不公开"),
         ("size", "整数", "该主题下的公开意见数"),
         ("n_distinct", "整数", "合并几乎相同的意见后的条数"),
         ("n_residents", "整数", "提出这些意见的不同居民人数"),
@@ -154,7 +155,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
     } for oid, at, ch, text, dup in opinions]
     theme_rows = [{
         "theme_id": t.id, "rank": rank, "label": t.label, "keywords": "、".join(t.keywords or []),
-        "summary": t.summary, "size": t.size, "n_distinct": t.n_distinct, "n_residents": t.n_residents,
+        "summary": public_summary(t), "size": t.size, "n_distinct": t.n_distinct, "n_residents": t.n_residents,
         "support": t.support, "opposition": t.opposition, "hot_score": round(float(t.hot_score), 4),
         "status": ThemeStatus(t.status).label,
     } for rank, t in enumerate(themes, start=1)]

@@ -48,6 +48,7 @@ from portal.services.consultations import (
 from portal.services.errors import PhaseClosed
 from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
+from portal.services.review.summaries import public_summary
 from portal.timefmt import local_date, today_local
 
 # An answered item is finished (never overdue) once it is done or handed to another body.
@@ -385,7 +386,7 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
             reps += _stand_ins(session, consultation_id, t.id, {o.id for o in reps},  # type: ignore[arg-type]
                                n_representatives - len(reps))
         theme_results.append(ThemeResult(
-            id=t.id, rank=rank, label=t.label, summary=t.summary, keywords=list(t.keywords or []),  # type: ignore[arg-type]
+            id=t.id, rank=rank, label=t.label, summary=public_summary(t), keywords=list(t.keywords or []),  # type: ignore[arg-type]
             size=t.size, n_distinct=t.n_distinct, n_residents=t.n_residents, support=t.support,
             opposition=t.opposition, hot_score=float(t.hot_score), status=ThemeStatus(t.status).label,
             status_code=str(t.status), is_other=t.is_other, representatives=reps[:n_representatives],

@@ -12,6 +12,14 @@ from portal.services.review.answers import (
     publish_results,
     save_response,
 )
+from portal.services.review.confirm import (
+    ConfirmItem,
+    answer_opinion,
+    confirm_queue,
+    guided_themes,
+    name_theme,
+    set_seed_words,
+)
 from portal.services.review.curation import (
     LABEL_MAX,
     LABEL_MIN,
@@ -32,8 +40,21 @@ from portal.services.review.overview import (
     theme_detail,
     theme_overview,
 )
+from portal.services.review.summaries import (
+    SUMMARY_MAX,
+    SummaryState,
+    public_summary,
+    save_summary,
+    summary_state,
+)
 
 __all__ = [
+    "ConfirmItem",
+    "answer_opinion",
+    "confirm_queue",
+    "guided_themes",
+    "name_theme",
+    "set_seed_words",
     "LABEL_MAX",
     "LABEL_MIN",
     "DuplicateGroup",
@@ -41,6 +62,8 @@ __all__ = [
     "OpinionLine",
     "PublishCheck",
     "ReviewOverview",
+    "SUMMARY_MAX",
+    "SummaryState",
     "TIMELINE_STATUSES",
     "ThemeDetail",
     "ThemeRow",
@@ -49,10 +72,13 @@ __all__ = [
     "move_opinions",
     "publish_check",
     "publish_results",
+    "public_summary",
     "rename_theme",
     "save_response",
+    "save_summary",
     "set_priority",
     "split_theme",
+    "summary_state",
     "theme_cloud_png",
     "theme_detail",
     "theme_overview",

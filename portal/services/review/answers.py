@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -38,10 +38,24 @@ class PublishCheck:
     unanswered: list[Theme]
     n_themes: int
     has_run: bool
+    unreviewed: list[Theme] = field(default_factory=list)  # summaries residents would not see
+    n_summarised: int = 0  # themes with opinions (the ones that need a reviewed summary)
 
     @property
     def ready(self) -> bool:
-        return self.has_run and self.n_themes > 0 and not self.unanswered
+        return self.has_run and self.n_themes > 0 and not self.unanswered and not self.unreviewed
+
+    @property
+    def unreviewed_note(self) -> str:
+        """Which themes' summaries are not reviewed, with counts ("" when all are)."""
+        if not self.unreviewed:
+            return ""
+        names = "、".join(f"“{t.label}”" for t in self.unreviewed[:5])
+        more = "等" if len(self.unreviewed) > 5 else ""
+        n_with = sum(1 for t in self.unreviewed if t.summary.strip())
+        return (f"{len(self.unreviewed)} / {self.n_summarised} 个主题的摘要还没有审核：{names}{more}"
+                f"（其中 {n_with} 个有机器草稿，{len(self.unreviewed) - n_with} 个还没有摘要）。"
+                "未审核的摘要不会公开，居民只会看到这些主题的名称、统计和回应。")
 
 
 def _answerable(
@@ -146,16 +160,22 @@ def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> Pu
     themes = _active_themes(session, consultation_id)
     answered = set(session.exec(select(Response.theme_id).where(col(Response.theme_id).in_([t.id for t in themes]))).all())
     unanswered = [t for t in themes if t.id not in answered and not t.is_other and t.size > 0]
-    return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None)
+    # 其他 is published too, so its summary is reviewed like any other theme's
+    summarised = [t for t in themes if t.size > 0]
+    unreviewed = [t for t in summarised if t.summary_reviewed_at is None]
+    return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None,
+                        unreviewed=unreviewed, n_summarised=len(summarised))
 
 
 def publish_results(
     session: Session, *, actor: Actor, consultation_id: int, confirm_unanswered: bool = False,
+    confirm_unreviewed: bool = False,
 ) -> Consultation:
     """Move the consultation to 结果公示.
 
     Refused without any themes. While some theme (other than 其他) has no answer the committee
-    must confirm explicitly: residents will see those themes as 待回应.
+    must confirm explicitly: residents will see those themes as 待回应. Likewise while some
+    theme's summary is not reviewed: residents will see no summary for it.
     """
     from portal.services.consultations import change_phase
 
@@ -167,8 +187,11 @@ def publish_results(
         names = "、".join(f"“{t.label}”" for t in check.unanswered[:5])
         more = f"等 {len(check.unanswered)} 个主题" if len(check.unanswered) > 5 else ""
         raise InvalidInput(f"还有主题没有回应：{names}{more}。请先回应，或确认后仍然发布（居民会看到它们“待回应”）。")
+    if check.unreviewed and not confirm_unreviewed:
+        raise InvalidInput(check.unreviewed_note + "请先在“主题研判”页审核摘要，或确认后仍然发布。")
     c = change_phase(session, actor=actor, consultation_id=consultation_id, to=Phase.PUBLISHED)
     audit.record(session, actor=actor.audit_name, action="consultation.publish", target_type="consultation",
                  target_id=consultation_id,
-                 detail={"themes": check.n_themes, "unanswered": [t.label for t in check.unanswered]})
+                 detail={"themes": check.n_themes, "unanswered": [t.label for t in check.unanswered],
+                         "unreviewed_summaries": [t.label for t in check.unreviewed]})
     return c

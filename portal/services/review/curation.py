@@ -75,6 +75,11 @@ def _curate(session: Session, actor: Actor, theme: Theme) -> None:
             session.add(a)
 
 
+def _reopen_summary(theme: Theme) -> None:
+    """A merge or split changes the theme's opinions: its reviewed summary needs a new look."""
+    theme.summary_reviewed_at = theme.summary_reviewed_by = None
+
+
 def _finish(session: Session, actor: Actor, consultation_id: int, action: str, theme_id: Any,
             detail: dict[str, Any]) -> None:
     session.flush()
@@ -144,6 +149,7 @@ def merge_themes(
         target.keywords = list(dict.fromkeys([*target.keywords, *other.keywords]))[:12]
         target.representative_ids = list(dict.fromkeys([*target.representative_ids, *other.representative_ids]))[:5]
         target.priority = target.priority or other.priority
+    _reopen_summary(target)
     _curate(session, actor, target)
     _finish(session, actor, target.consultation_id, "theme.merge", into_id,
             {"merged": [t.id for t in others], "labels": [t.label for t in others],
@@ -218,6 +224,7 @@ def split_theme(
     session.flush()
     _assign(session, actor, ids, new.id)  # type: ignore[arg-type]
     source.representative_ids = [i for i in source.representative_ids if i not in ids]
+    _reopen_summary(source)
     session.flush()
     _curate(session, actor, source)
     _curate(session, actor, new)

@@ -180,9 +180,12 @@ def run_analysis(
             ]
             report(0.15, "分词与主题建模")
             model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer())
+            # themes the committee named with keywords guide the run even before any answer
+            seed_words = {t.label: list(t.seed_words) for t in curated.values() if t.seed_words and not t.is_other}
             model.fit(
                 texts,
                 guide=guide if any(guide) else None,
+                **({"seed_words": seed_words} if seed_words else {}),
                 progress=lambda f, m: report(0.15 + 0.6 * f, m),
             )
             report(0.8, "计算意见分组")
@@ -192,6 +195,8 @@ def run_analysis(
                     .where(Opinion.consultation_id == consultation_id)
                 )
             )
+            report(0.85, "归纳主题摘要")
+            drafts = _summaries(model, opinions, texts, votes)
             previous = latest_run(session, consultation_id)  # Pol.is' k smoother carries over
             summary = _opinion_groups(OpinionGroups, opinions, votes, random_state,
                                       k_state=(previous.summary or {}).get("k_state") if previous else None)
@@ -200,7 +205,7 @@ def run_analysis(
             stored = session.get(AnalysisRun, run_id)
             assert stored is not None
             run = stored
-            _store(session, consultation_id, run, opinions, model, curated, committee_assign)
+            _store(session, consultation_id, run, opinions, model, curated, committee_assign, drafts)
             summary["duplicate_groups"] = _duplicate_groups(opinions, model.duplicate_of_)
             run.summary = summary
             run.status = RunStatus.SUCCEEDED
@@ -233,6 +238,7 @@ def _store(
     model: Any,
     curated: dict[int, Theme],
     committee_assign: dict[int, ThemeAssignment],
+    drafts: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> None:
     by_label = {t.label: t for t in curated.values()}
     # Retire the previous model themes and their assignments; curated ones stay.
@@ -270,6 +276,8 @@ def _store(
         row.keywords = list(info.keywords)
         row.representative_ids = [opinions[i].id for i in info.representatives]
         row.position = position
+        if drafts:
+            _set_draft(row, *drafts[position])
         row.active = True
         row.updated_at = utcnow()
         session.add(row)
@@ -304,6 +312,55 @@ def _store(
             theme.active = False
             session.add(theme)
     session.flush()
+
+
+def _summaries(model: Any, opinions: list[Opinion], texts: list[str],
+               votes: list[Vote]) -> list[tuple[str, dict[str, Any]]]:
+    """Each theme's machine draft (text and structured form), in ``model.themes_`` order.
+
+    Quotes are cut from the public (redacted) text; residents are counted by resident id (an
+    opinion without one, e.g. from paper, counts as one resident); votes are summed per opinion.
+    """
+    agree: dict[int, int] = defaultdict(int)
+    disagree: dict[int, int] = defaultdict(int)
+    for v in votes:
+        if v.value == VoteValue.AGREE:
+            agree[v.opinion_id] += 1
+        elif v.value == VoteValue.DISAGREE:
+            disagree[v.opinion_id] += 1
+    ids = [o.id or 0 for o in opinions]
+    if not hasattr(model, "summaries"):  # a stand-in model (tests) writes no drafts
+        return []
+    try:
+        summaries = model.summaries(texts, authors=[o.resident_id for o in opinions],
+                                    agree=[agree[i] for i in ids], disagree=[disagree[i] for i in ids])
+    except ValueError:  # a model without phrase samples: themes without a draft, run still stored
+        return []
+    return [(s.text(), _summary_json(s, ids)) for s in summaries]
+
+
+def _summary_json(s: Any, ids: list[int]) -> dict[str, Any]:
+    """The structured draft with opinion ids (not positions), as stored in ``Theme.summary_points``."""
+    return {
+        "n_opinions": s.n_opinions, "n_authors": s.n_authors, "agree": s.agree, "disagree": s.disagree,
+        "points": [
+            {"phrase": p.phrase, "n_opinions": p.n_opinions, "n_authors": p.n_authors,
+             "agree": p.agree, "disagree": p.disagree, "quotes": list(p.quotes),
+             "opinion_ids": [ids[i] for i in p.opinions],
+             "quote_opinion_ids": [ids[i] for i in p.quote_opinions]}
+            for p in s.points
+        ],
+    }
+
+
+def _set_draft(theme: Theme, text: str, points: dict[str, Any]) -> None:
+    """Store a run's draft. A reviewed summary is the committee's and stays as it is (it survives
+    re-runs like a curated name); the draft beside it shows what changed since the review."""
+    reviewed_draft = (theme.summary_points or {}).get("reviewed_draft")
+    theme.summary_draft = text
+    theme.summary_points = {**points, **({"reviewed_draft": reviewed_draft} if reviewed_draft else {})}
+    if theme.summary_reviewed_at is None:
+        theme.summary = text
 
 
 def _duplicate_groups(opinions: list[Opinion], duplicate_of: list[int | None]) -> list[list[int]]:
