@@ -33,11 +33,11 @@ from portal.models import (
     Theme,
     ThemeAssignment,
     ThemeRejection,
-    Visibility,
     utcnow,
 )
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
+from portal.services.queries import visible_opinions_of
 from portal.services.review.curation import (
     _assign,
     _check_label,
@@ -132,9 +132,8 @@ def confirm_queue(session: Session, *, actor: Actor, consultation_id: int,
     themes = guided_themes(session, consultation_id)
     if not themes:
         raise InvalidInput("请先命名一个主题并输入几个关键词，系统才能挑出要确认的意见。")
-    opinions = list(session.exec(select(Opinion).where(
-        Opinion.consultation_id == consultation_id, Opinion.visibility == Visibility.VISIBLE)
-        .order_by(col(Opinion.id))))
+    opinions = list(session.exec(select(Opinion).where(visible_opinions_of(consultation_id))
+                                 .order_by(col(Opinion.id))))
     if not opinions:
         return None
     row_of = {o.id: i for i, o in enumerate(opinions)}
