@@ -6,6 +6,7 @@ own address fails the test, and no javascript: link and no image from user text 
 
 from __future__ import annotations
 
+import os
 import shutil
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from portal.db import make_engine
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
+from portal.settings import get_settings
 from tests.pages.world_app import NAME_PAYLOADS, salted_template  # noqa: F401  (fixture)
 from tests.support import settle, start_portal
 
@@ -31,9 +33,19 @@ def salted_portal(salted_template, tmp_path_factory):  # noqa: F811
     db = workdir / "portal.sqlite"
     shutil.copy(path, db)
     engine = make_engine(f"sqlite:///{db}")
-    with Session(engine) as s:
-        code = issue_code(s, actor=SystemActor("test"), resident_id=salted.world.residents[0], secret=SECRET)
-        s.commit()
+    old = os.environ.get("PORTAL_SECRET_KEY")
+    os.environ["PORTAL_SECRET_KEY"] = SECRET  # hash the code with the key the server uses
+    get_settings.cache_clear()
+    try:
+        with Session(engine) as s:
+            code = issue_code(s, actor=SystemActor("test"), resident_id=salted.world.residents[0])
+            s.commit()
+    finally:
+        if old is None:
+            os.environ.pop("PORTAL_SECRET_KEY", None)
+        else:
+            os.environ["PORTAL_SECRET_KEY"] = old
+        get_settings.cache_clear()
     engine.dispose()
     proc, url = start_portal(workdir / "var", db)
     yield url, salted, code
