@@ -31,11 +31,11 @@ STAFF_LOGIN = "app_pages/committee/login.py"
 
 # (file, title, icon, permission needed or None)
 STAFF_PAGES = [
-    ("app_pages/committee/dashboard.py", "工作台", ":material/dashboard:", None),
+    ("app_pages/committee/dashboard.py", "工作台", ":material/dashboard:", "view_committee"),
     ("app_pages/committee/consultations.py", "议题管理", ":material/edit_note:", "manage_consultation"),
     ("app_pages/committee/roster.py", "名册与参与码", ":material/badge:", "issue_codes"),
     ("app_pages/committee/offline.py", "线下意见录入", ":material/edit_document:", "enter_offline"),
-    ("app_pages/committee/participation.py", "参与情况", ":material/groups:", None),
+    ("app_pages/committee/participation.py", "参与情况", ":material/groups:", "view_committee"),
     ("app_pages/committee/export.py", "数据导出", ":material/download:", "export_data"),
     ("app_pages/committee/users.py", "账号管理", ":material/manage_accounts:", "manage_users"),
     ("app_pages/committee/themes.py", "主题研判", ":material/hub:", "curate_themes"),
@@ -43,6 +43,7 @@ STAFF_PAGES = [
     ("app_pages/committee/moderation.py", "内容审核", ":material/shield:", "moderate"),
     ("app_pages/committee/audit.py", "审计日志", ":material/verified:", "view_audit"),
 ]
+STREET_PAGE = ("app_pages/street/overview.py", "街道总览", ":material/location_city:", "view_street")
 RESIDENT_PAGES = [
     ("app_pages/resident/give.py", "提意见", ":material/edit:"),
     ("app_pages/resident/vote.py", "表态投票", ":material/how_to_vote:"),
@@ -85,18 +86,19 @@ RESIDENTS_ONLY = "这是居民参与的页面，工作人员账号不能提意�
 if isinstance(actor, ResidentActor):
     sections["我的"] = [st.Page(f, title=t, icon=i) for f, t, i in RESIDENT_PAGES]
     sections["我的"].append(st.Page(RESIDENT_SIGN_IN, title="我的账号", icon=":material/key:"))
-    hidden += [stand_in(f, t, message=STAFF_ONLY) for f, t, _, _ in STAFF_PAGES]
+    hidden += [stand_in(f, t, message=STAFF_ONLY) for f, t, _, _ in [*STAFF_PAGES, STREET_PAGE]]
     hidden.append(stand_in(STAFF_LOGIN, "工作人员登录", message=STAFF_ONLY))
 elif isinstance(actor, CommitteeActor):
     pages: list = []
-    for f, t, i, permission in STAFF_PAGES:
+    street_admin = has_permission(actor, "view_street")  # 街道管理员: lands on 街道总览
+    for f, t, i, permission in [*STAFF_PAGES, STREET_PAGE]:
         if permission is None or has_permission(actor, permission):
-            pages.append(st.Page(f, title=t, icon=i, default=f.endswith("dashboard.py"),
-                                 url_path=_url_path(f)))
+            pages.append(st.Page(f, title=t, icon=i, url_path=_url_path(f),
+                                 default=f.endswith("overview.py" if street_admin else "dashboard.py")))
         else:
             hidden.append(stand_in(f, t, message=f"您的账号（{actor.role.label}）没有打开“{t}”的权限，"
                                                  "如需使用请联系管理员。"))
-    sections["居委会"] = pages
+    sections["街道" if street_admin else "居委会"] = pages
     hidden += [stand_in(f, t, message=RESIDENTS_ONLY) for f, t, _ in RESIDENT_PAGES]
     hidden.append(stand_in(RESIDENT_SIGN_IN, "居民登录", message="您已用工作人员账号登录。居民登录请先退出。"))
     hidden.append(stand_in(STAFF_LOGIN, "工作人员登录", heading="工作人员登录",
@@ -107,7 +109,7 @@ else:
         st.Page(STAFF_LOGIN, title="工作人员登录", icon=":material/account_balance:"),
     ]
     hidden += [stand_in(f, t, sign_in_page=RESIDENT_SIGN_IN) for f, t, _ in RESIDENT_PAGES]
-    hidden += [stand_in(f, t, sign_in_page=STAFF_LOGIN) for f, t, _, _ in STAFF_PAGES]
+    hidden += [stand_in(f, t, sign_in_page=STAFF_LOGIN) for f, t, _, _ in [*STAFF_PAGES, STREET_PAGE]]
 if hidden:
     sections["其他"] = hidden  # all hidden: the section never shows
 

@@ -43,7 +43,7 @@ slips_download(PDF_KEY, prefix="roster")
 tab_codes, tab_import, tab_list = st.tabs(["发放参与码", "导入名册", "名册与补发"])
 
 with db_session() as session:
-    areas = list_areas(session)
+    areas = list_areas(session, actor=actor)
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
 with tab_codes:
@@ -66,7 +66,7 @@ with tab_import:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
                  "有任何一行出错时不会导入任何记录。")
         upload = st.file_uploader("选择名册文件", type=["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
+        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name, actor=actor)
         if upload is not None and checked:
             preview = checked.value
             accept = roster_preview(preview, accept_key="roster.accept_dups")
