@@ -202,6 +202,12 @@ def create_user(
     """A staff account: community staff belong to one community (an admin creates accounts only
     in their own), a street admin (created by the system) to one street."""
     require(actor, "manage_users")
+    username = username.strip()
+    if not (2 <= len(username) <= 50) or not username.replace("_", "").replace(".", "").isalnum():
+        raise InvalidInput("用户名需为 2–50 位字母、数字、下划线或点。")
+    validate_password(password)
+    if session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first():
+        raise InvalidInput(f"用户名 {username} 已存在。")
     role = Role(role)
     if role == Role.STREET_ADMIN:
         if not isinstance(actor, SystemActor):
@@ -218,12 +224,6 @@ def create_user(
         tenancy.require_for(actor, community_id)
         if session.get(Community, community_id) is None:
             raise NotFound("找不到这个社区。")
-    username = username.strip()
-    if not (2 <= len(username) <= 50) or not username.replace("_", "").replace(".", "").isalnum():
-        raise InvalidInput("用户名需为 2–50 位字母、数字、下划线或点。")
-    validate_password(password)
-    if session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first():
-        raise InvalidInput(f"用户名 {username} 已存在。")
     user = CommitteeUser(
         username=username, display_name=display_name or username, role=role,
         password_hash=_hasher.hash(password), community_id=community_id, street_id=street_id,

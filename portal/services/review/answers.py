@@ -178,7 +178,7 @@ def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> Pu
     unreviewed = [t for t in summarised if t.summary_reviewed_at is None]
     return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None,
                         unreviewed=unreviewed, n_summarised=len(summarised),
-                        title=_consultation(session, consultation_id).title)
+                        title=_consultation(session, consultation_id, actor=actor, write=False).title)
 
 
 def publish_results(

@@ -11,8 +11,6 @@ Rule: any committee edit to a theme (rename, merge, move an opinion into it) mar
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -41,68 +39,19 @@ from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
 from portal.services.queries import visible_opinions_of, vote_counts
 from portal.services.review.fingerprint import input_fingerprint
-from portal.services.review.locks import consultation_lock, uses_advisory_locks
+from portal.services.review.locks import (  # noqa: F401 - re-exported for callers of runs
+    STALE_RUN_AFTER,
+    STALE_RUN_ERROR,
+    AnalysisBusy,
+    _worker,
+    consultation_lock,
+    is_stale,
+    mark_stale_runs,
+    uses_advisory_locks,
+)
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
-# A run still 'running' after this long was killed (no analysis of a neighbourhood takes it).
-STALE_RUN_AFTER = timedelta(minutes=30)
-STALE_RUN_ERROR = "分析进程意外中断（进程被终止或机器重启），本次结果未保存；之前的主题保持不变。"
-
-
-def _worker() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def is_stale(run: AnalysisRun, *, now: datetime | None = None,
-             older_than: timedelta = STALE_RUN_AFTER) -> bool:
-    """A 'running' run whose process is gone (same machine) or that is older than ``older_than``."""
-    if run.status != RunStatus.RUNNING:
-        return False
-    worker = (run.params or {}).get("worker") or {}
-    if worker.get("host") == socket.gethostname() and isinstance(worker.get("pid"), int):
-        if worker["pid"] != os.getpid() and not _process_alive(worker["pid"]):
-            return True
-    now = now or utcnow()
-    return now - _aware(run.started_at) > older_than
-
-
-def mark_stale_runs(session: Session, *, consultation_id: int | None = None,
-                    older_than: timedelta = STALE_RUN_AFTER) -> list[int]:
-    """Mark runs left 'running' by a killed process as failed; returns their ids.
-
-    Their partial work never reached the database (a run writes in one transaction), so only
-    the run row itself needs closing. The caller commits.
-    """
-    query = select(AnalysisRun).where(AnalysisRun.status == RunStatus.RUNNING)
-    if consultation_id is not None:
-        query = query.where(AnalysisRun.consultation_id == consultation_id)
-    now = utcnow()
-    marked = []
-    for run in session.exec(query):
-        if is_stale(run, now=now, older_than=older_than):
-            run.status = RunStatus.FAILED
-            run.error = STALE_RUN_ERROR
-            run.finished_at = now
-            session.add(run)
-            marked.append(run.id)
-    return [m for m in marked if m is not None]
-
-
-class AnalysisBusy(InvalidInput):
-    """Another process is analysing this consultation right now."""
-
-
 def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
