@@ -16,6 +16,9 @@ import portal.models  # noqa: F401
 from portal.db import make_engine
 from portal.settings import PACKAGED_DATA, Settings, get_settings
 
+# Chromium and screenshot fixtures for tests/browser/ and tests/deploy/.
+pytest_plugins = ["tests.browser_fixtures"]
+
 SHARED_CACHE = Path(__file__).resolve().parent.parent / "var" / "test-cache"
 
 
