@@ -19,6 +19,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services import audit
+from portal.services.notifications import events as notifications
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
@@ -120,6 +121,8 @@ def save_response(
                  target_type="theme", target_id=theme_id,
                  detail={"decision": decision.value, "responsible_party": party,
                          "due_date": due_date.isoformat() if due_date else None})
+    if is_new:
+        notifications.theme_answered(session, theme, decision.label)
     return response
 
 
@@ -150,6 +153,7 @@ def add_status_update(
     session.flush()
     audit.record(session, actor=actor.audit_name, action="theme.status", target_type="theme",
                  target_id=theme_id, detail={"status": status.value, "note": note})
+    notifications.status_updated(session, theme, update)
     return update
 
 
