@@ -44,6 +44,12 @@ class Settings:
     def public_link(self, path: str) -> str:
         """An absolute address on the public portal for ``path`` ("/results?id=3")."""
         return self.public_base_url.rstrip("/") + "/" + path.lstrip("/")
+    # Uploaded documents and photos live in the database unless an S3-compatible store is named
+    # (credentials from boto3's usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    s3_url: str = ""  # PORTAL_S3_URL: endpoint, e.g. https://oss-cn-shanghai.aliyuncs.com
+    s3_bucket: str = "portal-files"  # PORTAL_S3_BUCKET
+    s3_region: str = ""  # PORTAL_S3_REGION
+    upload_max_mb: int = 20  # PORTAL_UPLOAD_MAX_MB: largest document or photo accepted
 
     @property
     def font_path(self) -> Path:
@@ -113,6 +119,10 @@ def load_settings() -> Settings:
         daily_cap=int(os.environ.get("PORTAL_NOTIFY_DAILY_CAP", 3)),
         max_attempts=int(os.environ.get("PORTAL_NOTIFY_MAX_ATTEMPTS", 6)),
         retry_base_seconds=int(os.environ.get("PORTAL_NOTIFY_RETRY_SECONDS", 60)),
+        s3_url=os.environ.get("PORTAL_S3_URL", ""),
+        s3_bucket=os.environ.get("PORTAL_S3_BUCKET", "portal-files"),
+        s3_region=os.environ.get("PORTAL_S3_REGION", ""),
+        upload_max_mb=int(os.environ.get("PORTAL_UPLOAD_MAX_MB", 20)),
     )
 
 
