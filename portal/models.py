@@ -596,6 +596,9 @@ class Announcement(SQLModel, table=True):
     body: str = Field(sa_type=sa.Text)
     n_recipients: int = 0
     created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
 # ---------------------------------------------------------------- documents and photos
 
 

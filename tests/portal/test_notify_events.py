@@ -32,7 +32,7 @@ from portal.services.notifications import (
 )
 from portal.services.notifications.contacts import unsubscribe_token
 from tests import factories
-from tests.portal.notify_support import EMAILS, PHONE, SYSTEM, build_hood, resident_actor
+from tests.portal.notify_support import EMAILS, PHONE, build_hood, resident_actor
 
 
 @pytest.fixture

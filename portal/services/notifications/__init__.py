@@ -35,7 +35,12 @@ from portal.services.notifications.inbox import (
     send_announcement,
     unread_count,
 )
-from portal.services.notifications.outbox import OutboxStatusView, SendReport, outbox_status, send_due
+from portal.services.notifications.outbox import (
+    OutboxStatusView,
+    SendReport,
+    outbox_status,
+    send_due,
+)
 
 __all__ = [
     "ContactView", "Message", "OutboxStatusView", "SendReport", "consultation_opened", "list_announcements",

@@ -18,6 +18,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -208,16 +209,14 @@ def send_due(engine: Engine, *, now: datetime | None = None, worker: str | None 
         while channels and (limit is None or tried < limit):
             at = now or utcnow()
             size = batch if limit is None else min(batch, limit - tried)
-            ids = unit_of_work(engine, lambda ses: _claim(
-                ses, worker=worker, now=at, until=at + timedelta(seconds=lease_seconds),
-                channels=channels, batch=size))
+            ids = unit_of_work(engine, partial(_claim, worker=worker, now=at, until=at + timedelta(seconds=lease_seconds),
+                                               channels=channels, batch=size))
             if not ids:
                 break
             for msg_id in ids:
                 tried += 1
                 at = now or utcnow()
-                delivery = unit_of_work(engine, lambda ses: _prepare(ses, msg_id=msg_id, worker=worker, now=at,
-                                                                     report=report))
+                delivery = unit_of_work(engine, partial(_prepare, msg_id=msg_id, worker=worker, now=at, report=report))
                 if delivery is None:
                     continue
                 error: DeliveryError | None = None
@@ -232,8 +231,8 @@ def send_due(engine: Engine, *, now: datetime | None = None, worker: str | None 
                     error = exc
                     report.errors.append(str(exc))
                 done_at = now or utcnow()
-                unit_of_work(engine, lambda ses: _record(ses, msg_id=msg_id, worker=worker, now=done_at,
-                                                         error=error, report=report))
+                unit_of_work(engine, partial(_record, msg_id=msg_id, worker=worker, now=done_at, error=error,
+                                             report=report))
     finally:
         if mailer is not None:
             mailer.close()

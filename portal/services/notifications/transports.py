@@ -175,7 +175,7 @@ class HttpSmsGateway:
             if exc.code == 429 or exc.code >= 500:
                 raise TemporaryFailure(f"短信网关暂时不可用（HTTP {exc.code}）") from exc
             raise PermanentFailure(f"短信网关拒绝发送（HTTP {exc.code}）") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise TemporaryFailure("短信网关超时未响应") from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -19,10 +19,10 @@ from portal.models import (
     utcnow,
 )
 from portal.services import audit
-from portal.services.notifications import events as notifications
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
+from portal.services.notifications import events as notifications
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
