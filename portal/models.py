@@ -481,6 +481,124 @@ class AuditCheckpoint(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+# ---------------------------------------------------------------- notifications (decision 0024)
+
+
+class ContactChannel(StrEnum):
+    """Where a notice can reach a resident besides the portal's own inbox."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信"}[self.value]
+
+
+class DeliveryChannel(StrEnum):
+    """How one outbox message travels: e-mail, SMS, or a printed slip delivered door to door."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PAPER = "paper"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信", "paper": "纸质上门"}[self.value]
+
+
+class ConsentSource(StrEnum):
+    WEB = "web"  # the resident ticked it on 我的账号
+    PAPER = "paper"  # a signed paper form, recorded by staff
+
+    @property
+    def label(self) -> str:
+        return {"web": "网上勾选", "paper": "纸质同意书"}[self.value]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting, or leased by a sender right now (lease_until in the future)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retry limit, or refused for good
+    CANCELLED = "cancelled"  # consent withdrawn (退订) before it went out
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}[self.value]
+
+
+class ContactPoint(SQLModel, table=True):
+    """A resident's e-mail address or mobile number with their consent to be told things there.
+
+    The value is encrypted (Fernet, key ``PORTAL_CONTACT_KEY``); ``lookup_hash`` is a keyed HMAC
+    of the normalised value, to find a number that replied 退订 and to tell a re-entered value
+    from a new one, without decrypting every row.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "channel", name="uq_contact_per_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    channel: ContactChannel = _enum()
+    value_encrypted: str = Field(sa_type=sa.Text)
+    lookup_hash: str = Field(max_length=64, index=True)
+    consent: bool = True  # false once withdrawn (退订); the row stays as the record of it
+    consent_source: ConsentSource = _enum(ConsentSource.WEB)
+    consent_recorded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    consented_at: datetime = _ts()
+    withdrawn_at: datetime | None = _opt_ts()
+    updated_at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """One message in a resident's 我的消息 inbox. ``event_key`` names the event, so the same
+    event never tells the same resident twice."""
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "event_key", name="uq_notification_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    kind: str = Field(max_length=30)
+    event_key: str = Field(max_length=120)
+    title: str = Field(max_length=100)
+    body: str = Field(sa_type=sa.Text)
+    link: str = Field(default="", max_length=300)  # path on the portal, e.g. /results?id=3
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True)
+    created_at: datetime = _ts()
+    read_at: datetime | None = _opt_ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notice waiting to leave by e-mail, SMS or on paper, written in the same transaction as
+    its inbox row. Senders claim rows with a lease (``lease_owner`` until ``lease_until``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contactpoint.id")  # None on paper
+    channel: DeliveryChannel = _enum()
+    status: OutboxStatus = _enum(OutboxStatus.PENDING, index=True)
+    due_at: datetime = _ts(index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _opt_ts()
+    sent_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+
+
+class Announcement(SQLModel, table=True):
+    """A staff notice (居民通知, e.g. 施工通知) to the residents of a consultation's areas."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    title: str = Field(max_length=60)
+    body: str = Field(sa_type=sa.Text)
+    n_recipients: int = 0
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
 # ---------------------------------------------------------------- documents and photos
 
 
