@@ -635,3 +635,88 @@ class OwnerBallot(SQLModel, table=True):
     entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")  # paper: who typed it
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- documents and photos
+
+
+class DocumentKind(StrEnum):
+    """What a document behind a consultation is."""
+
+    PLAN = "plan"
+    MINUTES = "minutes"
+    COSTS = "costs"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return DOCUMENT_KIND_LABELS[self]
+
+
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.PLAN: "方案图纸",
+    DocumentKind.MINUTES: "会议纪要",
+    DocumentKind.COSTS: "费用测算",
+    DocumentKind.OTHER: "其他",
+}
+
+
+class PhotoReview(StrEnum):
+    """A resident's photo is public only once staff approved it (faces and plates are personal)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "approved": "已公开", "rejected": "未通过"}[self.value]
+
+
+class StoredFile(SQLModel, table=True):
+    """The bytes of one checked (images: re-encoded) file, stored once per content.
+
+    ``data`` holds the bytes when the database is the store; with an S3-compatible store it is
+    empty and the object's key is ``files/<sha256>``. Every replica reads either.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)  # of the stored bytes
+    media_type: str = Field(max_length=50)  # image/jpeg, image/png, image/webp, application/pdf
+    size: int
+    width: int | None = None
+    height: int | None = None
+    storage: str = Field(default="db", max_length=10)  # "db" | "s3"
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    created_at: datetime = _ts()
+
+
+class ConsultationDocument(SQLModel, table=True):
+    """A background document staff attached to a consultation (方案图纸, 会议纪要, 费用测算 …)."""
+
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "file_id", name="uq_document_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    kind: DocumentKind = _enum(DocumentKind.OTHER)
+    title: str = Field(max_length=100)
+    filename: str = Field(max_length=120)  # offered when downloading
+    uploaded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class OpinionPhoto(SQLModel, table=True):
+    """A photo a resident added to an opinion; public only after staff approval."""
+
+    __table_args__ = (sa.UniqueConstraint("opinion_id", "file_id", name="uq_photo_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    position: int = 0
+    review: PhotoReview = _enum(PhotoReview.PENDING, index=True)
+    review_reason: str = Field(default="", max_length=200)
+    reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    reviewed_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()

@@ -29,6 +29,12 @@ class Settings:
     session_hours: int = 8  # PORTAL_SESSION_HOURS: committee sign-in lifetime
     public_base_url: str = "http://localhost:8501"  # PORTAL_PUBLIC_URL, for QR codes on notices
     trusted_proxies: str = ""  # PORTAL_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
+    # Uploaded documents and photos live in the database unless an S3-compatible store is named
+    # (credentials from boto3's usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    s3_url: str = ""  # PORTAL_S3_URL: endpoint, e.g. https://oss-cn-shanghai.aliyuncs.com
+    s3_bucket: str = "portal-files"  # PORTAL_S3_BUCKET
+    s3_region: str = ""  # PORTAL_S3_REGION
+    upload_max_mb: int = 20  # PORTAL_UPLOAD_MAX_MB: largest document or photo accepted
 
     @property
     def font_path(self) -> Path:
@@ -70,6 +76,10 @@ def load_settings() -> Settings:
         session_hours=int(os.environ.get("PORTAL_SESSION_HOURS", 8)),
         public_base_url=os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:8501"),
         trusted_proxies=os.environ.get("PORTAL_TRUSTED_PROXIES", ""),
+        s3_url=os.environ.get("PORTAL_S3_URL", ""),
+        s3_bucket=os.environ.get("PORTAL_S3_BUCKET", "portal-files"),
+        s3_region=os.environ.get("PORTAL_S3_REGION", ""),
+        upload_max_mb=int(os.environ.get("PORTAL_UPLOAD_MAX_MB", 20)),
     )
 
 

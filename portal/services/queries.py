@@ -5,6 +5,10 @@ public, published results, open data and analysis runs; only moderation, the com
 export and the author's own 我的参与 see it. Every such reader builds its query from these
 conditions, so a new visibility rule (say, "withdrawn by its author") is written here once.
 
+Attachments follow the same rule here: a consultation's documents are public once the
+consultation is (any phase but 草稿); a resident's photo only once staff approved it, and only while
+its opinion is visible (``attachment_is_public`` for a loaded row, ``public_photos_of`` in SQL).
+
 Vote counts per opinion are counted here too (agree, disagree, pass), whichever page shows them.
 
 It sits beside ``actors`` and ``audit`` rather than in a concept package because consultations,
@@ -20,7 +24,18 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, func, select
 
-from portal.models import Comment, Opinion, Visibility, Vote, VoteValue
+from portal.models import (
+    Comment,
+    Consultation,
+    ConsultationDocument,
+    Opinion,
+    OpinionPhoto,
+    Phase,
+    PhotoReview,
+    Visibility,
+    Vote,
+    VoteValue,
+)
 
 # ---------------------------------------------------------------- visibility
 
@@ -43,6 +58,27 @@ def visible_opinions_of(consultation_id: int) -> ColumnElement[bool]:
 def is_visible(row: Opinion | Comment) -> bool:
     """The same rule for a row already loaded."""
     return row.visibility == Visibility.VISIBLE
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def public_photos_of(consultation_id: int) -> ColumnElement[bool]:
+    """SQL condition (with OpinionPhoto joined to Opinion): an approved photo on a visible
+    opinion of this consultation."""
+    return and_(col(OpinionPhoto.review) == PhotoReview.APPROVED, visible_opinions_of(consultation_id))
+
+
+def attachment_is_public(
+    row: ConsultationDocument | OpinionPhoto, *, consultation: Consultation, opinion: Opinion | None = None,
+) -> bool:
+    """May residents and the public open this attachment? (``opinion``: a photo's opinion.)"""
+    if consultation.phase == Phase.DRAFT:
+        return False
+    if isinstance(row, OpinionPhoto):
+        return (row.review == PhotoReview.APPROVED and opinion is not None and opinion.id == row.opinion_id
+                and opinion.consultation_id == consultation.id and is_visible(opinion))
+    return row.consultation_id == consultation.id
 
 
 # ---------------------------------------------------------------- vote counts

@@ -30,10 +30,12 @@ def vote_buttons(resident, view) -> None:  # type: ignore[no-untyped-def]
     st.caption("您的态度" + (f"（当前：{view.my_vote.label}）" if view.my_vote else ""))
     cols = st.columns(3)
     for col, value in zip(cols, list(VoteValue), strict=True):
-        col.button(value.label, key=f"consultation.vote.{value}", use_container_width=True,
-                   type="primary" if view.my_vote == value else "secondary", on_click=_act,
-                   args=(cast_vote, f"已记录您的态度：{value.label}。"),
-                   kwargs={"actor": resident, "opinion_id": view.id, "value": value})
+        # In the script flow, not an on_click callback: a press that reaches a replica which
+        # has just taken over this visitor still counts (decision 0026).
+        if col.button(value.label, key=f"consultation.vote.{value}.{view.id}", use_container_width=True,
+                      type="primary" if view.my_vote == value else "secondary"):
+            _act(cast_vote, f"已记录您的态度：{value.label}。", actor=resident, opinion_id=view.id, value=value)
+            st.rerun()
 
 
 def _post(box_key: str, message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]

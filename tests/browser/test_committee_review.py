@@ -92,8 +92,9 @@ def review_flow(page, url: str, shots, db_url: str) -> None:
     saved.scroll_into_view_if_needed()
     page.screenshot(path=shots / "3-answered.png")
 
-    page.get_by_test_id("stCheckbox").filter(has_text="确认").click()
     page.get_by_role("button", name="发布结果").click()
+    page.get_by_text(re.compile("将公示“.+”的结果")).wait_for()  # says what will happen first
+    page.get_by_role("button", name=re.compile("^确认(仍然)?发布$")).click()
     published = page.get_by_text(re.compile("的结果已公示，居民现在可以看到"))
     published.wait_for()
     published.scroll_into_view_if_needed()

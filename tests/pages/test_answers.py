@@ -73,9 +73,12 @@ def test_publish_needs_confirmation_while_themes_are_unanswered(review):
     _answer(at, world.themes["电动车充电"], Decision.DECLINE, "小区没有合适的地方建充电棚，明年再议", "居委会")
     assert "还有 2 个主题没有回应：车位不足、外来车辆" in at.warning[0].value
     assert "4 / 4 个主题的摘要还没有审核" in at.warning[1].value and "“其他”" in at.warning[1].value
-    assert at.button(key="answers.publish").disabled
-    at.checkbox(key="answers.publish.confirm").check().run()
     at.button(key="answers.publish").click().run()
+    plan = at.warning[-1].value
+    assert "其中 2 个主题尚未回应" in plan and "4 个主题的摘要未审核" in plan and "不能撤回" in plan
+    with Session(engine) as s:  # one click alone published nothing
+        assert s.get(Consultation, world.consultation_id).phase != Phase.PUBLISHED
+    at.button(key="answers.publish.confirm").click().run()
     assert not at.exception
     assert at.success[0].value.startswith("“停车难与非机动车充电”的结果已公示")
     with Session(engine) as s:

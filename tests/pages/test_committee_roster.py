@@ -63,7 +63,8 @@ def test_taking_a_resident_off_the_roster_asks_first(ops_db):
     rid = at.selectbox(key="roster.list.resident").value
     at.button(key="roster.deactivate").click()
     at = at.run()
-    assert "确认把 #" in at.warning[0].value
+    shown = at.warning[0].value.replace("\\", "")  # the sentence is Markdown-escaped
+    assert f"将把 #{rid}" in shown and "移出名册" in shown
     with Session(engine) as s:
         assert s.get(Resident, rid).active  # not yet
     at.button(key="roster.deactivate.confirm").click()
@@ -71,3 +72,45 @@ def test_taking_a_resident_off_the_roster_asks_first(ops_db):
     assert at.success[0].value == f"已将 #{rid} 移出名册。"
     with Session(engine) as s:
         assert not s.get(Resident, rid).active
+
+
+def _usable_codes(engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(ParticipationCode)
+                      .where(ParticipationCode.revoked_at.is_(None))).one()
+
+
+def test_reissuing_everyones_codes_says_how_many_and_waits_for_confirm(ops_db):
+    engine, hood = ops_db
+    at = run_page(PAGE, hood.clerk)
+    at.button(key="roster.codes.issue").click()  # nobody has a code yet: nothing to lose, no question
+    at = at.run()
+    assert "已发放 12 个参与码" in at.success[0].value
+    at.button(key="roster.done").click()
+    at = at.run()
+    at.checkbox(key="roster.codes.only_new").uncheck()
+    at = at.run()
+    at.button(key="roster.codes.issue").click()
+    at = at.run()
+    assert "将作废 12 个有效参与码并重新发放" in at.warning[0].value
+    assert _usable_codes(engine) == 12  # one click alone changed nothing
+    # the selection changes: the question is withdrawn, not answered with stale counts
+    at.multiselect(key="roster.codes.areas").select(hood.areas[0].id)
+    at = at.run()
+    assert not at.warning and _usable_codes(engine) == 12
+    at.button(key="roster.codes.issue").click()
+    at = at.run()
+    assert "将作废 4 个有效参与码并重新发放（共 4 位居民）" in at.warning[0].value
+    at.button(key="roster.codes.issue.cancel").click()
+    at = at.run()
+    assert not at.warning
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(ParticipationCode)).one() == 12
+    at.button(key="roster.codes.issue").click()
+    at = at.run()
+    at.button(key="roster.codes.issue.confirm").click()
+    at = at.run()
+    assert "已发放 4 个参与码" in at.success[0].value
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(ParticipationCode)).one() == 16
+    assert _usable_codes(engine) == 12

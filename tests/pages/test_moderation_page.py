@@ -50,6 +50,10 @@ def test_hide_with_reason_then_restore(review):
     assert "隐藏理由：含有人身攻击，违反议事规则" in [t.value for t in at.text]
     at.text_input(key=f"mod.restore_reason.opinion:{oid}").input("复核后作者已道歉并修改").run()
     at.button(key=f"mod.restore.opinion:{oid}").click().run()
+    assert "将恢复显示意见" in at.warning[0].value and "含有人身攻击" in at.warning[0].value
+    with Session(engine) as s:  # asked, not yet done
+        assert s.get(Opinion, oid).visibility == Visibility.HIDDEN
+    at.button(key=f"mod.restore.opinion:{oid}.confirm").click().run()
     assert at.success[0].value == f"已恢复意见 #{oid}。"
     with Session(engine) as s:
         assert s.get(Opinion, oid).visibility == Visibility.VISIBLE
@@ -62,6 +66,10 @@ def test_hide_flood_copies(review):
     group = [world.opinions["电动车充电"][i] for i in (0, 3, 4)]
     at = open_page(PAGE, actor=world.reviewer)
     at.button(key=f"mod.flood_hide.flood:{group[0]}").click().run()
+    assert "将隐藏这组中的 2 条重复意见" in at.warning[0].value
+    with Session(engine) as s:  # one click alone hid nothing
+        assert [s.get(Opinion, i).visibility for i in group] == ["visible"] * 3
+    at.button(key=f"mod.flood_hide.flood:{group[0]}.confirm").click().run()
     assert at.success[0].value == "已隐藏 2 条重复意见。"
     with Session(engine) as s:
         assert [s.get(Opinion, i).visibility for i in group] == ["visible", "hidden", "hidden"]

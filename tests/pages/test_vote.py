@@ -16,7 +16,8 @@ def hood_db(tmp_path, monkeypatch):
 
 
 def click(at, key):
-    next(b for b in at.button if b.key == key).click().run()
+    # vote buttons carry the opinion id in their key: vote.agree.<id>
+    next(b for b in at.button if b.key == key or b.key.startswith(key + ".")).click().run()
     assert not at.exception
 
 

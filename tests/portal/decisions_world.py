@@ -14,7 +14,12 @@ from sqlmodel import Session
 
 from portal import models
 from portal.services.actors import CommitteeActor, ResidentActor
-from portal.services.decisions import QuestionDraft, create_owners_vote, create_poll, set_owner_household
+from portal.services.decisions import (
+    QuestionDraft,
+    create_owners_vote,
+    create_poll,
+    set_owner_household,
+)
 from portal.services.identity import resident_actor
 from tests import factories as f
 

@@ -184,6 +184,24 @@ def test_queue_order_is_deterministic(session, hood, me):
     assert first == again
 
 
+def test_the_card_on_screen_stays_while_neighbours_vote(session, hood, me):
+    """A resident reading opinion A while neighbours pile votes onto it still gets A back (their
+    click must count for what they read); once they voted on A, the queue moves on."""
+    shown = next_opinion_to_vote(session, actor=me, consultation_id=hood.collecting.id)
+    for voter in (5, 6, 7):
+        cast_vote(session, actor=hood.actor(session, voter), opinion_id=shown.opinion_id, value="agree")
+    unpinned = next_opinion_to_vote(session, actor=me, consultation_id=hood.collecting.id)
+    assert unpinned.opinion_id != shown.opinion_id  # others are now ahead in the queue
+    kept = next_opinion_to_vote(session, actor=me, consultation_id=hood.collecting.id, keep=shown.opinion_id)
+    assert kept.opinion_id == shown.opinion_id and kept.n_votes == 3
+    cast_vote(session, actor=me, opinion_id=shown.opinion_id, value="disagree")
+    after = next_opinion_to_vote(session, actor=me, consultation_id=hood.collecting.id, keep=shown.opinion_id)
+    assert after.opinion_id != shown.opinion_id
+    # an opinion of another consultation or a hidden one is never "kept"
+    hidden = next_opinion_to_vote(session, actor=me, consultation_id=hood.collecting.id, keep=hood.hidden.id)
+    assert hidden.opinion_id != hood.hidden.id
+
+
 def test_queue_is_closed_outside_voting_phases(session, hood, me):
     with pytest.raises(PhaseClosed):
         next_opinion_to_vote(session, actor=me, consultation_id=hood.published.id)

@@ -9,7 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from portal.models import AuditEvent, Channel, Consultation, Opinion, Phase, PollKind, PollResponse, utcnow
+from portal.models import (
+    AuditEvent,
+    Channel,
+    Consultation,
+    Opinion,
+    Phase,
+    PollKind,
+    PollResponse,
+    utcnow,
+)
 from portal.services.decisions import (
     QuestionDraft,
     answer_poll,

@@ -9,6 +9,7 @@ from portal.services.actors import has_permission
 from portal.services.consultations import phases
 from portal.timefmt import format_date, today_local
 from portal.ui.actions import save, save_and_flash
+from portal.ui.confirm import confirm_button
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     flash_and_rerun,
@@ -131,12 +132,9 @@ else:
         st.warning(check.unreviewed_note)
     if check.ready:
         st.success("所有主题都已回应，摘要都已审核，可以发布。")
-    confirm = st.checkbox(
-        "我已核对回应内容，确认发布" if check.ready else "我已确认，仍然发布（有主题尚未回应或摘要未审核）",
-        key="answers.publish.confirm")
-    if st.button("发布结果", type="primary", key="answers.publish", disabled=not confirm):
+    if confirm_button("发布结果", type="primary", key="answers.publish", plan=lambda: check.plan,
+                      fingerprint=(len(check.unanswered), len(check.unreviewed)),
+                      confirm_label="确认发布" if check.ready else "确认仍然发布"):
         if save(review.publish_results, actor=actor, consultation_id=cid,
-                confirm_unanswered=bool(check.unanswered and confirm),
-                confirm_unreviewed=bool(check.unreviewed and confirm)):
-            st.session_state.pop("answers.publish.confirm", None)
+                confirm_unanswered=bool(check.unanswered), confirm_unreviewed=bool(check.unreviewed)):
             done(f"“{ov.consultation.title}”的结果已公示，居民现在可以看到每个主题的回应。")

@@ -2,7 +2,8 @@ import streamlit as st
 
 from portal.services.participation import moderation
 from portal.timefmt import format_datetime
-from portal.ui.actions import save_and_flash
+from portal.ui.actions import read, save_and_flash
+from portal.ui.confirm import confirm_button
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
     plain,
@@ -53,7 +54,11 @@ for item in items[:PAGE_SIZE]:
             st.caption(f"涉及意见：{'、'.join('#' + str(i) for i in item.member_ids)}")
             reason = st.text_input("隐藏理由", value="同一内容重复提交，只保留一条", key=f"mod.reason.{k}")
             a, b = st.columns(2)
-            if a.button("隐藏重复的副本（保留第一条）", key=f"mod.flood_hide.{k}"):
+            if confirm_button("隐藏重复的副本（保留第一条）", key=f"mod.flood_hide.{k}", container=a,
+                              fingerprint=tuple(item.member_ids), confirm_label="确认隐藏",
+                              plan=lambda ids=item.member_ids: read(
+                                  moderation.plan_flood_hide, actor=actor, consultation_id=cid,
+                                  opinion_ids=ids).value or ""):
                 act(f"已隐藏 {len(item.member_ids) - 1} 条重复意见。", moderation.handle_flood,
                     consultation_id=cid, opinion_ids=item.member_ids, hide_copies=True, reason=reason)
             if b.button("全部保留（确属多位居民的共同诉求）", key=f"mod.flood_keep.{k}"):
@@ -72,6 +77,8 @@ for item in items[:PAGE_SIZE]:
         else:
             plain(f"隐藏理由：{item.moderation_reason}")
             reason = st.text_input("恢复理由", key=f"mod.restore_reason.{k}", placeholder="例如：复核后确认内容正常")
-            if st.button("恢复显示", key=f"mod.restore.{k}"):
+            if confirm_button("恢复显示", key=f"mod.restore.{k}", confirm_label="确认恢复",
+                              plan=lambda it=item: read(moderation.plan_restore, actor=actor,
+                                                        target_type=it.kind, target_id=it.target_id).value or ""):
                 act(f"已恢复{item.kind_label} #{item.target_id}。", moderation.restore, target_type=item.kind,
                     target_id=item.target_id, reason=reason)

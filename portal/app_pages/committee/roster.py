@@ -8,12 +8,15 @@ from portal.services.identity.roster import (
     import_roster,
     list_areas,
     list_roster,
+    plan_code_issue,
+    plan_deactivate,
     preview_roster,
     resident_ids_for,
 )
 from portal.services.identity.slips import issue_code_slips
 from portal.timefmt import format_datetime, now_local
 from portal.ui.actions import read, save, save_and_flash
+from portal.ui.confirm import confirm_button
 from portal.ui.imports import roster_preview, slips_download
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
@@ -55,7 +58,11 @@ with tab_codes:
         ids = resident_ids_for(session, actor=actor, area_ids=chosen_areas or None,
                                only_without_code=only_new)
     st.write(f"将为 **{len(ids)}** 位居民发放参与码，生成 {(len(ids) + 7) // 8} 页 A4 纸条。")
-    if st.button("发放并生成打印文件", type="primary", key="roster.codes.issue", disabled=not ids):
+    with db_session() as session:
+        plan = plan_code_issue(session, actor=actor, resident_ids=ids)
+    if confirm_button("发放并生成打印文件", type="primary", key="roster.codes.issue", disabled=not ids,
+                      plan=lambda: plan.sentence, fingerprint=tuple(ids), ask=plan.n_replacing > 0,
+                      confirm_label=f"确认作废并重新发放 {plan.n_replacing} 个参与码"):
         label = "、".join(area_label[a].split()[-1] for a in chosen_areas[:3]) if chosen_areas else "全社区"
         _issue(ids, label)
 
@@ -103,23 +110,18 @@ with tab_list:
             format_func=lambda i: f"#{i} {by_id[i].building} {by_id[i].unit} {by_id[i].age_band} "
             f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident")
         c1, c2, c3 = st.columns(3)
-        if c1.button("补发参与码（旧码作废）", key="roster.reissue"):
+        replacing = by_id[rid].code_state in ("有效", "已使用")
+        if confirm_button("补发参与码（旧码作废）", key="roster.reissue", container=c1, fingerprint=rid,
+                          ask=replacing, confirm_label="确认补发",
+                          plan=lambda: f"将作废 #{rid} 现有的有效参与码（尾号 {by_id[rid].code_hint}）并补发新码，"
+                          "旧纸条随即失效。"):
             _issue([rid], f"补发{rid}")
         if c2.button("作废参与码", key="roster.revoke", disabled=by_id[rid].code_state == "未发放"):
             save_and_flash(FLASH, lambda n: f"已作废 #{rid} 的参与码。" if n else "该居民没有有效的参与码。",
                            revoke_codes, actor=actor, resident_id=rid)
-        if has_permission(actor, "import_roster") and c3.button(
-            "移出名册（已搬离等）", key="roster.deactivate",
-            help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。"):
-            st.session_state["roster.pending_remove"] = rid
-        if st.session_state.get("roster.pending_remove") == rid:
-            with st.container(border=True):
-                st.warning(f"确认把 #{rid}（{md(by_id[rid].building)} {md(by_id[rid].unit)}）移出名册？"
-                           + "其参与码将作废，此操作不能在页面上撤销。")
-                ok, cancel = st.columns(2)
-                if ok.button("确认移出", type="primary", key="roster.deactivate.confirm"):
-                    st.session_state.pop("roster.pending_remove", None)
-                    save_and_flash(FLASH, f"已将 #{rid} 移出名册。", deactivate_resident, actor=actor, resident_id=rid)
-                if cancel.button("取消", key="roster.deactivate.cancel"):
-                    st.session_state.pop("roster.pending_remove", None)
-                    st.rerun()
+        if has_permission(actor, "import_roster"):
+            if confirm_button("移出名册（已搬离等）", key="roster.deactivate", container=c3, fingerprint=rid,
+                              help="参与码随即作废，此人不再计入参与情况；已提交的意见和投票保留。",
+                              plan=lambda: read(plan_deactivate, actor=actor, resident_id=rid).value or "",
+                              confirm_label="确认移出"):
+                save_and_flash(FLASH, f"已将 #{rid} 移出名册。", deactivate_resident, actor=actor, resident_id=rid)

@@ -29,10 +29,13 @@ if mine.is_empty:
     st.stop()
 
 
-def change_vote(opinion_id: int, key: str) -> None:
-    value = st.session_state[key]
-    if save(cast_vote, error_key="my.error", actor=resident, opinion_id=opinion_id, value=value):
+def change_vote(opinion_id: int, value: VoteValue) -> None:
+    # In the script flow rather than an on_change callback, so a change that reaches a replica
+    # which has just taken over this visitor is still saved (decision 0026).
+    # A refusal is shown in place and does not rerun, so it cannot loop.
+    if save(cast_vote, actor=resident, opinion_id=opinion_id, value=value):
         st.session_state[FLASH] = f"已改为“{VoteValue(value).label}”。"
+        st.rerun()
 
 
 for c in mine.consultations:
@@ -79,9 +82,10 @@ for c in mine.consultations:
                 key = f"my.vote.{v.opinion_id}"
                 if v.changeable:
                     st.session_state.setdefault(key, v.value)
-                    st.radio("我的态度", list(VoteValue), key=key, horizontal=True,
-                             format_func=lambda x: VoteValue(x).label, label_visibility="collapsed",
-                             on_change=change_vote, args=(v.opinion_id, key))
+                    chosen = st.radio("我的态度", list(VoteValue), key=key, horizontal=True,
+                                      format_func=lambda x: VoteValue(x).label, label_visibility="collapsed")
+                    if chosen is not None and VoteValue(chosen) != VoteValue(v.value):
+                        change_vote(v.opinion_id, VoteValue(chosen))
                 else:
                     st.caption(f"我的态度：{v.value_label}")
 

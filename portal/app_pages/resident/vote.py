@@ -8,6 +8,7 @@ from portal.ui.session import current_resident
 from portal.ui.widgets import md, plain
 
 LAST = "vote.last"
+SHOWN = "vote.shown"  # (consultation id, opinion id) of the card on screen
 BUTTONS = [(VoteValue.AGREE, ":material/thumb_up:"), (VoteValue.DISAGREE, ":material/thumb_down:"),
            (VoteValue.PASS, ":material/skip_next:")]
 
@@ -33,8 +34,13 @@ chosen = st.selectbox("议题", ids, index=start, key="vote.consultation",
 
 
 def vote(opinion_id: int, value: VoteValue, text: str) -> None:
+    # Called from the script itself, not from an on_click callback: after a reconnect to
+    # another replica the new session knows no callbacks yet, but a pressed button still
+    # returns True, so no click is lost (decision 0026). The opinion id is in each button's
+    # key, so a press can only ever count for the opinion it was shown with.
     if save(cast_vote, error_key="vote.error", actor=resident, opinion_id=opinion_id, value=value):
         st.session_state[LAST] = (chosen, opinion_id, value, text)
+    st.rerun()
 
 
 show_error("vote.error")
@@ -48,10 +54,12 @@ if last and last[0] == chosen:
         others = [(v, icon) for v, icon in BUTTONS if v != last_value]
         cols = st.columns(len(others))
         for col, (value, _icon) in zip(cols, others, strict=True):
-            col.button(f"改成“{value.label}”", key=f"vote.change.{value}", use_container_width=True,
-                       on_click=vote, args=(last_id, value, last_text))
+            if col.button(f"改成“{value.label}”", key=f"vote.change.{value}.{last_id}", use_container_width=True):
+                vote(last_id, value, last_text)
 
-found = read(next_opinion_to_vote, actor=resident, consultation_id=chosen)
+shown = st.session_state.get(SHOWN)
+found = read(next_opinion_to_vote, actor=resident, consultation_id=chosen,
+             keep=shown[1] if shown and shown[0] == chosen else None)
 if not found:
     st.stop()
 card = found.value
@@ -63,13 +71,15 @@ if card is None:
 
 done = card.voted
 total = card.voted + card.remaining
+st.session_state[SHOWN] = (chosen, card.opinion_id)
 st.progress(done / total if total else 1.0, text=f"已表态 {done} 条，还有 {card.remaining} 条")
 with st.container(border=True):
     st.caption(md(f"{card.author}的意见 · 已有 {card.n_votes} 人表态"))
     plain(card.text)
 cols = st.columns(3)
 for col, (value, icon) in zip(cols, BUTTONS, strict=True):
-    col.button(value.label, icon=icon, key=f"vote.{value}", type="primary" if value == VoteValue.AGREE else "secondary",
-               use_container_width=True, on_click=vote, args=(card.opinion_id, value, card.text))
+    if col.button(value.label, icon=icon, key=f"vote.{value}.{card.opinion_id}",
+                  type="primary" if value == VoteValue.AGREE else "secondary", use_container_width=True):
+        vote(card.opinion_id, value, card.text)
 st.page_link("app_pages/public/consultation.py", label="看看这条意见下的留言 →",
              query_params={"id": str(chosen), "opinion": str(card.opinion_id)})

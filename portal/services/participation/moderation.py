@@ -311,6 +311,28 @@ def keep(session: Session, *, actor: Actor, target_type: str, target_id: int, no
     return n
 
 
+def plan_flood_hide(session: Session, *, actor: Actor, consultation_id: int, opinion_ids: list[int]) -> str:
+    """Dry run of ``handle_flood(hide_copies=True)``: the confirmation sentence, with counts."""
+    require(actor, "moderate")
+    rows = [session.get(Opinion, oid) for oid in opinion_ids]
+    if any(r is None or r.consultation_id != consultation_id for r in rows):
+        raise NotFound("重复组中有意见不属于这个议题。")
+    n = sum(1 for r in rows[1:] if r is not None and r.visibility != Visibility.HIDDEN)
+    return (f"将隐藏这组中的 {n} 条重复意见，只保留第一条（#{opinion_ids[0]}）。"
+            f"被隐藏意见的作者会看到隐藏理由，主题统计随之更新；恢复需要逐条操作。")
+
+
+def plan_restore(session: Session, *, actor: Actor, target_type: str, target_id: int) -> str:
+    """Dry run of ``restore``: the confirmation sentence."""
+    require(actor, "moderate")
+    row = _target(session, target_type, target_id)
+    what = "意见" if isinstance(row, Opinion) else "留言"
+    if row.visibility != Visibility.HIDDEN:
+        raise InvalidInput("这条内容没有被隐藏。")
+    return (f"将恢复显示{what} #{target_id}：所有居民和公众会重新看到它，"
+            f"原隐藏理由“{row.moderation_reason}”将被清除（审计日志中保留）。")
+
+
 def handle_flood(
     session: Session, *, actor: Actor, consultation_id: int, opinion_ids: list[int], hide_copies: bool,
     reason: str = "",

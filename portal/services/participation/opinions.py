@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,8 @@ from portal.services.consultations import (
     ensure_can_submit,
     phases,
 )
+from portal.services.documents.checks import CheckedFile, Upload
+from portal.services.documents.photos import attach_photos, check_photos
 from portal.services.errors import InvalidInput
 from portal.services.participation.idempotency import (
     by_token,
@@ -145,6 +148,7 @@ def new_opinion(
     resident_id: int | None = None, area_id: int | None = None, anonymous: bool = False,
     received_at: datetime | None = None, created_at: datetime | None = None,
     entered_by: int | None = None, client_token: str | None = None,
+    photos: Sequence[Upload | CheckedFile] = (),
 ) -> tuple[Opinion, bool]:
     """Store one opinion in the caller's transaction (the caller checks who may give it, and when,
     and commits). Returns (the opinion, created).
@@ -152,9 +156,13 @@ def new_opinion(
     The text goes through ``prepare_opinion`` unless the caller already did (``prepared``). With
     a ``client_token`` the row is written at most once: a second call with the same token returns
     the first row and ``created=False``, even when both arrive at the same moment.
+
+    ``photos`` (at most three) are checked and re-encoded before anything is written, and stored
+    with the opinion waiting for staff approval; a repeated call stores them once.
     """
     if prepared is None:
         prepared = prepare_opinion(text)
+    checked = check_photos(photos)
     op = _opinion_row(
         consultation_id=consultation_id, prepared=prepared, channel=channel,
         resident_id=resident_id, area_id=area_id, anonymous=anonymous, received_at=received_at,
@@ -162,8 +170,12 @@ def new_opinion(
     if op.client_token is None:
         session.add(op)
         session.flush()
-        return op, True
-    return insert_once(session, op)
+        created = True
+    else:
+        op, created = insert_once(session, op)
+    if created and checked:
+        attach_photos(session, opinion=op, photos=checked)
+    return op, created
 
 
 @dataclass(frozen=True)
@@ -345,6 +357,7 @@ def preview_opinion(
 def submit_opinion(
     session: Session, *, actor: Actor | None, consultation_id: int, text: str,
     anonymous: bool = False, client_token: str | None = None,
+    photos: Sequence[Upload | CheckedFile] = (),
 ) -> SubmitResult:
     """Store a resident's opinion (PII redacted for the public).
 
@@ -352,6 +365,7 @@ def submit_opinion(
     re-sent form, two copies sent at once) return the first opinion instead of storing it twice.
     Without one, a token is derived from the resident, the consultation and the text: the
     opinion is still stored once, and the other copies are told it was given already.
+    ``photos``: up to three, public once staff approve them (see ``documents.photos``).
     """
     resident = require_resident(actor)
     token = given_token(client_token)
@@ -362,6 +376,7 @@ def submit_opinion(
     c = _consultation_for(session, resident, consultation_id)
     ensure_can_submit(c)
     prepared = prepare_opinion(text)
+    checked = check_photos(photos)
     same = session.exec(
         select(Opinion).where(Opinion.consultation_id == consultation_id,
                               Opinion.resident_id == resident.resident_id,
@@ -373,7 +388,7 @@ def submit_opinion(
         raise InvalidInput(ALREADY_GIVEN)
     op, created = new_opinion(
         session, consultation_id=consultation_id, prepared=prepared, resident_id=resident.resident_id,
-        area_id=resident.area_id, anonymous=anonymous,
+        area_id=resident.area_id, anonymous=anonymous, photos=checked,
         client_token=token or derived_token("web", consultation_id, resident.resident_id, prepared.text))
     if not created:  # another copy was stored while this one was being checked; nothing written
         if op.resident_id != resident.resident_id:

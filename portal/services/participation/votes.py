@@ -125,10 +125,14 @@ def _tie_break(opinion_id: Any, resident_id: int) -> Any:
 
 
 def next_opinion_to_vote(
-    session: Session, *, actor: Actor | None, consultation_id: int
+    session: Session, *, actor: Actor | None, consultation_id: int, keep: int | None = None
 ) -> VoteCard | None:
     """The visible opinion this resident has not voted on (and did not write) with the fewest
-    votes; ties broken by a fixed per-resident order. None when there is nothing left."""
+    votes; ties broken by a fixed per-resident order. None when there is nothing left.
+
+    ``keep`` is the opinion already on the resident's screen: while it still waits for their
+    vote it stays the card, so a click is never recorded against an opinion that other
+    residents' votes moved into first place in the meantime."""
     resident = require_resident(actor)
     c = _consultation_for(session, resident, consultation_id)
     ensure_can_vote(c)
@@ -145,10 +149,14 @@ def next_opinion_to_vote(
         select(func.count()).select_from(Vote).join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
         .where(Vote.resident_id == rid, Opinion.consultation_id == consultation_id)
     ).one()
-    row = session.exec(
-        select(Opinion, n_votes).where(*waiting).order_by(n_votes, _tie_break(col(Opinion.id), rid), col(Opinion.id))
-        .limit(1)
-    ).first()
+    row = None
+    if keep is not None:
+        row = session.exec(select(Opinion, n_votes).where(*waiting, col(Opinion.id) == keep)).first()
+    if row is None:
+        row = session.exec(
+            select(Opinion, n_votes).where(*waiting)
+            .order_by(n_votes, _tie_break(col(Opinion.id), rid), col(Opinion.id)).limit(1)
+        ).first()
     if row is None:
         return None
     op, n = row

@@ -40,6 +40,19 @@ class PublishCheck:
     has_run: bool
     unreviewed: list[Theme] = field(default_factory=list)  # summaries residents would not see
     n_summarised: int = 0  # themes with opinions (the ones that need a reviewed summary)
+    title: str = ""
+
+    @property
+    def plan(self) -> str:
+        """What publishing will do, with counts: the sentence the committee confirms."""
+        parts = [f"将公示“{self.title}”的结果：{self.n_themes} 个主题及其回应对所有居民公开，发布后不能撤回。"]
+        if self.unanswered:
+            names = "、".join(f"“{t.label}”" for t in self.unanswered[:5])
+            more = "等" if len(self.unanswered) > 5 else ""
+            parts.append(f"其中 {len(self.unanswered)} 个主题尚未回应（{names}{more}），居民会看到“待回应”。")
+        if self.unreviewed:
+            parts.append(f"{len(self.unreviewed)} 个主题的摘要未审核，这些主题不公开摘要。")
+        return "".join(parts)
 
     @property
     def ready(self) -> bool:
@@ -164,7 +177,8 @@ def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> Pu
     summarised = [t for t in themes if t.size > 0]
     unreviewed = [t for t in summarised if t.summary_reviewed_at is None]
     return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None,
-                        unreviewed=unreviewed, n_summarised=len(summarised))
+                        unreviewed=unreviewed, n_summarised=len(summarised),
+                        title=_consultation(session, consultation_id).title)
 
 
 def publish_results(
