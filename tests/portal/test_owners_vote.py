@@ -219,3 +219,32 @@ def test_the_cli_recomputes_the_tally(engine, session, capsys):
     assert result.exit_code == 0, result.output
     assert "参与：1 / 3 户" in result.output and "89.5 / 255.2 m²" in result.output
     assert "与结束时保存的计票一致" in result.output
+
+
+def test_the_roster_import_records_owners_and_their_areas(session):
+    from portal.models import OwnerHousehold
+    from portal.services.decisions import create_owners_vote
+    from portal.services.identity.roster import import_roster, preview_roster
+    from tests import factories as f
+
+    hood = f.community(session)
+    actors = f.staff(session, hood)
+    from portal.models import Role
+
+    bad = "楼栋,单元,年龄段,户号,专有部分面积\n7号楼,1单元,60-69,7-1-101,八十九\n7号楼,1单元,45-59,,76.2\n".encode()
+    preview = preview_roster(session, data=bad, filename="名册.csv", community_id=hood.id)
+    assert [p.message for p in preview.errors] == [
+        "专有部分面积“八十九”无法识别，请写成 89.50 这样的平方米数。",
+        "填写了专有部分面积的业主行须同时填写户号。"]
+    good = ("楼栋,单元,年龄段,户号,专有部分面积\n"
+            "7号楼,1单元,60-69,7-1-101,89.5㎡\n"
+            "7号楼,1单元,30-44,7-1-101,\n"  # a family member of the same flat: not the owner
+            "7号楼,1单元,70-79,7-1-102,76.20 平方米\n").encode()
+    import_roster(session, actor=actors[Role.CLERK], data=good, filename="名册.csv", community_id=hood.id)
+    session.commit()
+    flats = session.exec(select(OwnerHousehold).order_by(OwnerHousehold.room)).all()
+    assert [(h.room, h.area_m2) for h in flats] == [("7-1-101", Decimal("89.50")), ("7-1-102", Decimal("76.20"))]
+    c = f.consultation(session, hood, title="7号楼外墙保温改造", question="是否同意外墙保温改造？")
+    v = create_owners_vote(session, actor=actors[Role.ADMIN], consultation_id=c.id, title="7号楼外墙保温改造",
+                           matter=VoteMatter.REBUILD, area_id=flats[0].area_id)
+    assert v.roll == [[flats[0].id, "89.50"], [flats[1].id, "76.20"]]

@@ -1,6 +1,7 @@
 """Deciding together: polls (问卷) inside a consultation and owners' votes (业主表决) with the
 thresholds of 《民法典》第二百七十八条 (docs/owners-vote.md, decision 0022)."""
 
+from portal.services.decisions.closing import ClosingSoon, closing_within
 from portal.services.decisions.owners import (
     BallotResult,
     HouseholdRow,
@@ -27,18 +28,14 @@ from portal.services.decisions.owners import (
     vote_is_open,
 )
 from portal.services.decisions.polls import (
-    BREAKDOWNS,
     OTHER_LABEL,
     AnswerResult,
-    ClosingSoon,
     PaperAnswerRow,
     PollCard,
-    PollResults,
     QuestionDraft,
     answer_poll,
     answers_as_labels,
     close_poll,
-    closing_within,
     correct_paper_poll_answer,
     create_poll,
     enter_paper_poll_answer,
@@ -46,10 +43,10 @@ from portal.services.decisions.polls import (
     open_polls_for,
     paper_answers,
     poll_is_open,
-    poll_results,
     polls_of,
     questions_of,
 )
+from portal.services.decisions.results import BREAKDOWNS, PollResults, poll_results
 from portal.services.decisions.thresholds import (
     Tally,
     fmt_m2,

@@ -13,9 +13,8 @@ building, grid or age band beside the roster's numbers; staff may hide them unti
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -25,7 +24,6 @@ from portal.models import (
     Area,
     Channel,
     Consultation,
-    OwnersVote,
     Poll,
     PollKind,
     PollQuestion,
@@ -35,7 +33,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services.actors import Actor, require, require_resident
-from portal.services.consultations import can_vote, is_public, phases
+from portal.services.consultations import can_vote, phases
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
 from portal.services.participation.idempotency import derived_token
 from portal.services.participation.offline import OFFLINE_CHANNELS
@@ -429,173 +427,6 @@ def open_polls_for(session: Session, *, actor: Actor | None) -> list[tuple[Consu
             if card.open:
                 out.append((c, card))
     return out
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class OptionResult:
-    label: str
-    count: int
-    share: float  # of respondents who answered the question
-    points: int = 0  # ranking: Borda points (first of n gets n-1)
-    mean_rank: float | None = None
-
-
-@dataclass(frozen=True)
-class GroupResult:
-    group: str
-    respondents: int
-    roster: int  # residents on the roster in this group (0 when unknown)
-    counts: dict[str, int]  # option label → respondents choosing it (ranking: ranked first)
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    question_id: int
-    text: str
-    kind: PollKind
-    respondents: int
-    options: list[OptionResult]
-    groups: list[GroupResult] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PollResults:
-    poll_id: int
-    title: str
-    open: bool
-    hidden: bool  # results withheld until the poll closes (nothing else is filled in)
-    respondents: int
-    by_channel: dict[str, int]
-    questions: list[QuestionResult]
-    breakdown: str = ""  # "building" / "grid" / "age_band" / ""
-
-
-def _group_key(by: str, r: Resident | None, a: Area | None) -> str:
-    if r is None:
-        return "未登记"
-    if by == "building":
-        return a.name if a else "未登记"
-    if by == "grid":
-        return (a.grid if a else "") or "未登记"
-    return r.age_band or "未登记"
-
-
-def poll_results(session: Session, *, poll_id: int, staff: bool = False, by: str = "") -> PollResults:
-    """Counts and shares per option (ranking: Borda points and first choices), optionally by
-    building, grid or age band against the roster. Hidden from non-staff until the poll closes
-    when staff chose so."""
-    poll, c = _poll(session, poll_id)
-    if not staff and not is_public(c):
-        raise NotFound("找不到这份问卷。")
-    if by and by not in BREAKDOWNS:
-        raise InvalidInput("只能按楼栋、网格或年龄段分组查看。")
-    is_open = poll_is_open(poll, c)
-    if poll.hide_results_until_close and is_open and not staff:
-        return PollResults(poll.id, poll.title, True, True, 0, {}, [])  # type: ignore[arg-type]
-    rows = session.exec(select(PollResponse, Resident, Area)
-                        .join(Resident, col(Resident.id) == col(PollResponse.resident_id), isouter=True)
-                        .join(Area, col(Area.id) == col(Resident.area_id), isouter=True)
-                        .where(PollResponse.poll_id == poll_id)).all()
-    by_channel = Counter(CHANNEL_LABELS[Channel(resp.channel)] for resp, _, _ in rows)
-    roster: Counter[str] = Counter()
-    if by:
-        for r, a in session.exec(select(Resident, Area).join(Area, col(Area.id) == col(Resident.area_id))
-                                 .where(Resident.community_id == c.community_id, col(Resident.active).is_(True))):
-            roster[_group_key(by, r, a)] += 1
-    out = []
-    for q in questions_of(session, poll_id):
-        labels = list(q.options) + ([OTHER_LABEL] if q.allow_other else [])
-        counts = [0] * len(labels)
-        points = [0] * len(labels)
-        rank_sum = [0] * len(labels)
-        groups: dict[str, Counter[str]] = defaultdict(Counter)
-        group_n: Counter[str] = Counter()
-        respondents = 0
-        for resp, r, a in rows:
-            picked = (resp.answers or {}).get(str(q.id)) or []
-            if not picked:
-                continue
-            respondents += 1
-            key = _group_key(by, r, a) if by else ""
-            group_n[key] += 1
-            if PollKind(q.kind) == PollKind.RANKING:
-                n = len(picked)
-                for rank, i in enumerate(picked):
-                    points[i] += n - 1 - rank
-                    rank_sum[i] += rank + 1
-                counts[picked[0]] += 1
-                groups[key][labels[picked[0]]] += 1
-            else:
-                for i in picked:
-                    counts[i] += 1
-                    groups[key][labels[i]] += 1
-        ranking = PollKind(q.kind) == PollKind.RANKING
-        options = [OptionResult(label, counts[i], counts[i] / respondents if respondents else 0.0,
-                                points[i] if ranking else 0,
-                                (rank_sum[i] / respondents) if ranking and respondents else None)
-                   for i, label in enumerate(labels)]
-        if ranking:
-            options.sort(key=lambda o: -o.points)
-        group_rows = [GroupResult(g, group_n[g], roster.get(g, 0), dict(groups[g]))
-                      for g in sorted(group_n, key=lambda g: (g == "未登记", g))] if by else []
-        out.append(QuestionResult(q.id, q.text, PollKind(q.kind), respondents, options, group_rows))  # type: ignore[arg-type]
-    return PollResults(poll.id, poll.title, is_open, False, len(rows), dict(by_channel), out, by)  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------- closing soon
-
-
-@dataclass(frozen=True)
-class ClosingSoon:
-    kind: str  # "poll" / "owners_vote"
-    item_id: int
-    consultation_id: int
-    title: str
-    closes_at: datetime
-
-    @property
-    def kind_label(self) -> str:
-        return "问卷" if self.kind == "poll" else "业主表决"
-
-
-def _effective_close(own: datetime | None, c: Consultation) -> datetime | None:
-    """When an item stops taking answers: its own time or the consultation's, whichever is first."""
-    times = [phases._aware(t) for t in (own, c.closes_at if phases.current_phase(c) == phases.Phase.COLLECTING
-                                        else None) if t is not None]
-    return min(times) if times else None
-
-
-def closing_within(session: Session, hours: float, *, now: datetime | None = None) -> list[ClosingSoon]:
-    """Open polls and owners' votes that stop taking answers within ``hours`` (soonest first), so
-    residents can be reminded ("问卷即将截止")."""
-    from portal.services.decisions.owners import vote_is_open
-
-    now = now or utcnow()
-    until = now + timedelta(hours=hours)
-    found: list[ClosingSoon] = []
-    consultations: dict[int, Consultation] = {}
-
-    def consultation(cid: int) -> Consultation:
-        if cid not in consultations:
-            got = session.get(Consultation, cid)
-            assert got is not None
-            consultations[cid] = got
-        return consultations[cid]
-
-    for p in session.exec(select(Poll).where(col(Poll.closed_at).is_(None))):
-        c = consultation(p.consultation_id)
-        when = _effective_close(p.closes_at, c)
-        if when is not None and now < when <= until and poll_is_open(p, c, now):
-            found.append(ClosingSoon("poll", p.id, c.id, p.title, when))  # type: ignore[arg-type]
-    for v in session.exec(select(OwnersVote).where(col(OwnersVote.closed_at).is_(None))):
-        c = consultation(v.consultation_id)
-        when = _effective_close(v.closes_at, c)
-        if when is not None and now < when <= until and vote_is_open(v, c, now):
-            found.append(ClosingSoon("owners_vote", v.id, c.id, v.title, when))  # type: ignore[arg-type]
-    return sorted(found, key=lambda s: (s.closes_at, s.kind, s.item_id))
 
 
 def answers_as_labels(question: PollQuestion, picked: list[int]) -> list[str]:
