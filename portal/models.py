@@ -482,6 +482,209 @@ class AuditCheckpoint(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+# ---------------------------------------------------------------- notifications (decision 0024)
+
+
+class ContactChannel(StrEnum):
+    """Where a notice can reach a resident besides the portal's own inbox."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信"}[self.value]
+
+
+class DeliveryChannel(StrEnum):
+    """How one outbox message travels: e-mail, SMS, or a printed slip delivered door to door."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PAPER = "paper"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信", "paper": "纸质上门"}[self.value]
+
+
+class ConsentSource(StrEnum):
+    WEB = "web"  # the resident ticked it on 我的账号
+    PAPER = "paper"  # a signed paper form, recorded by staff
+
+    @property
+    def label(self) -> str:
+        return {"web": "网上勾选", "paper": "纸质同意书"}[self.value]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting, or leased by a sender right now (lease_until in the future)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retry limit, or refused for good
+    CANCELLED = "cancelled"  # consent withdrawn (退订) before it went out
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}[self.value]
+
+
+class ContactPoint(SQLModel, table=True):
+    """A resident's e-mail address or mobile number with their consent to be told things there.
+
+    The value is encrypted (Fernet, key ``PORTAL_CONTACT_KEY``); ``lookup_hash`` is a keyed HMAC
+    of the normalised value, to find a number that replied 退订 and to tell a re-entered value
+    from a new one, without decrypting every row.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "channel", name="uq_contact_per_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    channel: ContactChannel = _enum()
+    value_encrypted: str = Field(sa_type=sa.Text)
+    lookup_hash: str = Field(max_length=64, index=True)
+    consent: bool = True  # false once withdrawn (退订); the row stays as the record of it
+    consent_source: ConsentSource = _enum(ConsentSource.WEB)
+    consent_recorded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    consented_at: datetime = _ts()
+    withdrawn_at: datetime | None = _opt_ts()
+    updated_at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """One message in a resident's 我的消息 inbox. ``event_key`` names the event, so the same
+    event never tells the same resident twice."""
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "event_key", name="uq_notification_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    kind: str = Field(max_length=30)
+    event_key: str = Field(max_length=120)
+    title: str = Field(max_length=100)
+    body: str = Field(sa_type=sa.Text)
+    link: str = Field(default="", max_length=300)  # path on the portal, e.g. /results?id=3
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True)
+    created_at: datetime = _ts()
+    read_at: datetime | None = _opt_ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notice waiting to leave by e-mail, SMS or on paper, written in the same transaction as
+    its inbox row. Senders claim rows with a lease (``lease_owner`` until ``lease_until``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contactpoint.id")  # None on paper
+    channel: DeliveryChannel = _enum()
+    status: OutboxStatus = _enum(OutboxStatus.PENDING, index=True)
+    due_at: datetime = _ts(index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _opt_ts()
+    sent_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+
+
+class Announcement(SQLModel, table=True):
+    """A staff notice (居民通知, e.g. 施工通知) to the residents of a consultation's areas."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    title: str = Field(max_length=60)
+    body: str = Field(sa_type=sa.Text)
+    n_recipients: int = 0
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- documents and photos
+
+
+class DocumentKind(StrEnum):
+    """What a document behind a consultation is."""
+
+    PLAN = "plan"
+    MINUTES = "minutes"
+    COSTS = "costs"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return DOCUMENT_KIND_LABELS[self]
+
+
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.PLAN: "方案图纸",
+    DocumentKind.MINUTES: "会议纪要",
+    DocumentKind.COSTS: "费用测算",
+    DocumentKind.OTHER: "其他",
+}
+
+
+class PhotoReview(StrEnum):
+    """A resident's photo is public only once staff approved it (faces and plates are personal)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "approved": "已公开", "rejected": "未通过"}[self.value]
+
+
+class StoredFile(SQLModel, table=True):
+    """The bytes of one checked (images: re-encoded) file, stored once per content.
+
+    ``data`` holds the bytes when the database is the store; with an S3-compatible store it is
+    empty and the object's key is ``files/<sha256>``. Every replica reads either.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)  # of the stored bytes
+    media_type: str = Field(max_length=50)  # image/jpeg, image/png, image/webp, application/pdf
+    size: int
+    width: int | None = None
+    height: int | None = None
+    storage: str = Field(default="db", max_length=10)  # "db" | "s3"
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    created_at: datetime = _ts()
+
+
+class ConsultationDocument(SQLModel, table=True):
+    """A background document staff attached to a consultation (方案图纸, 会议纪要, 费用测算 …)."""
+
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "file_id", name="uq_document_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    kind: DocumentKind = _enum(DocumentKind.OTHER)
+    title: str = Field(max_length=100)
+    filename: str = Field(max_length=120)  # offered when downloading
+    uploaded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class OpinionPhoto(SQLModel, table=True):
+    """A photo a resident added to an opinion; public only after staff approval."""
+
+    __table_args__ = (sa.UniqueConstraint("opinion_id", "file_id", name="uq_photo_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True)
+    file_id: int = Field(foreign_key="storedfile.id")
+    position: int = 0
+    review: PhotoReview = _enum(PhotoReview.PENDING, index=True)
+    review_reason: str = Field(default="", max_length=200)
+    reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    reviewed_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+
+
 # ---------------------------------------------------------------- polls and owners' votes
 # (services.decisions; docs/owners-vote.md, decision 0022)
 
@@ -635,88 +838,3 @@ class OwnerBallot(SQLModel, table=True):
     entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")  # paper: who typed it
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
-
-
-# ---------------------------------------------------------------- documents and photos
-
-
-class DocumentKind(StrEnum):
-    """What a document behind a consultation is."""
-
-    PLAN = "plan"
-    MINUTES = "minutes"
-    COSTS = "costs"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return DOCUMENT_KIND_LABELS[self]
-
-
-DOCUMENT_KIND_LABELS = {
-    DocumentKind.PLAN: "方案图纸",
-    DocumentKind.MINUTES: "会议纪要",
-    DocumentKind.COSTS: "费用测算",
-    DocumentKind.OTHER: "其他",
-}
-
-
-class PhotoReview(StrEnum):
-    """A resident's photo is public only once staff approved it (faces and plates are personal)."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "待审核", "approved": "已公开", "rejected": "未通过"}[self.value]
-
-
-class StoredFile(SQLModel, table=True):
-    """The bytes of one checked (images: re-encoded) file, stored once per content.
-
-    ``data`` holds the bytes when the database is the store; with an S3-compatible store it is
-    empty and the object's key is ``files/<sha256>``. Every replica reads either.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    sha256: str = Field(max_length=64, unique=True)  # of the stored bytes
-    media_type: str = Field(max_length=50)  # image/jpeg, image/png, image/webp, application/pdf
-    size: int
-    width: int | None = None
-    height: int | None = None
-    storage: str = Field(default="db", max_length=10)  # "db" | "s3"
-    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
-    created_at: datetime = _ts()
-
-
-class ConsultationDocument(SQLModel, table=True):
-    """A background document staff attached to a consultation (方案图纸, 会议纪要, 费用测算 …)."""
-
-    __table_args__ = (sa.UniqueConstraint("consultation_id", "file_id", name="uq_document_once"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True)
-    file_id: int = Field(foreign_key="storedfile.id")
-    kind: DocumentKind = _enum(DocumentKind.OTHER)
-    title: str = Field(max_length=100)
-    filename: str = Field(max_length=120)  # offered when downloading
-    uploaded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
-    created_at: datetime = _ts()
-
-
-class OpinionPhoto(SQLModel, table=True):
-    """A photo a resident added to an opinion; public only after staff approval."""
-
-    __table_args__ = (sa.UniqueConstraint("opinion_id", "file_id", name="uq_photo_once"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    opinion_id: int = Field(foreign_key="opinion.id", index=True)
-    file_id: int = Field(foreign_key="storedfile.id")
-    position: int = 0
-    review: PhotoReview = _enum(PhotoReview.PENDING, index=True)
-    review_reason: str = Field(default="", max_length=200)
-    reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
-    reviewed_at: datetime | None = _opt_ts()
-    created_at: datetime = _ts()

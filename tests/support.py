@@ -14,6 +14,8 @@ from pathlib import Path
 from portal.settings import PACKAGED_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
+# A fixed Fernet key for contact details, so tests are deterministic (never a production key).
+TEST_CONTACT_KEY = "dGVzdC1jb250YWN0LWtleS1mb3ItdGhlLXN1aXRlISE="
 _DEMO_CACHE: dict[str, Path] = {}
 
 
@@ -39,6 +41,7 @@ def demo_env(var_dir: Path, db: Path) -> dict[str, str]:
         "PORTAL_VAR_DIR": str(var_dir),
         "DATABASE_URL": f"sqlite:///{db}",
         "PORTAL_SECRET_KEY": "test-secret-key",
+        "PORTAL_CONTACT_KEY": TEST_CONTACT_KEY,
         "PORTAL_DATA_DIR": str(PACKAGED_DATA),
     })
     return env

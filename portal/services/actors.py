@@ -67,6 +67,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_themes": frozenset({Role.ADMIN, Role.REVIEWER}),
     "export_data": frozenset({Role.ADMIN, Role.REVIEWER}),
     "view_committee": frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK}),
+    "send_announcements": frozenset({Role.ADMIN}),
+    "record_consent": frozenset({Role.ADMIN, Role.CLERK}),
 }
 
 PERMISSION_LABELS = {
@@ -85,6 +87,8 @@ PERMISSION_LABELS = {
     "answer_themes": "回应主题",
     "export_data": "导出数据",
     "view_committee": "进入工作台",
+    "send_announcements": "发布居民通知",
+    "record_consent": "登记居民的通知同意书",
 }
 
 

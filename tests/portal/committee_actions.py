@@ -39,7 +39,7 @@ from portal.models import (
     Visibility,
     VoteMatter,
 )
-from portal.services import consultations, decisions, identity, review
+from portal.services import consultations, decisions, identity, notifications, review
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
@@ -334,6 +334,18 @@ ACTIONS: list[CommitteeAction] = [
     CommitteeAction("owners.publish_owners_vote", "publish_results", _commit(_publish_owners_vote)),
     CommitteeAction("owners.ballot_sheet", "view_committee", lambda s, w, a: decisions.ballot_sheet(
         s, actor=a, vote_id=w.owners_vote_id), "read", changes_data=False),
+    # notifications
+    CommitteeAction("notifications.send_announcement", "send_announcements", _commit(
+        lambda s, w, a: notifications.send_announcement(
+            s, actor=a, consultation_id=w.consultations[Phase.COLLECTING], title="小区环境整治施工通知",
+            body="下周一起东门道路翻修，车辆请从北门进出，给大家带来不便敬请谅解。"))),
+    CommitteeAction("notifications.record_paper_consent", "record_consent", _commit(
+        lambda s, w, a: notifications.record_paper_consent(
+            s, actor=a, resident_id=w.residents[0], channel="sms", value="13912345678"))),
+    CommitteeAction("notifications.resident_contacts", "record_consent", lambda s, w, a: notifications.resident_contacts(
+        s, actor=a, resident_id=w.residents[0]), "read", changes_data=False),
+    CommitteeAction("notifications.outbox_status", "view_committee", lambda s, w, a: notifications.outbox_status(
+        s, actor=a), "read", changes_data=False),
 ]
 
 

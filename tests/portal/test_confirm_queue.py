@@ -107,3 +107,37 @@ def test_named_themes_and_answers_survive_a_rerun_that_they_guide(engine):
                                                         col(Theme.active).is_(True))).all()
         assert len(active) == len(set(active))
         assert all(_assignment(session, o).theme_id for o in session.exec(select(Opinion.id)).all())
+
+
+def test_the_first_queue_call_after_a_run_reuses_its_features_and_proposes_the_same(engine):
+    """The run hands its TF-IDF/LSA features to the queue (no second tokenising of every
+    opinion); what the queue proposes is the same as when it computes them itself."""
+    from portal.services.review import confirm
+
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_world(session)
+        cid = world.consultation_id
+        review.name_theme(session, actor=world.reviewer, consultation_id=cid, label="门禁管理",
+                          keywords="门卫、外来车辆")
+        session.commit()
+    with Session(engine) as session:
+        texts = [o.text_public for o in session.exec(
+            select(Opinion).where(Opinion.consultation_id == cid).order_by(col(Opinion.id)))]
+    key = confirm._key(texts, confirm.QUEUE_RANDOM_STATE)
+
+    confirm._FEATURES.clear()
+    run_analysis(engine, actor=world.reviewer, consultation_id=cid, random_state=7)
+    assert key not in confirm._FEATURES  # another seed's features would change the queue's choice
+    run_analysis(engine, actor=world.reviewer, consultation_id=cid)
+    assert key in confirm._FEATURES
+    handed = confirm._FEATURES[key]
+    with Session(engine) as session:
+        warm = review.confirm_queue(session, actor=world.reviewer, consultation_id=cid)
+    assert confirm._FEATURES[key] is handed  # used as handed over, not recomputed
+
+    confirm._FEATURES.clear()
+    with Session(engine) as session:
+        cold = review.confirm_queue(session, actor=world.reviewer, consultation_id=cid)
+    assert warm is not None and cold is not None
+    assert (warm.opinion_id, warm.theme_label, warm.n_left) == (cold.opinion_id, cold.theme_label, cold.n_left)
+    assert warm.confidence == pytest.approx(cold.confidence, abs=1e-6)

@@ -3,7 +3,7 @@ channel); owner households (专有部分面积, owner and proxy) on the roster; 
 frozen roll and one ballot per household (unique constraints; decision 0022)
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 03:44:19.007454
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

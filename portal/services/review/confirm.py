@@ -166,24 +166,48 @@ def confirm_queue(session: Session, *, actor: Actor, consultation_id: int,
                        n_answered=int(learner.answered_.sum()), n_left=len(left))
 
 
+QUEUE_RANDOM_STATE = 0  # the queue's features are those of a run with this seed (the default)
+
+
+def _key(texts: list[str], random_state: int) -> str:
+    return hashlib.sha256(f"{random_state}\x1e".encode() + "\x1f".join(texts).encode()).hexdigest()
+
+
+def keep_features(texts: list[str], features: tuple[Any, Any, list[str]] | None, *,
+                  random_state: int) -> None:
+    """Hand an analysis run's TF-IDF/LSA features (``ThemeModel(keep_features=True).features_``
+    for ``texts``) to the queue, so its first call after the run only fits the learner instead of
+    tokenising every opinion again. Only features computed as the queue computes them (the
+    queue's seed) are kept: the queue's choice never depends on which run came before it."""
+    if features is None or random_state != QUEUE_RANDOM_STATE:
+        return
+    _remember(_key(texts, random_state), features)
+
+
+def _remember(key: str, features: tuple[Any, Any, list[str]]) -> None:
+    _FEATURES[key] = features
+    _FEATURES.move_to_end(key)
+    while len(_FEATURES) > _FEATURES_KEPT:
+        _FEATURES.popitem(last=False)
+
+
 def _features(texts: list[str]) -> tuple[Any, Any, list[str]]:
     """TF-IDF and LSA features as ThemeModel computes them, kept for the last few opinion sets
-    (each answer refits the learner; re-tokenising every time would double its cost)."""
+    (each answer refits the learner; re-tokenising every time would double its cost), or handed
+    over by the last analysis run of the same opinions (:func:`keep_features`)."""
     from analysis import ThemeModel
     from portal.services.text import tokenizer
 
-    key = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
+    key = _key(texts, QUEUE_RANDOM_STATE)
     if key in _FEATURES:
         _FEATURES.move_to_end(key)
         return _FEATURES[key]  # type: ignore[no-any-return]
     tk = tokenizer()
-    tm = ThemeModel(tokenizer=tk)
+    tm = ThemeModel(tokenizer=tk, random_state=QUEUE_RANDOM_STATE)
     tm.tokenizer_ = tk
     _clean, counts, names = tm._tokenize(texts)
     _counts, X, Z = tm._vectorize(counts, names)
-    _FEATURES[key] = (X, Z, list(tm.vocabulary_))
-    while len(_FEATURES) > _FEATURES_KEPT:
-        _FEATURES.popitem(last=False)
+    _remember(key, (X, Z, list(tm.vocabulary_)))
     return _FEATURES[key]  # type: ignore[no-any-return]
 
 

@@ -179,7 +179,8 @@ def run_analysis(
                 for o in opinions
             ]
             report(0.15, "分词与主题建模")
-            model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer())
+            model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer(),
+                               keep_features=True)
             # themes the committee named with keywords guide the run even before any answer
             seed_words = {t.label: list(t.seed_words) for t in curated.values() if t.seed_words and not t.is_other}
             model.fit(
@@ -188,6 +189,11 @@ def run_analysis(
                 **({"seed_words": seed_words} if seed_words else {}),
                 progress=lambda f, m: report(0.15 + 0.6 * f, m),
             )
+            # the 确认归类 queue reads the same visible opinions: its first call skips tokenising
+            from portal.services.review import confirm
+
+            confirm.keep_features(texts, model.features_, random_state=random_state)
+            model.features_ = None
             report(0.8, "计算意见分组")
             votes = list(
                 session.exec(
