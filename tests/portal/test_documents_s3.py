@@ -10,13 +10,19 @@ import pytest
 from sqlmodel import func, select
 
 from portal.models import ConsultationDocument, Opinion, OpinionPhoto, StoredFile
-from portal.services.documents import StorageUnavailable, Upload, attach_document, open_attachment, review_photo
+from portal.services.documents import (
+    StorageUnavailable,
+    Upload,
+    attach_document,
+    open_attachment,
+    review_photo,
+)
 from portal.services.documents.storage import object_key
 from portal.services.participation import submit_opinion
 from portal.settings import get_settings
 from tests import files
-from tests.portal.test_documents import LAMP, _me
 from tests.ops_support import build_hood
+from tests.portal.test_documents import LAMP, _me
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) is not installed")
 boto3 = pytest.importorskip("boto3", reason="boto3 (extra s3) is not installed")
