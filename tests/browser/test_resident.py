@@ -101,7 +101,7 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     # Vote on three opinions.
     nav(page, "表态投票")
     for i, key in enumerate(["agree", "disagree", "pass"], start=1):
-        page.locator(f".st-key-vote-{key} button").click()
+        page.locator(f"[class*='st-key-vote-{key}-'] button").click()
         expect(page.get_by_text(re.compile(f"已表态 {i} 条"))).to_be_visible()
     page.screenshot(path=shots / "05-vote-queue.png", full_page=True)
 
@@ -132,10 +132,10 @@ def test_phone_layout_and_large_text(phone, hood_portal, shots):
     sign_in(phone, url, new_code(2))
     phone.screenshot(path=shots / "phone-signed-in.png", full_page=True)
     phone.get_by_role("link", name=re.compile("给邻居的意见表态")).click()
-    expect(phone.locator(".st-key-vote-agree button")).to_be_visible()
+    expect(phone.locator("[class*='st-key-vote-agree-'] button")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
-    box = phone.locator(".st-key-vote-agree button").bounding_box()
+    box = phone.locator("[class*='st-key-vote-agree-'] button").bounding_box()
     assert box["height"] >= 44 and box["width"] >= 300  # a large touch target, full width
     phone.screenshot(path=shots / "phone-vote.png", full_page=True)
 
