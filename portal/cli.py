@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from portal.cli_outbox import outbox_app
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -22,6 +23,7 @@ user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outbox_app, name="outbox")
 app.command("themes")(themes)
 
 err = Console(stderr=True)
