@@ -108,8 +108,8 @@ def participation_vs_roster(areas: pd.DataFrame) -> alt.Chart:
 def opinion_groups(points: pd.DataFrame) -> alt.Chart:
     """Each dot is one voter, placed by how they voted (PCA of the vote matrix), coloured by group."""
     chart = alt.Chart(points).mark_circle(size=70, opacity=0.75).encode(
-        x=alt.X("x:Q", title="投票倾向（主成分一）", axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("y:Q", title="投票倾向（主成分二）", axis=alt.Axis(labels=False, ticks=False)),
+        x=alt.X("x:Q", title="左右离得越远，投票越不一样", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title="上下离得远，也说明投票有差别", axis=alt.Axis(labels=False, ticks=False)),
         color=alt.Color("分组:N", title="意见分组", scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip("分组:N")],
     )

@@ -17,6 +17,9 @@ from portal.db import make_engine
 from portal.settings import PACKAGED_DATA, Settings, get_settings
 from tests.support import TEST_CONTACT_KEY
 
+# Chromium and screenshot fixtures for tests/browser/ and tests/deploy/.
+pytest_plugins = ["tests.browser_fixtures"]
+
 SHARED_CACHE = Path(__file__).resolve().parent.parent / "var" / "test-cache"
 
 

@@ -5,11 +5,11 @@ from portal.services.actors import has_permission
 from portal.services.identity import revoke_codes
 from portal.services.identity.roster import (
     deactivate_resident,
-    plan_code_issue,
-    plan_deactivate,
     import_roster,
     list_areas,
     list_roster,
+    plan_code_issue,
+    plan_deactivate,
     preview_roster,
     resident_ids_for,
 )

@@ -5,6 +5,7 @@ from portal.services.consultations import (
     can_vote,
     deadline_text,
     get_consultation,
+    list_consultations,
     participation_counts,
     phase_label,
     what_residents_can_do,
@@ -19,7 +20,7 @@ from portal.ui import discussion
 from portal.ui.actions import read, show_error
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import md, opinion_counts, plain, results_link
+from portal.ui.widgets import consultation_card, md, opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -27,9 +28,16 @@ if resident is not None:
     warm_up_similarity()  # so that 提意见's first preview is quick
 
 raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
-    st.info("请从首页选择一个议题。")
-    st.page_link("app_pages/public/home.py", label="← 返回首页")
+if not raw_id.isdigit():  # opened from the menu: the list to choose from, not a dead end
+    st.title("议题详情")
+    with db_session() as session:
+        cards = list_consultations(session)
+    if not cards:
+        st.info("目前还没有公开的议题。")
+    else:
+        st.write("请选择要查看的议题：")
+    for card in cards:
+        consultation_card(card)
     st.stop()
 
 found = read(lambda session: (c := get_consultation(session, int(raw_id)),

@@ -142,11 +142,15 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
         parts = "、".join(f"{ch} {n} 条" for ch, n in zip(r.channels["渠道"], r.channels["意见数"], strict=True))
         pdf.para(f"意见来源：{parts}。")
     if len(r.areas):
-        grids = r.areas.groupby("网格", sort=False)[["参与人数", "名册人数"]].sum()
+        # a building outside any 网格 is named itself, never printed as a bare "； 3/4 人"
+        named = r.areas.assign(片区=[str(g).strip() or str(b).strip() or "未分网格"
+                                     for g, b in zip(r.areas["网格"], r.areas["楼栋"], strict=True)])
+        grids = named.groupby("片区", sort=False)[["参与人数", "名册人数"]].sum()
         parts = "；".join(f"{g} {int(row['参与人数'])}/{int(row['名册人数'])} 人"
                          for g, row in grids.iterrows() if row["名册人数"])
+        any_grid = any(str(g).strip() for g in r.areas["网格"])
         if parts:
-            pdf.para(f"各网格参与人数/名册人数：{parts}。", color=GREY, size=9.5)
+            pdf.para(f"{'各网格' if any_grid else '各楼栋'}参与人数/名册人数：{parts}。", color=GREY, size=9.5)
 
     pdf.heading("二、居民意见的主要主题和居委会的回应")
     _bar_chart(pdf, [(t.label, t.size, f"{t.size} 条 · 同意 {t.support}") for t in r.themes],
