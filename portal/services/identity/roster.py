@@ -11,10 +11,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
-from portal.models import Area, Community, ParticipationCode, Resident, utcnow
+from portal.models import Area, Community, OwnerHousehold, ParticipationCode, Resident, utcnow
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
@@ -27,6 +28,8 @@ ROSTER_COLUMNS = {
     "年龄段": ["年龄", "年龄组", "age band", "age_band", "age"],
     "户号": ["户编号", "住户编号", "household", "household id", "household_id"],
     "网格": ["所属网格", "grid"],
+    # optional, for owners' votes (业主表决): the row is the owner of this flat (户号 required)
+    "专有部分面积": ["面积", "专有面积", "房屋面积", "建筑面积", "area_m2", "area m2"],
 }
 ROSTER_REQUIRED = ["楼栋", "单元", "年龄段"]
 
@@ -96,6 +99,43 @@ def normalise_unit(text: str) -> str:
     return text
 
 
+# ---------------------------------------------------------------- owner households
+
+MAX_AREA = Decimal("10000")
+
+
+def parse_area(text: str | Decimal | float | int | None) -> Decimal:
+    """'89.5' / '89.50㎡' / '89.5 m²' → Decimal('89.50'); ValueError otherwise."""
+    raw = str(text if text is not None else "").strip()
+    for unit in ("平方米", "平米", "m²", "m2", "㎡", "M2"):
+        raw = raw.replace(unit, "")
+    try:
+        value = Decimal(raw.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or value <= 0 or value > MAX_AREA:
+        raise ValueError(text)
+    return value.quantize(Decimal("0.01"))
+
+
+def set_owner_household(
+    session: Session, *, community_id: int, area_id: int, unit: str, room: str, area_m2: Decimal,
+    owner_resident_id: int | None,
+) -> OwnerHousehold:
+    """Record (or update) one 专有部分 with its owner and area; the caller checked permission."""
+    h = session.exec(select(OwnerHousehold).where(OwnerHousehold.area_id == area_id,
+                                                  OwnerHousehold.unit == unit,
+                                                  OwnerHousehold.room == room)).first()
+    if h is None:
+        h = OwnerHousehold(community_id=community_id, area_id=area_id, unit=unit, room=room,
+                           area_m2=area_m2, owner_resident_id=owner_resident_id)
+    else:
+        h.area_m2, h.owner_resident_id, h.active = area_m2, owner_resident_id, True
+    session.add(h)
+    session.flush()
+    return h
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -113,6 +153,7 @@ class RosterRow:
     unit: str
     age_band: str
     household_ref: str
+    area_m2: Decimal | None = None  # 专有部分面积: this row is the flat's owner
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -198,10 +239,18 @@ def preview_roster(
         grid = v.get("网格", "")
         if len(grid) > 50:
             problems.append("网格名称超过 50 个字")
+        area_m2 = None
+        if (area_text := v.get("专有部分面积", "").strip()):
+            try:
+                area_m2 = parse_area(area_text)
+            except ValueError:
+                problems.append(f"专有部分面积“{area_text}”无法识别，请写成 89.50 这样的平方米数")
+            if not household:
+                problems.append("填写了专有部分面积的业主行须同时填写户号")
         if problems:
             errors.append(RowProblem(row.number, "；".join(problems) + "。"))
         else:
-            rows.append(RosterRow(row.number, building, grid, unit, age_band, household))
+            rows.append(RosterRow(row.number, building, grid, unit, age_band, household, area_m2))
 
     duplicates: list[RowProblem] = []
     first_seen: dict[tuple[str, str, str, str], int] = {}
@@ -224,6 +273,16 @@ def preview_roster(
         if r.household_ref and existing.get(r.key):
             duplicates.append(RowProblem(
                 r.number, "名册里已有楼栋、单元、年龄段和户号都相同的居民，可能是重复导入。"))
+    owner_seen: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        if r.area_m2 is not None:
+            flat = (r.building, r.unit, r.household_ref)
+            if flat in owner_seen:
+                errors.append(RowProblem(r.number, f"与第 {owner_seen[flat]} 行是同一户（{r.building} {r.unit} "
+                                                   f"{r.household_ref}），每户只能有一行填写专有部分面积。"))
+            else:
+                owner_seen[flat] = r.number
+    errors.sort(key=lambda p: p.number)
     duplicates.sort(key=lambda p: p.number)
     return RosterPreview(rows, errors, duplicates, new_buildings, table.encoding, table.notes)
 
@@ -254,15 +313,23 @@ def import_roster(
         session.add(area)
         areas[name] = area
     session.flush()
+    owners = 0
     for r in preview.rows:
-        session.add(Resident(community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
-                             unit=r.unit, age_band=r.age_band, household_ref=r.household_ref))
+        resident = Resident(community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
+                            unit=r.unit, age_band=r.age_band, household_ref=r.household_ref)
+        session.add(resident)
+        if r.area_m2 is not None:
+            session.flush()
+            set_owner_household(session, community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
+                                unit=r.unit, room=r.household_ref, area_m2=r.area_m2,
+                                owner_resident_id=resident.id)
+            owners += 1
     session.flush()
     audit.record(session, actor=actor.audit_name, action="roster.import", target_type="community",
                  target_id=community.id,
                  detail={"file": filename, "residents": len(preview.rows),
                          "new_buildings": preview.new_buildings,
-                         "duplicates_accepted": len(preview.duplicates)})
+                         "duplicates_accepted": len(preview.duplicates), "owner_households": owners})
     return RosterImportResult(len(preview.rows), preview.new_buildings)
 
 
