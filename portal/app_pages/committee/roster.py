@@ -3,13 +3,12 @@ import streamlit as st
 
 from portal.services.actors import has_permission
 from portal.services.identity import revoke_codes
+from portal.services.identity.code_plans import plan_code_issue, plan_deactivate
 from portal.services.identity.roster import (
     deactivate_resident,
     import_roster,
     list_areas,
     list_roster,
-    plan_code_issue,
-    plan_deactivate,
     preview_roster,
     resident_ids_for,
 )

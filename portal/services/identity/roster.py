@@ -56,33 +56,6 @@ def normalise_age_band(text: str) -> str:
     raise ValueError(text)
 
 
-# The one scheme participation figures are reported in: rosters typed with other bands (30-39
-# next to 30-44) would otherwise split the table into overlapping rows.
-AGE_SCHEME = ("18-29", "30-44", "45-59", "60-69", "70-79", "80+")
-_SCHEME_LOWS = [(18, "18-29"), (30, "30-44"), (45, "45-59"), (60, "60-69"), (70, "70-79"), (80, "80+")]
-
-
-def reporting_age_band(band: str) -> str:
-    """A stored band put onto ``AGE_SCHEME`` by the middle of its range: '30-39' → '30-44',
-    '50-59' → '45-59', '85+' → '80+', '<18' stays. A band the scheme cannot hold without
-    guessing ('60+' spans three bands) and '' come back as they are."""
-    if m := re.fullmatch(r"(\d+)-(\d+)", band):
-        middle = (int(m[1]) + int(m[2])) / 2
-    elif (m := re.fullmatch(r"(\d+)\+", band)) and int(m[1]) >= 80:
-        middle = int(m[1])
-    else:
-        return band
-    if middle < 18:
-        return "<18"
-    return [name for low, name in _SCHEME_LOWS if middle >= low][-1]
-
-
-def age_band_order(band: str) -> tuple[int, str]:
-    """Sort key: by the band's first number, bands without one ('未登记') last."""
-    digits = "".join(ch if ch.isdigit() else " " for ch in band).split()
-    return (int(digits[0]) if digits else 999, band)
-
-
 def normalise_building(text: str) -> str:
     text = text.replace(" ", "")
     if _DIGITS.match(text):
@@ -449,49 +422,6 @@ def resident_ids_for(
     if only_without_code:
         return [e.resident_id for e in entries if e.code_state in ("未发放", "已作废", "已过期")]
     return [e.resident_id for e in entries]
-
-
-@dataclass(frozen=True)
-class CodeIssuePlan:
-    """What issuing codes to a set of residents would do (a dry run: nothing is written)."""
-
-    n_residents: int
-    n_replacing: int  # usable codes (有效 or 已使用) that would be revoked and replaced
-    n_used: int  # of those, codes residents have already signed in with
-
-    @property
-    def sentence(self) -> str:
-        """The confirmation sentence, with counts."""
-        if self.n_replacing == 0:
-            return (f"将为 {self.n_residents} 位居民发放新的参与码。他们目前都没有有效的参与码，"
-                    "新码只在打印文件中出现一次。")
-        used = (f"其中 {self.n_used} 位居民已经用旧码登录过，需要用新码重新登录；"
-                if self.n_used else "")
-        return (f"将作废 {self.n_replacing} 个有效参与码并重新发放（共 {self.n_residents} 位居民）。"
-                f"{used}旧纸条随即失效，此操作不能撤销。")
-
-
-def plan_code_issue(session: Session, *, actor: Actor, resident_ids: list[int]) -> CodeIssuePlan:
-    """Dry run of ``issue_codes``: how many residents get a code, how many usable codes it revokes."""
-    wanted = set(resident_ids)
-    states = [e.code_state for e in list_roster(session, actor=actor) if e.resident_id in wanted]
-    return CodeIssuePlan(len(wanted), sum(s in ("有效", "已使用") for s in states),
-                         sum(s == "已使用" for s in states))
-
-
-def plan_deactivate(session: Session, *, actor: Actor, resident_id: int) -> str:
-    """Dry run of ``deactivate_resident``: the confirmation sentence."""
-    require(actor, "import_roster")
-    resident = session.get(Resident, resident_id)
-    if resident is None or not resident.active:
-        raise NotFound("找不到这位居民，或已从名册中移除。")
-    area = session.get(Area, resident.area_id)
-    usable = [e for e in list_roster(session, actor=actor, area_ids=[resident.area_id])
-              if e.resident_id == resident_id and e.code_state in ("有效", "已使用")]
-    code = f"其有效参与码（尾号 {usable[0].code_hint}）将作废，" if usable else ""
-    where = " ".join(p for p in ((area.name if area else ""), resident.unit) if p)
-    return (f"将把 #{resident_id}（{where}）移出名册：{code}此人不再计入参与情况，"
-            "已提交的意见和投票保留。此操作不能在页面上撤销。")
 
 
 def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> int:
