@@ -10,6 +10,7 @@ e-mail) and ``/notify/sms-reply`` (the SMS gateway passing on a 退订 reply).
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,18 @@ from starlette.routing import Route  # noqa: E402
 from portal.db import unit_of_work  # noqa: E402
 from portal.services.identity import sessions  # noqa: E402
 from portal.settings import get_settings  # noqa: E402
+
+
+def tell_settings_the_port() -> None:
+    """Settings derive the public address (QR codes) from the port this server listens on,
+    unless PORTAL_PUBLIC_URL is set; Streamlit knows the port (``--server.port``), so pass it on."""
+    from streamlit import config
+
+    os.environ["PORTAL_PORT"] = str(config.get_option("server.port"))
+    get_settings.cache_clear()
+
+
+tell_settings_the_port()
 
 
 @lru_cache(maxsize=1)
