@@ -37,7 +37,7 @@ from portal.services.actors import Actor, require, require_resident
 from portal.services.consultations import can_vote, phases
 from portal.services.decisions.thresholds import Tally, fmt_m2
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
-from portal.services.identity.roster import parse_area, set_owner_household  # noqa: F401 - re-exported
+from portal.services.identity.households import parse_area, set_owner_household  # noqa: F401 - re-exported
 from portal.timefmt import format_datetime
 
 PAPER_CHANNELS = (Channel.PAPER, Channel.DOOR)

@@ -11,15 +11,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from portal.models import Area, Community, OwnerHousehold, ParticipationCode, Resident, utcnow
+from portal.models import Area, Community, ParticipationCode, Resident, utcnow
 from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.accounts import _aware, issue_code
+from portal.services.identity.households import parse_area, set_owner_household
 from portal.services.tables import read_table
 
 ROSTER_COLUMNS = {
@@ -70,43 +71,6 @@ def normalise_unit(text: str) -> str:
     if _DIGITS.match(text):
         return f"{int(text)}单元"
     return text
-
-
-# ---------------------------------------------------------------- owner households
-
-MAX_AREA = Decimal("10000")
-
-
-def parse_area(text: str | Decimal | float | int | None) -> Decimal:
-    """'89.5' / '89.50㎡' / '89.5 m²' → Decimal('89.50'); ValueError otherwise."""
-    raw = str(text if text is not None else "").strip()
-    for unit in ("平方米", "平米", "m²", "m2", "㎡", "M2"):
-        raw = raw.replace(unit, "")
-    try:
-        value = Decimal(raw.replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not value.is_finite() or value <= 0 or value > MAX_AREA:
-        raise ValueError(text)
-    return value.quantize(Decimal("0.01"))
-
-
-def set_owner_household(
-    session: Session, *, community_id: int, area_id: int, unit: str, room: str, area_m2: Decimal,
-    owner_resident_id: int | None,
-) -> OwnerHousehold:
-    """Record (or update) one 专有部分 with its owner and area; the caller checked permission."""
-    h = session.exec(select(OwnerHousehold).where(OwnerHousehold.area_id == area_id,
-                                                  OwnerHousehold.unit == unit,
-                                                  OwnerHousehold.room == room)).first()
-    if h is None:
-        h = OwnerHousehold(community_id=community_id, area_id=area_id, unit=unit, room=room,
-                           area_m2=area_m2, owner_resident_id=owner_resident_id)
-    else:
-        h.area_m2, h.owner_resident_id, h.active = area_m2, owner_resident_id, True
-    session.add(h)
-    session.flush()
-    return h
 
 
 # ---------------------------------------------------------------- import
