@@ -68,7 +68,7 @@ REFUSED = [
     ("费用明细.pdf", files.pdf_with_embedded_file(), "嵌入的其他文件"),
     ("加密.pdf", files.encrypted_pdf(), "加密"),
     ("损坏.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EOF garbage", "已损坏"),
-    ("航拍.png", files.png_header_only(8000, 6250), "百万像素"),
+    ("航拍.png", files.png_header_only(8000, 6250), "约 5000 万像素），最多 4000 万像素"),
     ("炸弹.png", files.png_header_only(30000, 30000), "解压炸弹"),
     ("半张.jpg", files.photo((800, 600))[:3000], "已损坏"),
     ("IMG_0412.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\0" * 100, "兼容性最佳"),
