@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, has_permission
+from portal.ui.layout import page_layout
 from portal.ui.session import remember_next
 
 
@@ -200,6 +201,9 @@ def run(actor: Actor | None, sidebar_extras=None) -> None:  # type: ignore[no-un
     """Register every page, draw our menu (then ``sidebar_extras``) in the sidebar, run the page."""
     site = site_for(actor)
     current = st.navigation(site.pages, position="hidden")
+    # tables get the room they need; the default page ("") is staff's 工作台 or everyone's 首页
+    default = "dashboard" if isinstance(actor, CommitteeActor) else "home"
+    st.set_page_config(layout=page_layout(current.url_path or default))
     with st.sidebar:
         render_menu(site)
         if sidebar_extras is not None:
