@@ -24,7 +24,7 @@ run: $(VENV)/.app-installed
 	$(BIN)/consult demo --if-empty
 	@echo ""
 	@echo "社区议事厅已启动：http://localhost:$(PORT)  （Ctrl+C 停止）"
-	$(BIN)/streamlit run portal/server.py --server.port $(PORT)
+	PORTAL_PORT=$(PORT) $(BIN)/streamlit run portal/server.py --server.port $(PORT)
 
 ## Install the test extras and run the whole test suite.
 test: $(VENV)/.test-installed

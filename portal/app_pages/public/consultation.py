@@ -5,6 +5,7 @@ from portal.services.consultations import (
     can_vote,
     deadline_text,
     get_consultation,
+    list_consultations,
     participation_counts,
     phase_label,
     what_residents_can_do,
@@ -17,9 +18,10 @@ from portal.services.participation import (
 from portal.timefmt import format_date
 from portal.ui import discussion
 from portal.ui.actions import read, show_error
+from portal.ui.attachments import approved_photos, documents_list
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import md, opinion_counts, plain, results_link
+from portal.ui.widgets import consultation_card, md, opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -27,9 +29,16 @@ if resident is not None:
     warm_up_similarity()  # so that 提意见's first preview is quick
 
 raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
-    st.info("请从首页选择一个议题。")
-    st.page_link("app_pages/public/home.py", label="← 返回首页")
+if not raw_id.isdigit():  # opened from the menu: the list to choose from, not a dead end
+    st.title("议题详情")
+    with db_session() as session:
+        cards = list_consultations(session)
+    if not cards:
+        st.info("目前还没有公开的议题。")
+    else:
+        st.write("请选择要查看的议题：")
+    for card in cards:
+        consultation_card(card)
     st.stop()
 
 found = read(lambda session: (c := get_consultation(session, int(raw_id)),
@@ -60,6 +69,7 @@ if raw_opinion.isdigit():
     st.caption(md(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}"))
     with st.container(border=True):
         plain(view.text)
+        approved_photos(c.id, opinion_id=view.id)
         st.caption(opinion_counts(view))
 
     show_error(discussion.ERROR)
@@ -88,6 +98,7 @@ if c.background:
         plain(c.background)
 st.info(md(what_residents_can_do(c)))
 results_link(c)
+documents_list(c.id, current_actor())
 
 if resident is not None:
     if can_submit_opinion(c):
@@ -107,6 +118,7 @@ with db_session() as session:
     page = list_opinions(session, consultation_id=c.id, viewer=resident, sort=sort, limit=limit)
 if not page.items:
     st.caption("还没有公开的意见。")
+approved_photos(c.id)
 for view in page.items:
     with st.container(border=True):
         meta = f"{view.author} · {format_date(view.received_at)}"

@@ -22,6 +22,7 @@ from portal.services import audit
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
+from portal.services.notifications import events as notifications
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
@@ -133,6 +134,8 @@ def save_response(
                  target_type="theme", target_id=theme_id,
                  detail={"decision": decision.value, "responsible_party": party,
                          "due_date": due_date.isoformat() if due_date else None})
+    if is_new:
+        notifications.theme_answered(session, theme, decision.label)
     return response
 
 
@@ -163,6 +166,7 @@ def add_status_update(
     session.flush()
     audit.record(session, actor=actor.audit_name, action="theme.status", target_type="theme",
                  target_id=theme_id, detail={"status": status.value, "note": note})
+    notifications.status_updated(session, theme, update)
     return update
 
 
