@@ -18,6 +18,7 @@ from portal.timefmt import today_local
 from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session
+from portal.ui.templates import template_downloads
 from portal.ui.widgets import (
     consultation_picker,
     file_upload,
@@ -83,6 +84,7 @@ with tab_one:
 with tab_bulk:
     st.write("CSV（UTF-8 或 GBK）或 Excel（.xlsx）。必填列：**意见内容、渠道、收到日期**；可选列：楼栋。"
              "渠道可填：纸质、电话、上门走访、12345热线。任何一行有误时不会导入任何意见。")
+    template_downloads("offline")
     n_key = "offline.upload_n"
     upload = file_upload("选择文件", ["csv", "xlsx"], key=f"offline.upload.{st.session_state.get(n_key, 0)}")
     if upload is not None:
