@@ -8,7 +8,7 @@ from portal.models import Area, Opinion, Phase, Report, Resident, Theme, ThemeAs
 from portal.services.consultations.participation_check import check_participation
 from portal.services.errors import InvalidInput
 from portal.services.identity import resident_actor
-from portal.services.identity.roster import reporting_age_band
+from portal.services.identity.age_bands import reporting_age_band
 from portal.services.participation import report
 from portal.services.publishing.exports import export_summary, export_tables
 from portal.services.publishing.notice_pdf import notice_pdf

@@ -15,6 +15,7 @@ from portal.services.participation import (
 from portal.timefmt import format_date
 from portal.ui import discussion, public_cache
 from portal.ui.actions import read, show_error
+from portal.ui.attachments import approved_photos, documents_list
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
 from portal.ui.widgets import consultation_card, md, opinion_counts, plain, results_link
@@ -66,6 +67,7 @@ if raw_opinion.isdigit():
     st.caption(md(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}"))
     with st.container(border=True):
         plain(view.text)
+        approved_photos(c.id, opinion_id=view.id)
         st.caption(opinion_counts(view))
 
     show_error(discussion.ERROR)
@@ -94,6 +96,7 @@ if c.background:
         plain(c.background)
 st.info(md(what_residents_can_do(c)))
 results_link(c)
+documents_list(c.id, current_actor())
 
 if resident is not None:
     if can_submit_opinion(c):
@@ -116,6 +119,7 @@ else:
         page = list_opinions(session, consultation_id=c.id, viewer=resident, sort=sort, limit=limit)
 if not page.items:
     st.caption("还没有公开的意见。")
+approved_photos(c.id)
 for view in page.items:
     with st.container(border=True):
         meta = f"{view.author} · {format_date(view.received_at)}"

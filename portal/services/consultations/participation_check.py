@@ -16,7 +16,7 @@ from portal.models import Area, Consultation, Opinion, Resident, Vote
 from portal.services.actors import Actor, require
 from portal.services.consultations import consultation_area_ids
 from portal.services.errors import InvalidInput, NotFound
-from portal.services.identity.roster import age_band_order, reporting_age_band
+from portal.services.identity.age_bands import age_band_order, reporting_age_band
 
 UNDER_REPRESENTED_RATIO = 0.5
 DIMENSIONS = {"area": "楼栋", "grid": "网格", "age_band": "年龄段"}

@@ -46,7 +46,7 @@ from portal.services.consultations import (
     results_public,
 )
 from portal.services.errors import PhaseClosed
-from portal.services.identity.roster import age_band_order, reporting_age_band
+from portal.services.identity.age_bands import age_band_order, reporting_age_band
 from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
 from portal.services.review.summaries import public_summary
