@@ -1,12 +1,7 @@
 import streamlit as st
 
-<<<<<<< HEAD
 from portal.ui import public_cache
-=======
-from portal.services.consultations import community_name, list_consultations
-from portal.ui.resources import db_session
 from portal.ui.session import current_actor
->>>>>>> main
 from portal.ui.widgets import consultation_card, md
 
 # The same for every visitor: cached per replica, keyed on the database's change marker.
