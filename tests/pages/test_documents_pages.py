@@ -190,3 +190,19 @@ def test_the_stored_photo_has_no_position(hood_db):
         data = open_attachment(s, actor=None, photo_id=photo_id).data
     with Image.open(io.BytesIO(data)) as im:
         assert dict(im.getexif()) == {}
+
+
+def test_markup_in_a_document_title_is_shown_as_typed(hood_db):
+    engine, hood = hood_db
+    from portal.services.documents import attach_document
+
+    title = "**免费**领取[电梯补贴](http://evil.example) :red[紧急]"
+    with Session(engine) as s:
+        attach_document(s, actor=_staff(engine, "wang"), consultation_id=hood.collecting.id,
+                        upload=Upload("<img src=x onerror=alert(1)>.pdf", files.pdf()), title=title, kind="other")
+        s.commit()
+        doc = s.exec(select(ConsultationDocument)).one()
+        assert "<" not in doc.filename and ">" not in doc.filename
+    public = open_page(PUBLIC, query={"id": str(hood.collecting.id)})
+    shown = next(m.value for m in public.markdown if "免费" in m.value)
+    assert r"\*\*免费\*\*" in shown and r"\[电梯补贴\]\(http" in shown and r"\:red\[" in shown
