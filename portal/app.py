@@ -1,30 +1,29 @@
-"""Entry point: page config and navigation by role. Nothing else lives here.
+"""Entry point: page config, our own navigation by role (portal/ui/navigation.py). Nothing else.
 
 Served by portal/server.py (``streamlit run portal/server.py``), which adds the sign-in routes.
-Every page has an address in every state: a page the visitor may not open yet is registered,
-hidden, with a stand-in that sends a signed-out visitor to the right sign-in page (and back
-afterwards) or says in Chinese why it is not available, so no address ends in Streamlit's
-English "Page not found".
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 # `streamlit run portal/server.py` puts portal/ on sys.path, not the project root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st  # noqa: E402
 
-from portal.services.actors import CommitteeActor, ResidentActor, has_permission  # noqa: E402
-from portal.ui.session import current_actor, follow_redirect, remember_next  # noqa: E402
+from portal.services.actors import CommitteeActor, ResidentActor  # noqa: E402
+from portal.ui import navigation  # noqa: E402
+from portal.ui.session import current_actor, follow_redirect  # noqa: E402
 from portal.ui.widgets import apply_style, large_text_toggle, md  # noqa: E402
 
-st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered")
+# "auto": the menu is open on a computer and folded on a phone, where it folds again after a
+# page is chosen (decision 0020).
+st.set_page_config(page_title="社区议事厅", page_icon="🏘️", layout="centered", initial_sidebar_state="auto")
 
 actor = current_actor()
+<<<<<<< HEAD
 staff = isinstance(actor, CommitteeActor)  # staff land on their 工作台, everyone else on 首页
 RESIDENT_SIGN_IN = "app_pages/resident/sign_in.py"
 STAFF_LOGIN = "app_pages/committee/login.py"
@@ -114,6 +113,11 @@ if hidden:
     sections["其他"] = hidden  # all hidden: the section never shows
 
 with st.sidebar:
+=======
+
+
+def account_box() -> None:
+>>>>>>> main
     follow_redirect()  # to the sign-in routes that set or clear the session cookie
     large_text_toggle()
     if isinstance(actor, ResidentActor):
@@ -124,6 +128,7 @@ with st.sidebar:
         from portal.ui.session import sign_out_and_leave
 
         sign_out_and_leave()
+    apply_style()  # after the 大字 switch has read ?big=1
 
-apply_style()
-st.navigation(sections, expanded=True).run()
+
+navigation.run(actor, account_box)

@@ -9,7 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+<<<<<<< HEAD
 from portal.cli_street import analyse, community_app
+=======
+from portal.cli_outbox import outbox_app
+>>>>>>> main
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -22,8 +26,14 @@ app = typer.Typer(help="社区议事厅命令行工具", no_args_is_help=True, a
 user_app = typer.Typer(help="居委会账号管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+owners_app = typer.Typer(help="业主表决", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+<<<<<<< HEAD
 app.add_typer(community_app, name="community")
+=======
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(owners_app, name="owners-vote")
+>>>>>>> main
 app.command("themes")(themes)
 app.command("analyse")(analyse)
 
@@ -307,6 +317,45 @@ def audit_verify() -> None:
         out.print(report.message)
     else:
         err.print(report.message)
+        raise typer.Exit(1)
+
+
+@owners_app.command("tally")
+def owners_vote_tally(
+    vote_id: Annotated[int, typer.Argument(metavar="ID", help="业主表决的编号")],
+) -> None:
+    """从保存的选票重新计票（按《民法典》第二百七十八条），并与结束时保存的计票比对；不一致时退出码为 1。"""
+    from portal.db import session_scope
+    from portal.services.decisions import fmt_m2, percent, recompute_tally, rule_text
+
+    with session_scope(_engine()) as session:
+        try:
+            check = recompute_tally(session, vote_id=vote_id)
+        except ServiceError as exc:
+            _fail(str(exc))
+    t, v = check.tally, check.vote
+    yes, no = "达到", "未达到"
+    lines = [
+        f"业主表决 #{v.id}：{v.title}",
+        rule_text(t.matter),
+        f"参与：{t.voted_households} / {t.eligible_households} 户（{percent(t.participation_head_share)}，"
+        f"{yes if t.participation_heads_met else no}）；{fmt_m2(t.voted_area)} / {fmt_m2(t.eligible_area)} m²"
+        f"（{percent(t.participation_area_share)}，{yes if t.participation_area_met else no}）",
+        f"同意：{t.agree_households} / {t.voted_households} 户（{percent(t.agree_head_share)}，"
+        f"{yes if t.agreement_heads_met else no}）；{fmt_m2(t.agree_area)} / {fmt_m2(t.voted_area)} m²"
+        f"（{percent(t.agree_area_share)}，{yes if t.agreement_area_met else no}）",
+        f"反对 {t.oppose_households} 户（{fmt_m2(t.oppose_area)} m²），弃权 {t.abstain_households} 户"
+        f"（{fmt_m2(t.abstain_area)} m²）",
+        t.outcome_text(),
+    ]
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True)
+    if check.matches is None:
+        out.print("表决尚未结束，没有保存的计票可比对。", highlight=False)
+    elif check.matches:
+        out.print("与结束时保存的计票一致。", highlight=False)
+    else:
+        err.print(f"与结束时保存的计票不一致！保存的是：{check.stored}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 

@@ -7,6 +7,7 @@ in exports); their Chinese labels live beside them. Times are timezone-aware UTC
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -98,10 +99,11 @@ class Visibility(StrEnum):
 
     VISIBLE = "visible"
     HIDDEN = "hidden"
+    WITHDRAWN = "withdrawn"  # an offline entry taken back by staff (typed in error), see offline_corrections
 
     @property
     def label(self) -> str:
-        return {"visible": "公开", "hidden": "已隐藏"}[self.value]
+        return {"visible": "公开", "hidden": "已隐藏", "withdrawn": "已撤回"}[self.value]
 
 
 class Role(StrEnum):
@@ -549,6 +551,124 @@ class AuditCheckpoint(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+# ---------------------------------------------------------------- notifications (decision 0024)
+
+
+class ContactChannel(StrEnum):
+    """Where a notice can reach a resident besides the portal's own inbox."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信"}[self.value]
+
+
+class DeliveryChannel(StrEnum):
+    """How one outbox message travels: e-mail, SMS, or a printed slip delivered door to door."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PAPER = "paper"
+
+    @property
+    def label(self) -> str:
+        return {"email": "电子邮件", "sms": "短信", "paper": "纸质上门"}[self.value]
+
+
+class ConsentSource(StrEnum):
+    WEB = "web"  # the resident ticked it on 我的账号
+    PAPER = "paper"  # a signed paper form, recorded by staff
+
+    @property
+    def label(self) -> str:
+        return {"web": "网上勾选", "paper": "纸质同意书"}[self.value]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting, or leased by a sender right now (lease_until in the future)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retry limit, or refused for good
+    CANCELLED = "cancelled"  # consent withdrawn (退订) before it went out
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}[self.value]
+
+
+class ContactPoint(SQLModel, table=True):
+    """A resident's e-mail address or mobile number with their consent to be told things there.
+
+    The value is encrypted (Fernet, key ``PORTAL_CONTACT_KEY``); ``lookup_hash`` is a keyed HMAC
+    of the normalised value, to find a number that replied 退订 and to tell a re-entered value
+    from a new one, without decrypting every row.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "channel", name="uq_contact_per_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    channel: ContactChannel = _enum()
+    value_encrypted: str = Field(sa_type=sa.Text)
+    lookup_hash: str = Field(max_length=64, index=True)
+    consent: bool = True  # false once withdrawn (退订); the row stays as the record of it
+    consent_source: ConsentSource = _enum(ConsentSource.WEB)
+    consent_recorded_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    consented_at: datetime = _ts()
+    withdrawn_at: datetime | None = _opt_ts()
+    updated_at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    """One message in a resident's 我的消息 inbox. ``event_key`` names the event, so the same
+    event never tells the same resident twice."""
+
+    __table_args__ = (sa.UniqueConstraint("resident_id", "event_key", name="uq_notification_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    kind: str = Field(max_length=30)
+    event_key: str = Field(max_length=120)
+    title: str = Field(max_length=100)
+    body: str = Field(sa_type=sa.Text)
+    link: str = Field(default="", max_length=300)  # path on the portal, e.g. /results?id=3
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True)
+    created_at: datetime = _ts()
+    read_at: datetime | None = _opt_ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notice waiting to leave by e-mail, SMS or on paper, written in the same transaction as
+    its inbox row. Senders claim rows with a lease (``lease_owner`` until ``lease_until``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contactpoint.id")  # None on paper
+    channel: DeliveryChannel = _enum()
+    status: OutboxStatus = _enum(OutboxStatus.PENDING, index=True)
+    due_at: datetime = _ts(index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _opt_ts()
+    sent_at: datetime | None = _opt_ts()
+    created_at: datetime = _ts()
+
+
+class Announcement(SQLModel, table=True):
+    """A staff notice (居民通知, e.g. 施工通知) to the residents of a consultation's areas."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    title: str = Field(max_length=60)
+    body: str = Field(sa_type=sa.Text)
+    n_recipients: int = 0
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
 # ---------------------------------------------------------------- documents and photos
 
 
@@ -632,3 +752,171 @@ class OpinionPhoto(SQLModel, table=True):
     reviewed_by: int | None = Field(default=None, foreign_key="committeeuser.id")
     reviewed_at: datetime | None = _opt_ts()
     created_at: datetime = _ts()
+
+
+# ---------------------------------------------------------------- polls and owners' votes
+# (services.decisions; docs/owners-vote.md, decision 0022)
+
+
+class PollKind(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    RANKING = "ranking"
+
+    @property
+    def label(self) -> str:
+        return {"single": "单选", "multiple": "多选", "ranking": "排序"}[self.value]
+
+
+class Poll(SQLModel, table=True):
+    """A questionnaire (问卷) inside a consultation: open while the consultation takes votes
+    (the phase table) and until its own ``closes_at`` or until staff close it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    title: str = Field(max_length=100)
+    intro: str = Field(default="", max_length=1000)
+    hide_results_until_close: bool = False
+    closes_at: datetime | None = _opt_ts()
+    closed_at: datetime | None = _opt_ts()  # closed early by staff
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class PollQuestion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    position: int = 0
+    text: str = Field(max_length=200)
+    kind: PollKind = _enum(PollKind.SINGLE)
+    options: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    max_choices: int | None = None  # multiple choice: at most this many
+    allow_other: bool = False  # a last option 其他（请说明） with free text that becomes an opinion
+
+
+class PollResponse(SQLModel, table=True):
+    """One resident's answers to one poll (changeable until it closes). ``answers`` maps a
+    question id (as text) to the chosen option indices, in rank order for a ranking; the index
+    ``len(options)`` is 其他, whose text is an opinion (``other_opinions``: question id → id)."""
+
+    __table_args__ = (sa.UniqueConstraint("poll_id", "resident_id", name="uq_poll_response_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    other_opinions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    channel: Channel = _enum(Channel.WEB)
+    entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class VoteMatter(StrEnum):
+    """The matters of 《民法典》第二百七十八条 (items 一 to 九)."""
+
+    RULES = "rules"  # (一) 制定和修改业主大会议事规则
+    COVENANT = "covenant"  # (二) 制定和修改管理规约
+    COMMITTEE = "committee"  # (三) 选举业主委员会或者更换业主委员会成员
+    MANAGER = "manager"  # (四) 选聘和解聘物业服务企业或者其他管理人
+    USE_FUND = "use_fund"  # (五) 使用建筑物及其附属设施的维修资金
+    RAISE_FUND = "raise_fund"  # (六) 筹集建筑物及其附属设施的维修资金
+    REBUILD = "rebuild"  # (七) 改建、重建建筑物及其附属设施
+    CHANGE_USE = "change_use"  # (八) 改变共有部分的用途或者利用共有部分从事经营活动
+    OTHER = "other"  # (九) 有关共有和共同管理权利的其他重大事项
+
+    @property
+    def label(self) -> str:
+        return VOTE_MATTER_LABELS[self]
+
+
+VOTE_MATTER_LABELS = {
+    VoteMatter.RULES: "（一）制定和修改业主大会议事规则",
+    VoteMatter.COVENANT: "（二）制定和修改管理规约",
+    VoteMatter.COMMITTEE: "（三）选举业主委员会或者更换业主委员会成员",
+    VoteMatter.MANAGER: "（四）选聘和解聘物业服务企业或者其他管理人",
+    VoteMatter.USE_FUND: "（五）使用建筑物及其附属设施的维修资金",
+    VoteMatter.RAISE_FUND: "（六）筹集建筑物及其附属设施的维修资金",
+    VoteMatter.REBUILD: "（七）改建、重建建筑物及其附属设施（如加装电梯）",
+    VoteMatter.CHANGE_USE: "（八）改变共有部分的用途或者利用共有部分从事经营活动",
+    VoteMatter.OTHER: "（九）有关共有和共同管理权利的其他重大事项",
+}
+
+
+class OwnerChoice(StrEnum):
+    AGREE = "agree"
+    OPPOSE = "oppose"
+    ABSTAIN = "abstain"
+
+    @property
+    def label(self) -> str:
+        return {"agree": "同意", "oppose": "反对", "abstain": "弃权"}[self.value]
+
+
+class OwnerHousehold(SQLModel, table=True):
+    """One 专有部分 (a flat) on the roster with its owner and area, for owners' votes. The owner
+    and a registered proxy are roster entries (residents with participation codes)."""
+
+    __table_args__ = (sa.UniqueConstraint("area_id", "unit", "room", name="uq_owner_household"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    unit: str = Field(default="", max_length=20)
+    room: str = Field(max_length=50)  # the roster's 户号, e.g. 3-1-502
+    area_m2: Decimal = Field(sa_type=sa.Numeric(10, 2))  # 专有部分面积
+    owner_resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    proxy_resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    active: bool = True
+
+
+class OwnersVote(SQLModel, table=True):
+    """An owners' vote (业主表决) for a building or one of its units. ``roll`` freezes who may
+    vote and with what area when the vote is created ([household id, "86.50"], …), so the tally
+    can be recomputed from stored rows at any time (``consult owners-vote tally``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    title: str = Field(max_length=100)
+    matter: VoteMatter = _enum(VoteMatter.OTHER)
+    area_id: int = Field(foreign_key="area.id")
+    unit: str = Field(default="", max_length=20)  # "" = the whole building
+    roll: list[Any] = Field(default_factory=list, sa_column=Column(JSON))
+    closes_at: datetime | None = _opt_ts()
+    closed_at: datetime | None = _opt_ts()
+    published_at: datetime | None = _opt_ts()
+    published_passed: bool | None = None
+    published_tally: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_by: int | None = Field(default=None, foreign_key="committeeuser.id")
+    created_at: datetime = _ts()
+
+
+class OwnerBallot(SQLModel, table=True):
+    """One household's ballot: the unique constraint makes it one per household, whoever casts
+    it (the owner or the proxy, on the web or on paper)."""
+
+    __table_args__ = (sa.UniqueConstraint("vote_id", "household_id", name="uq_owner_ballot_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vote_id: int = Field(foreign_key="ownersvote.id", index=True)
+    household_id: int = Field(foreign_key="ownerhousehold.id", index=True)
+    choice: OwnerChoice = _enum()
+    channel: Channel = _enum(Channel.WEB)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id")  # who cast it on the web
+    by_proxy: bool = False
+    entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")  # paper: who typed it
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ResultsSnapshot(SQLModel, table=True):
+    """The results page of one published consultation, computed once and kept in the database,
+    so the first visitor after publishing or a re-analysis — on any replica — reads one row
+    instead of recomputing (see publishing.snapshot and decision 0021). ``version`` is the
+    ``results_version`` it was computed for; a different version means it is stale."""
+
+    consultation_id: int = Field(foreign_key="consultation.id", primary_key=True)
+    version: str = Field(max_length=400)
+    format: int = 1  # the shape of the payload; a snapshot of another shape is rebuilt
+    payload: bytes = Field(sa_type=sa.LargeBinary)
+    built_at: datetime = _ts()

@@ -27,8 +27,31 @@ class Settings:
     opinion_min_chars: int = 10  # PORTAL_OPINION_MIN_CHARS
     opinion_max_chars: int = 1000  # PORTAL_OPINION_MAX_CHARS
     session_hours: int = 8  # PORTAL_SESSION_HOURS: committee sign-in lifetime
-    public_base_url: str = "http://localhost:8501"  # PORTAL_PUBLIC_URL, for QR codes on notices
+    public_url_setting: str = ""  # PORTAL_PUBLIC_URL: the address residents open (QR codes, links)
+    port: int = 8501  # PORTAL_PORT: the port the server listens on (portal/server.py sets it)
     trusted_proxies: str = ""  # PORTAL_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
+    # Notifications (decision 0024)
+    contact_keys: tuple[str, ...] = field(default=(), repr=False)  # PORTAL_CONTACT_KEY, comma-separated Fernet keys
+    smtp_url: str = field(default="", repr=False)  # PORTAL_SMTP_URL: smtp://user:pass@host:587
+    smtp_from: str = "社区议事厅 <noreply@localhost>"  # PORTAL_SMTP_FROM
+    sms_url: str = ""  # PORTAL_SMS_URL: the SMS gateway's HTTP endpoint
+    sms_token: str = field(default="", repr=False)  # PORTAL_SMS_TOKEN
+    sms_timeout_seconds: float = 10.0  # PORTAL_SMS_TIMEOUT
+    quiet_hours: str = "21:00-08:00"  # PORTAL_SMS_QUIET_HOURS: no SMS in these China hours ("" = none)
+    daily_cap: int = 3  # PORTAL_NOTIFY_DAILY_CAP: e-mails + SMS per resident per China day
+    max_attempts: int = 6  # PORTAL_NOTIFY_MAX_ATTEMPTS: then the message is marked failed
+    retry_base_seconds: int = 60  # PORTAL_NOTIFY_RETRY_SECONDS: first back-off, doubling
+
+    @property
+    def public_base_url(self) -> str:
+        """The portal's public address, for QR codes on notices and code slips and for links in
+        messages: ``PORTAL_PUBLIC_URL`` when set, else this machine on the port the server runs on
+        (``make run PORT=8641`` prints QR codes for :8641, not Streamlit's default :8501)."""
+        return public_url(self.public_url_setting, self.port)
+
+    def public_link(self, path: str) -> str:
+        """An absolute address on the public portal for ``path`` ("/results?id=3")."""
+        return self.public_base_url.rstrip("/") + "/" + path.lstrip("/")
     # Uploaded documents and photos live in the database unless an S3-compatible store is named
     # (credentials from boto3's usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
     s3_url: str = ""  # PORTAL_S3_URL: endpoint, e.g. https://oss-cn-shanghai.aliyuncs.com
@@ -63,6 +86,43 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+def _contact_keys(var_dir: Path) -> tuple[str, ...]:
+    """Fernet keys that encrypt residents' contact details (the first encrypts, all decrypt, so a
+    new key can be put in front and old rows re-encrypted later). A single machine keeps one in
+    its var folder; replicas must share PORTAL_CONTACT_KEY."""
+    if raw := os.environ.get("PORTAL_CONTACT_KEY"):
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
+    path = var_dir / "contact_key"
+    if path.exists():
+        return (path.read_text().strip(),)
+    import base64
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    path.write_text(key)
+    path.chmod(0o600)
+    return (key,)
+
+
+DEFAULT_PORT = 8501  # Streamlit's
+
+
+def public_url(setting: str, port: int) -> str:
+    """The rule for the public address: the operator's setting wins (stripped, without a
+    trailing slash); without one, ``http://localhost:<port>``."""
+    setting = setting.strip().rstrip("/")
+    return setting or f"http://localhost:{port}"
+
+
+def _port(value: str) -> int:
+    value = value.strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"PORTAL_PORT 应为 1–65535 之间的端口号，现在是“{value}”")
+    return int(value)
+
+
 def load_settings() -> Settings:
     var_dir = _default_var_dir()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite'}"
@@ -74,8 +134,19 @@ def load_settings() -> Settings:
         opinion_min_chars=int(os.environ.get("PORTAL_OPINION_MIN_CHARS", 10)),
         opinion_max_chars=int(os.environ.get("PORTAL_OPINION_MAX_CHARS", 1000)),
         session_hours=int(os.environ.get("PORTAL_SESSION_HOURS", 8)),
-        public_base_url=os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:8501"),
+        public_url_setting=os.environ.get("PORTAL_PUBLIC_URL", ""),
+        port=_port(os.environ.get("PORTAL_PORT", "")),
         trusted_proxies=os.environ.get("PORTAL_TRUSTED_PROXIES", ""),
+        contact_keys=_contact_keys(var_dir),
+        smtp_url=os.environ.get("PORTAL_SMTP_URL", ""),
+        smtp_from=os.environ.get("PORTAL_SMTP_FROM", "社区议事厅 <noreply@localhost>"),
+        sms_url=os.environ.get("PORTAL_SMS_URL", ""),
+        sms_token=os.environ.get("PORTAL_SMS_TOKEN", ""),
+        sms_timeout_seconds=float(os.environ.get("PORTAL_SMS_TIMEOUT", 10)),
+        quiet_hours=os.environ.get("PORTAL_SMS_QUIET_HOURS", "21:00-08:00"),
+        daily_cap=int(os.environ.get("PORTAL_NOTIFY_DAILY_CAP", 3)),
+        max_attempts=int(os.environ.get("PORTAL_NOTIFY_MAX_ATTEMPTS", 6)),
+        retry_base_seconds=int(os.environ.get("PORTAL_NOTIFY_RETRY_SECONDS", 60)),
         s3_url=os.environ.get("PORTAL_S3_URL", ""),
         s3_bucket=os.environ.get("PORTAL_S3_BUCKET", "portal-files"),
         s3_region=os.environ.get("PORTAL_S3_REGION", ""),

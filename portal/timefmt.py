@@ -79,3 +79,27 @@ def iso_date(value: datetime | date | None) -> str | None:
     """2026-08-31 (the day in China) for machine-readable data; None stays None."""
     day = local_date(value)
     return None if day is None else day.isoformat()
+
+
+# ---------------------------------------------------------------- clock hours in China (quiet hours, daily caps)
+
+
+def local_minute_of_day(value: datetime) -> int:
+    """Minutes since local midnight in China of a stored time (21:30 -> 1290)."""
+    t = as_local(value)
+    return t.hour * 60 + t.minute
+
+
+def local_day_bounds(value: datetime) -> tuple[datetime, datetime]:
+    """The China calendar day holding ``value``, as [start, end) in UTC."""
+    start = as_local(value).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def next_local_clock(after: datetime, minute_of_day: int) -> datetime:
+    """The first moment strictly after ``after`` whose China clock shows ``minute_of_day``, in UTC."""
+    t = as_local(after)
+    candidate = t.replace(hour=minute_of_day // 60, minute=minute_of_day % 60, second=0, microsecond=0)
+    if candidate <= t:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(UTC)

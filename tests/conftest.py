@@ -15,6 +15,10 @@ from sqlmodel import Session, SQLModel
 import portal.models  # noqa: F401
 from portal.db import make_engine
 from portal.settings import PACKAGED_DATA, Settings, get_settings
+from tests.support import TEST_CONTACT_KEY
+
+# Chromium and screenshot fixtures for tests/browser/ and tests/deploy/.
+pytest_plugins = ["tests.browser_fixtures"]
 
 SHARED_CACHE = Path(__file__).resolve().parent.parent / "var" / "test-cache"
 
@@ -25,6 +29,7 @@ def settings(tmp_path, monkeypatch) -> Iterator[Settings]:
     monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'portal.sqlite'}")
     monkeypatch.setenv("PORTAL_SECRET_KEY", "test-secret-key")
+    monkeypatch.setenv("PORTAL_CONTACT_KEY", TEST_CONTACT_KEY)
     get_settings.cache_clear()
     s = get_settings()
     yield s

@@ -14,6 +14,8 @@ from pathlib import Path
 from portal.settings import PACKAGED_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
+# A fixed Fernet key for contact details, so tests are deterministic (never a production key).
+TEST_CONTACT_KEY = "dGVzdC1jb250YWN0LWtleS1mb3ItdGhlLXN1aXRlISE="
 _DEMO_CACHE: dict[str, Path] = {}
 
 
@@ -39,6 +41,7 @@ def demo_env(var_dir: Path, db: Path) -> dict[str, str]:
         "PORTAL_VAR_DIR": str(var_dir),
         "DATABASE_URL": f"sqlite:///{db}",
         "PORTAL_SECRET_KEY": "test-secret-key",
+        "PORTAL_CONTACT_KEY": TEST_CONTACT_KEY,
         "PORTAL_DATA_DIR": str(PACKAGED_DATA),
     })
     return env
@@ -50,14 +53,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_portal(var_dir: Path, db: Path) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run portal/server.py` (pages + sign-in routes) on a free port; return the process and its URL."""
-    port = free_port()
-    env = demo_env(var_dir, db)
+def start_portal(var_dir: Path, db: Path | None = None, *, database_url: str | None = None,
+                 port: int | None = None, log: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run portal/server.py` (pages + sign-in routes) on ``port`` (a free one by
+    default) over the SQLite file ``db`` or any ``database_url``; return the process and its URL.
+    With ``log`` the server's output goes to that file (a long-lived replica would otherwise
+    fill an unread pipe)."""
+    port = port or free_port()
+    env = demo_env(var_dir, db or var_dir / "unused.sqlite")
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    env.update(extra_env or {})
+    out = open(log, "ab") if log is not None else subprocess.PIPE  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"),
          "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -69,7 +81,9 @@ def start_portal(var_dir: Path, db: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not start: " + (proc.stdout.read().decode() if proc.stdout else ""))
+    output = log.read_text(errors="replace") if log is not None else \
+        (proc.stdout.read().decode() if proc.stdout else "")
+    raise RuntimeError("streamlit did not start: " + output)
 
 
 def settle(page) -> None:

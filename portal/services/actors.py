@@ -62,6 +62,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "manage_users": frozenset({Role.ADMIN}),
     "view_audit": frozenset({Role.ADMIN}),
     "manage_consultation": frozenset({Role.ADMIN}),
+    "manage_decisions": frozenset({Role.ADMIN}),
     "change_phase": frozenset({Role.ADMIN}),
     "publish_results": frozenset({Role.ADMIN, Role.REVIEWER}),
     "import_roster": frozenset({Role.ADMIN, Role.CLERK}),
@@ -73,13 +74,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_themes": frozenset({Role.ADMIN, Role.REVIEWER}),
     "export_data": frozenset({Role.ADMIN, Role.REVIEWER}),
     "view_committee": frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK}),
+<<<<<<< HEAD
     "view_street": frozenset({Role.STREET_ADMIN}),
+=======
+    "send_announcements": frozenset({Role.ADMIN}),
+    "record_consent": frozenset({Role.ADMIN, Role.CLERK}),
+    "deliver_notices": frozenset({Role.ADMIN, Role.CLERK}),
+>>>>>>> main
 }
 
 PERMISSION_LABELS = {
     "manage_users": "管理账号",
     "view_audit": "查看审计日志",
     "manage_consultation": "创建和编辑议题",
+    "manage_decisions": "管理问卷与业主表决",
     "change_phase": "切换议题阶段",
     "publish_results": "发布结果",
     "import_roster": "导入居民名册",
@@ -91,7 +99,13 @@ PERMISSION_LABELS = {
     "answer_themes": "回应主题",
     "export_data": "导出数据",
     "view_committee": "进入工作台",
+<<<<<<< HEAD
     "view_street": "查看街道总览",
+=======
+    "send_announcements": "发布居民通知",
+    "record_consent": "登记居民的通知同意书",
+    "deliver_notices": "打印上门通知",
+>>>>>>> main
 }
 
 

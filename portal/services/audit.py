@@ -183,6 +183,10 @@ def recent_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
 
 
 ACTION_LABELS = {
+    "document.attach": "上传议题资料",
+    "document.remove": "删除议题资料",
+    "photo.approve": "公开居民照片",
+    "photo.reject": "不公开居民照片",
     "analysis.run": "运行意见分析",
     "code.issue": "发放参与码",
     "code.revoke": "作废参与码",
@@ -207,6 +211,25 @@ ACTION_LABELS = {
     "user.locked": "账号锁定",
     "user.login": "登录",
     "user.reset_password": "重置密码",
+    "user.role": "修改角色",
+    "user.deactivate": "停用账号",
+    "user.reactivate": "启用账号",
+    "roster.import": "导入名册",
+    "roster.deactivate": "移出名册",
+    "consultation.update": "修改议题",
+    "consultation.export": "导出数据",
+    "opinion.offline": "录入线下意见",
+    "opinion.offline_import": "批量导入线下意见",
+    "opinion.offline_edit": "更正线下意见",
+    "opinion.offline_withdraw": "撤回线下意见",
+    "database.restore": "恢复数据库",
+    "notify.announcement": "发布通知",
+    "contact.consent": "登记通知同意",
+    "contact.withdraw": "撤回通知同意",
+    "photo.approve": "照片审核通过",
+    "photo.reject": "照片未通过",
+    "document.attach": "上传资料",
+    "document.remove": "删除资料",
 }
 
 

@@ -203,7 +203,15 @@ def _build_community(engine: Engine, corpus: dict[str, Any], rng: random.Random,
         _answer_themes(engine, consultation_id, spec, users, publish=spec["phase"] == Phase.PUBLISHED)
         analysed += 1
 
+<<<<<<< HEAD
     ids = [cid for cid, _, _ in plans]
+=======
+    from portal.services.notifications.demo_data import add_demo_notifications
+
+    say("写入通知同意和待发送的通知 …")
+    notices = add_demo_notifications(engine)
+
+>>>>>>> main
     with Session(engine) as session:
         mine = col(Opinion.consultation_id).in_(ids)
         n_op = session.exec(select(func.count()).select_from(Opinion).where(mine)).one()
@@ -213,7 +221,7 @@ def _build_community(engine: Engine, corpus: dict[str, Any], rng: random.Random,
         n_comments = session.exec(select(func.count()).select_from(Comment)
                                   .join(Opinion, col(Opinion.id) == col(Comment.opinion_id)).where(mine)).one()
     return (f"演示数据已生成：{len(areas)} 栋楼、{len(residents)} 位居民、{len(plans)} 个议题、"
-            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。")
+            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。\n{notices}")
 
 
 def _add_consultation(

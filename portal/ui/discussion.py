@@ -96,11 +96,12 @@ def report_box(resident, thread) -> None:  # type: ignore[no-untyped-def]
         st.caption("发现人身攻击、泄露隐私、广告等内容，请告诉居委会，核实后会隐藏。")
         target = st.selectbox("举报哪一条", range(len(targets)), key="consultation.report_target",
                               format_func=lambda i: targets[i][2])
-        reason = st.selectbox("理由", REPORT_REASONS, key="consultation.report_reason")
+        reason = st.selectbox("理由", REPORT_REASONS, key="consultation.report_reason", index=None,
+                              placeholder="请选择举报理由")
         detail = st.text_input("补充说明（可不填）", key="consultation.report_detail", max_chars=200)
         if st.form_submit_button("提交举报", use_container_width=True):
             kind, target_id, _ = targets[target]
-            full = f"{reason}：{detail.strip()}" if detail.strip() else reason
+            full = "" if reason is None else f"{reason}：{detail.strip()}" if detail.strip() else reason
             _act(report, lambda result: "您已举报过这条内容，居委会正在处理。" if result.already
                  else "举报已提交，居委会会尽快核实处理。谢谢！",
                  actor=resident, target_type=kind, target_id=target_id, reason=full)

@@ -44,10 +44,13 @@ def theme_card(t) -> None:  # type: ignore[no-untyped-def]
             plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
             if a.overdue:
                 st.warning("已超过完成时限，尚未完成。")
-        if t.timeline:
-            with st.expander(f"办理进展（{len(t.timeline)} 条）"):
-                for entry in t.timeline:
-                    plain(f"{format_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+        if t.timeline:  # the latest step in the open, with its date; earlier steps folded
+            latest = t.timeline[-1]
+            plain(f"最新进展（{format_date(latest.on)}）：{latest.status}" + (f"。{latest.note}" if latest.note else ""))
+            if len(t.timeline) > 1:
+                with st.expander(f"更早的进展（{len(t.timeline) - 1} 条）"):
+                    for entry in reversed(t.timeline[:-1]):
+                        plain(f"{format_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
         if t.representatives:
             st.markdown("**居民的代表性意见**")
             for op in t.representatives:

@@ -11,7 +11,7 @@ from portal.services import review
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_in_steps
 from portal.ui.groups import group_stances
-from portal.ui.widgets import flash_and_rerun, plain
+from portal.ui.widgets import flash_and_rerun, plain, show_chart
 
 
 def analysis_run(actor, ov, *, editable: bool, flash: str) -> None:  # type: ignore[no-untyped-def]
@@ -24,8 +24,10 @@ def analysis_run(actor, ov, *, editable: bool, flash: str) -> None:  # type: ign
             st.write("这个议题还没有分析过。")
         else:
             st.write(f"上次分析：{format_datetime(ov.run.finished_at or ov.run.started_at)}，分析了 {ov.run.n_opinions} 条意见。")
-        if ov.n_unassigned:
+        if ov.n_unassigned and ov.run is not None:  # never analysed: said once, above
             st.warning(f"有 {ov.n_unassigned} 条意见还没有归入主题（上次分析后新收到的），请重新运行分析。")
+        elif ov.n_unassigned:
+            st.caption(f"共有 {ov.n_unassigned} 条意见等待分析。")
         if not editable:
             st.info(f"议题处于{Phase(c.phase).label}阶段，主题已定稿，只能查看。")
         elif st.button("运行意见分析", type="primary", key="themes.run",
@@ -109,7 +111,7 @@ def opinion_groups(ov) -> None:  # type: ignore[no-untyped-def]
     if not ov.opinion_groups:
         st.write("投票还不够多，暂时分不出意见分组。")
     elif ov.group_points:
-        st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
+        show_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)))
     if ov.group_note:
         st.info(ov.group_note, icon=":material/groups:")
     for g in ov.opinion_groups:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.support import ROOT, demo_database, demo_env, start_portal
+from tests.support import demo_database, demo_env, start_portal
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# `browser` and `shots` come from tests/browser_fixtures.py (a plugin of tests/conftest.py),
+# shared with tests/deploy/.
 
 
 @pytest.fixture(scope="module")
@@ -37,30 +33,6 @@ def portal_url(_portal) -> str:
 def portal_env(_portal) -> dict[str, str]:
     """Environment pointing at that portal's database, e.g. to run `consult` against it."""
     return _portal[1]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it): browser tests skipped")
-    from playwright.sync_api import expect, sync_playwright
-
-    # Assertions wait as long as actions do (30 s): a rerun under CI load (two test workers,
-    # portals and browsers on 2 cores) took longer than expect's 5 s default (seen once: the
-    # report confirmation in test_resident).
-    expect.set_options(timeout=30_000)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(request) -> Path:
-    """Folder for this test's screenshots: test-output/<test name>/."""
-    folder = ROOT / "test-output" / request.node.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

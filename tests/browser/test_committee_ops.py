@@ -4,7 +4,6 @@ then the clerk enters an opinion taken on paper."""
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import subprocess
 
@@ -52,23 +51,9 @@ def sign_in(page, url, username):
     page.get_by_text("已登录 ·").wait_for()
 
 
-def expand_nav(page):
-    """The sidebar folds long page lists behind “View more”: unfold it."""
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_text("工作台", exact=True).wait_for()
-    more = nav.get_by_role("button", name=re.compile("more", re.I))
-    if more.count() and more.first.is_visible():
-        more.first.click()
-    return nav
-
-
 def go(page, title):
-    """Click a sidebar page by its title."""
-    nav = page.get_by_test_id("stSidebarNav")
-    link = nav.get_by_text(title, exact=True)
-    if not link.is_visible() and title != "工作人员登录":
-        expand_nav(page)
-    link.click()
+    """Click a menu page by its title (our menu lists every page, nothing is folded away)."""
+    page.locator(".st-key-nav").get_by_text(title, exact=True).click()
 
 
 def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_portal, page, shots, tmp_path):
@@ -107,7 +92,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf_path),
                         str(shots / "slips-page")], check=True)
 
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = page.locator(".st-key-nav")
     go(page, "议题管理")
     page.get_by_role("textbox", name="标题").fill("非机动车棚扩建")
     page.get_by_role("textbox", name="征求意见的问题").fill("车棚扩建后，您希望增加哪些设施？")
@@ -125,7 +110,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
 
     sign_out(page)
     sign_in(page, url, "zhang")
-    nav = expand_nav(page)
+    nav = page.locator(".st-key-nav")
     assert nav.get_by_text("参与情况", exact=True).is_visible()
     assert not nav.get_by_text("账号管理").count()  # a clerk does not manage accounts
     go(page, "线下意见录入")
@@ -165,7 +150,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
         residents_before = len(s.exec(select(Resident)).all())
         opinions_before = len(s.exec(select(Opinion)).all())
     sign_in(page, url, "zhang")
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = page.locator(".st-key-nav")
     go(page, "名册与参与码")
     page.get_by_role("tab", name="导入名册").click()
     broken = tmp_path / "名册-有错.csv"
@@ -209,7 +194,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     # the reviewer exports the consultation for the committee's records
     sign_out(page)
     sign_in(page, url, "li")
-    nav = expand_nav(page)
+    nav = page.locator(".st-key-nav")
     assert nav.get_by_text("数据导出", exact=True).is_visible()
     assert not nav.get_by_text("线下意见录入").count()  # a reviewer does not enter opinions
     go(page, "数据导出")

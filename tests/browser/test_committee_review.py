@@ -39,7 +39,7 @@ def _second_theme(db_url: str) -> str:
 def review_flow(page, url: str, shots, db_url: str) -> None:
     """The whole review path; also usable against any portal whose reviewer is reviewer/Review2026."""
     page.goto(url)
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = page.locator(".st-key-nav")
     nav.get_by_text("工作人员登录").click()
     page.get_by_label("用户名").fill("reviewer")
     page.get_by_label("密码").fill("Review2026")

@@ -26,7 +26,7 @@ NAME = "楼道堆物"
 def test_reviewer_names_a_theme_and_confirms_opinions(portal_url, portal_env, page, shots):
     try:
         page.goto(portal_url)
-        nav = page.get_by_test_id("stSidebarNav")
+        nav = page.locator(".st-key-nav")
         nav.get_by_text("工作人员登录").click()
         page.get_by_label("用户名").fill("reviewer")
         page.get_by_label("密码").fill("Review2026")

@@ -16,7 +16,7 @@ def test_home_lists_consultations_and_resident_signs_in(portal_url, portal_env, 
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
     page.screenshot(path=shots / "home.png", full_page=True)
 
-    page.get_by_test_id("stSidebarNav").get_by_text("居民登录").click()
+    page.locator(".st-key-nav").get_by_text("居民登录").click()
     page.get_by_label("参与码").wait_for()
     # The committee issues a code in the server's own database, as `consult codes` does.
     out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1"],

@@ -25,9 +25,14 @@ def test_admin_sees_actions_in_chinese_and_verifies(review_db):
     at = open_page(PAGE, actor=world.admin)
     table = at.dataframe[0].value
     assert list(table["操作"])[:2] == ["标记重点", "主题重命名"]
-    assert "车位不足与分配" in table["详情"].iloc[1]
+    assert list(table["操作人"])[:2] == ["李委员", "李委员"]
+    assert table["经过"].iloc[1] == "李委员 将主题「车位不足」改名为「车位不足与分配」。"
+    shown = table.to_csv()
+    assert "committee:" not in shown and "theme " not in shown and "{" not in shown
     at.text_input(key="audit.search").input("重命名").run()
     assert list(at.dataframe[0].value["操作"]) == ["主题重命名"]
+    at.text_input(key="audit.search").input("李委员").run()
+    assert len(at.dataframe[0].value) == 2
     at.button(key="audit.verify").click().run()
     assert at.success[0].value == "校验通过：共 2 条记录，未发现篡改。"
 

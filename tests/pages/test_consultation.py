@@ -155,3 +155,27 @@ def test_a_comment_draft_keeps_one_token_across_reruns_and_the_next_gets_a_new_o
     with Session(engine) as s:
         stored = s.exec(select(Comment).where(Comment.opinion_id == target.id)).one()
         assert stored.client_token == token
+
+
+def test_opened_from_the_menu_without_an_id_it_lists_the_consultations(hood_db):
+    engine, hood = hood_db
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "议题详情"
+    shown = " ".join(h.value for h in at.subheader)
+    assert "停车难与非机动车充电" in shown
+    assert not any("请从首页选择" in i.value for i in at.info)
+
+
+def test_report_reason_starts_empty_and_one_tap_files_nothing(hood_db):
+    engine, hood = hood_db
+    me = resident(engine, hood, 2)
+    target = hood.opinions[0]
+    at = open_page(PAGE, actor=me, query={"id": str(hood.collecting.id), "opinion": str(target.id)})
+    assert at.selectbox(key="consultation.report_reason").value is None
+    at.text_input(key="consultation.report_detail").input("他在意见里留了别人家的门牌号")
+    next(b for b in at.button if "提交举报" in b.label).click().run()
+    assert any("请先选择举报理由" in e.value for e in at.error)
+    assert at.text_input(key="consultation.report_detail").value == "他在意见里留了别人家的门牌号"
+    with Session(engine) as s:
+        assert s.exec(select(Report)).first() is None

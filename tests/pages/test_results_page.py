@@ -32,6 +32,11 @@ def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
                      "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访",
                      "这一组特别认同", "这一组特别反对", "分组较明显"]:
         assert expected in text, expected
+    # the latest step of each answered theme is in the open with its date, not folded away
+    assert re.search(r"最新进展（\d{4}年\d{1,2}月\d{1,2}日）：处理中。补贴申请已提交街道", text), text
+    assert "更早的进展（1 条）" in [e.label for e in at.expander]
+    assert not any(e.label.startswith("办理进展（") for e in at.expander)
+    assert not any("主成分" in json.dumps(json.loads(el.proto.spec)) for el in at.get("vega_lite_chart"))
     titles = [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")]
     assert titles == ["各主题意见数与支持率（按热度排序）", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",
                       "意见来源渠道", "意见征集进度", "意见分组：投票相近的居民靠在一起"]

@@ -226,3 +226,18 @@ def test_groups_say_what_each_group_agrees_or_disagrees_with_and_how_sure(review
     assert "本组 90% 同意" in captions and "本组 86% 不同意" in captions
     assert "这一组没有与其他组明显不同的看法。" in captions  # group 2: nothing significant
     assert at.info[0].value.startswith("分组较弱")
+
+
+def test_a_consultation_never_analysed_says_so_once(review):
+    engine, world = review
+    from tests.factories import consultation_with_opinions
+
+    cid = consultation_with_opinions(engine, ["小区门口的快递柜太少，每天都排长队", "希望增加快递柜，放在三号楼旁边"],
+                                     title="快递柜增设", question="快递柜放哪里？", area_name="3号楼",
+                                     reuse_community=True)
+    at = open_page(PAGE, actor=world.reviewer, query={"id": str(cid)})
+    assert not at.exception
+    shown = [m.value for m in at.markdown] + [w.value for w in at.warning] + [c.value for c in at.caption]
+    assert sum("还没有分析过" in t for t in shown) == 1
+    assert not any("上次分析后新收到的" in t for t in shown)
+    assert any("共有 2 条意见等待分析" in t for t in shown)

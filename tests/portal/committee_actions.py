@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,22 @@ from portal.models import (
     Consultation,
     Decision,
     Opinion,
+    OwnerChoice,
     Phase,
+    PollKind,
     Report,
     ReportTarget,
     Resident,
     Role,
     ThemeStatus,
     Visibility,
+    VoteMatter,
 )
-from portal.services import consultations, identity, review, street
+from portal.services import consultations, decisions, identity, notifications, review, street
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
+from portal.services.notifications import paper
 from portal.services.participation import moderation, offline
 from portal.services.publishing import exports
 from portal.services.review import runs as analysis_runs
@@ -71,6 +76,9 @@ class World:
     reported_opinion: int
     answered_theme: int
     committee: dict[Role, Any]
+    poll_id: int = 0  # a poll of the collecting consultation
+    owners_vote_id: int = 0  # an owners' vote over three owner households of ``area_id``
+    households: tuple[int, ...] = ()
 
 
 def build_world(engine: Engine) -> World:
@@ -101,9 +109,23 @@ def build_world(engine: Engine) -> World:
                              decision=Decision.ADOPT, reasoning="在3号楼旁新建集中充电棚",
                              responsible_party="物业公司", due_date=date(2027, 3, 31))
         s.commit()
+        setup = SystemActor("setup")
+        poll = decisions.create_poll(s, actor=setup, consultation_id=by_phase[Phase.COLLECTING],
+                                     title="垃圾房改造方案", questions=[decisions.QuestionDraft(
+                                         "垃圾房改到哪里？", PollKind.SINGLE, ["东门内侧", "3号楼北侧"])])
+        households = tuple(
+            decisions.set_owner_household(s, community_id=hood.id, area_id=area_id, unit="1单元",
+                                          room=f"1-{floor}01", area_m2=Decimal("88.60"),
+                                          owner_resident_id=None).id
+            for floor in (1, 2, 3))
+        owners_vote = decisions.create_owners_vote(
+            s, actor=setup, consultation_id=by_phase[Phase.COLLECTING], title="垃圾房改为自行车棚",
+            matter=VoteMatter.CHANGE_USE, area_id=area_id, unit="1单元")
+        s.commit()
         return World(engine, rw, hood.id, area_id, list(rw.residents), by_phase, collecting,
                      hidden.id, reported, answered,
-                     {Role.ADMIN: rw.admin, Role.REVIEWER: rw.reviewer, Role.CLERK: rw.clerk})
+                     {Role.ADMIN: rw.admin, Role.REVIEWER: rw.reviewer, Role.CLERK: rw.clerk},
+                     poll.id, owners_vote.id, households)
 
 
 Perform = Callable[[Session, World, Any], Any]
@@ -130,6 +152,25 @@ def _queue(s: Session, w: World, actor: Any) -> Any:
         return review.confirm_queue(s, actor=actor, consultation_id=w.rw.consultation_id)
     except InvalidInput:
         return None
+
+
+def _first_question(s: Session, w: World) -> int:
+    return decisions.questions_of(s, w.poll_id)[0].id  # type: ignore[return-value]
+
+
+def _correct_paper_answer(s: Session, w: World, actor: Any) -> Any:
+    """A paper answer typed by the setup, corrected by ``actor``."""
+    entered = decisions.enter_paper_poll_answer(s, actor=SystemActor("setup"), poll_id=w.poll_id,
+                                                answers={_first_question(s, w): [0]})
+    return decisions.correct_paper_poll_answer(s, actor=actor, response_id=entered.response.id,
+                                               answers={_first_question(s, w): [1]})
+
+
+def _publish_owners_vote(s: Session, w: World, actor: Any) -> Any:
+    """Nobody voted: the vote, ended by the setup, can only be published as not passed."""
+    if decisions.get_owners_vote_card(s, vote_id=w.owners_vote_id).open:
+        decisions.close_owners_vote(s, actor=SystemActor("setup"), vote_id=w.owners_vote_id)
+    return decisions.publish_owners_vote(s, actor=actor, vote_id=w.owners_vote_id, as_passed=False)
 
 
 def _commit(fn: Callable[[Session, World, Any], Any]) -> Perform:
@@ -271,6 +312,46 @@ ACTIONS: list[CommitteeAction] = [
     # An export takes residents' words out of the system: audited although it changes nothing.
     CommitteeAction("exports.export_tables", "export_data", _commit(lambda s, w, a: exports.export_tables(
         s, actor=a, consultation_id=w.rw.consultation_id))),
+    # polls and owners' votes
+    CommitteeAction("polls.create_poll", "manage_decisions", _commit(lambda s, w, a: decisions.create_poll(
+        s, actor=a, consultation_id=w.consultations[Phase.COLLECTING], title="长者食堂开放时间",
+        questions=[decisions.QuestionDraft("晚餐开放到几点？", PollKind.SINGLE, ["18:00", "19:00"])]))),
+    CommitteeAction("polls.enter_paper_poll_answer", "enter_offline", _commit(
+        lambda s, w, a: decisions.enter_paper_poll_answer(
+            s, actor=a, poll_id=w.poll_id, answers={_first_question(s, w): [1]}, resident_id=w.residents[0]))),
+    CommitteeAction("polls.correct_paper_poll_answer", "enter_offline", _commit(_correct_paper_answer)),
+    CommitteeAction("polls.paper_answers", "enter_offline", lambda s, w, a: decisions.paper_answers(
+        s, actor=a, poll_id=w.poll_id), "read", changes_data=False),
+    CommitteeAction("polls.close_poll", "manage_decisions", _commit(lambda s, w, a: decisions.close_poll(
+        s, actor=a, poll_id=w.poll_id))),
+    CommitteeAction("owners.create_owners_vote", "manage_decisions", _commit(
+        lambda s, w, a: decisions.create_owners_vote(
+            s, actor=a, consultation_id=w.consultations[Phase.COLLECTING], title="楼道加装声控灯",
+            matter=VoteMatter.OTHER, area_id=w.area_id))),
+    CommitteeAction("owners.register_proxy", "import_roster", _commit(lambda s, w, a: decisions.register_proxy(
+        s, actor=a, household_id=w.households[0], resident_id=w.residents[1]))),
+    CommitteeAction("owners.enter_paper_owner_ballot", "enter_offline", _commit(
+        lambda s, w, a: decisions.enter_paper_owner_ballot(
+            s, actor=a, vote_id=w.owners_vote_id, household_id=w.households[1], choice=OwnerChoice.AGREE))),
+    CommitteeAction("owners.close_owners_vote", "manage_decisions", _commit(
+        lambda s, w, a: decisions.close_owners_vote(s, actor=a, vote_id=w.owners_vote_id))),
+    CommitteeAction("owners.publish_owners_vote", "publish_results", _commit(_publish_owners_vote)),
+    CommitteeAction("owners.ballot_sheet", "view_committee", lambda s, w, a: decisions.ballot_sheet(
+        s, actor=a, vote_id=w.owners_vote_id), "read", changes_data=False),
+    # notifications
+    CommitteeAction("notifications.send_announcement", "send_announcements", _commit(
+        lambda s, w, a: notifications.send_announcement(
+            s, actor=a, consultation_id=w.consultations[Phase.COLLECTING], title="小区环境整治施工通知",
+            body="下周一起东门道路翻修，车辆请从北门进出，给大家带来不便敬请谅解。"))),
+    CommitteeAction("notifications.record_paper_consent", "record_consent", _commit(
+        lambda s, w, a: notifications.record_paper_consent(
+            s, actor=a, resident_id=w.residents[0], channel="sms", value="13912345678"))),
+    CommitteeAction("notifications.resident_contacts", "record_consent", lambda s, w, a: notifications.resident_contacts(
+        s, actor=a, resident_id=w.residents[0]), "read", changes_data=False),
+    CommitteeAction("paper.print_door_to_door", "deliver_notices", lambda s, w, a: paper.print_door_to_door(
+        s, actor=a), "read", changes_data=False),
+    CommitteeAction("notifications.outbox_status", "view_committee", lambda s, w, a: notifications.outbox_status(
+        s, actor=a), "read", changes_data=False),
 ]
 
 

@@ -134,3 +134,32 @@ def test_revoking_the_residents_code_ends_the_session(session, resident):
 ])
 def test_next_stays_on_this_site(target, expected):
     assert auth.safe_next(target) == expected
+
+
+@pytest.mark.postgres
+def test_expiry_from_postgresql_can_go_into_a_cookie(pg_url):
+    """PostgreSQL hands back times in the connection's zone (a ZoneInfo, even for UTC), and an
+    HTTP cookie's expiry must be GMT: the first sign-in through a PostgreSQL replica answered
+    /auth/session with 500 before the expiry was normalised to UTC."""
+    from email.utils import format_datetime
+
+    import sqlalchemy as sa
+    from sqlmodel import Session, SQLModel
+
+    from portal.db import make_engine
+
+    url = sa.make_url(pg_url)  # a server set to China's time zone
+    url = url.update_query_dict({"options": url.query["options"] + " -ctimezone=Asia/Shanghai"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    SQLModel.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        user = create_user(s, actor=SYSTEM, username="chen.li", password="Gongzuo2026",
+                           role=Role.CLERK, display_name="陈莉")
+        s.commit()
+        _, handoff = auth.open_session(s, actor=committee_actor(user), hours=8)
+        s.commit()
+        sid, expires = auth.redeem_handoff(s, handoff)
+        s.commit()
+    engine.dispose()
+    assert sid and format_datetime(expires, usegmt=True).endswith("GMT")
+    assert timedelta(hours=7, minutes=59) < expires - utcnow() <= timedelta(hours=8)

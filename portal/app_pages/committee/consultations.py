@@ -15,6 +15,7 @@ from portal.services.consultations import (
 from portal.services.identity.roster import list_areas
 from portal.timefmt import today_local
 from portal.ui import actions
+from portal.ui.attachments import document_manager
 from portal.ui.phase_controls import phase_controls
 from portal.ui.resources import db_session
 from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
@@ -79,3 +80,4 @@ if save:
 
 if consultation is not None:
     phase_controls(actor, consultation, flash_key=FLASH)
+    document_manager(actor, consultation, flash_key=FLASH)

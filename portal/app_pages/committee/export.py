@@ -2,7 +2,13 @@ import streamlit as st
 
 from portal.models import PHASE_ORDER
 from portal.services.consultations import get_consultation, list_consultations
-from portal.services.publishing.exports import export_filename, export_tables, to_csv_zip, to_xlsx
+from portal.services.publishing.exports import (
+    export_filename,
+    export_summary,
+    export_tables,
+    to_csv_zip,
+    to_xlsx,
+)
 from portal.ui.actions import save
 from portal.ui.resources import db_session
 from portal.ui.widgets import consultation_picker, md, require_committee
@@ -26,12 +32,12 @@ if st.button("生成导出文件", type="primary", key="export.make"):
         c, tables = made.value
         st.session_state[FILES_KEY] = (cid, export_filename(c, "xlsx"), to_xlsx(tables),
                                        export_filename(c, "zip"), to_csv_zip(tables),
-                                       {name: len(df) for name, df in tables.items()})
+                                       export_summary(tables))
 
 files = st.session_state.get(FILES_KEY)
 if files and files[0] == cid:
-    _, xlsx_name, xlsx, zip_name, zipped, counts = files
-    st.success(md("已生成：" + "，".join(f"{name} {n} 行" for name, n in counts.items()) + "。"))
+    _, xlsx_name, xlsx, zip_name, zipped, summary = files
+    st.success(md(summary))
     c1, c2 = st.columns(2)
     c1.download_button("下载 Excel（每张表一个工作表）", data=xlsx, file_name=xlsx_name,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,8 +1,10 @@
 import streamlit as st
 
+from portal.models import PhotoReview
 from portal.services.participation import moderation
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_and_flash
+from portal.ui.attachments import photo_review_queue
 from portal.ui.confirm import confirm_button
 from portal.ui.resources import db_session
 from portal.ui.widgets import (
@@ -29,7 +31,11 @@ def act(message: str, fn, **kwargs) -> None:
     save_and_flash(FLASH, message, fn, actor=actor, **kwargs)
 
 
-view = st.segmented_control("显示", ["待处理", "已隐藏"], default="待处理", key="mod.view") or "待处理"
+PHOTOS = {"待审照片": PhotoReview.PENDING, "已公开照片": PhotoReview.APPROVED, "未公开照片": PhotoReview.REJECTED}
+view = st.segmented_control("显示", ["待处理", "已隐藏", *PHOTOS], default="待处理", key="mod.view") or "待处理"
+if view in PHOTOS:  # residents' photos: public only once approved here
+    photo_review_queue(actor, cid, flash_key=FLASH, review=PHOTOS[view])
+    st.stop()
 with db_session() as session:
     items = moderation.moderation_queue(session, actor=actor, consultation_id=cid, hidden=view == "已隐藏")
 

@@ -4,8 +4,6 @@ from portal.services.consultations import (
     can_submit_opinion,
     can_vote,
     deadline_text,
-    get_consultation,
-    participation_counts,
     phase_label,
     what_residents_can_do,
 )
@@ -15,11 +13,12 @@ from portal.services.participation import (
     opinion_thread,
 )
 from portal.timefmt import format_date
-from portal.ui import discussion
+from portal.ui import discussion, public_cache
 from portal.ui.actions import read, show_error
+from portal.ui.attachments import approved_photos, documents_list
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import md, opinion_counts, plain, results_link
+from portal.ui.widgets import consultation_card, md, opinion_counts, plain, results_link
 
 PAGE_SIZE = 20
 resident = current_resident()
@@ -27,13 +26,21 @@ if resident is not None:
     warm_up_similarity()  # so that 提意见's first preview is quick
 
 raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
-    st.info("请从首页选择一个议题。")
-    st.page_link("app_pages/public/home.py", label="← 返回首页")
+if not raw_id.isdigit():  # opened from the menu: the list to choose from, not a dead end
+    st.title("议题详情")
+    cards = public_cache.home(public_cache.marker()).cards
+    if not cards:
+        st.info("目前还没有公开的议题。")
+    else:
+        st.write("请选择要查看的议题：")
+    for card in cards:
+        consultation_card(card)
     st.stop()
 
-found = read(lambda session: (c := get_consultation(session, int(raw_id)),
-                              participation_counts(session, [c.id])[c.id]))
+# What every visitor sees alike is cached per replica, keyed on the database's change marker;
+# a signed-in resident's own marks are read fresh below.
+snapshot = public_cache.marker()
+found = read(lambda _session: public_cache.consultation(snapshot, int(raw_id)))
 if not found:
     st.stop()
 c, (n_opinions, n_people, n_votes) = found.value
@@ -60,6 +67,7 @@ if raw_opinion.isdigit():
     st.caption(md(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}"))
     with st.container(border=True):
         plain(view.text)
+        approved_photos(c.id, opinion_id=view.id)
         st.caption(opinion_counts(view))
 
     show_error(discussion.ERROR)
@@ -88,6 +96,7 @@ if c.background:
         plain(c.background)
 st.info(md(what_residents_can_do(c)))
 results_link(c)
+documents_list(c.id, current_actor())
 
 if resident is not None:
     if can_submit_opinion(c):
@@ -103,10 +112,14 @@ sort = st.radio("排序", list(SORTS), format_func=SORTS.get, horizontal=True, k
                 label_visibility="collapsed")
 limit_key = f"consultation.limit.{c.id}"
 limit = st.session_state.get(limit_key, PAGE_SIZE)
-with db_session() as session:
-    page = list_opinions(session, consultation_id=c.id, viewer=resident, sort=sort, limit=limit)
+if resident is None:
+    page = public_cache.anonymous_opinions(snapshot, c.id, sort=sort, limit=limit)
+else:
+    with db_session() as session:
+        page = list_opinions(session, consultation_id=c.id, viewer=resident, sort=sort, limit=limit)
 if not page.items:
     st.caption("还没有公开的意见。")
+approved_photos(c.id)
 for view in page.items:
     with st.container(border=True):
         meta = f"{view.author} · {format_date(view.received_at)}"
@@ -114,9 +127,8 @@ for view in page.items:
             meta += " · 我的意见"
         elif view.my_vote:
             meta += f" · 我已表态：{view.my_vote.label}"
-        st.caption(md(meta))
+        st.caption(md(meta) + " · " + opinion_counts(view))  # one line: fewer elements per opinion
         plain(view.text)
-        st.caption(opinion_counts(view))
         if st.button("查看留言、参与讨论", key=f"consultation.open.{view.id}", use_container_width=True):
             st.query_params["opinion"] = str(view.id)
             st.rerun()

@@ -4,8 +4,13 @@ from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
+<<<<<<< HEAD
 from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain
+=======
+from portal.ui.attachments import documents_list
+from portal.ui.widgets import md, plain, show_chart
+>>>>>>> main
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -36,7 +41,7 @@ specs = cache.chart_specs(cid, version)
 
 def chart(name: str) -> None:
     if name in specs:
-        st.vega_lite_chart(specs[name], width="stretch", alt=str(specs[name].get("title", "图表")))
+        show_chart(specs[name])
 
 
 def cloud(theme_id: int | None = None) -> bytes | None:
@@ -113,6 +118,7 @@ with tab_groups:
 with tab_data:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
     results_widgets.downloads(cid, version)
+    documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 

@@ -9,6 +9,7 @@ from portal.services.participation import (
     support_opinion,
 )
 from portal.ui.actions import read, save
+from portal.ui.attachments import photo_uploader
 from portal.ui.resources import db_session, settings, warm_up_similarity
 from portal.ui.session import current_resident
 from portal.ui.widgets import md, plain
@@ -59,6 +60,7 @@ with st.form("give.form", border=False):
     )
     st.caption(f"请写 {s.opinion_min_chars}–{s.opinion_max_chars} 个字。不必写姓名、电话、门牌号等个人信息。")
     anonymous = st.checkbox("匿名显示（公开时不显示我的楼栋）", key=ANON)
+    photos = photo_uploader(f"give.photos.{st.session_state.get('give.uploads', 0)}")  # new key: emptied
     preview_box = st.container()
     if previewed:
         confirm = st.form_submit_button("确认提交", type="primary", use_container_width=True)
@@ -83,15 +85,18 @@ if check:
 
 if confirm:
     submitted = save(submit_opinion, actor=resident, consultation_id=chosen, text=text, anonymous=anonymous,
-                     client_token=st.session_state[TOKEN])
+                     client_token=st.session_state[TOKEN], photos=photos)
     if submitted:
         result = submitted.value
         notes = []
         if result.redacted:
             notes.append(f"公开显示时已隐去您填写的{'、'.join(result.pii_labels)}。")
+        if photos:
+            notes.append(f"附上的 {len(photos)} 张照片已去掉拍摄地点等信息，居委会审核后才会公开。")
         notes.append("您可以在“我的参与”查看这条意见的处理进展。")
         st.session_state[DONE] = ["意见已提交，谢谢您！", *notes]
         st.session_state["give.clear"] = True
+        st.session_state["give.uploads"] = st.session_state.get("give.uploads", 0) + 1
         st.session_state.pop(TOKEN, None)
         st.rerun()
 
@@ -106,8 +111,12 @@ if saved and saved[0] == chosen and saved[1] == text:
             st.caption("公开后大家看到的内容：")
         plain(preview.text_public)
     if preview.n_similar:
-        st.info(f"类似意见已有 {preview.n_similar} 条。如果其中一条说出了您的想法，"
-                "可以直接支持它，不必重复提交。")
+        # Said above 确认提交 (inside the form), so nobody submits a duplicate before seeing it;
+        # the opinions and their 支持 buttons follow the form (a form cannot hold buttons).
+        with preview_box:
+            st.info(f"类似意见已有 {preview.n_similar} 条（列在下方）。如果其中一条说出了您的想法，"
+                    "可以直接支持它，不必重复提交。", icon=":material/content_copy:")
+        st.markdown("**已有的类似意见**")
         for item in preview.similar:
             with st.container(border=True):
                 plain(item.text)

@@ -9,7 +9,7 @@ there is exactly one; runs left 'running' beside a newer running run are closed 
 the one-running-run index can be built.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 """
 from collections.abc import Sequence
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -59,7 +59,22 @@ def change_phase(
         detail["closes_on"] = closes_on.isoformat()
     audit.record(session, actor=actor.audit_name, action="consultation.phase",
                  target_type="consultation", target_id=consultation_id, detail=detail)
+    _tell_residents(session, c, to)
+    from portal.services.publishing.snapshot import refresh_snapshot
+
+    refresh_snapshot(session, consultation_id)  # the first visitor after publishing reads it ready
     return c
+
+
+def _tell_residents(session: Session, c: Consultation, to: Phase) -> None:
+    """Opening and publishing are news for residents: written in this same transaction."""
+    from portal.services.notifications import events  # notifications read the phase table
+
+    session.flush()
+    if to == Phase.COLLECTING:
+        events.consultation_opened(session, c)
+    elif to == Phase.PUBLISHED:
+        events.results_published(session, c)
 
 
 # ---------------------------------------------------------------- creating and editing

@@ -16,7 +16,12 @@ from portal.models import Area, Opinion, Resident, Vote
 from portal.services import tenancy
 from portal.services.actors import Actor, require
 from portal.services.consultations import consultation_area_ids
+<<<<<<< HEAD
 from portal.services.errors import InvalidInput
+=======
+from portal.services.errors import InvalidInput, NotFound
+from portal.services.identity.age_bands import age_band_order, reporting_age_band
+>>>>>>> main
 
 UNDER_REPRESENTED_RATIO = 0.5
 DIMENSIONS = {"area": "楼栋", "grid": "网格", "age_band": "年龄段"}
@@ -60,11 +65,6 @@ def participant_ids(session: Session, consultation_id: int) -> set[int]:
     return {int(r) for r in authors if r is not None} | {int(r) for r in voters}
 
 
-def _age_key(band: str) -> tuple[int, str]:
-    digits = "".join(ch if ch.isdigit() else " " for ch in band).split()
-    return (int(digits[0]) if digits else 999, band)
-
-
 def check_participation(
     session: Session, *, actor: Actor, consultation_id: int, dimension: str = "area"
 ) -> ParticipationCheck:
@@ -89,8 +89,8 @@ def check_participation(
         elif dimension == "grid":
             group, key = grid or "未分网格", (position, grid)
         else:
-            group = band or UNKNOWN_AGE
-            key = _age_key(group)
+            group = reporting_age_band(band or "") or UNKNOWN_AGE
+            key = age_band_order(group)
         order.setdefault(group, key)
         counts = by_group.setdefault(group, [0, 0])
         counts[0] += 1

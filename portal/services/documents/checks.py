@@ -101,22 +101,28 @@ def _refuse(name: str, why: str) -> InvalidInput:
     return InvalidInput(f"文件“{name}”{why}")
 
 
-def clean_filename(filename: str | None, extension: str) -> str:
-    """A harmless display name: no folders, no control characters, the true extension."""
+def _harmless(filename: str | None) -> str:
     raw = PureWindowsPath(PurePosixPath(filename or "").name).name
     raw = unicodedata.normalize("NFC", raw)
     raw = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", "", raw)
-    raw = re.sub(r'[\\/:*?"<>|]', "_", raw).strip(" .")
+    return re.sub(r'[\\/:*?"<>|]', "_", raw).strip(" .")
+
+
+def clean_filename(filename: str | None, extension: str) -> str:
+    """A harmless display name: no folders, no control characters, the true extension."""
+    raw = _harmless(filename)
     stem = raw.rsplit(".", 1)[0] if "." in raw else raw
     stem = stem[:80].strip(" .") or "附件"
     return stem + extension
 
 
 def _display(filename: str | None) -> str:
-    return clean_filename(filename, "")[:40]
+    """The name as the uploader knows it (extension kept), made harmless, for messages."""
+    name = _harmless(filename)
+    return name if len(name) <= 40 else name[:30] + "…" + name[-8:]
 
 
-def _sniff(data: bytes, name: str) -> str:
+def _sniff(data: bytes, name: str, accepted: str = ACCEPTED_TEXT) -> str:
     """'image', 'pdf', or an InvalidInput naming what the file really is."""
     if data[:5] == b"%PDF-":
         return "pdf"
@@ -127,8 +133,8 @@ def _sniff(data: bytes, name: str) -> str:
         sample = head if magic.startswith(b"<") else data[offset:offset + len(magic)]
         if sample.startswith(magic.lower() if magic.startswith(b"<") else magic):
             hint = _HINTS.get(what, "")
-            raise _refuse(name, f"实际上是{what}，不能上传。只能上传{ACCEPTED_TEXT}。{hint}")
-    raise _refuse(name, f"不是可以识别的图片或 PDF（无论文件名是什么，都按内容判断）。只能上传{ACCEPTED_TEXT}。")
+            raise _refuse(name, f"实际上是{what}，不能上传。只能上传{accepted}。{hint}")
+    raise _refuse(name, f"不是可以识别的图片或 PDF（无论文件名是什么，都按内容判断）。只能上传{accepted}。")
 
 
 def check_upload(upload: Upload, *, images_only: bool = False) -> CheckedFile:
@@ -141,7 +147,7 @@ def check_upload(upload: Upload, *, images_only: bool = False) -> CheckedFile:
     if len(data) > limit_mb * 1024 * 1024:
         raise _refuse(name, f"太大了（{len(data) / 1024 / 1024:.1f} MB），每个文件最大 {limit_mb} MB。"
                             "照片可以先用手机“编辑 → 调整大小”或截图后再上传。")
-    kind = _sniff(data, name)
+    kind = _sniff(data, name, "JPG、PNG 或 WebP 照片" if images_only else ACCEPTED_TEXT)
     if kind == "pdf":
         if images_only:
             raise _refuse(name, "是 PDF 文件；意见只能附照片（JPG、PNG、WebP）。")
@@ -164,11 +170,14 @@ def reencode_image(data: bytes, name: str, filename: str | None) -> CheckedFile:
                 if fmt not in IMAGE_TYPES:
                     raise _refuse(name, f"的图片格式（{fmt or '未知'}）不支持。只能上传{ACCEPTED_TEXT}。")
                 if w * h > MAX_PIXELS:
-                    raise _refuse(name, f"像素太多（{w}×{h}，约 {w * h / 1e6:.0f} 百万像素），最多 "
-                                        f"{MAX_PIXELS // 1_000_000} 百万像素。请缩小后再上传。")
+                    raise _refuse(name, f"像素太多（{w}×{h}，约 {w * h / 10_000:.0f} 万像素），最多 "
+                                        f"{MAX_PIXELS // 10_000} 万像素。请缩小后再上传。")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as im:
-                im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced scale when large
+                # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still leaves MAX_SIDE on the long side
+                scale = MAX_SIDE / max(w, h)
+                if scale < 1:
+                    im.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
                 im.load()
                 frame = ImageOps.exif_transpose(im)  # upright as the camera meant, then forget EXIF
     except InvalidInput:
@@ -180,7 +189,7 @@ def reencode_image(data: bytes, name: str, filename: str | None) -> CheckedFile:
     if frame.mode not in ("RGB", "RGBA", "L", "LA"):
         frame = frame.convert("RGBA" if "A" in frame.getbands() or "transparency" in frame.info else "RGB")
     if max(frame.size) > MAX_SIDE:
-        frame.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        frame.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     # A new image from the pixels alone: nothing of the original's info (EXIF, GPS, XMP, ICC,
     # comments, PNG text chunks) can come along.
     clean = Image.frombytes(frame.mode, frame.size, frame.tobytes())
@@ -189,7 +198,7 @@ def reencode_image(data: bytes, name: str, filename: str | None) -> CheckedFile:
     if fmt == "JPEG":
         if clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")
-        clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        clean.save(out, "JPEG", quality=JPEG_QUALITY)
     elif fmt == "PNG":
         clean.save(out, "PNG", optimize=True)
     else:
@@ -256,8 +265,9 @@ def _pdf_finding(obj: Any, budget: list[int]) -> str | None:
             if item.get("/Subtype") == "/FileAttachment":
                 return "嵌入的其他文件"
             if "/OpenAction" in item:
-                opening = item["/OpenAction"]
-                opening = opening.get_object() if isinstance(opening, IndirectObject) else opening
+                opening: Any = item["/OpenAction"]
+                if isinstance(opening, IndirectObject):
+                    opening = opening.get_object()
                 if isinstance(opening, DictionaryObject):  # an action; an array is only "open at page N"
                     return "打开文件时自动执行的动作（OpenAction）"
             if isinstance(item, StreamObject):

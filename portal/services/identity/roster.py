@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +20,7 @@ from portal.services import audit, tenancy
 from portal.services.actors import Actor, SystemActor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.accounts import _aware, issue_code
+from portal.services.identity.households import parse_area, set_owner_household
 from portal.services.tables import read_table
 
 ROSTER_COLUMNS = {
@@ -27,6 +29,8 @@ ROSTER_COLUMNS = {
     "年龄段": ["年龄", "年龄组", "age band", "age_band", "age"],
     "户号": ["户编号", "住户编号", "household", "household id", "household_id"],
     "网格": ["所属网格", "grid"],
+    # optional, for owners' votes (业主表决): the row is the owner of this flat (户号 required)
+    "专有部分面积": ["面积", "专有面积", "房屋面积", "建筑面积", "area_m2", "area m2"],
 }
 ROSTER_REQUIRED = ["楼栋", "单元", "年龄段"]
 
@@ -86,6 +90,7 @@ class RosterRow:
     unit: str
     age_band: str
     household_ref: str
+    area_m2: Decimal | None = None  # 专有部分面积: this row is the flat's owner
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -174,10 +179,18 @@ def preview_roster(
         grid = v.get("网格", "")
         if len(grid) > 50:
             problems.append("网格名称超过 50 个字")
+        area_m2 = None
+        if (area_text := v.get("专有部分面积", "").strip()):
+            try:
+                area_m2 = parse_area(area_text)
+            except ValueError:
+                problems.append(f"专有部分面积“{area_text}”无法识别，请写成 89.50 这样的平方米数")
+            if not household:
+                problems.append("填写了专有部分面积的业主行须同时填写户号")
         if problems:
             errors.append(RowProblem(row.number, "；".join(problems) + "。"))
         else:
-            rows.append(RosterRow(row.number, building, grid, unit, age_band, household))
+            rows.append(RosterRow(row.number, building, grid, unit, age_band, household, area_m2))
 
     duplicates: list[RowProblem] = []
     first_seen: dict[tuple[str, str, str, str], int] = {}
@@ -200,6 +213,16 @@ def preview_roster(
         if r.household_ref and existing.get(r.key):
             duplicates.append(RowProblem(
                 r.number, "名册里已有楼栋、单元、年龄段和户号都相同的居民，可能是重复导入。"))
+    owner_seen: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        if r.area_m2 is not None:
+            flat = (r.building, r.unit, r.household_ref)
+            if flat in owner_seen:
+                errors.append(RowProblem(r.number, f"与第 {owner_seen[flat]} 行是同一户（{r.building} {r.unit} "
+                                                   f"{r.household_ref}），每户只能有一行填写专有部分面积。"))
+            else:
+                owner_seen[flat] = r.number
+    errors.sort(key=lambda p: p.number)
     duplicates.sort(key=lambda p: p.number)
     return RosterPreview(rows, errors, duplicates, new_buildings, table.encoding, table.notes)
 
@@ -231,15 +254,23 @@ def import_roster(
         session.add(area)
         areas[name] = area
     session.flush()
+    owners = 0
     for r in preview.rows:
-        session.add(Resident(community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
-                             unit=r.unit, age_band=r.age_band, household_ref=r.household_ref))
+        resident = Resident(community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
+                            unit=r.unit, age_band=r.age_band, household_ref=r.household_ref)
+        session.add(resident)
+        if r.area_m2 is not None:
+            session.flush()
+            set_owner_household(session, community_id=community.id, area_id=areas[r.building].id,  # type: ignore[arg-type]
+                                unit=r.unit, room=r.household_ref, area_m2=r.area_m2,
+                                owner_resident_id=resident.id)
+            owners += 1
     session.flush()
     audit.record(session, actor=actor.audit_name, action="roster.import", target_type="community",
                  target_id=community.id,
                  detail={"file": filename, "residents": len(preview.rows),
                          "new_buildings": preview.new_buildings,
-                         "duplicates_accepted": len(preview.duplicates)})
+                         "duplicates_accepted": len(preview.duplicates), "owner_households": owners})
     return RosterImportResult(len(preview.rows), preview.new_buildings)
 
 
@@ -362,49 +393,6 @@ def resident_ids_for(
     if only_without_code:
         return [e.resident_id for e in entries if e.code_state in ("未发放", "已作废", "已过期")]
     return [e.resident_id for e in entries]
-
-
-@dataclass(frozen=True)
-class CodeIssuePlan:
-    """What issuing codes to a set of residents would do (a dry run: nothing is written)."""
-
-    n_residents: int
-    n_replacing: int  # usable codes (有效 or 已使用) that would be revoked and replaced
-    n_used: int  # of those, codes residents have already signed in with
-
-    @property
-    def sentence(self) -> str:
-        """The confirmation sentence, with counts."""
-        if self.n_replacing == 0:
-            return (f"将为 {self.n_residents} 位居民发放新的参与码。他们目前都没有有效的参与码，"
-                    "新码只在打印文件中出现一次。")
-        used = (f"其中 {self.n_used} 位居民已经用旧码登录过，需要用新码重新登录；"
-                if self.n_used else "")
-        return (f"将作废 {self.n_replacing} 个有效参与码并重新发放（共 {self.n_residents} 位居民）。"
-                f"{used}旧纸条随即失效，此操作不能撤销。")
-
-
-def plan_code_issue(session: Session, *, actor: Actor, resident_ids: list[int]) -> CodeIssuePlan:
-    """Dry run of ``issue_codes``: how many residents get a code, how many usable codes it revokes."""
-    wanted = set(resident_ids)
-    states = [e.code_state for e in list_roster(session, actor=actor) if e.resident_id in wanted]
-    return CodeIssuePlan(len(wanted), sum(s in ("有效", "已使用") for s in states),
-                         sum(s == "已使用" for s in states))
-
-
-def plan_deactivate(session: Session, *, actor: Actor, resident_id: int) -> str:
-    """Dry run of ``deactivate_resident``: the confirmation sentence."""
-    require(actor, "import_roster")
-    resident = session.get(Resident, resident_id)
-    if resident is None or not resident.active:
-        raise NotFound("找不到这位居民，或已从名册中移除。")
-    area = session.get(Area, resident.area_id)
-    usable = [e for e in list_roster(session, actor=actor, area_ids=[resident.area_id])
-              if e.resident_id == resident_id and e.code_state in ("有效", "已使用")]
-    code = f"其有效参与码（尾号 {usable[0].code_hint}）将作废，" if usable else ""
-    where = " ".join(p for p in ((area.name if area else ""), resident.unit) if p)
-    return (f"将把 #{resident_id}（{where}）移出名册：{code}此人不再计入参与情况，"
-            "已提交的意见和投票保留。此操作不能在页面上撤销。")
 
 
 def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> int:

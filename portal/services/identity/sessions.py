@@ -36,7 +36,12 @@ def _hash(value: str) -> str:
 
 
 def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+    """A stored time as an aware UTC datetime: SQLite gives naive UTC back, PostgreSQL an aware
+    time in the connection's zone (Asia/Shanghai on a Chinese server), which a cookie's
+    ``expires`` (HTTP dates are GMT) cannot take."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def sign_cookie(sid: str, *, secret: str) -> str:

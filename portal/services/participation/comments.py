@@ -104,6 +104,8 @@ def report(
         op, c = _visible_opinion(session, cm.opinion_id, resident)
     if c.community_id != resident.community_id:
         raise NotFound("找不到要举报的内容。")
+    if not (reason or "").strip():  # no default reason: one tap must not file an accusation
+        raise InvalidInput("请先选择举报理由（例如“广告或无关内容”），再提交举报。")
     cleaned = validate_text(reason, what="举报理由", min_chars=REPORT_MIN_CHARS, max_chars=REPORT_MAX_CHARS)
     earlier = session.exec(
         select(Report).where(Report.target_type == kind, Report.target_id == target_id,

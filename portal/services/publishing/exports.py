@@ -156,6 +156,22 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
     return tables
 
 
+def export_summary(tables: dict[str, pd.DataFrame]) -> str:
+    """What was exported, in one sentence. The 主题 sheet keeps merged and retired themes (marked
+    有效=否) for the record; the sentence counts the themes as the committee sees them, so four
+    themes after a merge read "主题 4 个", not "5 行"."""
+    parts = []
+    for name, df in tables.items():
+        if name == "主题" and "有效" in df.columns:
+            n_active = int((df["有效"] == "是").sum())
+            retired = len(df) - n_active
+            parts.append(f"主题 {n_active} 个" + (f"（另有 {retired} 个已合并或停用，表中标为“有效：否”）"
+                                                 if retired else ""))
+        else:
+            parts.append(f"{name} {len(df)} 行")
+    return "已生成：" + "，".join(parts) + "。"
+
+
 def to_xlsx(tables: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:

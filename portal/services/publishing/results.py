@@ -46,6 +46,7 @@ from portal.services.consultations import (
     results_public,
 )
 from portal.services.errors import PhaseClosed
+from portal.services.identity.age_bands import age_band_order, reporting_age_band
 from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
 from portal.services.review.runs import latest_run
 from portal.services.review.summaries import public_summary
@@ -277,12 +278,12 @@ def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFra
     roster_band: dict[str, int] = defaultdict(int)
     for area_id, band, n in roster_rows:
         roster_area[area_id] += n
-        roster_band[band or NO_AGE_BAND] += n
+        roster_band[reporting_age_band(band or "") or NO_AGE_BAND] += n
     part_area: dict[int, int] = defaultdict(int)
     part_band: dict[str, int] = defaultdict(int)
     for area_id, band, n in part_rows:
         part_area[area_id] += n
-        part_band[band or NO_AGE_BAND] += n
+        part_band[reporting_age_band(band or "") or NO_AGE_BAND] += n
 
     def rate(p: int, r: int) -> float:
         return round(p / r, 4) if r else 0.0
@@ -292,7 +293,7 @@ def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFra
           "参与率": rate(part_area[a.id or 0], roster_area[a.id or 0])} for a in areas],
         columns=["网格", "楼栋", "参与人数", "名册人数", "参与率"],
     )
-    bands = sorted(set(roster_band) | set(part_band), key=lambda b: (b == NO_AGE_BAND, b))
+    bands = sorted(set(roster_band) | set(part_band), key=age_band_order)
     band_df = pd.DataFrame(
         [{"年龄段": b, "参与人数": part_band[b], "名册人数": roster_band[b],
           "参与率": rate(part_band[b], roster_band[b])} for b in bands],
