@@ -9,11 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-<<<<<<< HEAD
-from portal.cli_street import analyse, community_app
-=======
 from portal.cli_outbox import outbox_app
->>>>>>> main
+from portal.cli_street import analyse, community_app
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -28,12 +25,9 @@ audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 owners_app = typer.Typer(help="业主表决", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-<<<<<<< HEAD
 app.add_typer(community_app, name="community")
-=======
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(owners_app, name="owners-vote")
->>>>>>> main
 app.command("themes")(themes)
 app.command("analyse")(analyse)
 

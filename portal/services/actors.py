@@ -74,13 +74,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_themes": frozenset({Role.ADMIN, Role.REVIEWER}),
     "export_data": frozenset({Role.ADMIN, Role.REVIEWER}),
     "view_committee": frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK}),
-<<<<<<< HEAD
     "view_street": frozenset({Role.STREET_ADMIN}),
-=======
     "send_announcements": frozenset({Role.ADMIN}),
     "record_consent": frozenset({Role.ADMIN, Role.CLERK}),
     "deliver_notices": frozenset({Role.ADMIN, Role.CLERK}),
->>>>>>> main
 }
 
 PERMISSION_LABELS = {
@@ -99,13 +96,10 @@ PERMISSION_LABELS = {
     "answer_themes": "回应主题",
     "export_data": "导出数据",
     "view_committee": "进入工作台",
-<<<<<<< HEAD
     "view_street": "查看街道总览",
-=======
     "send_announcements": "发布居民通知",
     "record_consent": "登记居民的通知同意书",
     "deliver_notices": "打印上门通知",
->>>>>>> main
 }
 
 

@@ -141,6 +141,10 @@ def build_demo(
     first = _build_community(engine, keep_collection_open(load_corpus(data_dir), day), random.Random(seed),
                              seed=seed, street_id=street.id, accounts=DEMO_ACCOUNTS, names=STAFF_NAMES,
                              per_building=RESIDENTS_PER_BUILDING, say=say)
+    from portal.services.notifications.demo_data import add_demo_notifications
+
+    say("写入通知同意和待发送的通知 …")
+    first += "\n" + add_demo_notifications(engine)  # 梧桐里社区's, before the second community exists
     second_corpus = json.loads((data_dir / "demo" / SECOND_CORPUS).read_text(encoding="utf-8"))
     _build_community(engine, keep_collection_open(second_corpus, day), random.Random(seed + 1),
                      seed=seed, street_id=street.id, accounts=SECOND_ACCOUNTS, names=SECOND_STAFF_NAMES,
@@ -203,15 +207,7 @@ def _build_community(engine: Engine, corpus: dict[str, Any], rng: random.Random,
         _answer_themes(engine, consultation_id, spec, users, publish=spec["phase"] == Phase.PUBLISHED)
         analysed += 1
 
-<<<<<<< HEAD
     ids = [cid for cid, _, _ in plans]
-=======
-    from portal.services.notifications.demo_data import add_demo_notifications
-
-    say("写入通知同意和待发送的通知 …")
-    notices = add_demo_notifications(engine)
-
->>>>>>> main
     with Session(engine) as session:
         mine = col(Opinion.consultation_id).in_(ids)
         n_op = session.exec(select(func.count()).select_from(Opinion).where(mine)).one()
@@ -221,7 +217,7 @@ def _build_community(engine: Engine, corpus: dict[str, Any], rng: random.Random,
         n_comments = session.exec(select(func.count()).select_from(Comment)
                                   .join(Opinion, col(Opinion.id) == col(Comment.opinion_id)).where(mine)).one()
     return (f"演示数据已生成：{len(areas)} 栋楼、{len(residents)} 位居民、{len(plans)} 个议题、"
-            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。\n{notices}")
+            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。")
 
 
 def _add_consultation(

@@ -9,8 +9,6 @@ from portal.services.identity.roster import (
     import_roster,
     list_areas,
     list_roster,
-    plan_code_issue,
-    plan_deactivate,
     preview_roster,
     resident_ids_for,
 )
@@ -74,14 +72,10 @@ with tab_import:
     else:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
                  "有任何一行出错时不会导入任何记录。")
-<<<<<<< HEAD
-        upload = st.file_uploader("选择名册文件", type=["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name, actor=actor)
-=======
         template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
->>>>>>> main
+        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name,
+                                                      actor=actor)
         if upload is not None and checked:
             preview = checked.value
             accept = roster_preview(preview, accept_key="roster.accept_dups")

@@ -4,13 +4,9 @@ from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
-<<<<<<< HEAD
-from portal.ui.place import chosen_community
-from portal.ui.widgets import md, plain
-=======
 from portal.ui.attachments import documents_list
+from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain, show_chart
->>>>>>> main
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():

@@ -4,11 +4,8 @@ from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
-<<<<<<< HEAD
-from portal.ui.place import chosen_community
-=======
 from portal.ui.contact_settings import contact_settings
->>>>>>> main
+from portal.ui.place import chosen_community
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import (
     asked_for_a_page,

@@ -16,12 +16,8 @@ from portal.models import Area, Opinion, Resident, Vote
 from portal.services import tenancy
 from portal.services.actors import Actor, require
 from portal.services.consultations import consultation_area_ids
-<<<<<<< HEAD
 from portal.services.errors import InvalidInput
-=======
-from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.age_bands import age_band_order, reporting_age_band
->>>>>>> main
 
 UNDER_REPRESENTED_RATIO = 0.5
 DIMENSIONS = {"area": "楼栋", "grid": "网格", "age_band": "年龄段"}
