@@ -31,6 +31,31 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
+def scaled_text(spec: dict[str, Any], scale: float) -> dict[str, Any]:
+    """A copy of a Vega-Lite ``spec`` with every font size multiplied by ``scale`` (大字模式).
+
+    Vega-Lite draws text at fixed pixel sizes, so the page's larger root font does not reach it.
+    Sizes we never set (Vega-Lite's defaults: axis labels 10, titles 11, text marks 11) are
+    written in first, so they grow too."""
+    if scale == 1:
+        return spec
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (v * scale if k.lower().endswith("fontsize") and isinstance(v, (int, float))
+                        and not isinstance(v, bool) else walk(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    config = dict(spec.get("config", {}))
+    for part, defaults in (("axis", {"labelFontSize": 10, "titleFontSize": 11}),
+                           ("legend", {"labelFontSize": 10, "titleFontSize": 11}),
+                           ("title", {"fontSize": 13}), ("text", {"fontSize": 11})):
+        config[part] = {**defaults, **config.get(part, {})}
+    return walk({**spec, "config": config})
+
+
 def _height(n: int) -> alt.Step:
     """Discrete rows get a fixed step: Streamlit sizes charts with autosize "fit", where a
     fixed pixel height would also have to hold the title, axis and legend and squash the bars."""

@@ -27,7 +27,8 @@ class Settings:
     opinion_min_chars: int = 10  # PORTAL_OPINION_MIN_CHARS
     opinion_max_chars: int = 1000  # PORTAL_OPINION_MAX_CHARS
     session_hours: int = 8  # PORTAL_SESSION_HOURS: committee sign-in lifetime
-    public_base_url: str = "http://localhost:8501"  # PORTAL_PUBLIC_URL, for QR codes on notices
+    public_url_setting: str = ""  # PORTAL_PUBLIC_URL: the address residents open (QR codes, links)
+    port: int = 8501  # PORTAL_PORT: the port the server listens on (portal/server.py sets it)
     trusted_proxies: str = ""  # PORTAL_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For is believed
     # Notifications (decision 0024)
     contact_keys: tuple[str, ...] = field(default=(), repr=False)  # PORTAL_CONTACT_KEY, comma-separated Fernet keys
@@ -40,6 +41,13 @@ class Settings:
     daily_cap: int = 3  # PORTAL_NOTIFY_DAILY_CAP: e-mails + SMS per resident per China day
     max_attempts: int = 6  # PORTAL_NOTIFY_MAX_ATTEMPTS: then the message is marked failed
     retry_base_seconds: int = 60  # PORTAL_NOTIFY_RETRY_SECONDS: first back-off, doubling
+
+    @property
+    def public_base_url(self) -> str:
+        """The portal's public address, for QR codes on notices and code slips and for links in
+        messages: ``PORTAL_PUBLIC_URL`` when set, else this machine on the port the server runs on
+        (``make run PORT=8641`` prints QR codes for :8641, not Streamlit's default :8501)."""
+        return public_url(self.public_url_setting, self.port)
 
     def public_link(self, path: str) -> str:
         """An absolute address on the public portal for ``path`` ("/results?id=3")."""
@@ -96,6 +104,25 @@ def _contact_keys(var_dir: Path) -> tuple[str, ...]:
     return (key,)
 
 
+DEFAULT_PORT = 8501  # Streamlit's
+
+
+def public_url(setting: str, port: int) -> str:
+    """The rule for the public address: the operator's setting wins (stripped, without a
+    trailing slash); without one, ``http://localhost:<port>``."""
+    setting = setting.strip().rstrip("/")
+    return setting or f"http://localhost:{port}"
+
+
+def _port(value: str) -> int:
+    value = value.strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"PORTAL_PORT 应为 1–65535 之间的端口号，现在是“{value}”")
+    return int(value)
+
+
 def load_settings() -> Settings:
     var_dir = _default_var_dir()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite'}"
@@ -107,7 +134,8 @@ def load_settings() -> Settings:
         opinion_min_chars=int(os.environ.get("PORTAL_OPINION_MIN_CHARS", 10)),
         opinion_max_chars=int(os.environ.get("PORTAL_OPINION_MAX_CHARS", 1000)),
         session_hours=int(os.environ.get("PORTAL_SESSION_HOURS", 8)),
-        public_base_url=os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:8501"),
+        public_url_setting=os.environ.get("PORTAL_PUBLIC_URL", ""),
+        port=_port(os.environ.get("PORTAL_PORT", "")),
         trusted_proxies=os.environ.get("PORTAL_TRUSTED_PROXIES", ""),
         contact_keys=_contact_keys(var_dir),
         smtp_url=os.environ.get("PORTAL_SMTP_URL", ""),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from portal.charts import owners_vote_chart, poll_question_chart
 from portal.services.decisions import OwnersVoteCard, PollResults, fmt_m2, percent, rule_text
-from portal.ui.widgets import md
+from portal.ui.widgets import md, show_chart
 
 
 def tally_panel(card: OwnersVoteCard, *, chart: bool = True) -> None:
@@ -35,7 +35,7 @@ def tally_panel(card: OwnersVoteCard, *, chart: bool = True) -> None:
     else:
         st.warning(t.outcome_text())
     if chart:
-        st.altair_chart(owners_vote_chart(t), width="stretch")
+        show_chart(owners_vote_chart(t))
 
 
 def poll_results_panel(results: PollResults, *, key: str) -> None:
@@ -48,7 +48,7 @@ def poll_results_panel(results: PollResults, *, key: str) -> None:
     if not results.respondents:
         return
     for q in results.questions:
-        st.altair_chart(poll_question_chart(q), width="stretch", key=f"{key}.q{q.question_id}")
+        show_chart(poll_question_chart(q))
         if q.groups:
             table = []
             for g in q.groups:

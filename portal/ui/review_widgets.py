@@ -11,7 +11,7 @@ from portal.services import review
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save_in_steps
 from portal.ui.groups import group_stances
-from portal.ui.widgets import flash_and_rerun, plain
+from portal.ui.widgets import flash_and_rerun, plain, show_chart
 
 
 def analysis_run(actor, ov, *, editable: bool, flash: str) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +111,7 @@ def opinion_groups(ov) -> None:  # type: ignore[no-untyped-def]
     if not ov.opinion_groups:
         st.write("投票还不够多，暂时分不出意见分组。")
     elif ov.group_points:
-        st.altair_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)), width="stretch")
+        show_chart(charts.opinion_groups(pd.DataFrame(ov.group_points)))
     if ov.group_note:
         st.info(ov.group_note, icon=":material/groups:")
     for g in ov.opinion_groups:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import zlib
+from typing import Any
 
 import streamlit as st
 
@@ -16,24 +17,71 @@ LARGE_TEXT_KEY = "ui.large_text"
 DECISION_COLORS = {"adopt": "green", "partial": "blue", "decline": "gray", "refer": "violet"}  # st.badge
 LARGE_TEXT_PARAM = "big"  # ?big=1 in the address keeps 大字 on across pages and reloads
 
-_BASE_CSS = """
+LARGE_TEXT_SCALE = 1.25  # 大字模式 enlarges everything by this factor: text, numbers, tables, charts
+CAPTION_COLOR = "#5c5e66"  # 6.4:1 on white (Streamlit's own #808495-ish grey was 3.9:1, below WCAG AA)
+
+_BASE_CSS = f"""
 <style>
-button, .stButton button, .stFormSubmitButton button { min-height: 2.75rem; }
+button, .stButton button, .stFormSubmitButton button {{ min-height: 2.75rem; }}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
+[data-testid="stWidgetLabel"] [data-testid="stCaptionContainer"],
+[data-testid="stMetricDelta"], [data-testid="stImageCaption"] {{ color: {CAPTION_COLOR} !important; }}
+.st-key-nav [data-testid="stMarkdownContainer"] p {{ margin: 0.6rem 0 0.1rem; }}
+.st-key-home-sign-in [data-testid="stPageLink-NavLink"] {{ border: 1px solid #b5452c; padding: 0.45rem 0.9rem; }}
+/* The file box in Chinese: Streamlit writes "Upload" and "20MB per file • CSV, XLSX" in English.
+   The button keeps its icon and says 选择文件; the limits are said in Chinese under the box
+   (widgets.file_upload). */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "选择文件"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "或把文件拖到这里"; }}
 </style>
 """
-_LARGE_CSS = """
+# One root size: Streamlit sizes text, headings, metric numbers, tables and spacing in rem, so
+# raising the root's size enlarges all of them together (an earlier rule set every element to one
+# size, which made the key numbers smaller than their labels). Charts scale their own text
+# (charts.scaled_text via show_chart).
+_LARGE_CSS = f"""
 <style>
-html, body, [data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-h1, h1 * { font-size: 2.2rem !important; } h2, h2 * { font-size: 1.8rem !important; }
-h3, h3 * { font-size: 1.5rem !important; }
+html {{ font-size: {16 * LARGE_TEXT_SCALE:.0f}px !important; }}
 </style>
 """
 
 
 def apply_style() -> None:
     st.html(_BASE_CSS)
-    if st.session_state.get(LARGE_TEXT_KEY):
+    if large_text_on():
         st.html(_LARGE_CSS)
+
+
+def large_text_on() -> bool:
+    return bool(st.session_state.get(LARGE_TEXT_KEY))
+
+
+def text_scale() -> float:
+    """How much larger text is drawn now: 1 normally, LARGE_TEXT_SCALE in 大字模式."""
+    return LARGE_TEXT_SCALE if large_text_on() else 1.0
+
+
+def show_chart(chart: Any, *, alt_text: str | None = None) -> None:
+    """Show an Altair chart or a Vega-Lite spec (dict) across the width, its text enlarged in 大字模式."""
+    from portal.charts import scaled_text
+
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    spec = scaled_text(spec, text_scale())
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    st.vega_lite_chart(spec, width="stretch", alt=alt_text or str(title or "图表"))
+
+
+def file_upload(label: str, types: list[str], *, key: str) -> Any:
+    """``st.file_uploader`` with its limits said in Chinese (the English ones are hidden by CSS)."""
+    limit = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(label, type=types, key=key)
+    kinds = "、".join(t.upper() for t in types)
+    st.caption(f"支持 {kinds} 文件，单个文件不超过 {limit} MB。")
+    return upload
 
 
 def large_text_toggle() -> None:
@@ -81,10 +129,8 @@ def consultation_card(card: ConsultationCard) -> None:
         st.subheader(md(c.title), anchor=False)
         st.caption(f"{card.phase_label} · 征集时间 {deadline_text(c)}")
         plain(c.question)
-        cols = st.columns(3)
-        cols[0].metric("意见", card.n_opinions)
-        cols[1].metric("参与人数", card.n_participants)
-        cols[2].metric("投票", card.n_votes)
+        # One line of counts, also on a phone (three metrics in columns took a line each there).
+        st.markdown(f"**{card.n_opinions}** 条意见 · **{card.n_participants}** 人参与 · **{card.n_votes}** 次投票")
         st.page_link("app_pages/public/consultation.py", label="查看详情 →",
                      query_params={"id": str(card.id)})
         results_link(card.consultation)

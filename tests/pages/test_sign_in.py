@@ -69,10 +69,10 @@ def test_large_text_switch_survives_navigation_and_reload(hood_db):
     from streamlit.testing.v1 import AppTest
 
     at = open_page("app_pages/public/home.py")
-    assert not any("1.18rem" in h.proto.body for h in at.get("html"))
+    assert not any("font-size: 20px" in h.proto.body for h in at.get("html"))
     at.toggle(key="ui.large_text").set_value(True).run()
     assert at.query_params["big"] in ("1", ["1"])
-    assert any("1.18rem" in h.proto.body for h in at.get("html"))
+    assert any("font-size: 20px" in h.proto.body for h in at.get("html"))
     at.switch_page(PAGE).run()
     assert at.toggle(key="ui.large_text").value is True
 
@@ -80,7 +80,7 @@ def test_large_text_switch_survives_navigation_and_reload(hood_db):
     reloaded.query_params["big"] = "1"
     reloaded.run()
     assert reloaded.toggle(key="ui.large_text").value is True
-    assert any("1.18rem" in h.proto.body for h in reloaded.get("html"))
+    assert any("font-size: 20px" in h.proto.body for h in reloaded.get("html"))
     reloaded.toggle(key="ui.large_text").set_value(False).run()
     assert "big" not in reloaded.query_params
 

@@ -47,13 +47,20 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.sink.data_started.set()
-        while self.sink.hold.is_set():  # the kill -9 test holds the conversation mid-DATA
-            import asyncio
+        import asyncio
 
-            await asyncio.sleep(0.05)
-        self.sink.messages.append(Received(list(envelope.rcpt_tos),
-                                           message_from_bytes(envelope.content, policy=policy.default)))
+        received = Received(list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        if self.sink.hold_at is not None and len(self.sink.messages) == self.sink.hold_at:
+            # The kill -9 test: the server has taken the message (it will be delivered) but its
+            # "250" has not reached the sender yet when the sender is killed.
+            self.sink.messages.append(received)
+            self.sink.data_started.set()
+            while not self.sink.release.is_set():
+                await asyncio.sleep(0.05)
+            return "250 Message accepted"
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
+        self.sink.messages.append(received)
         return "250 Message accepted"
 
 
@@ -65,7 +72,9 @@ class SmtpSink:
     messages: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     logins: list[str] = field(default_factory=list)
-    hold: threading.Event = field(default_factory=threading.Event)
+    hold_at: int | None = None  # block the DATA of the message after this many were accepted
+    release: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0  # seconds before answering each DATA (concurrent senders overlap)
     data_started: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
 
@@ -83,7 +92,7 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
-        self.hold.clear()
+        self.release.set()
         if self.controller is not None:
             self.controller.stop(no_assert=True)
             self.controller = None

@@ -18,12 +18,15 @@ from portal.timefmt import today_local
 from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
 from portal.ui.resources import db_session
+from portal.ui.templates import template_downloads
 from portal.ui.widgets import (
     consultation_picker,
+    file_upload,
     flash_and_rerun,
     md,
     plain,
     require_committee,
+    show_chart,
     show_flash,
 )
 
@@ -81,8 +84,9 @@ with tab_one:
 with tab_bulk:
     st.write("CSV（UTF-8 或 GBK）或 Excel（.xlsx）。必填列：**意见内容、渠道、收到日期**；可选列：楼栋。"
              "渠道可填：纸质、电话、上门走访、12345热线。任何一行有误时不会导入任何意见。")
+    template_downloads("offline")
     n_key = "offline.upload_n"
-    upload = st.file_uploader("选择文件", type=["csv", "xlsx"], key=f"offline.upload.{st.session_state.get(n_key, 0)}")
+    upload = file_upload("选择文件", ["csv", "xlsx"], key=f"offline.upload.{st.session_state.get(n_key, 0)}")
     if upload is not None:
         data = upload.getvalue()
         checked = read(preview_offline_import, consultation_id=cid, data=data, filename=upload.name)
@@ -123,7 +127,7 @@ with tab_mix:
     total = sum(m.count for m in mix)
     offline = sum(m.count for m in mix if m.channel in OFFLINE_CHANNELS)
     st.write(f"共 {total} 条意见，其中线下 {offline} 条。")
-    st.altair_chart(channel_mix_chart(mix), width="stretch")
+    show_chart(channel_mix_chart(mix))
     if recent:
         st.caption("最近录入的线下意见")
         for op in recent:

@@ -5,7 +5,7 @@ from portal.charts import participation_chart
 from portal.services.consultations import PUBLIC_PHASES, list_consultations
 from portal.services.consultations.participation_check import DIMENSIONS, check_participation
 from portal.ui.resources import db_session
-from portal.ui.widgets import consultation_picker, md, require_committee
+from portal.ui.widgets import consultation_picker, md, require_committee, show_chart
 
 actor = require_committee("view_committee")
 st.title("参与情况核查")
@@ -40,7 +40,7 @@ elif check.flagged:
 else:
     st.success(f"各{check.label}的参与比例大体均衡。")
 
-st.altair_chart(participation_chart(check.groups, group_title=check.label), width="stretch")
+show_chart(participation_chart(check.groups, group_title=check.label))
 st.dataframe(pd.DataFrame([{
     check.label: g.group, "名册人数": g.roster, "参与人数": g.participants,
     "参与率": f"{g.rate:.0%}", "名册占比": f"{g.roster_share:.1%}", "参与者占比": f"{g.participant_share:.1%}",

@@ -18,7 +18,8 @@ from portal.ui.actions import read, save, save_and_flash
 from portal.ui.confirm import confirm_button
 from portal.ui.imports import roster_preview, slips_download
 from portal.ui.resources import db_session
-from portal.ui.widgets import flash_and_rerun, md, require_committee, show_flash
+from portal.ui.templates import template_downloads
+from portal.ui.widgets import file_upload, flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("issue_codes")
 st.title("居民名册与参与码")
@@ -71,7 +72,8 @@ with tab_import:
     else:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
                  "有任何一行出错时不会导入任何记录。")
-        upload = st.file_uploader("选择名册文件", type=["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
+        template_downloads("roster")
+        upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
         checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
         if upload is not None and checked:
             preview = checked.value

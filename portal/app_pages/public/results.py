@@ -7,7 +7,7 @@ from portal.ui import results_cache as cache
 from portal.ui import results_widgets
 from portal.ui.actions import read
 from portal.ui.decisions import poll_results_panel, tally_panel
-from portal.ui.widgets import md, plain
+from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
@@ -37,7 +37,7 @@ specs = cache.chart_specs(cid, version)
 
 def chart(name: str) -> None:
     if name in specs:
-        st.vega_lite_chart(specs[name], width="stretch", alt=str(specs[name].get("title", "图表")))
+        show_chart(specs[name])
 
 
 def cloud(theme_id: int | None = None) -> bytes | None:

@@ -111,8 +111,12 @@ if saved and saved[0] == chosen and saved[1] == text:
             st.caption("公开后大家看到的内容：")
         plain(preview.text_public)
     if preview.n_similar:
-        st.info(f"类似意见已有 {preview.n_similar} 条。如果其中一条说出了您的想法，"
-                "可以直接支持它，不必重复提交。")
+        # Said above 确认提交 (inside the form), so nobody submits a duplicate before seeing it;
+        # the opinions and their 支持 buttons follow the form (a form cannot hold buttons).
+        with preview_box:
+            st.info(f"类似意见已有 {preview.n_similar} 条（列在下方）。如果其中一条说出了您的想法，"
+                    "可以直接支持它，不必重复提交。", icon=":material/content_copy:")
+        st.markdown("**已有的类似意见**")
         for item in preview.similar:
             with st.container(border=True):
                 plain(item.text)

@@ -170,8 +170,8 @@ def reencode_image(data: bytes, name: str, filename: str | None) -> CheckedFile:
                 if fmt not in IMAGE_TYPES:
                     raise _refuse(name, f"的图片格式（{fmt or '未知'}）不支持。只能上传{ACCEPTED_TEXT}。")
                 if w * h > MAX_PIXELS:
-                    raise _refuse(name, f"像素太多（{w}×{h}，约 {w * h / 1e6:.0f} 百万像素），最多 "
-                                        f"{MAX_PIXELS // 1_000_000} 百万像素。请缩小后再上传。")
+                    raise _refuse(name, f"像素太多（{w}×{h}，约 {w * h / 10_000:.0f} 万像素），最多 "
+                                        f"{MAX_PIXELS // 10_000} 万像素。请缩小后再上传。")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as im:
                 im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced scale when large
