@@ -73,6 +73,7 @@ REFUSED = [
     ("半张.jpg", files.photo((800, 600))[:3000], "已损坏"),
     ("IMG_0412.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\0" * 100, "兼容性最佳"),
     ("空.jpg", b"", "空的"),
+    ("说明.png", files.png_text_bomb(), "已损坏"),
     ("说明.txt", "这是一段文字说明，不是图片。".encode(), "不是可以识别的图片或 PDF"),
     ("<script>alert(1)</script>.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
      "SVG"),
