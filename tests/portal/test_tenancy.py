@@ -35,7 +35,8 @@ from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
 from tests.support_faults import use_keyword_model
 
 # Actions that name no community: they work on the actor's own one (checked separately below).
-OWN_COMMUNITY = {"identity.create_user", "identity.list_users", "dashboard.committee_dashboard"}
+OWN_COMMUNITY = {"identity.create_user", "identity.list_users", "dashboard.committee_dashboard",
+                 "notifications.outbox_status"}
 PASSWORD = "Yinxing2026"
 
 
