@@ -164,7 +164,8 @@ def _prepare(session: Session, *, msg_id: int, worker: str, now: datetime, repor
         return _Delivery(msg_id, DeliveryChannel.SMS, address, note.title, text, "")
     text = (f"{note.body}\n\n查看详情：{url}\n\n——\n这封邮件来自社区议事厅，因为您同意接收议事通知。"
             f"\n不想再收到邮件，请打开：{unsubscribe}\n")
-    return _Delivery(msg_id, DeliveryChannel.EMAIL, address, f"{SIGNATURE}{note.title}", text, unsubscribe)
+    subject = " ".join(f"{SIGNATURE}{note.title}".split())  # one line: no header can be smuggled in
+    return _Delivery(msg_id, DeliveryChannel.EMAIL, address, subject, text, unsubscribe)
 
 
 def _record(session: Session, *, msg_id: int, worker: str, now: datetime, error: DeliveryError | None,
