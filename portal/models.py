@@ -99,10 +99,11 @@ class Visibility(StrEnum):
 
     VISIBLE = "visible"
     HIDDEN = "hidden"
+    WITHDRAWN = "withdrawn"  # an offline entry taken back by staff (typed in error), see offline_corrections
 
     @property
     def label(self) -> str:
-        return {"visible": "公开", "hidden": "已隐藏"}[self.value]
+        return {"visible": "公开", "hidden": "已隐藏", "withdrawn": "已撤回"}[self.value]
 
 
 class Role(StrEnum):
