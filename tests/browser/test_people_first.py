@@ -85,8 +85,11 @@ def choose(pg, title: str) -> None:  # type: ignore[no-untyped-def]
     phone the menu must fold away again once the page is chosen."""
     if menu_folded(pg):
         pg.get_by_test_id("stExpandSidebarButton").click()
-    pg.locator(".st-key-nav").get_by_text(title, exact=True).click()
-    pg.wait_for_function("(t) => document.title.includes(t)", arg=title)
+    link = pg.locator(".st-key-nav a").filter(has=pg.get_by_text(title, exact=True))
+    target = link.evaluate("a => a.pathname")
+    link.click()
+    pg.wait_for_function("(p) => location.pathname === p", arg=target)
+    settle(pg)
     shown(pg)
     if pg.is_phone:
         expect(pg.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
@@ -180,6 +183,9 @@ def test_large_text_makes_numbers_and_charts_larger(screen, portal_url, shots):
         chart_text.wait_for()
         sizes[big] = {"value": font_px(value), "label": font_px(label.locator("p").first),
                       "body": font_px(body), "chart": font_px(chart_text)}
+        cut = pg.get_by_test_id("stMetricValue").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+        assert not cut, f"figures cut off: {cut}"
         if big:
             assert_accessible(pg, "结果公示（大字）")
             snap(pg, shots, "results-large-text")
@@ -237,7 +243,7 @@ def test_staff_walk_their_pages(screen, portal_url, shots, username):
     pg.get_by_test_id("stFormSubmitButton").click()
     pg.get_by_role("heading", name="工作台").wait_for()
     settle(pg)
-    menu = [t.strip() for t in pg.locator(".st-key-nav [data-testid=stPageLink]").all_inner_texts()]
+    menu = [t.strip() for t in pg.locator(".st-key-nav [data-testid=stPageLink] p").all_inner_texts()]
     for title in pages:
         assert title in menu, f"{username} misses {title}"
     for title in STAFF["admin"][1]:
