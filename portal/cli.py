@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from portal.cli_outbox import outbox_app
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -23,6 +24,7 @@ audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 owners_app = typer.Typer(help="业主表决", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(owners_app, name="owners-vote")
 app.command("themes")(themes)
 

@@ -99,10 +99,11 @@ class Visibility(StrEnum):
 
     VISIBLE = "visible"
     HIDDEN = "hidden"
+    WITHDRAWN = "withdrawn"  # an offline entry taken back by staff (typed in error), see offline_corrections
 
     @property
     def label(self) -> str:
-        return {"visible": "公开", "hidden": "已隐藏"}[self.value]
+        return {"visible": "公开", "hidden": "已隐藏", "withdrawn": "已撤回"}[self.value]
 
 
 class Role(StrEnum):
@@ -838,3 +839,16 @@ class OwnerBallot(SQLModel, table=True):
     entered_by: int | None = Field(default=None, foreign_key="committeeuser.id")  # paper: who typed it
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class ResultsSnapshot(SQLModel, table=True):
+    """The results page of one published consultation, computed once and kept in the database,
+    so the first visitor after publishing or a re-analysis — on any replica — reads one row
+    instead of recomputing (see publishing.snapshot and decision 0021). ``version`` is the
+    ``results_version`` it was computed for; a different version means it is stale."""
+
+    consultation_id: int = Field(foreign_key="consultation.id", primary_key=True)
+    version: str = Field(max_length=400)
+    format: int = 1  # the shape of the payload; a snapshot of another shape is rebuilt
+    payload: bytes = Field(sa_type=sa.LargeBinary)
+    built_at: datetime = _ts()

@@ -56,6 +56,17 @@ def png_header_only(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
+def png_text_bomb() -> bytes:
+    """A 16×16 PNG whose compressed text chunk inflates to 50 MB (Pillow stops reading it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
+    text = b"Comment\0\0" + zlib.compress(b"A" * 50_000_000, 9)
+    pixels = zlib.compress(b"".join(b"\0" + b"\x80" * 48 for _ in range(16)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"zTXt", text) + chunk(b"IDAT", pixels)
+            + chunk(b"IEND", b""))
+
+
 def pdf(*, extra=None, pages: int = 1) -> bytes:  # type: ignore[no-untyped-def]
     """A plain PDF (``pages`` blank A4 pages); ``extra(writer)`` may add hostile parts."""
     from pypdf import PdfWriter

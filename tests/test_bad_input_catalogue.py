@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from portal.models import Area, Channel, Opinion, Phase, Resident, Role
+from portal.models import Area, Channel, Opinion, OpinionPhoto, Phase, PhotoReview, Resident, Role
 from portal.services import consultations, identity
+from portal.services.documents import Upload, attach_document, open_attachment
 from portal.services.errors import ServiceError
 from portal.services.identity import roster
 from portal.services.participation import add_comment, offline, submit_opinion
 from portal.services.publishing import exports
+from tests import files
 from tests.factories import xlsx_bytes
 from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
     World,
@@ -150,6 +152,32 @@ def _comment(text: str) -> Callable[[Session, World], Any]:
     def call(s: Session, w: World) -> Any:
         return add_comment(s, actor=_resident(s, w), opinion_id=w.collecting_opinions[1], text=text)
     return call
+
+
+def _photos(items: list[tuple[str, Callable[[], bytes]]]) -> Callable[[Session, World], Any]:
+    """An opinion with photos; the files are made only when the row runs."""
+    def call(s: Session, w: World) -> Any:
+        return submit_opinion(s, actor=_resident(s, w), consultation_id=w.consultations[Phase.COLLECTING],
+                              text="5号楼门口的路灯坏了一个多星期，晚上老人出门看不清台阶。",
+                              photos=[Upload(name, make()) for name, make in items])
+    return call
+
+
+def _document(name: str, make: Callable[[], bytes]) -> Callable[[Session, World], Any]:
+    def call(s: Session, w: World) -> Any:
+        return attach_document(s, actor=w.committee[Role.ADMIN], consultation_id=w.consultations[Phase.COLLECTING],
+                               upload=Upload(name, make()), title="议题资料", kind="plan")
+    return call
+
+
+def _photo_without_position(s: Session, w: World, result: Any) -> None:
+    from PIL import ExifTags, Image
+
+    photo = s.exec(select(OpinionPhoto).where(OpinionPhoto.opinion_id == result.opinion.id)).one()
+    data = open_attachment(s, actor=w.committee[Role.ADMIN], photo_id=photo.id).data
+    with Image.open(io.BytesIO(data)) as im:
+        assert dict(im.getexif()) == {} and im.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert photo.review == PhotoReview.PENDING
 
 
 # ---------------------------------------------------------------- what a saved row must look like
@@ -341,6 +369,19 @@ ROWS = [
         _roster(f"楼栋,单元,年龄段,户号,网格\n{MD_BUILDING},1单元,60-69,9-101,{MD_GRID}\n".encode()),
         None, _markdown_names_kept_as_typed),
     Row("submit-during-restore", _while_restoring, "系统正在恢复数据，请稍后再试。"),
+    Row("photo-renamed-program", _photos([("楼顶漏水.jpg", lambda: files.WINDOWS_PROGRAM)]),
+        "文件“楼顶漏水.jpg”实际上是可执行程序（.exe），不能上传。只能上传JPG、PNG 或 WebP 照片。"),
+    Row("photo-50-megapixels", _photos([("航拍全景.jpg", lambda: files.png_header_only(8165, 6124))]),
+        "文件“航拍全景.jpg”像素太多（8165×6124，约 5000 万像素），最多 4000 万像素。请缩小后再上传。"),
+    Row("photo-four", _photos([(f"路灯{i}.jpg", lambda i=i: files.photo(label=str(i))) for i in range(4)]),
+        "每条意见最多附 3 张照片，您选了 4 张，请去掉 1 张后再提交。"),
+    Row("photo-gps-stripped", _photos([("路灯.jpg", files.photo)]), None, _photo_without_position),
+    Row("document-zip-renamed-pdf", _document("加装电梯方案.pdf", files.zip_archive),
+        "文件“加装电梯方案.pdf”实际上是压缩包（zip，或 Word/Excel 文档），不能上传。"),
+    Row("document-pdf-javascript", _document("费用测算.pdf", files.pdf_with_javascript),
+        "文件“费用测算.pdf”含有JavaScript 脚本，出于安全考虑不能上传。请用“打印为 PDF”重新生成一份再上传。"),
+    Row("document-pdf-bomb", _document("总平面图.pdf", lambda: files.pdf_bomb(1, 80)),
+        "文件“总平面图.pdf”解压后的内容异常巨大，疑似“压缩炸弹”，不能上传。"),
 ]
 
 

@@ -69,6 +69,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "view_committee": frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK}),
     "send_announcements": frozenset({Role.ADMIN}),
     "record_consent": frozenset({Role.ADMIN, Role.CLERK}),
+    "deliver_notices": frozenset({Role.ADMIN, Role.CLERK}),
 }
 
 PERMISSION_LABELS = {
@@ -89,6 +90,7 @@ PERMISSION_LABELS = {
     "view_committee": "进入工作台",
     "send_announcements": "发布居民通知",
     "record_consent": "登记居民的通知同意书",
+    "deliver_notices": "打印上门通知",
 }
 
 

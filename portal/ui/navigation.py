@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, has_permission
+from portal.ui.layout import page_layout
 from portal.ui.session import remember_next
 
 
@@ -56,6 +57,7 @@ RESIDENT_PAGES = [
     NavPage("app_pages/resident/give.py", "提意见", ":material/edit:"),
     NavPage("app_pages/resident/vote.py", "表态投票", ":material/how_to_vote:"),
     NavPage("app_pages/resident/my.py", "我的参与", ":material/person:"),
+    NavPage("app_pages/resident/messages.py", "我的消息", ":material/mail:"),
 ]
 STAFF_PAGES = [
     NavPage("app_pages/committee/dashboard.py", "工作台", ":material/dashboard:"),
@@ -69,6 +71,7 @@ STAFF_PAGES = [
     NavPage("app_pages/committee/answers.py", "回应与发布", ":material/campaign:", "answer_themes"),
     NavPage("app_pages/committee/moderation.py", "内容审核", ":material/shield:", "moderate"),
     NavPage("app_pages/committee/audit.py", "审计日志", ":material/verified:", "view_audit"),
+    NavPage("app_pages/committee/notices.py", "居民通知", ":material/notifications:", "record_consent"),
 ]
 
 STAFF_ONLY = "这是居委会工作人员使用的页面。请先退出居民登录，再用工作人员账号登录。"
@@ -109,6 +112,18 @@ def _stand_in(spec: NavPage, *, sign_in: NavPage | None = None, message: str = "
     return st.Page(page, title=spec.title, url_path=path, visibility="hidden")
 
 
+def unread_messages(actor: ResidentActor) -> int:
+    """The unread count beside 我的消息 in the menu (0 when it cannot be read just now)."""
+    from portal.services.notifications import unread_count
+    from portal.ui.resources import db_session
+
+    try:
+        with db_session() as session:
+            return unread_count(session, actor=actor)
+    except Exception:  # noqa: BLE001 - a menu badge must never break every page
+        return 0
+
+
 def site_for(actor: Actor | None) -> Site:
     """The pages ``actor`` (None: a visitor) sees in the menu, and the hidden stand-ins."""
     staff = isinstance(actor, CommitteeActor)
@@ -116,7 +131,9 @@ def site_for(actor: Actor | None) -> Site:
     menu: list[tuple[str, list[st.Page]]] = [("公开", public)]
     hidden: list[st.Page] = []
     if isinstance(actor, ResidentActor):
-        mine = [_page(p) for p in RESIDENT_PAGES] + [_page(RESIDENT_SIGN_IN, title="我的账号")]
+        unread = unread_messages(actor)
+        mine = [_page(p, title=f"{p.title}（{unread} 条未读）" if p.path == "messages" and unread else None)
+                for p in RESIDENT_PAGES] + [_page(RESIDENT_SIGN_IN, title="我的账号")]
         menu.append(("我的", mine))
         hidden += [_stand_in(p, message=STAFF_ONLY) for p in [*STAFF_PAGES, STAFF_LOGIN]]
     elif isinstance(actor, CommitteeActor):
@@ -184,6 +201,9 @@ def run(actor: Actor | None, sidebar_extras=None) -> None:  # type: ignore[no-un
     """Register every page, draw our menu (then ``sidebar_extras``) in the sidebar, run the page."""
     site = site_for(actor)
     current = st.navigation(site.pages, position="hidden")
+    # tables get the room they need; the default page ("") is staff's 工作台 or everyone's 首页
+    default = "dashboard" if isinstance(actor, CommitteeActor) else "home"
+    st.set_page_config(layout=page_layout(current.url_path or default))
     with st.sidebar:
         render_menu(site)
         if sidebar_extras is not None:

@@ -13,10 +13,11 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
+from portal.db import unit_of_work
 from portal.services.publishing import accountability as accountability_service
-from portal.services.publishing import notice_pdf, opendata, results
+from portal.services.publishing import notice_pdf, opendata, results, snapshot
 from portal.timefmt import format_date
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session, engine, settings
 
 TTL = 6 * 3600
 
@@ -28,8 +29,10 @@ def version(consultation_id: int) -> str:
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
 def load(consultation_id: int, version: str) -> results.ConsultationResults:
-    with db_session() as session:
-        return results.load_results(session, consultation_id)
+    """The stored snapshot when it is current (one row, on every replica); otherwise computed,
+    and stored for the next visitor (publishing.snapshot, decision 0021)."""
+    return unit_of_work(engine(), lambda session: snapshot.current_results(session, consultation_id,
+                                                                           version=version))
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)

@@ -208,3 +208,45 @@ def test_stance_only_opinions_are_neither_label_nor_first_example(tokenizer):
     assert "支持" not in theme.label and "支持" not in theme.keywords
     first = theme.representatives[0]
     assert first not in (0, 1, 2), charging[first]
+
+
+def test_automatic_k_and_themes_hardly_depend_on_the_seed(tokenizer, corpus):
+    """The consensus cut: k differs by at most 1 across seeds and the partitions agree."""
+    from itertools import combinations
+
+    from sklearn.metrics import adjusted_rand_score
+
+    texts, topics = corpus
+    models = [ThemeModel(random_state=s, tokenizer=tokenizer).fit(texts + OTHER) for s in range(4)]
+    ks = [m.k_ for m in models]
+    assert max(ks) - min(ks) <= 1, ks
+    for a, b in combinations(models, 2):
+        assert adjusted_rand_score(a.labels_, b.labels_) >= 0.8
+    for m in models:
+        assert normalized_mutual_info_score(topics, m.labels_[: len(texts)]) >= 0.8
+
+
+def test_other_rescue_moves_only_opinions_within_a_themes_spread():
+    """An opinion left in 其他 rejoins the theme it is as close to as the theme's own members
+    are; one far from every theme stays in 其他; guided (protected) rows are not touched."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    axes = np.eye(4, dtype=np.float32)
+    # two themes of 20 opinions around axes 0 and 1, spread a little
+    Z = np.vstack([axes[0] + 0.3 * rng.random((20, 4)), axes[1] + 0.3 * rng.random((20, 4))])
+    near = axes[0] + 0.3 * np.full(4, 0.5)  # as close to theme 0 as its typical member
+    far = axes[3]  # shares nothing with either theme
+    Z = np.vstack([Z, near, far]).astype(np.float32)
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    X = sp.csr_matrix(np.abs(Z))  # every row has words
+    labels = np.array([0] * 20 + [1] * 20 + [-1, -1])
+    scores = np.zeros(len(labels), dtype=np.float32)
+
+    model = ThemeModel(min_score=0.0)
+    out, _ = model._finish_groups(X, labels.copy(), scores.copy(), protect=None, Z=Z)
+    assert out[40] == 0 and out[41] == -1
+    assert np.array_equal(out[:40], labels[:40])
+    off = ThemeModel(min_score=0.0, other_rescue=None)
+    out, _ = off._finish_groups(X, labels.copy(), scores.copy(), protect=None, Z=Z)
+    assert out[40] == -1 and out[41] == -1

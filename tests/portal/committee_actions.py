@@ -43,6 +43,7 @@ from portal.services import consultations, decisions, identity, notifications, r
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
+from portal.services.notifications import paper
 from portal.services.participation import moderation, offline
 from portal.services.publishing import exports
 from portal.services.review import runs as analysis_runs
@@ -344,6 +345,8 @@ ACTIONS: list[CommitteeAction] = [
             s, actor=a, resident_id=w.residents[0], channel="sms", value="13912345678"))),
     CommitteeAction("notifications.resident_contacts", "record_consent", lambda s, w, a: notifications.resident_contacts(
         s, actor=a, resident_id=w.residents[0]), "read", changes_data=False),
+    CommitteeAction("paper.print_door_to_door", "deliver_notices", lambda s, w, a: paper.print_door_to_door(
+        s, actor=a), "read", changes_data=False),
     CommitteeAction("notifications.outbox_status", "view_committee", lambda s, w, a: notifications.outbox_status(
         s, actor=a), "read", changes_data=False),
 ]

@@ -47,13 +47,20 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.sink.data_started.set()
-        while self.sink.hold.is_set():  # the kill -9 test holds the conversation mid-DATA
-            import asyncio
+        import asyncio
 
-            await asyncio.sleep(0.05)
-        self.sink.messages.append(Received(list(envelope.rcpt_tos),
-                                           message_from_bytes(envelope.content, policy=policy.default)))
+        received = Received(list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        if self.sink.hold_at is not None and len(self.sink.messages) == self.sink.hold_at:
+            # The kill -9 test: the server has taken the message (it will be delivered) but its
+            # "250" has not reached the sender yet when the sender is killed.
+            self.sink.messages.append(received)
+            self.sink.data_started.set()
+            while not self.sink.release.is_set():
+                await asyncio.sleep(0.05)
+            return "250 Message accepted"
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
+        self.sink.messages.append(received)
         return "250 Message accepted"
 
 
@@ -65,9 +72,12 @@ class SmtpSink:
     messages: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     logins: list[str] = field(default_factory=list)
-    hold: threading.Event = field(default_factory=threading.Event)
+    hold_at: int | None = None  # block the DATA of the message after this many were accepted
+    release: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0  # seconds before answering each DATA (concurrent senders overlap)
     data_started: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
+    tls: object = None  # an ssl.SSLContext: offer STARTTLS, require it before AUTH and MAIL
 
     def start(self) -> SmtpSink:
         def auth(server, session, envelope, mechanism, data):  # noqa: ARG001
@@ -77,13 +87,14 @@ class SmtpSink:
             return AuthResult(success=ok)
 
         self.port = free_port()
+        tls = {"tls_context": self.tls, "require_starttls": True} if self.tls is not None else {}
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                     authenticator=auth, auth_require_tls=False)
+                                     authenticator=auth, auth_require_tls=self.tls is not None, **tls)
         self.controller.start()
         return self
 
     def stop(self) -> None:
-        self.hold.clear()
+        self.release.set()
         if self.controller is not None:
             self.controller.stop(no_assert=True)
             self.controller = None
@@ -94,6 +105,36 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt]
+
+
+def self_signed_tls(folder) -> tuple[object, str]:  # type: ignore[no-untyped-def]
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and the path of
+    that certificate (for the client to trust through SSL_CERT_FILE)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx, str(cert_path)
 
 
 # ---------------------------------------------------------------- SMS gateway

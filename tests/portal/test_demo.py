@@ -131,3 +131,14 @@ def test_demo_collection_stays_open_whenever_it_is_built():
     shift = date.fromisoformat(moved_collecting["closes_at"]) - date.fromisoformat(collecting["closes_at"])
     for old, new in zip(corpus["consultations"], moved["consultations"], strict=True):
         assert date.fromisoformat(new["opens_at"]) - date.fromisoformat(old["opens_at"]) == shift
+
+
+def test_demo_leaves_email_opt_ins_and_notices_waiting_to_be_sent(demo_engine):
+    from portal.models import ContactPoint, OutboxMessage, OutboxStatus
+
+    with Session(demo_engine) as s:
+        emails = s.exec(select(ContactPoint).where(ContactPoint.channel == "email", col(ContactPoint.consent))).all()
+        assert len(emails) >= 5
+        assert all("@" not in c.value_encrypted for c in emails)
+        pending = s.exec(select(OutboxMessage.channel).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
+        assert pending.count("email") >= 5 and "paper" in pending and "sms" in pending

@@ -68,11 +68,12 @@ REFUSED = [
     ("费用明细.pdf", files.pdf_with_embedded_file(), "嵌入的其他文件"),
     ("加密.pdf", files.encrypted_pdf(), "加密"),
     ("损坏.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EOF garbage", "已损坏"),
-    ("航拍.png", files.png_header_only(8000, 6250), "百万像素"),
+    ("航拍.png", files.png_header_only(8000, 6250), "约 5000 万像素），最多 4000 万像素"),
     ("炸弹.png", files.png_header_only(30000, 30000), "解压炸弹"),
     ("半张.jpg", files.photo((800, 600))[:3000], "已损坏"),
     ("IMG_0412.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\0" * 100, "兼容性最佳"),
     ("空.jpg", b"", "空的"),
+    ("说明.png", files.png_text_bomb(), "已损坏"),
     ("说明.txt", "这是一段文字说明，不是图片。".encode(), "不是可以识别的图片或 PDF"),
     ("<script>alert(1)</script>.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
      "SVG"),
@@ -317,3 +318,37 @@ def test_the_same_photo_twice_and_the_same_submission_twice_store_it_once(sessio
     session.commit()
     assert not again.created and again.opinion.id == first.opinion.id
     assert _count(session, OpinionPhoto) == 1 and _count(session, StoredFile) == 1
+
+
+# ---------------------------------------------------------------- the notice PDF
+
+def test_the_notice_lists_the_documents_and_the_public_photos(session, settings):
+    from portal.models import OpinionPhoto, Role
+    from portal.services.documents.checks import check_upload as check
+    from portal.services.documents.photos import attach_photos
+    from portal.services.publishing.notice_pdf import notice_pdf
+    from tests import factories
+    from tests.pdf_text import pdf_text
+    from tests.results_fixtures import seed_results
+
+    seeded = seed_results(session)
+    before = pdf_text(notice_pdf(session, seeded.consultation_id))
+    assert "议题资料" not in before and "三、查看完整结果" in before  # no empty section, no gap
+
+    admin = factories.staff(session, None, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
+    attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
+                    upload=Upload("plan.pdf", files.pdf(pages=2)), title="3号楼加装电梯设计方案", kind="plan")
+    attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
+                    upload=Upload("cost.png", files.photo(fmt="PNG", gps=False)), title="费用分摊测算表", kind="costs")
+    opinion = session.exec(select(Opinion).where(Opinion.consultation_id == seeded.consultation_id,
+                                                 Opinion.id != seeded.hidden_opinion_id)).first()
+    attach_photos(session, opinion=opinion, photos=[check(Upload("a.jpg", files.photo(label="a"))),
+                                                    check(Upload("b.jpg", files.photo(label="b")))])
+    first = session.exec(select(OpinionPhoto)).first()
+    review_photo(session, actor=admin, photo_id=first.id, approve=True)
+    session.commit()
+
+    text = pdf_text(notice_pdf(session, seeded.consultation_id))
+    for expected in ["三、议题资料", "1.3号楼加装电梯设计方案（方案图纸，PDF·", "2.费用分摊测算表（费用测算，图片·",
+                     "经居委会审核后公开1张", "四、查看完整结果"]:
+        assert expected in text, expected

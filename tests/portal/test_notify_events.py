@@ -212,3 +212,21 @@ def test_closing_soon_reminds_who_has_not_spoken_yet_once(session, hood):
     session.commit()
     assert my_messages(session, actor=resident_actor(session, hood.by_sms)) == []
     assert my_messages(session, actor=resident_actor(session, hood.paper))[0].title == "即将截止：3号楼加装电梯"
+
+
+def test_a_poll_closing_soon_reminds_the_building_once(session, hood):
+    from portal.models import Consultation, Poll
+    from portal.services.notifications import queue_closing_soon
+
+    c = session.get(Consultation, hood.consultation_id)
+    c.phase, c.closes_at = Phase.COLLECTING, factories.days_from_now(20)
+    session.add(c)
+    session.add(Poll(consultation_id=c.id, title="电梯费用分摊方式问卷", closes_at=factories.days_from_now(0.5)))
+    session.add(Poll(consultation_id=c.id, title="电梯品牌选择问卷", closes_at=factories.days_from_now(5)))
+    session.commit()
+    assert queue_closing_soon(session, hours=24) == 6
+    assert queue_closing_soon(session, hours=24) == 0
+    session.commit()
+    msgs = my_messages(session, actor=resident_actor(session, hood.paper))
+    assert [m.title for m in msgs] == ["问卷即将截止：电梯费用分摊方式问卷"]
+    assert my_messages(session, actor=resident_actor(session, hood.other_building_resident)) == []

@@ -17,7 +17,9 @@ from portal.services.participation.offline import (
 from portal.timefmt import today_local
 from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
+from portal.ui.offline_corrections import corrections
 from portal.ui.resources import db_session
+from portal.ui.templates import template_downloads
 from portal.ui.widgets import (
     consultation_picker,
     file_upload,
@@ -47,7 +49,7 @@ cid = consultation_picker(cards, key="offline.consultation", label="录入到哪
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 today = today_local()
 
-tab_one, tab_bulk, tab_mix = st.tabs(["逐条录入", "批量导入", "渠道构成"])
+tab_one, tab_bulk, tab_fix, tab_mix = st.tabs(["逐条录入", "批量导入", "更正或撤回", "渠道构成"])
 
 with tab_one:
     c1, c2 = st.columns(2)
@@ -83,6 +85,7 @@ with tab_one:
 with tab_bulk:
     st.write("CSV（UTF-8 或 GBK）或 Excel（.xlsx）。必填列：**意见内容、渠道、收到日期**；可选列：楼栋。"
              "渠道可填：纸质、电话、上门走访、12345热线。任何一行有误时不会导入任何意见。")
+    template_downloads("offline")
     n_key = "offline.upload_n"
     upload = file_upload("选择文件", ["csv", "xlsx"], key=f"offline.upload.{st.session_state.get(n_key, 0)}")
     if upload is not None:
@@ -117,6 +120,9 @@ with tab_bulk:
                 if imported:
                     st.session_state[n_key] = st.session_state.get(n_key, 0) + 1
                     flash_and_rerun(FLASH, f"已导入 {imported.value} 条线下意见。")
+
+with tab_fix:
+    corrections(actor, cid, flash=FLASH)
 
 with tab_mix:
     with db_session() as session:

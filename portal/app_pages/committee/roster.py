@@ -18,6 +18,7 @@ from portal.ui.actions import read, save, save_and_flash
 from portal.ui.confirm import confirm_button
 from portal.ui.imports import roster_preview, slips_download
 from portal.ui.resources import db_session
+from portal.ui.templates import template_downloads
 from portal.ui.widgets import file_upload, flash_and_rerun, md, require_committee, show_flash
 
 actor = require_committee("issue_codes")
@@ -71,6 +72,7 @@ with tab_import:
     else:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
                  "有任何一行出错时不会导入任何记录。")
+        template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
         checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
         if upload is not None and checked:

@@ -1,13 +1,12 @@
 import streamlit as st
 
-from portal.services.consultations import community_name, list_consultations
-from portal.ui.resources import db_session
+from portal.ui import public_cache
 from portal.ui.session import current_actor
 from portal.ui.widgets import consultation_card, md
 
-with db_session() as session:
-    name = community_name(session)
-    cards = list_consultations(session)
+# The same for every visitor: cached per replica, keyed on the database's change marker.
+home = public_cache.home(public_cache.marker())
+name, cards = home.name, home.cards
 
 st.title(md(f"{name} · 社区议事厅"))
 st.write("居民的事居民议。在这里提出意见、给别人的意见投票，并查看居委会对每个问题的回应和办理进度。")

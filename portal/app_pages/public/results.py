@@ -4,6 +4,7 @@ from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
+from portal.ui.attachments import documents_list
 from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
@@ -111,6 +112,7 @@ with tab_groups:
 with tab_data:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
     results_widgets.downloads(cid, version)
+    documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 

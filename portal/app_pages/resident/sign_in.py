@@ -4,6 +4,7 @@ from portal.services.consultations import get_consultation
 from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
+from portal.ui.contact_settings import contact_settings
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import (
     asked_for_a_page,
@@ -37,6 +38,8 @@ if resident is not None:
     st.page_link("app_pages/resident/give.py", label="提意见", icon=":material/edit:")
     st.page_link("app_pages/resident/vote.py", label="给邻居的意见表态", icon=":material/how_to_vote:")
     st.page_link("app_pages/resident/my.py", label="查看我的参与", icon=":material/person:")
+    st.page_link("app_pages/resident/messages.py", label="我的消息", icon=":material/mail:")
+    contact_settings(resident)
     st.caption("在公用电脑上用完后，请记得退出登录。")
     if st.button("退出登录", key="signin.sign_out", use_container_width=True):
         sign_out_and_leave(next_path="/sign_in")

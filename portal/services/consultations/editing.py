@@ -63,6 +63,9 @@ def change_phase(
     audit.record(session, actor=actor.audit_name, action="consultation.phase",
                  target_type="consultation", target_id=consultation_id, detail=detail)
     _tell_residents(session, c, to)
+    from portal.services.publishing.snapshot import refresh_snapshot
+
+    refresh_snapshot(session, consultation_id)  # the first visitor after publishing reads it ready
     return c
 
 

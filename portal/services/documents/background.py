@@ -167,10 +167,11 @@ def open_attachment(
         if photo is None:
             raise missing
         op = session.get(Opinion, photo.opinion_id)
-        c = _consultation(session, op.consultation_id) if op else None
-        own = isinstance(actor, ResidentActor) and op is not None and op.resident_id == actor.resident_id
-        allowed = has_permission(actor, "view_committee") or own or (
-            c is not None and attachment_is_public(photo, consultation=c, opinion=op))
+        if op is None:
+            raise missing
+        own = isinstance(actor, ResidentActor) and op.resident_id == actor.resident_id
+        allowed = has_permission(actor, "view_committee") or own or attachment_is_public(
+            photo, consultation=_consultation(session, op.consultation_id), opinion=op)
         file_id, filename = photo.file_id, f"意见{photo.opinion_id}-照片{photo.position + 1}"
     else:
         raise missing

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from portal.models import (
@@ -65,11 +66,19 @@ def _upsert(session: Session, resident_id: int, channel: ContactChannel, raw: st
             source: ConsentSource, recorded_by: int | None) -> ContactPoint:
     s = get_settings()
     value = crypto.normalise(channel, raw)
-    row = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id,
-                                                  ContactPoint.channel == channel)).first()
     now = utcnow()
-    if row is None:
-        row = ContactPoint(resident_id=resident_id, channel=channel, value_encrypted="", lookup_hash="")
+    # One row per resident and channel, also when the same form is sent twice at once: the row is
+    # made with INSERT … ON CONFLICT DO NOTHING, then locked and filled in.
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    table = ContactPoint.__table__  # type: ignore[attr-defined]
+    conn.execute(dialect.insert(table).values(
+        resident_id=resident_id, channel=channel.value, value_encrypted="", lookup_hash="", consent=False,
+        consent_source=source.value, consented_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=[table.c.resident_id, table.c.channel]))
+    row = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id,
+                                                  ContactPoint.channel == channel)
+                       .with_for_update().execution_options(populate_existing=True)).one()
     row.value_encrypted = crypto.encrypt(value, s.contact_keys)
     row.lookup_hash = crypto.lookup_hash(channel, value, s.secret_key)
     row.consent, row.consent_source, row.consent_recorded_by = True, source, recorded_by

@@ -195,6 +195,26 @@ def queue_closing_soon(session: Session, *, hours: int = 24, now: datetime | Non
                        title=f"即将截止：{_short(c.title, 40)}",
                        body=f"议题“{_short(c.title, 40)}”将于{format_date(c.closes_at, year=False)}截止征求意见，还没发表看法的居民抓紧时间。",
                        link=f"/consultation?id={c.id}", consultation_id=c.id, now=now)
+    told += _polls_closing_soon(session, hours=hours, now=now)
+    return told
+
+
+def _polls_closing_soon(session: Session, *, hours: int, now: datetime) -> int:
+    """Polls and owners' votes closing within ``hours`` (``decisions.closing_within``): remind
+    the residents of the consultation's buildings, once per poll or vote."""
+    from portal.services.decisions import closing_within
+
+    told = 0
+    for item in closing_within(session, hours, now=now):
+        c = session.get(Consultation, item.consultation_id)
+        if c is None:
+            continue
+        told += notify(session, resident_ids=area_residents(session, c), kind="closing",
+                       event_key=f"{item.kind}.closing:{item.item_id}",
+                       title=f"{item.kind_label}即将截止：{_short(item.title, 36)}",
+                       body=f"{item.kind_label}“{_short(item.title, 36)}”将于{format_date(item.closes_at, year=False)}截止，"
+                            "还没参与的居民抓紧时间。",
+                       link=f"/consultation?id={c.id}", consultation_id=c.id, now=now)
     return told
 
 

@@ -1,9 +1,9 @@
 """Delivering the outbox: ``consult outbox send`` (cron-safe, several machines at once).
 
-A sender claims due rows with a lease (``lease_owner`` until ``lease_until``) in one statement:
-``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` on PostgreSQL, so two senders never
-claim the same row and never wait for each other; on SQLite the same conditional UPDATE runs
-under the database's single write lock. Each claimed row is then prepared (consent, quiet hours,
+A sender claims due rows with a lease (``lease_owner`` until ``lease_until``): on PostgreSQL it
+picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` and leases them in the same transaction, so
+two senders never claim the same row and never wait for each other; on SQLite a conditional
+``UPDATE … WHERE <still due>`` does it under the database's single write lock. Each claimed row is then prepared (consent, quiet hours,
 daily cap checked; the attempt counted), sent outside any transaction, and recorded. A sender
 killed mid-send leaves its rows leased; when the lease ends another run sends them again, so a
 message whose SMTP "250 OK" arrived just before the kill can reach the resident twice: SMTP
@@ -108,11 +108,17 @@ def _claim(session: Session, *, worker: str, now: datetime, until: datetime, cha
     due = sa.and_(t.c.status == OutboxStatus.PENDING.value, t.c.channel.in_([c.value for c in channels]),
                   t.c.due_at <= now, sa.or_(t.c.lease_until.is_(None), t.c.lease_until < now))
     pick = sa.select(t.c.id).where(due).order_by(t.c.due_at, t.c.id).limit(batch)
-    if session.connection().dialect.name == "postgresql":
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # Rows another sender holds are skipped, not waited for. Two statements on purpose: as
+        # ``IN (subquery)`` PostgreSQL may re-run the locking subquery and claim past the LIMIT.
         pick = pick.with_for_update(skip_locked=True)
-    stmt = (sa.update(t).where(t.c.id.in_(pick.scalar_subquery()), due)
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    stmt = (sa.update(t).where(t.c.id.in_(ids), due)  # SQLite: still due under the write lock
             .values(lease_owner=worker, lease_until=until).returning(t.c.id))
-    return sorted(session.connection().execute(stmt).scalars())
+    return sorted(conn.execute(stmt).scalars())
 
 
 def _release(msg: OutboxMessage, due_at: datetime | None = None) -> None:
@@ -158,7 +164,8 @@ def _prepare(session: Session, *, msg_id: int, worker: str, now: datetime, repor
         return _Delivery(msg_id, DeliveryChannel.SMS, address, note.title, text, "")
     text = (f"{note.body}\n\n查看详情：{url}\n\n——\n这封邮件来自社区议事厅，因为您同意接收议事通知。"
             f"\n不想再收到邮件，请打开：{unsubscribe}\n")
-    return _Delivery(msg_id, DeliveryChannel.EMAIL, address, f"{SIGNATURE}{note.title}", text, unsubscribe)
+    subject = " ".join(f"{SIGNATURE}{note.title}".split())  # one line: no header can be smuggled in
+    return _Delivery(msg_id, DeliveryChannel.EMAIL, address, subject, text, unsubscribe)
 
 
 def _record(session: Session, *, msg_id: int, worker: str, now: datetime, error: DeliveryError | None,

@@ -8,6 +8,8 @@ vector primitives (sharp when printed, no plotting library); a QR code leads to 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -29,12 +31,14 @@ GREY = (90, 90, 90)
 LIGHT = (235, 235, 235)
 GREEN = (46, 125, 91)
 FONT = "noto"
+NUMERALS = "一二三四五六七八九十"
 
 
 class _Notice(FPDF):
     def __init__(self, font_path: Path, community: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.community = community
+        self.sections = 0
         self.add_font(FONT, "", str(font_path))
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
@@ -58,6 +62,10 @@ class _Notice(FPDF):
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def heading(self, text: str) -> None:
+        """A section heading, numbered 一、二、三… in the order printed (a number written in
+        ``text`` is replaced), so an optional section leaves no gap in the numbering."""
+        self.sections += 1
+        text = f"{NUMERALS[self.sections - 1]}、{re.sub(r'^[一二三四五六七八九十]+、', '', text)}"
         if self.will_page_break(22):
             self.add_page()
         self.ln(3)
@@ -111,8 +119,10 @@ def _qr_png(url: str) -> io.BytesIO:
 
 
 def render_notice(results: ConsultationResults, *, font_path: Path, results_url: str,
-                  printed_on: date | None = None) -> bytes:
-    """The notice as PDF bytes."""
+                  printed_on: date | None = None, documents: Sequence[tuple[str, str, str]] = (),
+                  n_photos: int = 0) -> bytes:
+    """The notice as PDF bytes. ``documents``: (title, kind, "PDF · 1.2 MB") of the public
+    documents behind the consultation; ``n_photos``: residents' photos staff made public."""
     r = results
     community = r.community or "社区"
     pdf = _Notice(font_path, community)
@@ -134,7 +144,7 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
     pdf.para(f"各位居民：{community}于{format_date(r.opens_at, empty=OPEN_END)}至{format_date(r.closes_at, empty=OPEN_END)}就“{r.question}”"
              f"征求居民意见。感谢大家的参与！现将意见整理结果和居委会的回应公示如下。", size=11, h=6.5)
 
-    pdf.heading("一、参与情况")
+    pdf.heading("参与情况")
     pdf.para(f"共收到公开意见 {r.n_opinions} 条，来自 {r.n_authors} 位居民；"
              f"共有 {r.n_participants} 位居民参与（提出意见或投票），投票 {r.n_votes} 次。"
              + (f"居民名册共 {r.roster_size} 人。" if r.roster_size else ""))
@@ -152,7 +162,7 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
         if parts:
             pdf.para(f"{'各网格' if any_grid else '各楼栋'}参与人数/名册人数：{parts}。", color=GREY, size=9.5)
 
-    pdf.heading("二、居民意见的主要主题和居委会的回应")
+    pdf.heading("居民意见的主要主题和居委会的回应")
     _bar_chart(pdf, [(t.label, t.size, f"{t.size} 条 · 同意 {t.support}") for t in r.themes],
                "各主题意见数（条）")
     for t in r.themes:
@@ -180,9 +190,18 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
         pdf.para(f"责任方：{a.responsible_party}{due}。当前进度：{t.status}{progress}{overdue}。",
                  size=9.5, indent=5, color=RED if a.overdue else GREY)
 
+    if documents or n_photos:
+        pdf.heading("议题资料")
+        for i, (title, kind, size) in enumerate(documents, 1):
+            pdf.para(f"{i}. {title}（{kind}，{size}）", indent=2)
+        if documents:
+            pdf.para("以上资料可扫描下方二维码，在网上查看和下载。", size=9.5, color=GREY)
+        if n_photos:
+            pdf.para(f"居民随意见上传的现场照片，经居委会审核后公开 {n_photos} 张，可在网上查看。", size=9.5, color=GREY)
+
     if pdf.will_page_break(48):
         pdf.add_page()
-    pdf.heading("三、查看完整结果")
+    pdf.heading("查看完整结果")
     y = pdf.get_y()
     pdf.image(_qr_png(results_url), x=pdf.l_margin + pdf.epw - 34, y=y, w=34, h=34)
     pdf.set_right_margin(18 + 38)
@@ -202,7 +221,12 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
 
 def notice_pdf(session: Session, consultation_id: int) -> bytes:
     """The notice of one published consultation, with a QR code to its results page."""
+    from portal.services.documents import count_public_photos, list_documents
+
     results = load_results(session, consultation_id)
     s = get_settings()
+    documents = [(d.title, d.kind_label, f"{'图片' if d.is_image else 'PDF'} · {d.size_label}")
+                 for d in list_documents(session, consultation_id=consultation_id, actor=None)]
     return render_notice(results, font_path=s.font_path,
-                         results_url=results_page_path(consultation_id, s.public_base_url))
+                         results_url=results_page_path(consultation_id, s.public_base_url),
+                         documents=documents, n_photos=count_public_photos(session, consultation_id=consultation_id))

@@ -221,6 +221,9 @@ def run_analysis(
             audit.record(session, actor=actor.audit_name, action="analysis.run",
                          target_type="consultation", target_id=consultation_id,
                          detail={"run": run_id, "themes": len(model.themes_), "opinions": len(opinions)})
+            from portal.services.publishing.snapshot import refresh_snapshot
+
+            refresh_snapshot(session, consultation_id)  # re-analysed after publishing: ready again
             session.commit()
             report(1.0, "完成")
             return run
