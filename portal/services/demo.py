@@ -169,7 +169,11 @@ def build_demo(
         _answer_themes(engine, consultation_id, spec, users, publish=spec["phase"] == Phase.PUBLISHED)
         analysed += 1
 
+    from portal.services.decisions.demo_data import add_demo_decisions
     from portal.services.notifications.demo_data import add_demo_notifications
+
+    say("写入问卷和业主表决 …")
+    decided = add_demo_decisions(engine, seed=seed)
 
     say("写入通知同意和待发送的通知 …")
     notices = add_demo_notifications(engine)
@@ -180,7 +184,8 @@ def build_demo(
         n_comments = session.exec(select(func.count()).select_from(Comment)).one()
         n_voters = session.exec(select(func.count(func.distinct(Vote.resident_id)))).one()
     return (f"演示数据已生成：{len(areas)} 栋楼、{len(residents)} 位居民、{len(plans)} 个议题、"
-            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。\n{notices}")
+            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。\n{notices}"
+            + (f"\n{decided}" if decided else ""))
 
 
 def _add_consultation(
