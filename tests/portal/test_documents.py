@@ -368,3 +368,17 @@ def test_a_consultation_holds_at_most_thirty_documents(session, hood):
     again = attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
                             upload=Upload("纪要.pdf", files.pdf(pages=1)), title="", kind="minutes")
     assert not again.created and again.document.title == "第1次议事会纪要"
+
+
+def test_notice_headings_are_numbered_in_print_order(settings):
+    from portal.services.publishing.notice_pdf import _Notice
+    from tests.pdf_text import pdf_text
+
+    pdf = _Notice(settings.font_path, "梧桐里社区")
+    pdf.add_page()
+    for heading in ("参与情况", "三、问卷与业主表决", "议题资料", "查看完整结果"):
+        pdf.heading(heading)
+    text = pdf_text(bytes(pdf.output()))
+    assert ["一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果"] == [
+        h for h in ("一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果") if h in text]
+    assert "三、问卷" not in text

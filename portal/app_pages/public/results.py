@@ -58,10 +58,10 @@ plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 
 with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
-    st.metric("公开意见", f"{r.n_opinions} 条", width=140)
-    st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
-    st.metric("参与居民", f"{r.n_participants} 人", width=140)
-    st.metric("投票", f"{r.n_votes} 次", width=140)
+    st.metric("公开意见", f"{r.n_opinions} 条", width="content")
+    st.metric("提意见的居民", f"{r.n_authors} 人", width="content")
+    st.metric("参与居民", f"{r.n_participants} 人", width="content")
+    st.metric("投票", f"{r.n_votes} 次", width="content")
 
 polls_found = read(polls_of, consultation_id=cid)
 votes_found = read(owners_votes_of, consultation_id=cid, public=True)
