@@ -125,10 +125,13 @@ def add_demo_decisions(engine: Engine, *, seed: int = 2026) -> str:
     rng = random.Random(seed)
 
     def work(session: Session) -> str:
-        clerk = session.exec(select(CommitteeUser).where(CommitteeUser.role == Role.CLERK)).first()
+        clerk = session.exec(select(CommitteeUser).where(CommitteeUser.role == Role.CLERK)
+                             .order_by(col(CommitteeUser.id))).first()
         assert clerk is not None
-        lift = session.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))).first()
-        canteen = session.exec(select(Consultation).where(Consultation.phase == Phase.COLLECTING)).first()
+        lift = session.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))
+                            .order_by(col(Consultation.id))).first()
+        canteen = session.exec(select(Consultation).where(Consultation.phase == Phase.COLLECTING)
+                               .order_by(col(Consultation.id))).first()
         parts = []
         if lift is not None:
             n = _lift_poll(session, rng, lift, clerk)
