@@ -232,7 +232,7 @@ def test_the_roster_import_records_owners_and_their_areas(session):
     from portal.models import Role
 
     bad = "楼栋,单元,年龄段,户号,专有部分面积\n7号楼,1单元,60-69,7-1-101,八十九\n7号楼,1单元,45-59,,76.2\n".encode()
-    preview = preview_roster(session, data=bad, filename="名册.csv", community_id=hood.id)
+    preview = preview_roster(session, data=bad, filename="名册.csv", community_id=hood.id, actor=actors[Role.CLERK])
     assert [p.message for p in preview.errors] == [
         "专有部分面积“八十九”无法识别，请写成 89.50 这样的平方米数。",
         "填写了专有部分面积的业主行须同时填写户号。"]
