@@ -346,7 +346,10 @@ def test_the_notice_lists_the_documents_and_the_public_photos(session, settings)
     before = pdf_text(notice_pdf(session, seeded.consultation_id))
     assert "议题资料" not in before and "三、查看完整结果" in before  # no empty section, no gap
 
-    admin = factories.staff(session, None, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
+    from portal.models import Community, Consultation
+
+    hood = session.get(Community, session.get(Consultation, seeded.consultation_id).community_id)
+    admin = factories.staff(session, hood, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
                     upload=Upload("plan.pdf", files.pdf(pages=2)), title="3号楼加装电梯设计方案", kind="plan")
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
