@@ -56,6 +56,7 @@ PUBLIC_PAGES = [
 RESIDENT_PAGES = [
     NavPage("app_pages/resident/give.py", "提意见", ":material/edit:"),
     NavPage("app_pages/resident/vote.py", "表态投票", ":material/how_to_vote:"),
+    NavPage("app_pages/resident/decide.py", "参与表决", ":material/ballot:"),
     NavPage("app_pages/resident/my.py", "我的参与", ":material/person:"),
     NavPage("app_pages/resident/messages.py", "我的消息", ":material/mail:"),
 ]
@@ -64,6 +65,8 @@ STAFF_PAGES = [
     NavPage("app_pages/committee/consultations.py", "议题管理", ":material/edit_note:", "manage_consultation"),
     NavPage("app_pages/committee/roster.py", "名册与参与码", ":material/badge:", "issue_codes"),
     NavPage("app_pages/committee/offline.py", "线下意见录入", ":material/edit_document:", "enter_offline"),
+    NavPage("app_pages/committee/decisions.py", "决策与表决", ":material/ballot:"),
+    NavPage("app_pages/committee/ballots.py", "表决票录入", ":material/inventory:", "enter_offline"),
     NavPage("app_pages/committee/participation.py", "参与情况", ":material/groups:"),
     NavPage("app_pages/committee/export.py", "数据导出", ":material/download:", "export_data"),
     NavPage("app_pages/committee/users.py", "账号管理", ":material/manage_accounts:", "manage_users"),

@@ -1,10 +1,13 @@
 import streamlit as st
 
+from portal.services.decisions import owners_votes_of, poll_results, polls_of
 from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
+from portal.ui.actions import read
 from portal.ui.attachments import documents_list
+from portal.ui.decisions import poll_results_panel, tally_panel
 from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
@@ -60,7 +63,12 @@ with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
     st.metric("参与居民", f"{r.n_participants} 人", width=140)
     st.metric("投票", f"{r.n_votes} 次", width=140)
 
-tab_themes, tab_people, tab_groups, tab_data = st.tabs(["主题与回应", "参与情况", "共识与分歧", "下载与公示"])
+polls_found = read(polls_of, consultation_id=cid)
+votes_found = read(owners_votes_of, consultation_id=cid, public=True)
+polls = polls_found.value if polls_found else []
+owner_votes = votes_found.value if votes_found else []
+tab_names = ["主题与回应", "参与情况", "共识与分歧", "下载与公示"] + (["问卷与表决"] if polls or owner_votes else [])
+tab_themes, tab_people, tab_groups, tab_data, *tab_decide = st.tabs(tab_names)
 
 with tab_themes:
     if not r.themes:
@@ -115,6 +123,17 @@ with tab_data:
     documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
+
+if tab_decide:
+    with tab_decide[0]:
+        for p in polls:
+            st.subheader(md(f"问卷：{p.title}"), anchor=False)
+            shown = read(poll_results, poll_id=p.poll_id)
+            if shown:
+                poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
+        for v in owner_votes:
+            st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
+            tally_panel(v)
 
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")

@@ -22,7 +22,10 @@ from sqlmodel import Session
 
 from portal.models import Consultation, ResultsSnapshot, utcnow
 from portal.services.consultations.phases import results_public
-from portal.services.publishing.results import ConsultationResults, load_results, results_version
+
+# The module, not its names: publishing.results imports review, whose answers import this module,
+# so whichever of them is imported first, the other may still be half-initialised here.
+from portal.services.publishing import results as _results
 
 FORMAT = 1  # bump when ConsultationResults changes shape
 
@@ -35,10 +38,10 @@ def _version_as_stored(session: Session, consultation_id: int) -> str:
     c = session.get(Consultation, consultation_id)
     if c is not None:
         session.refresh(c)
-    return results_version(session, consultation_id)
+    return _results.results_version(session, consultation_id)
 
 
-def _store(session: Session, consultation_id: int, version: str, results: ConsultationResults) -> None:
+def _store(session: Session, consultation_id: int, version: str, results: _results.ConsultationResults) -> None:
     payload = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
     row = session.get(ResultsSnapshot, consultation_id)
     if row is None:
@@ -61,30 +64,30 @@ def refresh_snapshot(session: Session, consultation_id: int) -> bool:
     if c is None or not results_public(c):
         return False
     version = _version_as_stored(session, consultation_id)
-    _store(session, consultation_id, version, load_results(session, consultation_id))
+    _store(session, consultation_id, version, _results.load_results(session, consultation_id))
     return True
 
 
-def _read(row: ResultsSnapshot | None, version: str) -> ConsultationResults | None:
+def _read(row: ResultsSnapshot | None, version: str) -> _results.ConsultationResults | None:
     if row is None or row.version != version or row.format != FORMAT:
         return None
     try:
         results = pickle.loads(row.payload)  # noqa: S301 - written only by _store, into our own database
     except Exception:  # noqa: BLE001 - a payload of an older class: rebuilt below
         return None
-    return results if isinstance(results, ConsultationResults) else None
+    return results if isinstance(results, _results.ConsultationResults) else None
 
 
-def current_results(session: Session, consultation_id: int, *, version: str | None = None) -> ConsultationResults:
+def current_results(session: Session, consultation_id: int, *, version: str | None = None) -> _results.ConsultationResults:
     """The results page's data: the stored snapshot when it is current, else computed now and
     stored for the next visitor (the caller's unit of work commits). Raises like
     ``load_results`` when the results are not public."""
-    version = version or results_version(session, consultation_id)
+    version = version or _results.results_version(session, consultation_id)
     found = _read(session.get(ResultsSnapshot, consultation_id), version)
     if found is not None:
         return found
-    results = load_results(session, consultation_id)
-    if results_version(session, consultation_id) == version:  # nothing changed while computing
+    results = _results.load_results(session, consultation_id)
+    if _results.results_version(session, consultation_id) == version:  # nothing changed while computing
         _store(session, consultation_id, version, results)
     return results
 
