@@ -77,9 +77,9 @@ def test_a_program_renamed_jpg_is_refused_and_the_text_stays(hood_db):
     at = open_page(GIVE, actor=resident(engine, hood), query={"id": str(hood.collecting.id)})
     at.text_area(key="give.text").input(LEAK)
     at.file_uploader(key="give.photos.0").set_value([("楼顶.jpg", files.WINDOWS_PROGRAM, "image/jpeg")])
-    _click(at, PREVIEW)
-    _click(at, CONFIRM)
+    _click(at, PREVIEW)  # the photo is checked with the text, before 确认提交 is offered
     assert any("楼顶.jpg" in e.value.replace("\\", "") and "可执行程序" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == CONFIRM]
     assert at.text_area(key="give.text").value == LEAK
     with Session(engine) as s:
         assert s.exec(select(Opinion).where(Opinion.text_original == LEAK)).all() == []
