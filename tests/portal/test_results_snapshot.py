@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from portal.models import Decision, Phase, ResultsSnapshot, ThemeStatus
+from portal.models import Decision, ResultsSnapshot, ThemeStatus
 from portal.services import review
 from portal.services.errors import PhaseClosed
 from portal.services.participation import moderation

@@ -23,6 +23,7 @@ from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
 from portal.services.notifications import events as notifications
+
 # the module, not its names: publishing.snapshot imports publishing.results, which imports review
 from portal.services.publishing import snapshot as results_snapshot
 from portal.services.review.curation import _refuse_pii
