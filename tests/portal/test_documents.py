@@ -335,7 +335,10 @@ def test_the_notice_lists_the_documents_and_the_public_photos(session, settings)
     before = pdf_text(notice_pdf(session, seeded.consultation_id))
     assert "议题资料" not in before and "三、查看完整结果" in before  # no empty section, no gap
 
-    admin = factories.staff(session, None, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
+    from portal.models import Community, Consultation
+
+    hood = session.get(Community, session.get(Consultation, seeded.consultation_id).community_id)
+    admin = factories.staff(session, hood, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
                     upload=Upload("plan.pdf", files.pdf(pages=2)), title="3号楼加装电梯设计方案", kind="plan")
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
@@ -352,3 +355,33 @@ def test_the_notice_lists_the_documents_and_the_public_photos(session, settings)
     for expected in ["三、议题资料", "1.3号楼加装电梯设计方案（方案图纸，PDF·", "2.费用分摊测算表（费用测算，图片·",
                      "经居委会审核后公开1张", "四、查看完整结果"]:
         assert expected in text, expected
+
+
+def test_a_consultation_holds_at_most_thirty_documents(session, hood):
+    from portal.services.documents import MAX_DOCUMENTS
+
+    for i in range(MAX_DOCUMENTS):
+        attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                        upload=Upload(f"第{i + 1}次议事会纪要.pdf", files.pdf(pages=i + 1)), title="", kind="minutes")
+    session.commit()
+    with pytest.raises(InvalidInput, match="已有 30 份资料，最多 30 份"):
+        attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                        upload=Upload("第31次议事会纪要.pdf", files.pdf(pages=31)), title="", kind="minutes")
+    # the same file again is still answered as "already there", not refused
+    again = attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                            upload=Upload("纪要.pdf", files.pdf(pages=1)), title="", kind="minutes")
+    assert not again.created and again.document.title == "第1次议事会纪要"
+
+
+def test_notice_headings_are_numbered_in_print_order(settings):
+    from portal.services.publishing.notice_pdf import _Notice
+    from tests.pdf_text import pdf_text
+
+    pdf = _Notice(settings.font_path, "梧桐里社区")
+    pdf.add_page()
+    for heading in ("参与情况", "三、问卷与业主表决", "议题资料", "查看完整结果"):
+        pdf.heading(heading)
+    text = pdf_text(bytes(pdf.output()))
+    assert ["一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果"] == [
+        h for h in ("一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果") if h in text]
+    assert "三、问卷" not in text

@@ -8,13 +8,15 @@ from portal.ui import results_widgets
 from portal.ui.actions import read
 from portal.ui.attachments import documents_list
 from portal.ui.decisions import poll_results_panel, tally_panel
+from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
-    st.title("结果公示")
+    place = chosen_community()
+    st.title(md(f"{place.name} · 结果公示") if place else "结果公示")
     st.write("居委会对每个议题的研判结果、回应和办理进度。")
-    items = cache.published()
+    items = cache.published(place.id if place else None)
     if not items:
         st.info("目前还没有公示结果的议题。")
     for cid, title, published in items:
@@ -58,10 +60,10 @@ plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 
 with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
-    st.metric("公开意见", f"{r.n_opinions} 条", width=140)
-    st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
-    st.metric("参与居民", f"{r.n_participants} 人", width=140)
-    st.metric("投票", f"{r.n_votes} 次", width=140)
+    st.metric("公开意见", f"{r.n_opinions} 条", width="content")
+    st.metric("提意见的居民", f"{r.n_authors} 人", width="content")
+    st.metric("参与居民", f"{r.n_participants} 人", width="content")
+    st.metric("投票", f"{r.n_votes} 次", width="content")
 
 polls_found = read(polls_of, consultation_id=cid)
 votes_found = read(owners_votes_of, consultation_id=cid, public=True)

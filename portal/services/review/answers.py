@@ -77,8 +77,8 @@ def _answerable(
     session: Session, actor: Actor, theme_id: int, allowed: Callable[[Consultation], bool]
 ) -> tuple[Theme, Consultation]:
     require(actor, "answer_themes")
-    theme = _theme(session, theme_id)
-    c = _consultation(session, theme.consultation_id)
+    theme = _theme(session, theme_id, actor=actor)
+    c = _consultation(session, theme.consultation_id, actor=actor)
     phases.ensure_staff_can(c, allowed, "现在不能修改回应")
     return theme, c
 
@@ -176,7 +176,7 @@ def add_status_update(
 def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> PublishCheck:
     """What still stands between this consultation and publishing its results."""
     require(actor, "view_committee")
-    _consultation(session, consultation_id)
+    _consultation(session, consultation_id, actor=actor, write=False)
     themes = _active_themes(session, consultation_id)
     answered = set(session.exec(select(Response.theme_id).where(col(Response.theme_id).in_([t.id for t in themes]))).all())
     unanswered = [t for t in themes if t.id not in answered and not t.is_other and t.size > 0]
@@ -185,7 +185,7 @@ def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> Pu
     unreviewed = [t for t in summarised if t.summary_reviewed_at is None]
     return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None,
                         unreviewed=unreviewed, n_summarised=len(summarised),
-                        title=_consultation(session, consultation_id).title)
+                        title=_consultation(session, consultation_id, actor=actor, write=False).title)
 
 
 def publish_results(
