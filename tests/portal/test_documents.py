@@ -111,7 +111,7 @@ def test_a_file_over_the_size_limit_is_refused(session, hood, monkeypatch):
 
 
 def test_a_plain_pdf_and_one_opening_at_page_one_are_accepted(session, hood):
-    for data in (files.pdf(pages=3), files.pdf_opening_at_page_one()):
+    for data in (files.pdf(pages=3), files.pdf_opening_at_page_one(), files.pdf_with_unknown_filter()):
         checked = check_upload(Upload("../../etc/加装电梯方案（第二稿）.PDF", data))
         assert checked.media_type == "application/pdf" and checked.data == data
         assert checked.filename == "加装电梯方案（第二稿）.pdf"
@@ -123,6 +123,17 @@ def test_a_photo_named_pdf_is_stored_as_what_it_is(session, hood):
 
 
 # ---------------------------------------------------------------- images are re-encoded
+
+@pytest.mark.parametrize("mode", ["LA", "P", "CMYK", "I;16"])
+def test_unusual_colour_modes_are_accepted(mode):
+    out = io.BytesIO()
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    Image.new(mode, (300, 200)).save(out, fmt)
+    checked = check_upload(Upload("截图.png", out.getvalue()))
+    assert (checked.width, checked.height) == (300, 200)
+    with Image.open(io.BytesIO(checked.data)) as im:
+        im.load()
+
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_every_exif_and_gps_field_is_gone_after_the_check(fmt):
