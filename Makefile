@@ -10,13 +10,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# One stamp per set of extras, redone whenever pyproject.toml changes.
-$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# One stamp per set of extras, redone whenever pyproject.toml or the pinned versions change.
+# constraints.txt pins every installed package, so a fresh machine computes the same themes.
+$(VENV)/.app-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.app-installed
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.test-installed: pyproject.toml constraints.txt $(VENV)/.app-installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $@
 
 ## Start the portal with the demo neighbourhood on the embedded SQLite database.

@@ -187,3 +187,41 @@ def participation_chart(groups: Sequence[Any], *, group_title: str) -> alt.Chart
     )
     return _style(chart.properties(title=f"按{group_title}：参与者占比与名册占比",
                                    height=alt.Step(ROW // 2 + 2)))
+
+
+def poll_question_chart(question: Any) -> alt.Chart:
+    """One poll question's options: respondents per option (ranking: Borda points), with shares.
+    ``question`` has ``text``, ``kind`` and ``options`` (``label``, ``count``, ``share``, ``points``)."""
+    ranking = str(question.kind) == "ranking"
+    value = "得分" if ranking else "人数"
+    df = pd.DataFrame([{"选项": o.label, value: o.points if ranking else o.count, "占比": o.share,
+                        "排第一": o.count} for o in question.options], columns=["选项", value, "占比", "排第一"])
+    order = list(df["选项"])
+    base = alt.Chart(df).encode(y=alt.Y("选项:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)))
+    tooltip = ["选项:N", f"{value}:Q"] + (["排第一:Q"] if ranking else [alt.Tooltip("占比:Q", format=".0%")])
+    bars = base.mark_bar(color=PALETTE[1], cornerRadiusEnd=3).encode(
+        x=alt.X(f"{value}:Q", title="排序得分（排第一得最高分）" if ranking else "选择人数",
+                axis=alt.Axis(format="d", tickMinStep=1)), tooltip=tooltip)
+    text = base.mark_text(align="left", dx=4, fontSize=12).encode(x=f"{value}:Q", text=f"{value}:Q")
+    return _style((bars + text).properties(title=question.text, height=alt.Step(ROW)))
+
+
+def owners_vote_chart(tally: Any) -> alt.Chart:
+    """The four figures of an owners' vote as shares, each beside its threshold (a tick)."""
+    need = 0.75 if tally.supermajority else 0.5
+    rows = [
+        ("参与 · 面积", float(tally.participation_area_share), 2 / 3, tally.participation_area_met),
+        ("参与 · 户数", float(tally.participation_head_share), 2 / 3, tally.participation_heads_met),
+        ("同意 · 面积", float(tally.agree_area_share), need, tally.agreement_area_met),
+        ("同意 · 户数", float(tally.agree_head_share), need, tally.agreement_heads_met),
+    ]
+    df = pd.DataFrame([{"指标": n, "占比": s, "门槛": t, "结果": "达到" if ok else "未达到"} for n, s, t, ok in rows],
+                      columns=["指标", "占比", "门槛", "结果"])
+    order = [r[0] for r in rows]
+    base = alt.Chart(df).encode(y=alt.Y("指标:N", sort=order, title=None))
+    bars = base.mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("占比:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title="占比"),
+        color=alt.Color("结果:N", scale=alt.Scale(domain=["达到", "未达到"], range=[AGREE, DISAGREE]), title=None),
+        tooltip=["指标:N", alt.Tooltip("占比:Q", format=".1%"), alt.Tooltip("门槛:Q", format=".1%"), "结果:N"])
+    ticks = base.mark_tick(color="#333333", thickness=2, size=ROW - 6).encode(x="门槛:Q")
+    return _style((bars + ticks).properties(title="参与与同意（竖线为法定门槛）", height=alt.Step(ROW)))

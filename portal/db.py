@@ -227,3 +227,25 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+# What the public pages show changes only when one of these moves: a new opinion, vote or
+# comment (their ids only grow), an audited action (moderation, phase changes, edits, answers,
+# analysis runs: the audit log only grows) or a consultation row. Each is a max over a primary
+# key or a small table, so the marker costs a few index lookups, on SQLite and PostgreSQL alike.
+_CHANGE_MARKER = sa.text(
+    "SELECT (SELECT max(id) FROM auditevent), (SELECT max(id) FROM opinion),"
+    " (SELECT max(id) FROM vote), (SELECT max(id) FROM comment),"
+    " (SELECT max(updated_at) FROM consultation), (SELECT count(*) FROM consultation)"
+)
+
+
+def change_marker(session: Session) -> str:
+    """A fingerprint of the shared database that moves whenever public content may have changed.
+
+    It lives in the database, so every replica sees the same marker: a page cache keyed on it
+    is invalidated on all replicas by a change made on any one of them. A changed vote (同意 →
+    不同意) updates a row without a new id; caches keyed on the marker therefore also expire
+    after a short time (``portal/ui/public_cache.py``)."""
+    row = session.connection().execute(_CHANGE_MARKER).one()
+    return "|".join("" if v is None else str(v) for v in row)

@@ -56,6 +56,17 @@ def png_header_only(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
+def png_text_bomb() -> bytes:
+    """A 16×16 PNG whose compressed text chunk inflates to 50 MB (Pillow stops reading it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
+    text = b"Comment\0\0" + zlib.compress(b"A" * 50_000_000, 9)
+    pixels = zlib.compress(b"".join(b"\0" + b"\x80" * 48 for _ in range(16)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"zTXt", text) + chunk(b"IDAT", pixels)
+            + chunk(b"IEND", b""))
+
+
 def pdf(*, extra=None, pages: int = 1) -> bytes:  # type: ignore[no-untyped-def]
     """A plain PDF (``pages`` blank A4 pages); ``extra(writer)`` may add hostile parts."""
     from pypdf import PdfWriter
@@ -129,6 +140,19 @@ def pdf_bomb(streams: int, inflated_mb: int) -> bytes:
             s[NameObject("/Length")] = NumberObject(len(packed))
             refs.append(w._add_object(s))
         w._root_object[NameObject("/PieceInfo")] = ArrayObject(refs)
+    return pdf(extra=add)
+
+
+def pdf_with_unknown_filter() -> bytes:
+    """A scanned-looking PDF whose image stream uses a filter pypdf cannot decode by itself."""
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    def add(w):  # type: ignore[no-untyped-def]
+        s = StreamObject()
+        s._data = b"\x97JB2\r\n\x1a\n" + b"\x00" * 200
+        s[NameObject("/Filter")] = NameObject("/JBIG2Decode")
+        s[NameObject("/Length")] = NumberObject(len(s._data))
+        w._root_object[NameObject("/PieceInfo")] = w._add_object(s)
     return pdf(extra=add)
 
 

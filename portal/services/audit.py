@@ -183,6 +183,10 @@ def recent_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
 
 
 ACTION_LABELS = {
+    "document.attach": "上传议题资料",
+    "document.remove": "删除议题资料",
+    "photo.approve": "公开居民照片",
+    "photo.reject": "不公开居民照片",
     "analysis.run": "运行意见分析",
     "code.issue": "发放参与码",
     "code.revoke": "作废参与码",

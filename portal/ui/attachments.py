@@ -24,8 +24,8 @@ from portal.services.documents import (
 from portal.services.errors import ServiceError
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save, save_and_flash
-from portal.ui.resources import db_session
-from portal.ui.widgets import md, plain
+from portal.ui.resources import db_session, settings
+from portal.ui.widgets import file_upload, md, plain
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp"]
 DOCUMENT_TYPES = ["pdf", *IMAGE_TYPES]
@@ -52,8 +52,9 @@ def _file_reader(actor: Actor | None, **which: int) -> Callable[[], bytes]:
 
 def photo_uploader(key: str) -> list[Upload]:
     """The optional photos of an opinion (inside the 提意见 form)."""
-    files = st.file_uploader(
-        f"照片（可选，最多 {MAX_PHOTOS} 张）", type=IMAGE_TYPES, accept_multiple_files=True, key=key,
+    files = file_upload(
+        f"照片（可选，最多 {MAX_PHOTOS} 张）", list(IMAGE_TYPES), accept_multiple_files=True, key=key,
+        limit_mb=settings().upload_max_mb,
         help="例如坏掉的路灯、漏水的位置。照片会去掉拍摄地点等信息，经居委会审核后才会公开；"
              "请不要拍到他人的脸和车牌。")
     return uploads(files)
@@ -95,7 +96,7 @@ def document_manager(actor: Actor, consultation: Consultation, *, flash_key: str
     cid = int(consultation.id or 0)
     k = f"docs.{cid}"
     with st.form(f"{k}.form", clear_on_submit=False):
-        file = st.file_uploader("选择文件", type=DOCUMENT_TYPES, key=f"{k}.file")
+        file = file_upload("选择文件", list(DOCUMENT_TYPES), key=f"{k}.file", limit_mb=settings().upload_max_mb)
         a, b = st.columns([2, 1])
         title = a.text_input("标题（不填则用文件名）", max_chars=100, key=f"{k}.title")
         kind = b.selectbox("类别", list(DocumentKind), format_func=DOCUMENT_KIND_LABELS.__getitem__, key=f"{k}.kind")

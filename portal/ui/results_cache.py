@@ -13,10 +13,11 @@ from typing import Any
 import streamlit as st
 
 from portal import charts
+from portal.db import unit_of_work
 from portal.services.publishing import accountability as accountability_service
-from portal.services.publishing import notice_pdf, opendata, results
+from portal.services.publishing import notice_pdf, opendata, results, snapshot
 from portal.timefmt import format_date
-from portal.ui.resources import db_session, settings
+from portal.ui.resources import db_session, engine, settings
 
 TTL = 6 * 3600
 
@@ -28,8 +29,10 @@ def version(consultation_id: int) -> str:
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
 def load(consultation_id: int, version: str) -> results.ConsultationResults:
-    with db_session() as session:
-        return results.load_results(session, consultation_id)
+    """The stored snapshot when it is current (one row, on every replica); otherwise computed,
+    and stored for the next visitor (publishing.snapshot, decision 0021)."""
+    return unit_of_work(engine(), lambda session: snapshot.current_results(session, consultation_id,
+                                                                           version=version))
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
@@ -73,9 +76,9 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
-def accountability(audit_version: str) -> list[accountability_service.AccountabilityItem]:
+def accountability(audit_version: str, community_id: int | None = None) -> list[accountability_service.AccountabilityItem]:
     with db_session() as session:
-        return accountability_service.accountability_items(session)
+        return accountability_service.accountability_items(session, community_id=community_id)
 
 
 def accountability_version() -> str:
@@ -83,10 +86,11 @@ def accountability_version() -> str:
         return accountability_service.accountability_version(session)
 
 
-def published() -> list[tuple[int, str, str]]:
-    """(id, title, publication date) of consultations with public results."""
+def published(community_id: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, title, publication date) of consultations with public results (of one community)."""
     with db_session() as session:
-        return [(c.id, c.title, format_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
+        return [(c.id, c.title, format_date(c.published_at))  # type: ignore[misc]
+                for c in results.list_published(session, community_id)]
 
 
 def data_dictionary():  # type: ignore[no-untyped-def]

@@ -26,15 +26,18 @@ button, .stButton button, .stFormSubmitButton button {{ min-height: 2.75rem; }}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
 [data-testid="stWidgetLabel"] [data-testid="stCaptionContainer"],
 [data-testid="stMetricDelta"], [data-testid="stImageCaption"] {{ color: {CAPTION_COLOR} !important; }}
+[data-testid="stCaptionContainer"] {{ opacity: 1 !important; }}  /* Streamlit fades captions to 0.6 */
 .st-key-nav [data-testid="stMarkdownContainer"] p {{ margin: 0.6rem 0 0.1rem; }}
 .st-key-home-sign-in [data-testid="stPageLink-NavLink"] {{ border: 1px solid #b5452c; padding: 0.45rem 0.9rem; }}
 /* The file box in Chinese: Streamlit writes "Upload" and "20MB per file • CSV, XLSX" in English.
    The button keeps its icon and says 选择文件; the limits are said in Chinese under the box
    (widgets.file_upload). */
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
-[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{ content: "选择文件"; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ display: none; }}
-[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "或把文件拖到这里"; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: "选择文件"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{
+  content: "或把文件拖到这里"; font-size: 0.875rem; }}
 </style>
 """
 # One root size: Streamlit sizes text, headings, metric numbers, tables and spacing in rem, so
@@ -75,11 +78,13 @@ def show_chart(chart: Any, *, alt_text: str | None = None) -> None:
     st.vega_lite_chart(spec, width="stretch", alt=alt_text or str(title or "图表"))
 
 
-def file_upload(label: str, types: list[str], *, key: str) -> Any:
-    """``st.file_uploader`` with its limits said in Chinese (the English ones are hidden by CSS)."""
-    limit = st.get_option("server.maxUploadSize")
-    upload = st.file_uploader(label, type=types, key=key)
-    kinds = "、".join(t.upper() for t in types)
+def file_upload(label: str, types: list[str], *, key: str, limit_mb: int | None = None, **options: Any) -> Any:
+    """``st.file_uploader`` with its limits said in Chinese (the English ones are hidden by CSS).
+
+    ``limit_mb``: the largest file the service accepts, when smaller than Streamlit's own limit."""
+    limit = min(int(st.get_option("server.maxUploadSize")), limit_mb or 10**6)
+    upload = st.file_uploader(label, type=types, key=key, **options)
+    kinds = "、".join(dict.fromkeys(t.lstrip(".").upper() for t in types))
     st.caption(f"支持 {kinds} 文件，单个文件不超过 {limit} MB。")
     return upload
 
@@ -198,7 +203,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
     return chosen
 
 
-def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
+def review_consultation_picker(key: str, phases: tuple | None = None, *, actor=None) -> int | None:  # type: ignore[no-untyped-def]
     """``consultation_picker(remember=True)`` over the consultations in ``phases`` (by default
     every phase but draft), for the review pages."""
     from portal.services.consultations import PUBLIC_PHASES, list_consultations
@@ -206,7 +211,7 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
 
     phases = phases or PUBLIC_PHASES
     with db_session() as session:
-        cards = list_consultations(session, phases=tuple(phases))
+        cards = list_consultations(session, phases=tuple(phases), actor=actor or current_committee())
     return consultation_picker(cards, key=key, remember=True)
 
 

@@ -88,3 +88,34 @@ def test_saving_twice_keeps_one_opinion_and_a_new_draft_gets_a_new_token(ops_db)
         s.commit()
         assert len(s.exec(select(Opinion)).all()) == 1
         assert again.client_token == token
+
+
+def test_clerk_corrects_then_withdraws_an_entry(ops_db):
+    engine, hood = ops_db
+    at = run_page(PAGE, hood.clerk)
+    at.text_area(key="offline.text").input("二单元楼道的感应灯坏了一个月，晚上老人下楼很危险。")
+    at.button[0].click()
+    at = at.run()
+    with Session(engine) as s:
+        oid = s.exec(select(Opinion)).one().id
+    at.text_area(key=f"offline.fix.text.{oid}").input("二单元楼道的感应灯坏了两个月，晚上老人下楼很危险。")
+    next(b for b in at.button if b.label == "保存更正").click()
+    at = at.run()
+    assert "请写明更正的理由" in at.error[0].value
+    assert at.text_area(key=f"offline.fix.text.{oid}").value.startswith("二单元楼道的感应灯坏了两个月")  # kept
+    at.text_input(key=f"offline.fix.reason.{oid}").input("录入时看错了原稿")
+    next(b for b in at.button if b.label == "保存更正").click()
+    at = at.run()
+    assert at.success[0].value == f"已更正意见 #{oid}：意见内容。"
+    at.text_input(key=f"offline.withdraw.reason.{oid}").input("同一张意见表重复录入")
+    at.button(key=f"offline.withdraw.{oid}").click()
+    at = at.run()
+    assert "将撤回线下意见" in at.warning[0].value
+    with Session(engine) as s:
+        assert s.get(Opinion, oid).visibility == "visible"  # asked, not yet done
+    at.button(key=f"offline.withdraw.{oid}.confirm").click()
+    at = at.run()
+    assert at.success[0].value == f"已撤回意见 #{oid}。"
+    with Session(engine) as s:
+        op = s.get(Opinion, oid)
+        assert op.visibility == "withdrawn" and "两个月" in op.text_original

@@ -77,9 +77,9 @@ def test_a_program_renamed_jpg_is_refused_and_the_text_stays(hood_db):
     at = open_page(GIVE, actor=resident(engine, hood), query={"id": str(hood.collecting.id)})
     at.text_area(key="give.text").input(LEAK)
     at.file_uploader(key="give.photos.0").set_value([("楼顶.jpg", files.WINDOWS_PROGRAM, "image/jpeg")])
-    _click(at, PREVIEW)
-    _click(at, CONFIRM)
+    _click(at, PREVIEW)  # the photo is checked with the text, before 确认提交 is offered
     assert any("楼顶.jpg" in e.value.replace("\\", "") and "可执行程序" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == CONFIRM]
     assert at.text_area(key="give.text").value == LEAK
     with Session(engine) as s:
         assert s.exec(select(Opinion).where(Opinion.text_original == LEAK)).all() == []
@@ -125,6 +125,9 @@ def test_a_rejected_photo_stays_private(hood_db):
         assert photo.review == PhotoReview.REJECTED and photo.review_reason == "照片里能看清邻居家门牌"
     public = open_page(PUBLIC, query={"id": str(hood.collecting.id)})
     assert not public.exception and len(public.get("image")) == 0
+    mine = open_page("app_pages/resident/my.py", actor=resident(engine, hood))
+    assert any("照片 1 张：未通过" in c.value for c in mine.caption)
+    assert "照片未公开：照片里能看清邻居家门牌" in [t.value for t in mine.text]
 
 
 def test_an_admin_attaches_a_document_and_residents_can_download_it(hood_db):
@@ -146,6 +149,20 @@ def test_an_admin_attaches_a_document_and_residents_can_download_it(hood_db):
     assert "议题资料" in [h.value for h in public.subheader]
     assert any("非机动车棚改造方案" in m.value and "方案图纸" in m.value for m in public.markdown)
     assert [b.key for b in public.get("download_button")] == [f"doc.download.{doc.id}"]
+
+
+def test_the_results_page_lists_the_documents_of_a_published_consultation(hood_db):
+    engine, hood = hood_db
+    from portal.services.documents import attach_document
+
+    with Session(engine) as s:
+        attach_document(s, actor=_staff(engine, "wang"), consultation_id=hood.published.id,
+                        upload=Upload("电梯.pdf", files.pdf()), title="加装电梯设计方案（公示稿）", kind="plan")
+        s.commit()
+    at = open_page("app_pages/public/results.py", query={"id": str(hood.published.id)})
+    assert not at.exception
+    assert "议题资料（方案、纪要、测算）" in [h.value for h in at.subheader]
+    assert any("加装电梯设计方案" in m.value for m in at.markdown)
 
 
 def test_a_pdf_with_javascript_is_refused_on_the_page(hood_db):
@@ -173,3 +190,19 @@ def test_the_stored_photo_has_no_position(hood_db):
         data = open_attachment(s, actor=None, photo_id=photo_id).data
     with Image.open(io.BytesIO(data)) as im:
         assert dict(im.getexif()) == {}
+
+
+def test_markup_in_a_document_title_is_shown_as_typed(hood_db):
+    engine, hood = hood_db
+    from portal.services.documents import attach_document
+
+    title = "**免费**领取[电梯补贴](http://evil.example) :red[紧急]"
+    with Session(engine) as s:
+        attach_document(s, actor=_staff(engine, "wang"), consultation_id=hood.collecting.id,
+                        upload=Upload("<img src=x onerror=alert(1)>.pdf", files.pdf()), title=title, kind="other")
+        s.commit()
+        doc = s.exec(select(ConsultationDocument)).one()
+        assert "<" not in doc.filename and ">" not in doc.filename
+    public = open_page(PUBLIC, query={"id": str(hood.collecting.id)})
+    shown = next(m.value for m in public.markdown if "免费" in m.value)
+    assert r"\*\*免费\*\*" in shown and r"\[电梯补贴\]\(http" in shown and r"\:red\[" in shown

@@ -99,3 +99,39 @@ def test_admin_publishes_an_announcement_clerk_records_paper_consent(hood_app):
     clerk.button(key="FormSubmitter:notices.consent-登记同意书").click().run()
     assert "已登记：短信 139****1111。" in _texts(clerk)
     assert "13900001111" not in _texts(clerk)
+
+
+def test_failed_notices_show_on_the_dashboard(hood_app):
+    from portal.models import OutboxMessage, OutboxStatus
+
+    engine, hood = hood_app
+    at = open_page("app_pages/committee/dashboard.py", actor=hood.clerk)
+    assert "发送失败" not in _texts(at) + " ".join(str(w.value) for w in at.warning)
+    with Session(engine) as s:
+        msg = s.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).first()
+        msg.status, msg.attempts, msg.last_error = OutboxStatus.FAILED, 6, "无法连接邮件服务器 smtp.example.cn:587：ConnectionRefusedError"
+        s.add(msg)
+        s.commit()
+    at = open_page("app_pages/committee/dashboard.py", actor=hood.clerk)
+    assert "有 1 条居民通知（邮件或短信）多次发送失败" in " ".join(str(w.value) for w in at.warning)
+    notices = open_page(NOTICES, actor=hood.clerk)
+    assert "1 条通知多次发送失败" in _texts(notices)
+    frame = notices.dataframe[0].value
+    assert list(frame["原因"]) == ["无法连接邮件服务器 smtp.example.cn:587：ConnectionRefusedError"]
+    assert "@" not in frame.to_csv()
+
+
+def test_clerk_prints_door_to_door_notices_and_marks_them_delivered(hood_app):
+    from portal.models import OutboxMessage, OutboxStatus
+
+    engine, hood = hood_app
+    at = open_page(NOTICES, actor=hood.clerk)
+    assert "第一网格 3号楼 1 份" in _texts(at)
+    at.button(key="notices.make_pdf").click().run()
+    assert at.get("download_button")
+    at.button(key="notices.delivered").click().run()
+    assert "已标记 1 份上门通知为送达。" in _texts(at)
+    assert "没有待上门送达的通知。" in _texts(at)
+    with Session(engine) as s:
+        paper = s.exec(select(OutboxMessage).where(OutboxMessage.channel == "paper")).one()
+        assert paper.status == OutboxStatus.SENT

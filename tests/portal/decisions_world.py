@@ -114,3 +114,17 @@ def poll_world(session: Session, *, n_residents: int = 12, hide: bool = False,
 
     qids = [q.id for q in questions_of(session, poll.id)]
     return PollWorld(c.id, poll.id, staff, [resident_actor(session, r) for r in people], qids)
+
+
+def lift_decision(session: Session, areas: list[str] | None = None) -> tuple[OwnersWorld, int]:
+    """``owners_building`` (8 flats by default) whose consultation also has the lift-scheme poll;
+    returns (the world, the poll's id)."""
+    w = owners_building(session, areas or ["89.50", "76.20", "89.50", "76.20", "120.30", "120.30", "64.80", "64.80"])
+    poll = create_poll(session, actor=w.admin, consultation_id=w.consultation_id, title="电梯方案问卷", questions=[
+        QuestionDraft("您更倾向哪个加装方案？", models.PollKind.SINGLE, SCHEMES),
+        QuestionDraft("您最关心哪些问题？（最多选两项）", models.PollKind.MULTIPLE, CONCERNS,
+                      max_choices=2, allow_other=True),
+        QuestionDraft("请给施工时段排序（最能接受的排第一）", models.PollKind.RANKING, SLOTS),
+    ])
+    session.commit()
+    return w, poll.id

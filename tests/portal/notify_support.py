@@ -77,6 +77,7 @@ class SmtpSink:
     delay: float = 0.0  # seconds before answering each DATA (concurrent senders overlap)
     data_started: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
+    tls: object = None  # an ssl.SSLContext: offer STARTTLS, require it before AUTH and MAIL
 
     def start(self) -> SmtpSink:
         def auth(server, session, envelope, mechanism, data):  # noqa: ARG001
@@ -86,8 +87,9 @@ class SmtpSink:
             return AuthResult(success=ok)
 
         self.port = free_port()
+        tls = {"tls_context": self.tls, "require_starttls": True} if self.tls is not None else {}
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                     authenticator=auth, auth_require_tls=False)
+                                     authenticator=auth, auth_require_tls=self.tls is not None, **tls)
         self.controller.start()
         return self
 
@@ -103,6 +105,36 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt]
+
+
+def self_signed_tls(folder) -> tuple[object, str]:  # type: ignore[no-untyped-def]
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and the path of
+    that certificate (for the client to trust through SSL_CERT_FILE)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx, str(cert_path)
 
 
 # ---------------------------------------------------------------- SMS gateway

@@ -104,3 +104,20 @@ def test_a_store_that_is_down_refuses_in_chinese_and_nothing_is_written(session,
     doc = session.exec(select(ConsultationDocument)).one()
     with pytest.raises(StorageUnavailable, match="附件无法打开"):
         open_attachment(session, actor=None, document_id=doc.id)
+
+
+def test_files_stored_in_the_database_before_s3_was_configured_still_open(session, hood, s3, monkeypatch):
+    url = get_settings().s3_url
+    monkeypatch.delenv("PORTAL_S3_URL")
+    get_settings.cache_clear()
+    earlier = attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                              upload=Upload("旧方案.pdf", files.pdf(pages=3)), title="旧方案", kind="plan")
+    session.commit()
+    monkeypatch.setenv("PORTAL_S3_URL", url)
+    get_settings.cache_clear()
+    later = attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
+                            upload=Upload("新方案.pdf", files.pdf(pages=4)), title="新方案", kind="plan")
+    session.commit()
+    assert sorted(f.storage for f in session.exec(select(StoredFile))) == ["db", "s3"]
+    assert open_attachment(session, actor=None, document_id=earlier.document.id).data == files.pdf(pages=3)
+    assert open_attachment(session, actor=None, document_id=later.document.id).data == files.pdf(pages=4)

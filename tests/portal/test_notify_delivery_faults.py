@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from portal.models import OutboxMessage, OutboxStatus, Phase, Role
+from portal.models import ContactPoint, OutboxMessage, OutboxStatus, Phase, Role
 from portal.services import consultations
 from portal.services.errors import PermissionDenied
 from portal.services.notifications import send_announcement, send_due, set_my_contact
@@ -147,3 +147,55 @@ def test_paper_notices_print_by_building_and_leave_the_queue_when_delivered(sett
     session.commit()
     assert n == 2
     assert print_door_to_door(session, actor=hood.clerk)[1] == 0
+
+
+def _same_form_twice_at_once(engine, hood) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def submit(value: str) -> None:
+        from portal.db import unit_of_work
+
+        barrier.wait()
+        try:
+            unit_of_work(engine, lambda s: set_my_contact(s, actor=resident_actor(s, hood.paper), channel="email",
+                                                          value=value))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(v,)) for v in ("liu.fang@example.com", "liu.fang@example.cn")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Session(engine) as s:
+        rows = s.exec(select(ContactPoint).where(ContactPoint.resident_id == hood.paper)).all()
+        assert len(rows) == 1 and rows[0].consent
+
+
+def test_the_same_consent_sent_twice_at_once_makes_one_row(settings, engine, session):
+    hood = build_hood(session)
+    _same_form_twice_at_once(engine, hood)
+
+
+@pytest.mark.postgres
+def test_the_same_consent_sent_twice_at_once_makes_one_row_on_postgresql(settings, pg_engine):
+    with Session(pg_engine, expire_on_commit=False) as s:
+        hood = build_hood(s)
+    _same_form_twice_at_once(pg_engine, hood)
+
+
+def test_a_title_cannot_smuggle_mail_headers(settings, engine, session, smtp, monkeypatch):
+    from portal.services.notifications import notify
+
+    monkeypatch.setenv("PORTAL_SMTP_URL", smtp.url)
+    get_settings.cache_clear()
+    hood = build_hood(session)
+    notify(session, resident_ids=[hood.by_email[0]], kind="announcement", event_key="hostile:1",
+           title="停水通知\r\nBcc: all@evil.example\r\n", body="<b>**明天**</b> 停水\r\nBcc: x@evil.example")
+    session.commit()
+    assert send_due(engine).n_sent == 1
+    [mail] = smtp.messages
+    assert mail.rcpt == [EMAILS[0]] and mail.header("Bcc") == "None"
+    assert mail.header("Subject") == "【社区议事厅】停水通知 Bcc: all@evil.example"

@@ -190,3 +190,22 @@ def test_withdrawn_consent_between_claim_and_send_is_respected(engine, hood, smt
         s.commit()
     report = send_due(engine, now=MORNING)
     assert report.n_sent == 0 and smtp.messages == []
+
+
+def test_starttls_when_the_server_offers_it_and_a_certificate_we_do_not_trust_is_refused(
+        engine, hood, tmp_path, monkeypatch):
+    from tests.portal.notify_support import self_signed_tls
+
+    ctx, cert = self_signed_tls(tmp_path)
+    secure = SmtpSink(tls=ctx).start()
+    try:
+        configure(monkeypatch, PORTAL_SMTP_URL=secure.url, PORTAL_SMS_URL="")
+        # without trusting the server's certificate: no mail, no password sent in clear, retried later
+        untrusted = send_due(engine, now=MORNING)
+        assert untrusted.n_sent == 0 and untrusted.retried == 3 and secure.logins == []
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        report = send_due(engine, now=MORNING + timedelta(minutes=2))
+        assert report.sent == {"email": 3} and secure.logins  # AUTH only after STARTTLS (required by the server)
+        assert sorted(a for m in secure.messages for a in m.rcpt) == sorted(EMAILS)
+    finally:
+        secure.stop()

@@ -2,6 +2,8 @@ import streamlit as st
 
 from portal.services.actors import has_permission
 from portal.services.consultations.dashboard import committee_dashboard
+from portal.services.notifications import outbox_status
+from portal.ui.actions import read
 from portal.ui.resources import db_session
 from portal.ui.widgets import md, plain, require_committee
 
@@ -21,6 +23,12 @@ if not rows:
 
 n_todo = sum(len(r.todo) for r in rows)
 st.metric("待处理事项", n_todo)
+
+if (sending := read(outbox_status, actor=actor, show="caption")) and sending.value.failures:
+    failed = sending.value.count("email", "failed") + sending.value.count("sms", "failed")
+    st.warning(f"有 {failed} 条居民通知（邮件或短信）多次发送失败，已停止重试。", icon=":material/mail:")
+    if has_permission(actor, "record_consent"):
+        st.page_link("app_pages/committee/notices.py", label="去“居民通知”查看原因", icon=":material/arrow_forward:")
 
 for r in rows:
     with st.container(border=True):

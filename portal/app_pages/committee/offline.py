@@ -17,6 +17,7 @@ from portal.services.participation.offline import (
 from portal.timefmt import today_local
 from portal.ui.actions import read, save
 from portal.ui.drafts import draft_token, end_draft
+from portal.ui.offline_corrections import corrections
 from portal.ui.resources import db_session
 from portal.ui.templates import template_downloads
 from portal.ui.widgets import (
@@ -39,8 +40,8 @@ FLASH = "offline.flash"
 show_flash(FLASH)
 
 with db_session() as session:
-    cards = list_consultations(session, phases=phases_where(lambda r: r.submit))
-    areas = list_areas(session)
+    cards = list_consultations(session, phases=phases_where(lambda r: r.submit), actor=actor)
+    areas = list_areas(session, actor=actor)
 if not cards:
     st.info("目前没有正在征集意见的议题。议题进入“征集中”阶段后才能录入意见。")
     st.stop()
@@ -48,7 +49,7 @@ cid = consultation_picker(cards, key="offline.consultation", label="录入到哪
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 today = today_local()
 
-tab_one, tab_bulk, tab_mix = st.tabs(["逐条录入", "批量导入", "渠道构成"])
+tab_one, tab_bulk, tab_fix, tab_mix = st.tabs(["逐条录入", "批量导入", "更正或撤回", "渠道构成"])
 
 with tab_one:
     c1, c2 = st.columns(2)
@@ -119,6 +120,9 @@ with tab_bulk:
                 if imported:
                     st.session_state[n_key] = st.session_state.get(n_key, 0) + 1
                     flash_and_rerun(FLASH, f"已导入 {imported.value} 条线下意见。")
+
+with tab_fix:
+    corrections(actor, cid, flash=FLASH)
 
 with tab_mix:
     with db_session() as session:

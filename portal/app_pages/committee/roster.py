@@ -46,7 +46,7 @@ slips_download(PDF_KEY, prefix="roster")
 tab_codes, tab_import, tab_list = st.tabs(["发放参与码", "导入名册", "名册与补发"])
 
 with db_session() as session:
-    areas = list_areas(session)
+    areas = list_areas(session, actor=actor)
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
 with tab_codes:
@@ -74,7 +74,8 @@ with tab_import:
                  "有任何一行出错时不会导入任何记录。")
         template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
+        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name,
+                                                      actor=actor)
         if upload is not None and checked:
             preview = checked.value
             accept = roster_preview(preview, accept_key="roster.accept_dups")

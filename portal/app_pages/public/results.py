@@ -1,16 +1,22 @@
 import streamlit as st
 
+from portal.services.decisions import owners_votes_of, poll_results, polls_of
 from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import results_cache as cache
 from portal.ui import results_widgets
+from portal.ui.actions import read
+from portal.ui.attachments import documents_list
+from portal.ui.decisions import poll_results_panel, tally_panel
+from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
-    st.title("结果公示")
+    place = chosen_community()
+    st.title(md(f"{place.name} · 结果公示") if place else "结果公示")
     st.write("居委会对每个议题的研判结果、回应和办理进度。")
-    items = cache.published()
+    items = cache.published(place.id if place else None)
     if not items:
         st.info("目前还没有公示结果的议题。")
     for cid, title, published in items:
@@ -54,12 +60,17 @@ plain(r.question)
 st.caption("参与居民：提出意见或参与投票的居民。只统计公开的意见；个人信息已隐去。")
 
 with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
-    st.metric("公开意见", f"{r.n_opinions} 条", width=140)
-    st.metric("提意见的居民", f"{r.n_authors} 人", width=140)
-    st.metric("参与居民", f"{r.n_participants} 人", width=140)
-    st.metric("投票", f"{r.n_votes} 次", width=140)
+    st.metric("公开意见", f"{r.n_opinions} 条", width="content")
+    st.metric("提意见的居民", f"{r.n_authors} 人", width="content")
+    st.metric("参与居民", f"{r.n_participants} 人", width="content")
+    st.metric("投票", f"{r.n_votes} 次", width="content")
 
-tab_themes, tab_people, tab_groups, tab_data = st.tabs(["主题与回应", "参与情况", "共识与分歧", "下载与公示"])
+polls_found = read(polls_of, consultation_id=cid)
+votes_found = read(owners_votes_of, consultation_id=cid, public=True)
+polls = polls_found.value if polls_found else []
+owner_votes = votes_found.value if votes_found else []
+tab_names = ["主题与回应", "参与情况", "共识与分歧", "下载与公示"] + (["问卷与表决"] if polls or owner_votes else [])
+tab_themes, tab_people, tab_groups, tab_data, *tab_decide = st.tabs(tab_names)
 
 with tab_themes:
     if not r.themes:
@@ -111,8 +122,20 @@ with tab_groups:
 with tab_data:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
     results_widgets.downloads(cid, version)
+    documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
+
+if tab_decide:
+    with tab_decide[0]:
+        for p in polls:
+            st.subheader(md(f"问卷：{p.title}"), anchor=False)
+            shown = read(poll_results, poll_id=p.poll_id)
+            if shown:
+                poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
+        for v in owner_votes:
+            st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
+            tally_panel(v)
 
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")

@@ -75,7 +75,7 @@ if confirm and saved and saved[1] != text:
 
 if check:
     with st.spinner("正在检查内容、查找类似意见……"):
-        checked = read(preview_opinion, actor=resident, consultation_id=chosen, text=text)
+        checked = read(preview_opinion, actor=resident, consultation_id=chosen, text=text, photos=photos)
     if not checked:
         st.session_state.pop(PREVIEW, None)
     else:

@@ -52,6 +52,11 @@ for c in mine.consultations:
             plain(op.text_public)
             if op.pii_labels:
                 st.caption(f"公开时已隐去：{'、'.join(op.pii_labels)}")
+            if op.photos:  # public only once the committee approved them
+                st.caption(f"照片 {len(op.photos)} 张：" + "、".join(p.review_label for p in op.photos))
+                for p in op.photos:
+                    if p.reason:
+                        plain(f"照片未公开：{p.reason}")
             if op.hidden:
                 st.warning("这条意见已被居委会隐藏，不再公开显示。"
                            + (f"原因：{op.moderation_reason}" if op.moderation_reason else ""))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from portal.models import (
@@ -24,7 +25,7 @@ from portal.models import (
     Resident,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require, require_resident
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.notifications import crypto
@@ -65,11 +66,19 @@ def _upsert(session: Session, resident_id: int, channel: ContactChannel, raw: st
             source: ConsentSource, recorded_by: int | None) -> ContactPoint:
     s = get_settings()
     value = crypto.normalise(channel, raw)
-    row = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id,
-                                                  ContactPoint.channel == channel)).first()
     now = utcnow()
-    if row is None:
-        row = ContactPoint(resident_id=resident_id, channel=channel, value_encrypted="", lookup_hash="")
+    # One row per resident and channel, also when the same form is sent twice at once: the row is
+    # made with INSERT … ON CONFLICT DO NOTHING, then locked and filled in.
+    conn = session.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    table = ContactPoint.__table__  # type: ignore[attr-defined]
+    conn.execute(dialect.insert(table).values(
+        resident_id=resident_id, channel=channel.value, value_encrypted="", lookup_hash="", consent=False,
+        consent_source=source.value, consented_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=[table.c.resident_id, table.c.channel]))
+    row = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id,
+                                                  ContactPoint.channel == channel)
+                       .with_for_update().execution_options(populate_existing=True)).one()
     row.value_encrypted = crypto.encrypt(value, s.contact_keys)
     row.lookup_hash = crypto.lookup_hash(channel, value, s.secret_key)
     row.consent, row.consent_source, row.consent_recorded_by = True, source, recorded_by
@@ -97,6 +106,8 @@ def record_paper_consent(session: Session, *, actor: Actor, resident_id: int,
     """Staff record a resident's signed paper consent to be told by ``channel`` at ``value``."""
     require(actor, "record_consent")
     resident = session.get(Resident, resident_id)
+    if resident is not None:
+        tenancy.require_for(actor, resident.community_id)
     if resident is None or not resident.active:
         raise NotFound("名册中找不到这位居民（可能已注销），请重新选择。")
     try:
@@ -145,6 +156,7 @@ def my_contacts(session: Session, *, actor: Actor) -> list[ContactView]:
 def resident_contacts(session: Session, *, actor: Actor, resident_id: int) -> list[ContactView]:
     """What staff see of one resident's contact points: masked."""
     require(actor, "record_consent")
+    tenancy.resident_for(session, actor, resident_id, write=False)
     rows = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id)
                         .order_by(col(ContactPoint.channel)))
     return [_view(r, get_settings().contact_keys) for r in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
@@ -14,6 +14,7 @@ from portal.models import (
     Consultation,
     Decision,
     Opinion,
+    PhotoReview,
     Report,
     ReportTarget,
     Response,
@@ -32,6 +33,7 @@ from portal.services.consultations import (
     phases,
     results_public,
 )
+from portal.services.documents.photos import photos_by_opinion
 from portal.services.participation.opinions import pii_labels
 from portal.services.queries import is_visible, vote_counts
 
@@ -71,6 +73,16 @@ class MyOpinion:
     theme_status_label: str | None
     answer: AnswerView | None
     timeline: list[TimelineEntry]
+    photos: list[MyPhoto] = field(default_factory=list)  # in the order attached
+
+
+@dataclass(frozen=True)
+class MyPhoto:
+    """One of the author's photos: public only once staff approved it."""
+
+    id: int
+    review_label: str  # 待审核 / 已公开 / 未通过
+    reason: str  # why it is not public (staff's words), when it is not
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,7 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
                                    .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))):
                 timelines[su.theme_id].append(TimelineEntry(su.created_at, ThemeStatus(su.status).label, su.note))
         my_ops = []
+        photos = photos_by_opinion(session, [o.id for o in ops if o.id is not None])
         for o in ops:
             t = themes.get(o.id or 0)
             r = answers.get(t.id) if t else None  # type: ignore[arg-type]
@@ -173,6 +186,8 @@ def my_participation(session: Session, *, actor: Actor | None) -> MyParticipatio
                 theme_status_label=ThemeStatus(t.status).label if t else None,
                 answer=AnswerView(Decision(r.decision).label, r.reasoning, r.responsible_party, r.due_date) if r else None,
                 timeline=timelines.get(t.id, []) if t else [],  # type: ignore[arg-type]
+                photos=[MyPhoto(int(p.id or 0), PhotoReview(p.review).label, p.review_reason)
+                        for p in photos.get(o.id or 0, [])],
             ))
         open_votes = can_vote(c)
         votes = [

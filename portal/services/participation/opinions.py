@@ -334,9 +334,11 @@ def similar_opinions(
 
 
 def preview_opinion(
-    session: Session, *, actor: Actor | None, consultation_id: int, text: str
+    session: Session, *, actor: Actor | None, consultation_id: int, text: str,
+    photos: Sequence[Upload | CheckedFile] = (),
 ) -> OpinionPreview:
-    """Check a draft and show what the public will see and which opinions are alike.
+    """Check a draft (and its photos) and show what the public will see and which opinions are
+    alike.
 
     Raises the same errors as ``submit_opinion`` would, so the resident learns them early.
     """
@@ -344,6 +346,7 @@ def preview_opinion(
     c = _consultation_for(session, resident, consultation_id)
     ensure_can_submit(c)
     prepared = prepare_opinion(text)
+    check_photos(photos)
     cleaned, shown, kinds = prepared.text, prepared.text_public, prepared.pii_kinds
     similar = similar_opinions(session, consultation_id=consultation_id, text=cleaned)
     own = set(session.exec(

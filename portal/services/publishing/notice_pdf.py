@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import segno
 from fpdf import FPDF
@@ -111,6 +112,39 @@ def _bar_chart(pdf: _Notice, rows: list[tuple[str, int, str]], title: str) -> No
     pdf.ln(2)
 
 
+def _decisions_section(pdf: _Notice, polls: Sequence[Any], owner_votes: Sequence[Any]) -> None:
+    """三、问卷与业主表决: each poll's answers per question, each published owners' vote with the
+    rule of 《民法典》第二百七十八条, its four figures and the outcome (平方米: the notice font has no ²)."""
+    from portal.services.decisions import fmt_m2, percent, rule_text
+
+    pdf.heading("三、问卷与业主表决")
+    for r in polls:
+        channels = "，".join(f"{k} {v} 份" for k, v in r.by_channel.items())
+        pdf.para(f"问卷“{r.title}”：共 {r.respondents} 份答卷" + (f"（{channels}）" if channels else "") + "。")
+        for q in r.questions:
+            if str(q.kind) == "ranking":
+                rows = [(o.label, o.points, f"得分 {o.points} · 排第一 {o.count} 人") for o in q.options]
+            else:
+                rows = [(o.label, o.count, f"{o.count} 人 · {o.share:.0%}") for o in q.options]
+            _bar_chart(pdf, rows, f"{q.text}（{q.kind.label}，{q.respondents} 人回答）")
+    for v in owner_votes:
+        t = v.tally
+        if pdf.will_page_break(40):
+            pdf.add_page()
+        pdf.para(f"业主表决“{v.title}”（范围：{v.scope}）", size=11)
+        pdf.para(rule_text(t.matter), size=9.5, color=GREY, indent=5)
+        need = "3/4" if t.supermajority else "过半数"
+        pdf.para(f"参与：{t.voted_households}/{t.eligible_households} 户（{percent(t.participation_head_share)}），"
+                 f"{fmt_m2(t.voted_area)}/{fmt_m2(t.eligible_area)} 平方米（{percent(t.participation_area_share)}），"
+                 f"门槛各 2/3：{'达到' if t.participation_met else '未达到'}。", indent=5)
+        pdf.para(f"同意：{t.agree_households}/{t.voted_households} 户（{percent(t.agree_head_share)}），"
+                 f"{fmt_m2(t.agree_area)}/{fmt_m2(t.voted_area)} 平方米（{percent(t.agree_area_share)}），"
+                 f"门槛各{need}：{'达到' if t.agreement_met else '未达到'}。"
+                 f"反对 {t.oppose_households} 户，弃权 {t.abstain_households} 户。", indent=5)
+        pdf.para(f"表决结果：{'通过' if t.passed else '未通过'}。{t.outcome_text().replace(' m²', ' 平方米')}", indent=5,
+                 color=(0, 0, 0) if t.passed else RED)
+
+
 def _qr_png(url: str) -> io.BytesIO:
     buf = io.BytesIO()
     segno.make(url, error="m").save(buf, kind="png", scale=8, border=2)
@@ -120,9 +154,11 @@ def _qr_png(url: str) -> io.BytesIO:
 
 def render_notice(results: ConsultationResults, *, font_path: Path, results_url: str,
                   printed_on: date | None = None, documents: Sequence[tuple[str, str, str]] = (),
-                  n_photos: int = 0) -> bytes:
+                  n_photos: int = 0, polls: Sequence[Any] = (), owner_votes: Sequence[Any] = ()) -> bytes:
     """The notice as PDF bytes. ``documents``: (title, kind, "PDF · 1.2 MB") of the public
-    documents behind the consultation; ``n_photos``: residents' photos staff made public."""
+    documents behind the consultation; ``n_photos``: residents' photos staff made public;
+    ``polls``: public poll results (``decisions.PollResults``); ``owner_votes``: published
+    owners' votes (``decisions.OwnersVoteCard``)."""
     r = results
     community = r.community or "社区"
     pdf = _Notice(font_path, community)
@@ -190,6 +226,9 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
         pdf.para(f"责任方：{a.responsible_party}{due}。当前进度：{t.status}{progress}{overdue}。",
                  size=9.5, indent=5, color=RED if a.overdue else GREY)
 
+    if polls or owner_votes:
+        _decisions_section(pdf, polls, owner_votes)
+
     if documents or n_photos:
         pdf.heading("议题资料")
         for i, (title, kind, size) in enumerate(documents, 1):
@@ -221,12 +260,17 @@ def render_notice(results: ConsultationResults, *, font_path: Path, results_url:
 
 def notice_pdf(session: Session, consultation_id: int) -> bytes:
     """The notice of one published consultation, with a QR code to its results page."""
+    from portal.services.decisions import owners_votes_of, poll_results, polls_of
     from portal.services.documents import count_public_photos, list_documents
 
     results = load_results(session, consultation_id)
     s = get_settings()
+    shown_polls = [r for p in polls_of(session, consultation_id=consultation_id)
+                   if not (r := poll_results(session, poll_id=p.poll_id)).hidden and r.respondents]
     documents = [(d.title, d.kind_label, f"{'图片' if d.is_image else 'PDF'} · {d.size_label}")
                  for d in list_documents(session, consultation_id=consultation_id, actor=None)]
     return render_notice(results, font_path=s.font_path,
                          results_url=results_page_path(consultation_id, s.public_base_url),
-                         documents=documents, n_photos=count_public_photos(session, consultation_id=consultation_id))
+                         documents=documents, n_photos=count_public_photos(session, consultation_id=consultation_id),
+                         polls=shown_polls, owner_votes=owners_votes_of(session, consultation_id=consultation_id,
+                                                                        public=True))

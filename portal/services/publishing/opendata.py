@@ -89,9 +89,40 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("status", "文本", "更新后的状态"),
         ("note", "文本", "进展说明"),
     ],
+    "poll_results": [
+        ("poll_id", "整数", "问卷编号"),
+        ("poll", "文本", "问卷标题"),
+        ("question_id", "整数", "题目编号"),
+        ("question", "文本", "题目"),
+        ("kind", "文本", "题型：单选、多选、排序"),
+        ("option", "文本", "选项（“其他（请说明）”的内容作为意见列在 opinions 表）"),
+        ("respondents", "整数", "回答这道题的人数（网上和线下答卷合计，每个参与码一份）"),
+        ("count", "整数", "选择该选项的人数；排序题为把它排在第一位的人数"),
+        ("share", "小数", "count / respondents"),
+        ("points", "整数", "排序题的 Borda 得分（n 个选项中排第一得 n−1 分）；其他题型为空"),
+    ],
+    "owners_votes": [
+        ("vote_id", "整数", "业主表决编号"),
+        ("title", "文本", "表决事项"),
+        ("matter", "文本", "属于《民法典》第二百七十八条第一款的哪一项"),
+        ("scope", "文本", "表决范围（楼栋、单元）"),
+        ("rule", "文本", "适用的表决规则"),
+        ("eligible_households", "整数", "范围内的业主户数（一个专有部分计一户）"),
+        ("eligible_area_m2", "小数", "范围内的专有部分总面积（平方米）"),
+        ("voted_households", "整数", "参与表决的户数"),
+        ("voted_area_m2", "小数", "参与表决的专有部分面积"),
+        ("agree_households", "整数", "同意的户数"),
+        ("agree_area_m2", "小数", "同意的专有部分面积"),
+        ("oppose_households", "整数", "反对的户数"),
+        ("abstain_households", "整数", "弃权的户数"),
+        ("participation_met", "是/否", "参与是否达到面积和人数各三分之二以上"),
+        ("agreement_met", "是/否", "同意是否达到规定比例（面积和人数都要达到）"),
+        ("passed", "是/否", "表决是否通过"),
+    ],
 }
 TABLE_LABELS = {"opinions": "意见", "themes": "主题", "assignments": "意见归类",
-                "answers": "居委会回应", "status_updates": "办理进展"}
+                "answers": "居委会回应", "status_updates": "办理进展", "poll_results": "问卷结果",
+                "owners_votes": "业主表决"}
 
 
 @dataclass(frozen=True)
@@ -175,6 +206,7 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
                                          .where(col(StatusUpdate.theme_id).in_(list(theme_by_id)))
                                          .order_by(col(StatusUpdate.theme_id), col(StatusUpdate.created_at),
                                                    col(StatusUpdate.id)))]
+    poll_rows, vote_rows = _decision_rows(session, consultation_id)
     meta = {
         "id": c.id, "title": c.title, "question": c.question,
         "opens_at": iso_date(c.opens_at), "closes_at": iso_date(c.closes_at), "published_at": iso_date(c.published_at),
@@ -185,7 +217,37 @@ def collect(session: Session, consultation_id: int, *, today: date | None = None
         "opinions": _frame("opinions", op_rows), "themes": _frame("themes", theme_rows),
         "assignments": _frame("assignments", assign_rows), "answers": _frame("answers", answer_rows),
         "status_updates": _frame("status_updates", status_rows),
+        "poll_results": _frame("poll_results", poll_rows), "owners_votes": _frame("owners_votes", vote_rows),
     })
+
+
+def _decision_rows(session: Session, consultation_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Poll results the public may see (not those hidden until a close) and published owners' votes."""
+    from portal.services.decisions import owners_votes_of, poll_results, polls_of, rule_text
+
+    polls = []
+    for p in polls_of(session, consultation_id=consultation_id):
+        r = poll_results(session, poll_id=p.poll_id)
+        if r.hidden:
+            continue
+        for q in r.questions:
+            ranking = str(q.kind) == "ranking"
+            polls += [{"poll_id": p.poll_id, "poll": p.title, "question_id": q.question_id, "question": q.text,
+                       "kind": q.kind.label, "option": o.label, "respondents": q.respondents, "count": o.count,
+                       "share": round(o.share, 4), "points": o.points if ranking else None} for o in q.options]
+    votes = []
+    for v in owners_votes_of(session, consultation_id=consultation_id, public=True):
+        t = v.tally
+        votes.append({
+            "vote_id": v.vote_id, "title": v.title, "matter": t.matter.label, "scope": v.scope,
+            "rule": rule_text(t.matter), "eligible_households": t.eligible_households,
+            "eligible_area_m2": float(t.eligible_area), "voted_households": t.voted_households,
+            "voted_area_m2": float(t.voted_area), "agree_households": t.agree_households,
+            "agree_area_m2": float(t.agree_area), "oppose_households": t.oppose_households,
+            "abstain_households": t.abstain_households,
+            "participation_met": "是" if t.participation_met else "否",
+            "agreement_met": "是" if t.agreement_met else "否", "passed": "是" if t.passed else "否"})
+    return polls, votes
 
 
 # ---------------------------------------------------------------- formats
