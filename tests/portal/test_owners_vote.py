@@ -270,3 +270,31 @@ def test_the_demo_lift_vote_just_misses_the_area_threshold(tmp_path, monkeypatch
     assert t.participation_heads_met and t.agreement_met and not t.participation_area_met
     assert t.missing_participation_text() == "还差 3.07 m² 参与"
     assert [s.title for s in soon] == ["长者食堂晚餐时间"]
+
+
+def test_staff_of_another_community_cannot_touch_the_vote_or_the_poll(session):
+    from portal.models import PollKind, Role
+    from portal.services.decisions import QuestionDraft, close_poll, create_poll
+    from portal.services.errors import PermissionDenied
+    from tests import factories as f
+
+    w = owners_building(session, ["89.50", "76.20"])
+    poll = create_poll(session, actor=w.admin, consultation_id=w.consultation_id, title="电梯方案问卷", questions=[
+        QuestionDraft("您更倾向哪个方案？", PollKind.SINGLE, ["贴墙加装", "连廊入户"])])
+    other = f.community(session, name="银杏苑社区")
+    strangers = f.staff(session, other, [(Role.ADMIN, "yx_admin", "陈书记"), (Role.CLERK, "yx_clerk", "刘社工")])
+    session.commit()
+    for attempt in (
+        lambda: enter_paper_owner_ballot(session, actor=strangers[Role.CLERK], vote_id=w.vote_id,
+                                         household_id=w.households[0], choice=AGREE),
+        lambda: close_owners_vote(session, actor=strangers[Role.ADMIN], vote_id=w.vote_id),
+        lambda: register_proxy(session, actor=strangers[Role.CLERK], household_id=w.households[0],
+                               resident_id=w.others[0].resident_id),
+        lambda: close_poll(session, actor=strangers[Role.ADMIN], poll_id=poll.id),
+        lambda: create_poll(session, actor=strangers[Role.ADMIN], consultation_id=w.consultation_id,
+                            title="别的社区的问卷", questions=[QuestionDraft("同意吗？", PollKind.SINGLE, ["同意", "不同意"])]),
+    ):
+        with pytest.raises(PermissionDenied):
+            attempt()
+        session.rollback()
+    assert tally_owners_vote(session, vote_id=w.vote_id).voted_households == 0
