@@ -396,3 +396,29 @@ def test_notice_headings_are_numbered_in_print_order(settings):
     assert ["一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果"] == [
         h for h in ("一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果") if h in text]
     assert "三、问卷" not in text
+
+
+def test_staff_of_another_community_cannot_attach_review_or_open_private_files(session, hood):
+    from portal.models import Role
+    from tests import factories
+
+    other = factories.community(session, name="银杏苑社区")
+    outsider = factories.staff(session, other, [(Role.ADMIN, "zhao", "赵主任")])[Role.ADMIN]
+    session.commit()
+    with pytest.raises(PermissionDenied):
+        attach_document(session, actor=outsider, consultation_id=hood.draft.id,
+                        upload=Upload("方案.pdf", files.pdf()), title="方案", kind="plan")
+    doc = attach_document(session, actor=hood.admin, consultation_id=hood.draft.id,
+                          upload=Upload("方案.pdf", files.pdf()), title="绿化方案", kind="plan")
+    result = submit_opinion(session, actor=_me(session, hood), consultation_id=hood.collecting.id, text=LAMP,
+                            photos=[Upload("路灯.jpg", files.photo())])
+    session.commit()
+    photo = session.exec(select(OpinionPhoto).where(OpinionPhoto.opinion_id == result.opinion.id)).one()
+    assert list_documents(session, consultation_id=hood.draft.id, actor=outsider) == []  # a draft elsewhere
+    for which in ({"document_id": doc.document.id}, {"photo_id": photo.id}):
+        with pytest.raises(NotFound):
+            open_attachment(session, actor=outsider, **which)
+    with pytest.raises(PermissionDenied):
+        review_photo(session, actor=outsider, photo_id=photo.id, approve=True)
+    with pytest.raises(PermissionDenied):
+        photo_queue(session, actor=outsider, consultation_id=hood.collecting.id)

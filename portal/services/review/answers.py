@@ -23,7 +23,9 @@ from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
 from portal.services.notifications import events as notifications
-from portal.services.publishing.snapshot import refresh_snapshot
+
+# the module, not its names: publishing.snapshot imports publishing.results, which imports review
+from portal.services.publishing import snapshot as results_snapshot
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
@@ -137,7 +139,7 @@ def save_response(
                          "due_date": due_date.isoformat() if due_date else None})
     if is_new:
         notifications.theme_answered(session, theme, decision.label)
-    refresh_snapshot(session, theme.consultation_id)  # only once results are public
+    results_snapshot.refresh_snapshot(session, theme.consultation_id)  # only once results are public
     return response
 
 
@@ -169,7 +171,7 @@ def add_status_update(
     audit.record(session, actor=actor.audit_name, action="theme.status", target_type="theme",
                  target_id=theme_id, detail={"status": status.value, "note": note})
     notifications.status_updated(session, theme, update)
-    refresh_snapshot(session, theme.consultation_id)
+    results_snapshot.refresh_snapshot(session, theme.consultation_id)
     return update
 
 
