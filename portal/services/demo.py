@@ -145,6 +145,11 @@ def build_demo(
 
     say("写入通知同意和待发送的通知 …")
     first += "\n" + add_demo_notifications(engine)  # 梧桐里社区's, before the second community exists
+    from portal.services.decisions.demo_data import add_demo_decisions
+
+    say("写入问卷和业主表决 …")
+    decided = add_demo_decisions(engine, seed=seed)  # 梧桐里社区's too
+    first += f"\n{decided}" if decided else ""
     second_corpus = json.loads((data_dir / "demo" / SECOND_CORPUS).read_text(encoding="utf-8"))
     _build_community(engine, keep_collection_open(second_corpus, day), random.Random(seed + 1),
                      seed=seed, street_id=street.id, accounts=SECOND_ACCOUNTS, names=SECOND_STAFF_NAMES,

@@ -64,6 +64,7 @@ def register_proxy(session: Session, *, actor: Actor, household_id: int, residen
     if h is None or not h.active:
         raise NotFound("找不到这一户的业主登记。")
     tenancy.require_for(actor, h.community_id)
+    tenancy.require_for(actor, h.community_id)
     if resident_id is not None:
         r = session.get(Resident, resident_id)
         if r is None or not r.active or r.community_id != h.community_id:
@@ -327,6 +328,7 @@ def publish_owners_vote(session: Session, *, actor: Actor, vote_id: int, as_pass
     not passed only when they do not)."""
     require(actor, "publish_results")
     v, c = _vote(session, vote_id)
+    tenancy.require_for(actor, c.community_id)
     tenancy.require_for(actor, c.community_id)
     if v.closed_at is None and vote_is_open(v, c):
         raise InvalidInput("表决还没有结束，请先结束表决再公布结果。")

@@ -54,7 +54,7 @@ def pending_paper(session: Session, *, actor: Actor) -> list[Building]:
     community = tenancy.home_community(session, actor)  # staff print their own community's notices
     s = get_settings()
     rows = session.exec(
-        select(OutboxMessage.id, Resident.unit, Resident.household_ref, Area.grid, Area.name, Area.position,
+        select(OutboxMessage.id, Resident.unit, Resident.household_ref, Area.grid, Area.name, Area.position,  # type: ignore[call-overload]
                Notification.title, Notification.body, Notification.link, Notification.created_at)
         .join(Resident, col(Resident.id) == OutboxMessage.resident_id)
         .join(Area, col(Area.id) == Resident.area_id)
