@@ -11,7 +11,7 @@ from portal.db import unit_of_work
 from portal.models import Channel, OwnerBallot, OwnerChoice, Phase, Poll, PollResponse
 from portal.services.decisions import cast_owner_ballot, close_owners_vote, publish_owners_vote
 from tests.factories import seeded_app_database
-from tests.pages.conftest import demo_db, open_page  # noqa: F401 - demo_db is a fixture
+from tests.pages.conftest import open_page
 from tests.portal.decisions_world import lift_decision
 
 RESIDENT = "app_pages/resident/decide.py"
