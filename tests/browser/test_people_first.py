@@ -140,8 +140,8 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
         assert_accessible(pg, title)
         snap(pg, shots, title)
 
-    # A consultation's page, from its card.
-    pg.goto(portal_url)
+    # A consultation's page, from its card (on 梧桐里社区's home: the demo is a street).
+    pg.goto(f"{portal_url}/?c=wutongli")
     shown(pg)
     pg.get_by_role("link", name="查看详情 →").first.click()
     shown(pg)
@@ -196,7 +196,7 @@ def test_large_text_makes_numbers_and_charts_larger(screen, portal_url, shots):
 
 
 def _resident_code(portal_env) -> str:  # type: ignore[no-untyped-def]
-    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1"],
+    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1", "--community", "wutongli"],
                          env=portal_env, capture_output=True, text=True, check=True, timeout=120)
     return out.stdout.strip().split()[-1]
 
