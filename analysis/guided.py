@@ -126,6 +126,9 @@ class GuidedThemes:
         Sample weights of pseudo-labelled opinions and keyword pseudo-documents (answers: 1).
     temperature:
         Scale of the SVM decision values before the softmax that gives probabilities.
+    answer_weight:
+        Sample weight of the committee's answers (2 or 3 helped at 70 answers, 0.82 vs 0.80,
+        but hurt at 140, 0.82–0.83 vs 0.84: bench/RESULTS.md, "#16 Final round").
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class GuidedThemes:
         pseudo_weight: float = 0.2,
         keyword_weight: float = 3.0,
         temperature: float = 3.0,
+        answer_weight: float = 1.0,
     ) -> None:
         self.random_state = random_state
         self.tokenizer = tokenizer
@@ -152,6 +156,7 @@ class GuidedThemes:
         self.pseudo_weight = pseudo_weight
         self.keyword_weight = keyword_weight
         self.temperature = temperature
+        self.answer_weight = answer_weight
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -400,7 +405,7 @@ class GuidedThemes:
             Xtr = sp.vstack([F[rows], F[sel], docs], format="csr")
             w = np.concatenate(
                 [
-                    np.ones(len(rows)),
+                    np.full(len(rows), self.answer_weight),
                     np.full(len(sel), self.pseudo_weight),
                     np.full(len(doc_labels), self.keyword_weight),
                 ]

@@ -7,11 +7,17 @@ Starts `streamlit run portal/server.py` on a free loopback port with a demo data
    (exactly what a browser tab does: a BackMsg ``rerun_script`` per page, ForwardMsgs back until
    ``script_finished``).
 
+3. with ``--replicas N`` (N > 1): the same load again through nginx (Debian's package, with the
+   configuration shipped in deploy/nginx/) in front of N replicas on the same database, and
+   with ``--more 200`` further crowds of that size through nginx.
+
 Prints pages served, errors (script exceptions, page-not-found, timeouts, dropped sockets) and
-p50/p95 page latency, and the load figures as a ratio of the baseline measured in this run.
-Bounded: at most 200 visitors, 20 pages each, 300 s in all; loopback only.
+p50/p95 page latency, and the load figures as a ratio of the baseline measured in this run,
+with the machine's load average. Bounded: at most 200 visitors, 20 pages each, 300 s per
+crowd; loopback only.
 
     .venv/bin/python bench/load_http.py --visitors 50 --pages 6
+    .venv/bin/python bench/load_http.py --visitors 100 --pages 6 --replicas 2 --more 200
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -232,52 +239,122 @@ def report(name: str, tally: Tally, wall: float) -> dict[str, float]:
     return {"served": served, "errors": len(tally.errors), "p50": p50, "p95": p95, "rate": rate}
 
 
+def _stop(proc) -> None:  # type: ignore[no-untyped-def]
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001
+        proc.kill()
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument("--pages", type=int, default=6, help="pages each visitor opens")
     parser.add_argument("--page-timeout", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="also run the crowd through nginx in front of this many replicas")
+    parser.add_argument("--more", type=int, nargs="*", default=[],
+                        help="further crowd sizes through nginx (with --replicas)")
     args = parser.parse_args()
     visitors = max(1, min(args.visitors, MAX_VISITORS))
     pages = max(1, min(args.pages, MAX_PAGES))
+    replicas = max(1, min(args.replicas, 8))
 
-    from tests.support import start_portal
+    from tests.support import (
+        NGINX,
+        free_port,
+        render_nginx,
+        start_nginx,
+        start_portal,
+        wait_for_port,
+    )
 
     workdir = Path(tempfile.mkdtemp(prefix="load-http-"))
     db, source = build_database(workdir)
     ids = consultation_ids(db)
     published = consultation_ids(db, published=True)
-    proc, url = start_portal(workdir / "var", db)
-    assert url.startswith("http://127.0.0.1:"), "loopback only"
-    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-    print(f"portal {url}  database: {source}  consultations {ids}, published {published}")
+    warm = [("", "")] + [("consultation", f"id={i}") for i in ids] + [("results", f"id={i}") for i in published]
+    print(f"database: {source}  consultations {ids}, published {published}")
     print(f"{visitors} visitors x {pages} pages (home, consultation and results pages), "
           "baseline 1 visitor, same run")
-    try:
-        async def run() -> tuple[dict, dict, list[str]]:
-            async with asyncio.timeout(MAX_SECONDS):
-                # warm-up (not counted): every page once, so caches are equally warm for both runs
-                warm = [("", "")] + [("consultation", f"id={i}") for i in ids] + \
-                    [("results", f"id={i}") for i in published]
-                await visit(ws_url, warm, args.page_timeout)
-                base_tally, base_wall = await crowd(ws_url, ids, 1, pages, args.page_timeout, args.seed,
-                                                    published)
-                load_tally, load_wall = await crowd(ws_url, ids, visitors, pages, args.page_timeout,
-                                                    args.seed, published)
-            base = report("baseline", base_tally, base_wall)
-            load = report(f"{visitors} at once", load_tally, load_wall)
-            return base, load, base_tally.errors + load_tally.errors
+    print(f"machine before: {_load()}")
+    errors: list[str] = []
 
-        base, load, errors = asyncio.run(run())
+    def ws(url: str) -> str:
+        assert url.startswith("http://127.0.0.1:"), "loopback only"
+        return url.replace("http://", "ws://") + "/_stcore/stream"
+
+    async def timed(coro):  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(MAX_SECONDS):
+            return await coro
+
+    # 1 and 2: one process, reached directly
+    proc, url = start_portal(workdir / "var", db)
+    try:
+        async def single() -> tuple[dict, dict]:
+            # warm-up (not counted): every page once, so caches are equally warm for both runs
+            await visit(ws(url), warm, args.page_timeout)
+            base_tally, base_wall = await timed(crowd(ws(url), ids, 1, pages, args.page_timeout, args.seed,
+                                                      published))
+            load_tally, load_wall = await timed(crowd(ws(url), ids, visitors, pages, args.page_timeout,
+                                                      args.seed, published))
+            errors.extend(base_tally.errors + load_tally.errors)
+            return (report("baseline", base_tally, base_wall),
+                    report(f"{visitors} at once", load_tally, load_wall))
+
+        base, load = asyncio.run(single())
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001
-            proc.kill()
+        _stop(proc)
     print(f"ratio to baseline: p50 x{load['p50'] / base['p50']:.1f}   p95 x{load['p95'] / base['p95']:.1f}   "
           f"throughput x{load['rate'] / base['rate']:.1f}")
+    print(f"machine: {_load()}")
+
+    # 3: the same crowd through nginx in front of several replicas on the same database
+    if replicas > 1:
+        if NGINX is None:
+            print("nginx is not installed (apt-get install nginx-light): replicas run skipped")
+        else:
+            procs = []
+            nginx = None
+            try:
+                ports = []
+                for i in range(replicas):
+                    p, u = start_portal(workdir / f"var-{i}", db, log=workdir / f"replica-{i}.log")
+                    procs.append(p)
+                    ports.append(int(u.rsplit(":", 1)[1]))
+                listen = free_port()
+                folder = workdir / "nginx"
+                folder.mkdir()
+                nginx = start_nginx(render_nginx(folder, listen, ports))
+                wait_for_port(listen)
+                front = f"http://127.0.0.1:{listen}"
+                print(f"{replicas} replicas behind nginx (deploy/nginx), same database")
+
+                async def behind() -> None:
+                    for port in ports:  # warm each replica like the single process
+                        await visit(ws(f"http://127.0.0.1:{port}"), warm, args.page_timeout)
+                    for n in [visitors, *[max(1, min(m, MAX_VISITORS)) for m in args.more]]:
+                        tally, wall = await timed(crowd(ws(front), ids, n, pages, args.page_timeout,
+                                                        args.seed, published))
+                        errors.extend(tally.errors)
+                        r = report(f"{n} nginx", tally, wall)
+                        print(f"  vs 1 process at {visitors}: p50 x{r['p50'] / load['p50']:.2f}   "
+                              f"p95 x{r['p95'] / load['p95']:.2f}   throughput x{r['rate'] / load['rate']:.1f}"
+                              f"   ({_load()})")
+
+                asyncio.run(behind())
+            finally:
+                if nginx is not None:
+                    _stop(nginx)
+                for p in procs:
+                    _stop(p)
     for e in sorted(set(errors))[:10]:
         print("  error:", e)
     return 1 if errors else 0

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from portal.cli_outbox import outbox_app
+from portal.cli_street import analyse, community_app
 from portal.cli_themes import themes
 from portal.services.errors import ServiceError
 from portal.settings import get_settings
@@ -24,9 +25,11 @@ audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 owners_app = typer.Typer(help="业主表决", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(community_app, name="community")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(owners_app, name="owners-vote")
 app.command("themes")(themes)
+app.command("analyse")(analyse)
 
 err = Console(stderr=True)
 out = Console()
@@ -78,7 +81,7 @@ def demo(
 ) -> None:
     """生成演示社区：楼栋、名册、三个议题、意见、投票、留言和回应。"""
     from portal.db import session_scope
-    from portal.services.demo import DEMO_ACCOUNTS, build_demo, database_has_data
+    from portal.services.demo import ALL_ACCOUNTS, build_demo, database_has_data
 
     _migrate()
     engine = _engine()
@@ -86,26 +89,28 @@ def demo(
         if database_has_data(session):
             if if_empty:
                 out.print("数据库已有数据，跳过演示数据生成。")
-                _print_accounts(DEMO_ACCOUNTS)
+                _print_accounts(ALL_ACCOUNTS)
                 return
             _fail("数据库已有数据。请换一个空数据库，或加 --if-empty 跳过。")
     summary = build_demo(engine, seed=seed, progress=lambda m: out.print(m))
     out.print(summary)
-    _print_accounts(DEMO_ACCOUNTS)
+    _print_accounts(ALL_ACCOUNTS)
 
 
 def _print_accounts(accounts) -> None:  # type: ignore[no-untyped-def]
     from portal.models import Role
 
     out.print("\n演示账号（仅供本机试用）：")
-    for username, password, role in accounts:
-        out.print(f"  {Role(role).label:<6} 用户名 {username:<10} 密码 {password}")
-    out.print("  居民参与码：用 `consult codes --demo 5` 生成，或在工作台发放。")
+    for place, (username, password, role) in accounts:
+        out.print(f"  {place} {Role(role).label:<6} 用户名 {username:<12} 密码 {password}", highlight=False)
+    out.print("  居民参与码：用 `consult codes --demo 5 --community wutongli` 生成，或在工作台发放。")
+    out.print("  社区首页：/?c=wutongli（梧桐里社区）、/?c=yinxingyuan（银杏苑社区）；/ 是清河街道的首页。")
 
 
 @app.command("codes")
 def codes(
     demo_n: Annotated[int, typer.Option("--demo", help="为前 N 位演示居民重新发放参与码并打印")] = 5,
+    community: Annotated[str, typer.Option("--community", help="社区代号（有多个社区时必填）")] = "",
 ) -> None:
     """发放参与码（演示用：打印前 N 位居民的新参与码）。"""
     from sqlmodel import col, select
@@ -114,11 +119,15 @@ def codes(
     from portal.models import Area, Resident
     from portal.services.actors import SystemActor
     from portal.services.identity import issue_code
+    from portal.services.tenancy import community_by_slug, home_community
 
     engine = _engine()
 
     def issue(session) -> list[str]:  # type: ignore[no-untyped-def]
-        residents = session.exec(select(Resident).order_by(col(Resident.id)).limit(demo_n)).all()
+        where = (community_by_slug(session, community) if community
+                 else home_community(session, SystemActor("cli")))
+        residents = session.exec(select(Resident).where(Resident.community_id == where.id)
+                                 .order_by(col(Resident.id)).limit(demo_n)).all()
         lines = []
         for r in residents:
             code = issue_code(session, actor=SystemActor("cli"), resident_id=r.id)
@@ -126,7 +135,10 @@ def codes(
             lines.append(f"  {area.grid if area else ''} {area.name if area else ''} {r.unit}  参与码 {code}")
         return lines
 
-    lines = unit_of_work(engine, issue)  # printed only once they are saved
+    try:
+        lines = unit_of_work(engine, issue)  # printed only once they are saved
+    except ServiceError as exc:
+        _fail(str(exc) + ("" if community else " 请加 --community 社区代号（consult community list 列出代号）。"))
     if not lines:
         _fail("数据库里还没有居民名册。先运行 `consult demo` 或导入名册。")
     for line in lines:
@@ -136,26 +148,40 @@ def codes(
 @user_app.command("add")
 def user_add(
     username: str,
-    role: Annotated[str, typer.Option(help="admin / reviewer / clerk")] = "clerk",
+    role: Annotated[str, typer.Option(help="admin / reviewer / clerk / street_admin")] = "clerk",
     display_name: Annotated[str, typer.Option("--name", help="显示名")] = "",
+    community: Annotated[str, typer.Option("--community", help="所属社区代号（社区工作人员）")] = "",
+    street: Annotated[str, typer.Option("--street", help="所属街道名称（街道管理员）")] = "",
     password: Annotated[str, typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
-    """新建居委会账号。"""
+    """新建账号：社区工作人员用 --community，街道管理员用 --role street_admin --street。"""
     from portal.db import unit_of_work
     from portal.models import Role
     from portal.services.actors import SystemActor
     from portal.services.identity import create_user
+    from portal.services.tenancy import community_by_slug, street_by_name
 
     if role not in {r.value for r in Role}:
-        _fail(f"角色只能是 admin、reviewer 或 clerk，收到“{role}”。")
+        _fail(f"角色只能是 admin、reviewer、clerk 或 street_admin，收到“{role}”。")
     chosen = Role(role)
+    if chosen == Role.STREET_ADMIN and not street:
+        _fail("街道管理员需要指定所属街道：--street 街道名称。")
+    if chosen != Role.STREET_ADMIN and street:
+        _fail("--street 只用于街道管理员（--role street_admin）；社区工作人员请用 --community 社区代号。")
+
+    def create(session):  # type: ignore[no-untyped-def]
+        community_id = community_by_slug(session, community).id if community else None
+        street_id = street_by_name(session, street).id if street else None
+        return create_user(session, actor=SystemActor("cli"), username=username, password=password,
+                           role=chosen, display_name=display_name, community_id=community_id,
+                           street_id=street_id)
+
     try:
-        unit_of_work(_engine(), lambda session: create_user(
-            session, actor=SystemActor("cli"), username=username, password=password, role=chosen,
-            display_name=display_name))
+        unit_of_work(_engine(), create)
     except ServiceError as exc:
         _fail(str(exc))
-    out.print(f"已创建账号 {username}（{chosen.label}）。")
+    where = f"，{street}" if street else (f"，社区 {community}" if community else "")
+    out.print(f"已创建账号 {username}（{chosen.label}{where}）。", highlight=False)
 
 
 @user_app.command("list")

@@ -110,10 +110,20 @@ class Role(StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"
     CLERK = "clerk"
+    STREET_ADMIN = "street_admin"  # 街道管理员: reads every community of one street, changes nothing
 
     @property
     def label(self) -> str:
-        return {"admin": "管理员", "reviewer": "研判员", "clerk": "录入员"}[self.value]
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "管理员",
+    Role.REVIEWER: "研判员",
+    Role.CLERK: "录入员",
+    Role.STREET_ADMIN: "街道管理员",
+}
+COMMUNITY_ROLES = (Role.ADMIN, Role.REVIEWER, Role.CLERK)
 
 
 class AssignmentSource(StrEnum):
@@ -175,13 +185,59 @@ class ReportTarget(StrEnum):
 # ---------------------------------------------------------------- places and people
 
 
-class Community(SQLModel, table=True):
-    """One 社区 (neighbourhood). A district's database holds many."""
+class Street(SQLModel, table=True):
+    """One 街道 (street office): groups the communities it oversees (decision 0025)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     district: str = Field(default="", max_length=100)
     created_at: datetime = _ts()
+
+
+class Community(SQLModel, table=True):
+    """One 社区 (neighbourhood), a tenant: its consultations, roster, codes, opinions, themes and
+    staff belong to it alone. A deployment holds many, grouped by street; ``slug`` is its
+    public address (``/?c=<slug>``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    slug: str = Field(default="", max_length=40, unique=True)  # empty: derived from the name on insert
+    street_id: int | None = Field(default=None, foreign_key="street.id", index=True)
+    district: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+
+
+def slug_from_name(name: str) -> str:
+    """An address-friendly slug for a community name: 梧桐里社区 → wutongli (pinyin without the
+    社区 / 居委会 suffix); "" when nothing usable is left (the caller falls back to ``c<id>``)."""
+    base = name.strip()
+    for suffix in ("社区居委会", "居委会", "社区"):
+        if base.endswith(suffix) and len(base) > len(suffix):
+            base = base[: -len(suffix)]
+            break
+    try:
+        from pypinyin import lazy_pinyin
+
+        spelled = "".join(lazy_pinyin(base))
+    except ImportError:  # pragma: no cover - pypinyin is a dependency
+        spelled = base
+    slug = "".join(ch for ch in spelled.lower() if ch.isascii() and ch.isalnum())[:36]
+    return slug if slug[:1].isalpha() else ""
+
+
+@sa.event.listens_for(Community, "before_insert")
+def _fill_slug(_mapper: Any, connection: Any, target: Community) -> None:
+    """A community stored without a slug gets one from its name, unique in the database."""
+    if target.slug:
+        return
+    table = Community.__table__  # type: ignore[attr-defined]
+    taken = set(connection.execute(sa.select(table.c.slug)).scalars())
+    base = slug_from_name(target.name) or "c"
+    slug, n = base, 1
+    while slug in taken or slug == "c":
+        n += 1
+        slug = f"{base}{n}"
+    target.slug = slug
 
 
 class Area(SQLModel, table=True):
@@ -223,8 +279,12 @@ class ParticipationCode(SQLModel, table=True):
 
 
 class CommitteeUser(SQLModel, table=True):
+    """A staff account: community staff (admin / reviewer / clerk) have ``community_id``, a
+    street admin has ``street_id`` (decision 0025)."""
+
     id: int | None = Field(default=None, primary_key=True)
-    community_id: int | None = Field(default=None, foreign_key="community.id")
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    street_id: int | None = Field(default=None, foreign_key="street.id", index=True)
     username: str = Field(max_length=50, unique=True)
     display_name: str = Field(default="", max_length=50)
     role: Role = _enum(Role.CLERK)
@@ -359,6 +419,14 @@ class Report(SQLModel, table=True):
 
 
 class AnalysisRun(SQLModel, table=True):
+    # At most one running run per consultation: the batch job's lock on SQLite and the guard
+    # against two replicas starting the same analysis (decision 0025).
+    __table_args__ = (
+        sa.Index("uq_analysisrun_one_running", "consultation_id", unique=True,
+                 sqlite_where=sa.text("status = 'running'"),
+                 postgresql_where=sa.text("status = 'running'")),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", index=True)
     status: RunStatus = _enum(RunStatus.RUNNING)

@@ -143,6 +143,19 @@ def pdf_bomb(streams: int, inflated_mb: int) -> bytes:
     return pdf(extra=add)
 
 
+def pdf_with_unknown_filter() -> bytes:
+    """A scanned-looking PDF whose image stream uses a filter pypdf cannot decode by itself."""
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    def add(w):  # type: ignore[no-untyped-def]
+        s = StreamObject()
+        s._data = b"\x97JB2\r\n\x1a\n" + b"\x00" * 200
+        s[NameObject("/Filter")] = NameObject("/JBIG2Decode")
+        s[NameObject("/Length")] = NumberObject(len(s._data))
+        w._root_object[NameObject("/PieceInfo")] = w._add_object(s)
+    return pdf(extra=add)
+
+
 def encrypted_pdf() -> bytes:
     return pdf(extra=lambda w: w.encrypt("8888"))
 

@@ -62,7 +62,7 @@ def build_neighbourhood(session: Session) -> Neighbourhood:
     community = factories.community(session, district="静安区")
     east, west = factories.buildings(session, community, [("3号楼", "第一网格"), ("7号楼", "第二网格")])
     residents = factories.residents(session, community, [east, west], 8, age_bands=["45-59"], units=3)
-    reviewer_actor = factories.staff(session, None, [(Role.REVIEWER, "reviewer", "李委员")])[Role.REVIEWER]
+    reviewer_actor = factories.staff(session, community, [(Role.REVIEWER, "reviewer", "李委员")])[Role.REVIEWER]
     reviewer = session.get(CommitteeUser, reviewer_actor.user_id)
 
     def consultation(title: str, phase: Phase, question: str) -> Consultation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,74 @@ def start_portal(var_dir: Path, db: Path | None = None, *, database_url: str | N
     output = log.read_text(errors="replace") if log is not None else \
         (proc.stdout.read().decode() if proc.stdout else "")
     raise RuntimeError("streamlit did not start: " + output)
+
+
+# ---------------------------------------------------------------- nginx in front of replicas
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+SHIPPED_NGINX = ROOT / "deploy" / "nginx"
+
+
+def render_nginx(folder: Path, listen: int, replicas: list[int]) -> Path:
+    """nginx.conf for a test on 127.0.0.1: the shipped upstream file with the test's replica
+    ports, the shipped proxy snippet as it is, inside a server on ``listen``."""
+    upstream = (SHIPPED_NGINX / "portal-upstream.conf").read_text(encoding="utf-8")
+    lines = re.findall(r"^\s*server 127\.0\.0\.1:\d+ .*$", upstream, flags=re.M)
+    assert lines, "the shipped upstream lists its replicas as `server 127.0.0.1:PORT ...;`"
+    # one line per replica, with the shipped line's parameters (max_fails, fail_timeout)
+    rendered = "\n".join(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", lines[0]) for port in replicas)
+    upstream = upstream.replace(lines[0], rendered, 1)
+    for extra in lines[1:]:
+        upstream = upstream.replace(extra + "\n", "", 1)
+    (folder / "portal-upstream.conf").write_text(upstream, encoding="utf-8")
+    shutil.copy(SHIPPED_NGINX / "portal-proxy.conf", folder / "portal-proxy.conf")
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / sub).mkdir(exist_ok=True)
+    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must write the temp folders
+    conf = folder / "nginx.conf"
+    conf.write_text(f"""{user}worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log notice;
+events {{ worker_connections 2048; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/portal-upstream.conf;
+    server {{
+        listen 127.0.0.1:{listen};
+        server_name localhost;
+        include {folder}/portal-proxy.conf;
+    }}
+}}
+""", encoding="utf-8")
+    return conf
+
+
+def start_nginx(conf: Path) -> subprocess.Popen:
+    """Check and start nginx (in the foreground, so the process held is nginx's master)."""
+    assert NGINX is not None, "nginx is not installed"
+    folder = conf.parent
+    check = subprocess.run([NGINX, "-t", "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, f"nginx refuses the rendered config:\n{check.stderr}"
+    proc = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return proc
+
+
+def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def settle(page) -> None:

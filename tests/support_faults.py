@@ -33,10 +33,12 @@ class KeywordTheme:
 class KeywordThemeModel:
     """Groups texts by the first known keyword they contain; the rest go to 其他."""
 
-    def __init__(self, k="auto", random_state=0, tokenizer=None):
+    def __init__(self, k="auto", random_state=0, tokenizer=None, keep_features=False):
         self.k = k
         self.random_state = random_state
         self.tokenizer = tokenizer
+        self.keep_features = keep_features
+        self.features_ = None  # no TF-IDF/LSA features to hand to the 确认归类 queue
 
     def fit(self, texts, guide=None, progress=None):
         found = []

@@ -46,7 +46,10 @@ def test_pages_do_no_sql_and_no_tokenising():
 COMMITS_IN_STEPS = {
     # the run is visible as "running" while it works, and a failure is recorded after the
     # analysis transaction rolled back (docs/decisions: analysis runs commit their steps)
-    ("portal/services/review/runs.py", "run_analysis"),
+    ("portal/services/review/runs.py", "_run_locked"),
+    # the consultation's advisory lock lives on its own connection, outside every transaction,
+    # for the whole run (decision 0025: one analysis per consultation across machines)
+    ("portal/services/review/locks.py", "consultation_lock"),
     # a refused sign-in is counted towards the lockout although the sign-in itself fails:
     # a wrong password, and every participation-code attempt (counted before it is checked)
     ("portal/services/identity/accounts.py", "_count_failure"),

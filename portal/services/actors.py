@@ -14,10 +14,17 @@ from portal.services.errors import PermissionDenied
 
 @dataclass(frozen=True)
 class CommitteeActor:
+    """A signed-in staff member. Community staff carry their ``community_id``; a street admin
+    carries ``street_id`` and the ids of the street's communities (read when the account is
+    read, on every page), which is all ``tenancy.require_for`` needs (decision 0025)."""
+
     user_id: int
     username: str
     display_name: str
     role: Role
+    community_id: int | None = None
+    street_id: int | None = None
+    street_community_ids: frozenset[int] = frozenset()
 
     @property
     def audit_name(self) -> str:
@@ -67,6 +74,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "answer_themes": frozenset({Role.ADMIN, Role.REVIEWER}),
     "export_data": frozenset({Role.ADMIN, Role.REVIEWER}),
     "view_committee": frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK}),
+    "view_street": frozenset({Role.STREET_ADMIN}),
     "send_announcements": frozenset({Role.ADMIN}),
     "record_consent": frozenset({Role.ADMIN, Role.CLERK}),
     "deliver_notices": frozenset({Role.ADMIN, Role.CLERK}),
@@ -88,6 +96,7 @@ PERMISSION_LABELS = {
     "answer_themes": "回应主题",
     "export_data": "导出数据",
     "view_committee": "进入工作台",
+    "view_street": "查看街道总览",
     "send_announcements": "发布居民通知",
     "record_consent": "登记居民的通知同意书",
     "deliver_notices": "打印上门通知",

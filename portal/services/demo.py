@@ -50,6 +50,7 @@ from portal.services.identity import committee_actor, create_user
 from portal.services.participation.opinions import new_opinion
 from portal.services.queries import is_visible
 from portal.services.review.runs import refresh_theme_stats, run_analysis
+from portal.services.tenancy import ensure_street
 from portal.services.text import public_text
 from portal.settings import get_settings
 from portal.timefmt import today_local
@@ -110,19 +111,62 @@ def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
     return rng.choices(items, weights=weights, k=1)[0]
 
 
+STREET = ("清河街道", "临江区")
+# The second community of the demo street: its own roster, staff and issues (decision 0025).
+SECOND_CORPUS = "yinxingyuan.json"
+SECOND_ACCOUNTS = [
+    ("yx_admin", "Yinxing2026", "admin"),
+    ("yx_reviewer", "Yinxing2026", "reviewer"),
+    ("yx_clerk", "Yinxing2026", "clerk"),
+]
+SECOND_RESIDENTS_PER_BUILDING = 20
+STREET_ACCOUNT = ("street", "Street2026", "street_admin")
+ALL_ACCOUNTS = [("梧桐里社区", a) for a in DEMO_ACCOUNTS] + [("银杏苑社区", a) for a in SECOND_ACCOUNTS] + [
+    ("清河街道", STREET_ACCOUNT)]
+STAFF_NAMES = {"admin": "王主任", "reviewer": "李委员", "clerk": "张社工"}
+SECOND_STAFF_NAMES = {"admin": "陈书记", "reviewer": "周委员", "clerk": "刘社工"}
+
+
 def build_demo(
     engine: Engine, *, seed: int = 2026, progress: Callable[[str], None] | None = None,
     today: date | None = None,
 ) -> str:
-    """Fill an empty database with the demo neighbourhood; returns a one-paragraph summary."""
+    """Fill an empty database with the demo street (临江区清河街道): 梧桐里社区 as it always was,
+    银杏苑社区 with other issues, and a street admin; returns a one-paragraph summary. The same
+    seed gives the same data; 梧桐里社区 does not depend on the second community."""
     say = progress or (lambda _m: None)
-    rng = random.Random(seed)
-    corpus = keep_collection_open(load_corpus(get_settings().data_dir), today or today_local())
+    day = today or today_local()
+    data_dir = get_settings().data_dir
+    street = unit_of_work(engine, lambda s: ensure_street(s, STREET[0], district=STREET[1]))
+    first = _build_community(engine, keep_collection_open(load_corpus(data_dir), day), random.Random(seed),
+                             seed=seed, street_id=street.id, accounts=DEMO_ACCOUNTS, names=STAFF_NAMES,
+                             per_building=RESIDENTS_PER_BUILDING, say=say)
+    from portal.services.notifications.demo_data import add_demo_notifications
 
-    # Each step is one unit of work (portal.db.unit_of_work), as a page or the CLI would save it.
+    say("写入通知同意和待发送的通知 …")
+    first += "\n" + add_demo_notifications(engine)  # 梧桐里社区's, before the second community exists
+    from portal.services.decisions.demo_data import add_demo_decisions
+
+    say("写入问卷和业主表决 …")
+    decided = add_demo_decisions(engine, seed=seed)  # 梧桐里社区's too
+    first += f"\n{decided}" if decided else ""
+    second_corpus = json.loads((data_dir / "demo" / SECOND_CORPUS).read_text(encoding="utf-8"))
+    _build_community(engine, keep_collection_open(second_corpus, day), random.Random(seed + 1),
+                     seed=seed, street_id=street.id, accounts=SECOND_ACCOUNTS, names=SECOND_STAFF_NAMES,
+                     per_building=SECOND_RESIDENTS_PER_BUILDING, say=say)
+    username, password, role = STREET_ACCOUNT
+    unit_of_work(engine, lambda s: create_user(s, actor=SYSTEM, username=username, password=password,
+                                               role=Role(role), display_name="街道办", street_id=street.id))
+    return first + f" 另有{second_corpus['community']['name']}（{STREET[0]}的第二个社区）和街道管理员账号。"
+
+
+def _build_community(engine: Engine, corpus: dict[str, Any], rng: random.Random, *, seed: int,
+                     street_id: int | None, accounts: list[tuple[str, str, str]], names: dict[str, str],
+                     per_building: int, say: Callable[[str], None]) -> str:
     def people(session: Session) -> tuple[Community, list[Area], list[Resident], dict[str, CommitteeUser]]:
-        say("创建社区、楼栋和居民名册 …")
-        community = Community(name=corpus["community"]["name"], district=corpus["community"]["district"])
+        say(f"创建{corpus['community']['name']}的楼栋和居民名册 …")
+        community = Community(name=corpus["community"]["name"], district=corpus["community"]["district"],
+                              street_id=street_id)
         session.add(community)
         session.flush()
         assert community.id is not None
@@ -135,17 +179,16 @@ def build_demo(
         residents: list[Resident] = []
         for area in areas:
             assert area.id is not None  # flushed above
-            for i in range(RESIDENTS_PER_BUILDING):
+            for i in range(per_building):
                 residents.append(Resident(
                     community_id=community.id, area_id=area.id, unit=f"{i % 3 + 1}单元",
                     age_band=_pick(rng, AGE_BANDS), household_ref=f"{area.name}-{i // 2 + 1:03d}",
                 ))
         session.add_all(residents)
         users = {}
-        for username, password, role in DEMO_ACCOUNTS:
+        for username, password, role in accounts:
             users[role] = create_user(session, actor=SYSTEM, username=username, password=password,
-                                      role=Role(role), display_name={"admin": "王主任", "reviewer": "李委员", "clerk": "张社工"}[role],
-                                      community_id=community.id)
+                                      role=Role(role), display_name=names[role], community_id=community.id)
         return community, areas, residents, users
 
     community, areas, residents, users = unit_of_work(engine, people)
@@ -169,18 +212,17 @@ def build_demo(
         _answer_themes(engine, consultation_id, spec, users, publish=spec["phase"] == Phase.PUBLISHED)
         analysed += 1
 
-    from portal.services.notifications.demo_data import add_demo_notifications
-
-    say("写入通知同意和待发送的通知 …")
-    notices = add_demo_notifications(engine)
-
+    ids = [cid for cid, _, _ in plans]
     with Session(engine) as session:
-        n_op = session.exec(select(func.count()).select_from(Opinion)).one()
-        n_votes = session.exec(select(func.count()).select_from(Vote)).one()
-        n_comments = session.exec(select(func.count()).select_from(Comment)).one()
-        n_voters = session.exec(select(func.count(func.distinct(Vote.resident_id)))).one()
+        mine = col(Opinion.consultation_id).in_(ids)
+        n_op = session.exec(select(func.count()).select_from(Opinion).where(mine)).one()
+        votes = select(Vote).join(Opinion, col(Opinion.id) == col(Vote.opinion_id)).where(mine).subquery()
+        n_votes = session.exec(select(func.count()).select_from(votes)).one()
+        n_voters = session.exec(select(func.count(func.distinct(votes.c.resident_id)))).one()
+        n_comments = session.exec(select(func.count()).select_from(Comment)
+                                  .join(Opinion, col(Opinion.id) == col(Comment.opinion_id)).where(mine)).one()
     return (f"演示数据已生成：{len(areas)} 栋楼、{len(residents)} 位居民、{len(plans)} 个议题、"
-            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。\n{notices}")
+            f"{n_op} 条意见、{n_voters} 位居民投了 {n_votes} 票、{n_comments} 条留言；已分析 {analysed} 个议题。")
 
 
 def _add_consultation(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 WIDE_PAGES = frozenset({
-    "dashboard", "roster", "offline", "participation", "themes", "audit", "users", "export",
+    "dashboard", "roster", "offline", "participation", "themes", "audit", "users", "export", "overview",
 })
 
 

@@ -61,13 +61,13 @@ RESIDENT_PAGES = [
     NavPage("app_pages/resident/messages.py", "我的消息", ":material/mail:"),
 ]
 STAFF_PAGES = [
-    NavPage("app_pages/committee/dashboard.py", "工作台", ":material/dashboard:"),
+    NavPage("app_pages/committee/dashboard.py", "工作台", ":material/dashboard:", "view_committee"),
     NavPage("app_pages/committee/consultations.py", "议题管理", ":material/edit_note:", "manage_consultation"),
     NavPage("app_pages/committee/roster.py", "名册与参与码", ":material/badge:", "issue_codes"),
     NavPage("app_pages/committee/offline.py", "线下意见录入", ":material/edit_document:", "enter_offline"),
-    NavPage("app_pages/committee/decisions.py", "决策与表决", ":material/ballot:"),
+    NavPage("app_pages/committee/decisions.py", "决策与表决", ":material/ballot:", "view_committee"),
     NavPage("app_pages/committee/ballots.py", "表决票录入", ":material/inventory:", "enter_offline"),
-    NavPage("app_pages/committee/participation.py", "参与情况", ":material/groups:"),
+    NavPage("app_pages/committee/participation.py", "参与情况", ":material/groups:", "view_committee"),
     NavPage("app_pages/committee/export.py", "数据导出", ":material/download:", "export_data"),
     NavPage("app_pages/committee/users.py", "账号管理", ":material/manage_accounts:", "manage_users"),
     NavPage("app_pages/committee/themes.py", "主题研判", ":material/hub:", "curate_themes"),
@@ -76,6 +76,9 @@ STAFF_PAGES = [
     NavPage("app_pages/committee/audit.py", "审计日志", ":material/verified:", "view_audit"),
     NavPage("app_pages/committee/notices.py", "居民通知", ":material/notifications:", "record_consent"),
 ]
+
+# 街道管理员 (decision 0025): the street's view instead of a community's workbench
+STREET_PAGE = NavPage("app_pages/street/overview.py", "街道总览", ":material/location_city:", "view_street")
 
 STAFF_ONLY = "这是居委会工作人员使用的页面。请先退出居民登录，再用工作人员账号登录。"
 RESIDENTS_ONLY = "这是居民参与的页面，工作人员账号不能提意见或投票。如需代居民录入，请用“线下意见录入”。"
@@ -138,16 +141,18 @@ def site_for(actor: Actor | None) -> Site:
         mine = [_page(p, title=f"{p.title}（{unread} 条未读）" if p.path == "messages" and unread else None)
                 for p in RESIDENT_PAGES] + [_page(RESIDENT_SIGN_IN, title="我的账号")]
         menu.append(("我的", mine))
-        hidden += [_stand_in(p, message=STAFF_ONLY) for p in [*STAFF_PAGES, STAFF_LOGIN]]
+        hidden += [_stand_in(p, message=STAFF_ONLY) for p in [*STAFF_PAGES, STREET_PAGE, STAFF_LOGIN]]
     elif isinstance(actor, CommitteeActor):
         allowed = []
-        for p in STAFF_PAGES:
+        street_admin = has_permission(actor, "view_street")
+        first = STREET_PAGE if street_admin else STAFF_PAGES[0]
+        for p in [*STAFF_PAGES, STREET_PAGE]:
             if p.permission is None or has_permission(actor, p.permission):
-                allowed.append(_page(p, default=(p is STAFF_PAGES[0])))
+                allowed.append(_page(p, default=(p is first)))
             else:
                 hidden.append(_stand_in(p, message=f"您的账号（{actor.role.label}）没有打开“{p.title}”的权限，"
                                                    "如需使用请联系管理员。"))
-        menu.insert(0, ("居委会", allowed))
+        menu.insert(0, ("街道" if street_admin else "居委会", allowed))
         hidden += [_stand_in(p, message=RESIDENTS_ONLY) for p in RESIDENT_PAGES]
         hidden.append(_stand_in(RESIDENT_SIGN_IN, message="您已用工作人员账号登录。居民登录请先退出。"))
         hidden.append(_stand_in(STAFF_LOGIN, heading="工作人员登录",
@@ -155,7 +160,7 @@ def site_for(actor: Actor | None) -> Site:
     else:
         menu.append(("登录", [_page(RESIDENT_SIGN_IN), _page(STAFF_LOGIN)]))
         hidden += [_stand_in(p, sign_in=RESIDENT_SIGN_IN) for p in RESIDENT_PAGES]
-        hidden += [_stand_in(p, sign_in=STAFF_LOGIN) for p in STAFF_PAGES]
+        hidden += [_stand_in(p, sign_in=STAFF_LOGIN) for p in [*STAFF_PAGES, STREET_PAGE]]
     return Site(menu=menu, hidden=hidden)
 
 
@@ -206,7 +211,8 @@ def run(actor: Actor | None, sidebar_extras=None) -> None:  # type: ignore[no-un
     site = site_for(actor)
     current = st.navigation(site.pages, position="hidden")
     # tables get the room they need; the default page ("") is staff's 工作台 or everyone's 首页
-    default = "dashboard" if isinstance(actor, CommitteeActor) else "home"
+    default = ("overview" if has_permission(actor, "view_street") else "dashboard") \
+        if isinstance(actor, CommitteeActor) else "home"
     st.set_page_config(layout=page_layout(current.url_path or default))
     with st.sidebar:
         render_menu(site)

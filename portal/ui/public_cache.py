@@ -28,6 +28,7 @@ from portal.services.consultations import (
     participation_counts,
 )
 from portal.services.participation import OpinionList, list_opinions
+from portal.services.street import StreetCard, public_directory
 from portal.ui.resources import db_session, settings
 
 TTL = 20  # seconds
@@ -49,7 +50,23 @@ class HomeData:
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
 def _home(community_id: int | None, marker: str) -> HomeData:
     with db_session() as session:
-        return HomeData(community_name(session), list_consultations(session, community_id=community_id))
+        return HomeData(community_name(session, community_id),
+                        list_consultations(session, community_id=community_id))
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=16)
+def _directory(marker: str) -> list[StreetCard]:
+    with db_session() as session:
+        return public_directory(session)
+
+
+def directory(snapshot: str) -> list[StreetCard]:
+    """The streets and their communities, for the street home (decision 0025)."""
+    return _directory(_key(snapshot))
+
+
+def several_communities(snapshot: str) -> bool:
+    return sum(len(s.communities) for s in directory(snapshot)) > 1
 
 
 def home(snapshot: str, community_id: int | None = None) -> HomeData:

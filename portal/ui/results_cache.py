@@ -76,9 +76,9 @@ def downloads(consultation_id: int, version: str, kind: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=4)
-def accountability(audit_version: str) -> list[accountability_service.AccountabilityItem]:
+def accountability(audit_version: str, community_id: int | None = None) -> list[accountability_service.AccountabilityItem]:
     with db_session() as session:
-        return accountability_service.accountability_items(session)
+        return accountability_service.accountability_items(session, community_id=community_id)
 
 
 def accountability_version() -> str:
@@ -86,10 +86,11 @@ def accountability_version() -> str:
         return accountability_service.accountability_version(session)
 
 
-def published() -> list[tuple[int, str, str]]:
-    """(id, title, publication date) of consultations with public results."""
+def published(community_id: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, title, publication date) of consultations with public results (of one community)."""
     with db_session() as session:
-        return [(c.id, c.title, format_date(c.published_at)) for c in results.list_published(session)]  # type: ignore[misc]
+        return [(c.id, c.title, format_date(c.published_at))  # type: ignore[misc]
+                for c in results.list_published(session, community_id)]
 
 
 def data_dictionary():  # type: ignore[no-untyped-def]

@@ -206,7 +206,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
     return chosen
 
 
-def review_consultation_picker(key: str, phases: tuple | None = None) -> int | None:
+def review_consultation_picker(key: str, phases: tuple | None = None, *, actor=None) -> int | None:  # type: ignore[no-untyped-def]
     """``consultation_picker(remember=True)`` over the consultations in ``phases`` (by default
     every phase but draft), for the review pages."""
     from portal.services.consultations import PUBLIC_PHASES, list_consultations
@@ -214,7 +214,7 @@ def review_consultation_picker(key: str, phases: tuple | None = None) -> int | N
 
     phases = phases or PUBLIC_PHASES
     with db_session() as session:
-        cards = list_consultations(session, phases=tuple(phases))
+        cards = list_consultations(session, phases=tuple(phases), actor=actor or current_committee())
     return consultation_picker(cards, key=key, remember=True)
 
 

@@ -115,6 +115,15 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     assert page.locator("[data-testid=stMain] b").count() == 0  # the tag was not run as HTML
     settle(page)  # emptying the comment box reruns the page once more
     page.get_by_text("举报不当内容").click()
+    page.get_by_role("button", name="提交举报").click()  # no reason chosen yet: nothing is filed
+    expect(page.get_by_text(re.compile("请先选择举报理由"))).to_be_visible()
+    settle(page)
+    field = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("理由", exact=True)).locator("input")
+    field.click()  # by keyboard: clicking an option of a list that scrolls into view is flaky
+    field.press_sequentially("广告")
+    page.screenshot(path=shots / "06a-report-reason-typed.png", full_page=True)
+    field.press("Enter")
+    settle(page)
     page.get_by_role("button", name="提交举报").click()
     expect(page.get_by_text("举报已提交，居委会会尽快核实处理。谢谢！")).to_be_visible()
     page.screenshot(path=shots / "06-comment-and-report.png", full_page=True)

@@ -5,14 +5,9 @@ resident's three votes (one before, two after the failover) are all counted."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -24,71 +19,20 @@ from portal.services.actors import SystemActor
 from portal.services.identity import create_user, issue_code
 from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
-from tests.support import ROOT, free_port, settle, start_portal
+from tests.support import (
+    NGINX,
+    free_port,
+    render_nginx,
+    settle,
+    start_nginx,
+    start_portal,
+    wait_for_port,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 SECRET = "replica-test-secret"  # the same on both replicas, as deploy/portal.env.example says
-SHIPPED = ROOT / "deploy" / "nginx"
 ROUTE_COOKIE = "yst_route"
-
-
-def render_nginx(folder: Path, listen: int, replicas: list[int]) -> Path:
-    """nginx.conf for a test on 127.0.0.1: the shipped upstream file with the test's replica
-    ports, the shipped proxy snippet as it is, inside a server on ``listen``."""
-    upstream = (SHIPPED / "portal-upstream.conf").read_text(encoding="utf-8")
-    shipped_ports = re.findall(r"^\s*server 127\.0\.0\.1:(\d+)", upstream, flags=re.M)
-    assert len(shipped_ports) == len(replicas), "the shipped upstream lists one server per replica"
-    for old, new in zip(shipped_ports, replicas, strict=True):
-        upstream = upstream.replace(f"server 127.0.0.1:{old} ", f"server 127.0.0.1:{new} ", 1)
-    (folder / "portal-upstream.conf").write_text(upstream, encoding="utf-8")
-    shutil.copy(SHIPPED / "portal-proxy.conf", folder / "portal-proxy.conf")
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (folder / sub).mkdir(exist_ok=True)
-    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must write the temp folders
-    conf = folder / "nginx.conf"
-    conf.write_text(f"""{user}worker_processes 1;
-daemon off;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log notice;
-events {{ worker_connections 512; }}
-http {{
-    access_log {folder}/access.log;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/portal-upstream.conf;
-    server {{
-        listen 127.0.0.1:{listen};
-        server_name localhost;
-        include {folder}/portal-proxy.conf;
-    }}
-}}
-""", encoding="utf-8")
-    return conf
-
-
-def start_nginx(conf: Path) -> subprocess.Popen:
-    folder = conf.parent
-    check = subprocess.run([NGINX, "-t", "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
-                           capture_output=True, text=True, timeout=30)
-    assert check.returncode == 0, f"nginx refuses the rendered config:\n{check.stderr}"
-    proc = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    return proc
-
-
-def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -111,7 +111,7 @@ def test_committee_member_gets_no_resident_sign_in_link(hood_db):
     from portal.services.actors import CommitteeActor
 
     engine, hood = hood_db
-    reviewer = CommitteeActor(hood.reviewer.id, "reviewer", "李委员", Role.REVIEWER)
+    reviewer = CommitteeActor(hood.reviewer.id, "reviewer", "李委员", Role.REVIEWER, community_id=hood.community.id)
     at = open_page(PAGE, actor=reviewer, query={"id": str(hood.collecting.id)})
     assert not at.exception
     assert not any("登录后参与" in p.proto.label for p in at.get("page_link"))

@@ -13,12 +13,25 @@ def _texts(at) -> str:
 
 
 def test_home_lists_the_demo_consultations(demo_db):
-    at = open_page("app_pages/public/home.py")
+    """The demo is a street: / lists its communities, /?c=wutongli is 梧桐里社区's own home."""
+    street = open_page("app_pages/public/home.py")
+    assert not street.exception
+    text = _texts(street)
+    assert "清河街道" in text and "梧桐里社区" in text and "银杏苑社区" in text
+    assert "加装电梯" not in text
+    at = open_page("app_pages/public/home.py", query={"c": "wutongli"})
     assert not at.exception
     text = _texts(at)
     assert "梧桐里社区" in text
     for title in ("加装电梯", "停车", "食堂"):
         assert title in text
+    assert "垃圾分类" not in text  # 银杏苑社区's consultation stays on its own home
+
+
+def test_an_unknown_community_address_is_explained(demo_db):
+    at = open_page("app_pages/public/home.py", query={"c": "nosuchplace"})
+    assert not at.exception
+    assert "找不到代号为“nosuchplace”的社区" in " ".join(e.value for e in at.error)
 
 
 def test_resident_signs_in_with_a_code(demo_db):

@@ -119,3 +119,19 @@ def test_failed_notices_show_on_the_dashboard(hood_app):
     frame = notices.dataframe[0].value
     assert list(frame["原因"]) == ["无法连接邮件服务器 smtp.example.cn:587：ConnectionRefusedError"]
     assert "@" not in frame.to_csv()
+
+
+def test_clerk_prints_door_to_door_notices_and_marks_them_delivered(hood_app):
+    from portal.models import OutboxMessage, OutboxStatus
+
+    engine, hood = hood_app
+    at = open_page(NOTICES, actor=hood.clerk)
+    assert "第一网格 3号楼 1 份" in _texts(at)
+    at.button(key="notices.make_pdf").click().run()
+    assert at.get("download_button")
+    at.button(key="notices.delivered").click().run()
+    assert "已标记 1 份上门通知为送达。" in _texts(at)
+    assert "没有待上门送达的通知。" in _texts(at)
+    with Session(engine) as s:
+        paper = s.exec(select(OutboxMessage).where(OutboxMessage.channel == "paper")).one()
+        assert paper.status == OutboxStatus.SENT

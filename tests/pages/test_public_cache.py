@@ -68,3 +68,25 @@ def test_a_new_vote_moves_the_counts_on_the_home_page(hood_db):
 def _marker(engine) -> str:
     with Session(engine) as s:
         return change_marker(s)
+
+
+def test_ten_opinions_first_then_ten_more_on_request(demo_db):
+    """The opinion list starts with ten (a phone screen or two, and fewer elements for a crowd
+    arriving at once); 显示更多意见 adds ten more, from the cache as for everyone else."""
+    with Session(demo_db) as s:
+        from sqlmodel import func, select
+
+        from portal.models import Opinion
+        from portal.services.queries import visible_opinions_of
+
+        cid = s.exec(select(Opinion.consultation_id).group_by(Opinion.consultation_id)
+                     .order_by(func.count().desc())).first()
+        visible = s.exec(select(func.count()).select_from(Opinion).where(visible_opinions_of(cid))).one()
+    assert visible > 20
+    at = open_page(PAGE, query={"id": str(cid)})
+    opens = [b for b in at.button if b.key.startswith("consultation.open.")]
+    assert len(opens) == 10
+    assert any(c.value == f"已显示 10 / {visible} 条" for c in at.caption)
+    next(b for b in at.button if b.key == "consultation.more").click().run()
+    assert len([b for b in at.button if b.key.startswith("consultation.open.")]) == 20
+    assert any(c.value == f"已显示 20 / {visible} 条" for c in at.caption)

@@ -39,7 +39,7 @@ from portal.models import (
     Visibility,
     VoteMatter,
 )
-from portal.services import consultations, decisions, identity, notifications, review
+from portal.services import consultations, decisions, identity, notifications, review, street
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
@@ -306,6 +306,9 @@ ACTIONS: list[CommitteeAction] = [
     CommitteeAction("participation_check.check_participation", "view_committee",
                     lambda s, w, a: participation_check.check_participation(
                         s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
+    # the street's view: 街道管理员 only (decision 0025)
+    CommitteeAction("street.street_overview", "view_street", lambda s, w, a: street.street_overview(
+        s, actor=a), "read", changes_data=False),
     # An export takes residents' words out of the system: audited although it changes nothing.
     CommitteeAction("exports.export_tables", "export_data", _commit(lambda s, w, a: exports.export_tables(
         s, actor=a, consultation_id=w.rw.consultation_id))),

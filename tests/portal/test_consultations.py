@@ -11,9 +11,10 @@ from portal.services.consultations import (
 )
 from portal.services.errors import InvalidInput, NotFound, PermissionDenied
 
-ADMIN = CommitteeActor(1, "admin", "王主任", Role.ADMIN)
-REVIEWER = CommitteeActor(2, "reviewer", "李委员", Role.REVIEWER)
-CLERK = CommitteeActor(3, "clerk", "张社工", Role.CLERK)
+# staff of the fixture's community (the first one stored: id 1)
+ADMIN = CommitteeActor(1, "admin", "王主任", Role.ADMIN, community_id=1)
+REVIEWER = CommitteeActor(2, "reviewer", "李委员", Role.REVIEWER, community_id=1)
+CLERK = CommitteeActor(3, "clerk", "张社工", Role.CLERK, community_id=1)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from portal.models import (
 from portal.services.actors import CommitteeActor
 from portal.services.consultations.dashboard import committee_dashboard
 
-CLERK = CommitteeActor(3, "clerk", "张社工", Role.CLERK)
+CLERK = CommitteeActor(3, "clerk", "张社工", Role.CLERK, community_id=1)  # of the world's community
 TODAY = date(2026, 5, 20)
 
 
@@ -78,4 +78,6 @@ def test_dashboard_says_when_all_answered(session):
 
 
 def test_dashboard_empty(session):
+    session.add(Community(name="梧桐里社区"))  # the clerk's community, with nothing to do yet
+    session.flush()
     assert committee_dashboard(session, actor=CLERK) == []

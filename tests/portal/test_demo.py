@@ -9,12 +9,15 @@ from portal.models import (
     Area,
     Channel,
     Comment,
+    CommitteeUser,
+    Community,
     Consultation,
     Opinion,
     Phase,
     Resident,
     Response,
     StatusUpdate,
+    Street,
     Theme,
     Vote,
 )
@@ -36,20 +39,47 @@ def _count(session, model, *where):
 
 
 def test_demo_has_the_promised_neighbourhood(demo_engine):
+    """梧桐里社区 is the neighbourhood it always was; the street's second community is apart."""
     with Session(demo_engine) as s:
-        assert _count(s, Area) == 12
-        assert len(set(s.exec(select(Area.grid)).all())) == 3
-        assert 550 <= _count(s, Resident) <= 650
+        hood = s.exec(select(Community).where(Community.name == "梧桐里社区")).one()
+        mine = [c.id for c in s.exec(select(Consultation).where(Consultation.community_id == hood.id))]
+        its = col(Opinion.consultation_id).in_(mine)
+        assert _count(s, Area, Area.community_id == hood.id) == 12
+        assert len(set(s.exec(select(Area.grid).where(Area.community_id == hood.id)).all())) == 3
+        assert 550 <= _count(s, Resident, Resident.community_id == hood.id) <= 650
         assert len(set(s.exec(select(Resident.age_band)).all())) >= 5
-        phases = {c.phase for c in s.exec(select(Consultation))}
+        phases = {c.phase for c in s.exec(select(Consultation).where(Consultation.community_id == hood.id))}
         assert {Phase.PUBLISHED, Phase.REVIEWING, Phase.COLLECTING} <= phases
-        assert _count(s, Opinion) >= 400
-        offline = _count(s, Opinion, col(Opinion.channel) != Channel.WEB)
+        assert _count(s, Opinion, its) >= 400
+        offline = _count(s, Opinion, its, col(Opinion.channel) != Channel.WEB)
         assert offline >= 30
-        voters = s.exec(select(func.count(func.distinct(Vote.resident_id)))).one()
+        voters = s.exec(select(func.count(func.distinct(Vote.resident_id)))
+                        .join(Opinion, col(Opinion.id) == col(Vote.opinion_id)).where(its)).one()
         assert voters >= 200
         assert _count(s, Comment) >= 60
-        assert _count(s, Theme, col(Theme.active).is_(True), col(Theme.is_other).is_(False)) >= 8
+        assert _count(s, Theme, col(Theme.consultation_id).in_(mine), col(Theme.active).is_(True),
+                      col(Theme.is_other).is_(False)) >= 8
+
+
+def test_demo_is_a_street_of_two_communities_with_their_own_issues(demo_engine):
+    with Session(demo_engine) as s:
+        street = s.exec(select(Street)).one()
+        assert (street.name, street.district) == ("清河街道", "临江区")
+        communities = s.exec(select(Community).order_by(col(Community.id))).all()
+        assert [(c.name, c.slug, c.street_id) for c in communities] == [
+            ("梧桐里社区", "wutongli", street.id), ("银杏苑社区", "yinxingyuan", street.id)]
+        titles = {c.community_id: {x.title for x in s.exec(select(Consultation)
+                                                           .where(Consultation.community_id == c.community_id))}
+                  for c in s.exec(select(Consultation))}
+        assert titles[communities[0].id].isdisjoint(titles[communities[1].id])
+        assert any("垃圾分类" in t for t in titles[communities[1].id])
+        staff = {u.username: (u.role, u.community_id, u.street_id) for u in s.exec(select(CommitteeUser))}
+        assert staff["admin"] == ("admin", communities[0].id, None)
+        assert staff["yx_admin"] == ("admin", communities[1].id, None)
+        assert staff["street"] == ("street_admin", None, street.id)
+        # its residents live in its own buildings only
+        assert not s.exec(select(Resident).join(Area, col(Area.id) == col(Resident.area_id))
+                          .where(Area.community_id != Resident.community_id)).first()
 
 
 def test_published_consultation_has_answers_with_timelines(demo_engine):

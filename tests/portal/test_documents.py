@@ -111,7 +111,7 @@ def test_a_file_over_the_size_limit_is_refused(session, hood, monkeypatch):
 
 
 def test_a_plain_pdf_and_one_opening_at_page_one_are_accepted(session, hood):
-    for data in (files.pdf(pages=3), files.pdf_opening_at_page_one()):
+    for data in (files.pdf(pages=3), files.pdf_opening_at_page_one(), files.pdf_with_unknown_filter()):
         checked = check_upload(Upload("../../etc/加装电梯方案（第二稿）.PDF", data))
         assert checked.media_type == "application/pdf" and checked.data == data
         assert checked.filename == "加装电梯方案（第二稿）.pdf"
@@ -123,6 +123,17 @@ def test_a_photo_named_pdf_is_stored_as_what_it_is(session, hood):
 
 
 # ---------------------------------------------------------------- images are re-encoded
+
+@pytest.mark.parametrize("mode", ["LA", "P", "CMYK", "I;16"])
+def test_unusual_colour_modes_are_accepted(mode):
+    out = io.BytesIO()
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    Image.new(mode, (300, 200)).save(out, fmt)
+    checked = check_upload(Upload("截图.png", out.getvalue()))
+    assert (checked.width, checked.height) == (300, 200)
+    with Image.open(io.BytesIO(checked.data)) as im:
+        im.load()
+
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_every_exif_and_gps_field_is_gone_after_the_check(fmt):
@@ -335,7 +346,10 @@ def test_the_notice_lists_the_documents_and_the_public_photos(session, settings)
     before = pdf_text(notice_pdf(session, seeded.consultation_id))
     assert "议题资料" not in before and "三、查看完整结果" in before  # no empty section, no gap
 
-    admin = factories.staff(session, None, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
+    from portal.models import Community, Consultation
+
+    hood = session.get(Community, session.get(Consultation, seeded.consultation_id).community_id)
+    admin = factories.staff(session, hood, [(Role.ADMIN, "zhou", "周书记")])[Role.ADMIN]
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
                     upload=Upload("plan.pdf", files.pdf(pages=2)), title="3号楼加装电梯设计方案", kind="plan")
     attach_document(session, actor=admin, consultation_id=seeded.consultation_id,
@@ -368,3 +382,43 @@ def test_a_consultation_holds_at_most_thirty_documents(session, hood):
     again = attach_document(session, actor=hood.admin, consultation_id=hood.collecting.id,
                             upload=Upload("纪要.pdf", files.pdf(pages=1)), title="", kind="minutes")
     assert not again.created and again.document.title == "第1次议事会纪要"
+
+
+def test_notice_headings_are_numbered_in_print_order(settings):
+    from portal.services.publishing.notice_pdf import _Notice
+    from tests.pdf_text import pdf_text
+
+    pdf = _Notice(settings.font_path, "梧桐里社区")
+    pdf.add_page()
+    for heading in ("参与情况", "三、问卷与业主表决", "议题资料", "查看完整结果"):
+        pdf.heading(heading)
+    text = pdf_text(bytes(pdf.output()))
+    assert ["一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果"] == [
+        h for h in ("一、参与情况", "二、问卷与业主表决", "三、议题资料", "四、查看完整结果") if h in text]
+    assert "三、问卷" not in text
+
+
+def test_staff_of_another_community_cannot_attach_review_or_open_private_files(session, hood):
+    from portal.models import Role
+    from tests import factories
+
+    other = factories.community(session, name="银杏苑社区")
+    outsider = factories.staff(session, other, [(Role.ADMIN, "zhao", "赵主任")])[Role.ADMIN]
+    session.commit()
+    with pytest.raises(PermissionDenied):
+        attach_document(session, actor=outsider, consultation_id=hood.draft.id,
+                        upload=Upload("方案.pdf", files.pdf()), title="方案", kind="plan")
+    doc = attach_document(session, actor=hood.admin, consultation_id=hood.draft.id,
+                          upload=Upload("方案.pdf", files.pdf()), title="绿化方案", kind="plan")
+    result = submit_opinion(session, actor=_me(session, hood), consultation_id=hood.collecting.id, text=LAMP,
+                            photos=[Upload("路灯.jpg", files.photo())])
+    session.commit()
+    photo = session.exec(select(OpinionPhoto).where(OpinionPhoto.opinion_id == result.opinion.id)).one()
+    assert list_documents(session, consultation_id=hood.draft.id, actor=outsider) == []  # a draft elsewhere
+    for which in ({"document_id": doc.document.id}, {"photo_id": photo.id}):
+        with pytest.raises(NotFound):
+            open_attachment(session, actor=outsider, **which)
+    with pytest.raises(PermissionDenied):
+        review_photo(session, actor=outsider, photo_id=photo.id, approve=True)
+    with pytest.raises(PermissionDenied):
+        photo_queue(session, actor=outsider, consultation_id=hood.collecting.id)

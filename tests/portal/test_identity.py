@@ -89,7 +89,16 @@ def test_empty_code_gets_a_clear_message(session, resident):
         sign_in_with_code(session, code="  - ", throttle_key="b")
 
 
+def _community(session) -> Community:
+    """The staff's community: every community account belongs to one (decision 0025)."""
+    c = Community(name="梧桐里社区")
+    session.add(c)
+    session.flush()
+    return c
+
+
 def test_committee_login_and_lockout(session):
+    _community(session)
     create_user(session, actor=SYSTEM, username="wang", password="Secret2026", role=Role.ADMIN)
     session.commit()
     assert authenticate(session, username="wang", password="Secret2026").role == Role.ADMIN
@@ -106,6 +115,7 @@ def test_unknown_user_gets_the_same_message(session):
 
 
 def test_weak_password_and_duplicate_username_are_refused(session):
+    _community(session)
     with pytest.raises(InvalidInput, match="至少 8 位"):
         create_user(session, actor=SYSTEM, username="li", password="abc1", role=Role.CLERK)
     create_user(session, actor=SYSTEM, username="li", password="Abcdefg1", role=Role.CLERK)

@@ -183,10 +183,11 @@ def test_abusive_opinion_from_a_resident_lands_in_the_queue(session):
     from portal.models import CommitteeUser, Role
     from portal.services.actors import CommitteeActor
 
-    user = CommitteeUser(username="mod-reviewer", role=Role.REVIEWER, password_hash="x")
+    user = CommitteeUser(username="mod-reviewer", role=Role.REVIEWER, password_hash="x",
+                         community_id=hood.community.id)
     session.add(user)
     session.commit()
-    reviewer = CommitteeActor(user.id, user.username, "李委员", Role.REVIEWER)
+    reviewer = CommitteeActor(user.id, user.username, "李委员", Role.REVIEWER, community_id=hood.community.id)
     queue = moderation.moderation_queue(session, actor=reviewer, consultation_id=hood.collecting.id)
     item = next(i for i in queue if i.target_id == result.opinion.id)
     assert item.reasons == ["疑似不文明用语", "含个人信息"]

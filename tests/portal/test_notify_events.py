@@ -230,3 +230,18 @@ def test_a_poll_closing_soon_reminds_the_building_once(session, hood):
     msgs = my_messages(session, actor=resident_actor(session, hood.paper))
     assert [m.title for m in msgs] == ["问卷即将截止：电梯费用分摊方式问卷"]
     assert my_messages(session, actor=resident_actor(session, hood.other_building_resident)) == []
+
+
+def test_the_committee_export_carries_no_contact_details(session, hood):
+    from portal.models import Consultation, Resident
+    from portal.services.publishing import exports
+
+    c = session.get(Consultation, hood.consultation_id)
+    c.phase = Phase.COLLECTING
+    session.add(c)
+    factories.opinion(session, c, session.get(Resident, hood.by_email[0]), "电梯井道占用绿化带，希望施工后恢复草坪")
+    session.commit()
+    sheets = exports.export_tables(session, actor=hood.admin, consultation_id=c.id)
+    dumped = "".join(df.to_csv() for df in sheets.values())
+    for secret in [*EMAILS, PHONE, "w***@example.com", "138****5678"]:
+        assert secret not in dumped, secret

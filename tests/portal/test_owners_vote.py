@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from portal.db import unit_of_work
 from portal.models import AuditEvent, Channel, OwnerBallot, OwnerChoice, VoteMatter
@@ -232,7 +232,7 @@ def test_the_roster_import_records_owners_and_their_areas(session):
     from portal.models import Role
 
     bad = "楼栋,单元,年龄段,户号,专有部分面积\n7号楼,1单元,60-69,7-1-101,八十九\n7号楼,1单元,45-59,,76.2\n".encode()
-    preview = preview_roster(session, data=bad, filename="名册.csv", community_id=hood.id)
+    preview = preview_roster(session, data=bad, filename="名册.csv", community_id=hood.id, actor=actors[Role.CLERK])
     assert [p.message for p in preview.errors] == [
         "专有部分面积“八十九”无法识别，请写成 89.50 这样的平方米数。",
         "填写了专有部分面积的业主行须同时填写户号。"]
@@ -248,3 +248,53 @@ def test_the_roster_import_records_owners_and_their_areas(session):
     v = create_owners_vote(session, actor=actors[Role.ADMIN], consultation_id=c.id, title="7号楼外墙保温改造",
                            matter=VoteMatter.REBUILD, area_id=flats[0].area_id)
     assert v.roll == [[flats[0].id, "89.50"], [flats[1].id, "76.20"]]
+
+
+def test_the_demo_lift_vote_just_misses_the_area_threshold(tmp_path, monkeypatch):
+    """The demo's 5号楼2单元 vote: enough owners took part, a few m² too little area; the tally
+    recomputed from its stored ballots matches what was stored when it closed."""
+    from portal.db import make_engine
+    from portal.models import Consultation, OwnersVote
+    from portal.services.decisions import closing_within
+    from tests.support import demo_database
+
+    engine = make_engine(f"sqlite:///{demo_database(tmp_path)}")
+    with Session(engine) as s:
+        vote = s.exec(select(OwnersVote)).one()
+        c = s.get(Consultation, vote.consultation_id)
+        check = recompute_tally(s, vote_id=vote.id)
+        soon = closing_within(s, 24)
+    engine.dispose()
+    t = check.tally
+    assert "加装电梯" in c.title and check.matches is True and vote.published_passed is False
+    assert t.participation_heads_met and t.agreement_met and not t.participation_area_met
+    assert t.missing_participation_text() == "还差 3.07 m² 参与"
+    assert [s.title for s in soon] == ["长者食堂晚餐时间"]
+
+
+def test_staff_of_another_community_cannot_touch_the_vote_or_the_poll(session):
+    from portal.models import PollKind, Role
+    from portal.services.decisions import QuestionDraft, close_poll, create_poll
+    from portal.services.errors import PermissionDenied
+    from tests import factories as f
+
+    w = owners_building(session, ["89.50", "76.20"])
+    poll = create_poll(session, actor=w.admin, consultation_id=w.consultation_id, title="电梯方案问卷", questions=[
+        QuestionDraft("您更倾向哪个方案？", PollKind.SINGLE, ["贴墙加装", "连廊入户"])])
+    other = f.community(session, name="银杏苑社区")
+    strangers = f.staff(session, other, [(Role.ADMIN, "yx_admin", "陈书记"), (Role.CLERK, "yx_clerk", "刘社工")])
+    session.commit()
+    for attempt in (
+        lambda: enter_paper_owner_ballot(session, actor=strangers[Role.CLERK], vote_id=w.vote_id,
+                                         household_id=w.households[0], choice=AGREE),
+        lambda: close_owners_vote(session, actor=strangers[Role.ADMIN], vote_id=w.vote_id),
+        lambda: register_proxy(session, actor=strangers[Role.CLERK], household_id=w.households[0],
+                               resident_id=w.others[0].resident_id),
+        lambda: close_poll(session, actor=strangers[Role.ADMIN], poll_id=poll.id),
+        lambda: create_poll(session, actor=strangers[Role.ADMIN], consultation_id=w.consultation_id,
+                            title="别的社区的问卷", questions=[QuestionDraft("同意吗？", PollKind.SINGLE, ["同意", "不同意"])]),
+    ):
+        with pytest.raises(PermissionDenied):
+            attempt()
+        session.rollback()
+    assert tally_owners_vote(session, vote_id=w.vote_id).voted_households == 0

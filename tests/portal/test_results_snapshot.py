@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from portal.models import Decision, Phase, ResultsSnapshot, ThemeStatus
+from portal.models import Decision, ResultsSnapshot, ThemeStatus
 from portal.services import review
 from portal.services.errors import PhaseClosed
 from portal.services.participation import moderation
@@ -134,3 +134,14 @@ def test_on_postgresql_the_snapshot_matches_what_another_replica_computes(pg_eng
             ready = current_results(visitor, world.consultation_id, version=version)
     assert from_snapshot.n <= 2
     assert ready.title == "停车难与非机动车充电"
+
+
+@pytest.mark.parametrize("first", ["portal.services.publishing.snapshot", "portal.services.review.answers",
+                                   "portal.services.publishing.results"])
+def test_every_import_order_works(first):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import {first}; import portal.services.review"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-800:]

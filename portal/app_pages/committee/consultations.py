@@ -28,8 +28,8 @@ show_flash(FLASH)
 
 NEW = 0
 with db_session() as session:
-    cards = list_consultations(session, phases=tuple(PHASE_ORDER))
-    areas = list_areas(session)
+    cards = list_consultations(session, phases=tuple(PHASE_ORDER), actor=actor)
+    areas = list_areas(session, actor=actor)
 if (nxt_id := st.session_state.pop("cons.select_next", None)) is not None:
     st.session_state["cons.selected"] = nxt_id  # before the select box exists in this run
 options = {NEW: "＋ 新建议题"} | {c.id: f"{c.consultation.title} · {c.phase_label}" for c in cards}

@@ -19,7 +19,7 @@ st.caption("导出议题的全部数据供居委会存档：意见原文（含�
            "文件含居民个人信息，请妥善保管，勿外传。每次导出都会记入审计日志。")
 
 with db_session() as session:
-    cards = list_consultations(session, phases=tuple(PHASE_ORDER))
+    cards = list_consultations(session, phases=tuple(PHASE_ORDER), actor=actor)
 cid = consultation_picker(cards, key="export.consultation")
 if cid is None:
     st.stop()

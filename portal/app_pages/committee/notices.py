@@ -11,7 +11,7 @@ from portal.services.notifications import (
     resident_contacts,
     send_announcement,
 )
-from portal.services.notifications.paper import print_door_to_door
+from portal.services.notifications.paper import pending_paper, print_door_to_door
 from portal.timefmt import format_datetime, now_local
 from portal.ui.actions import read, save
 from portal.ui.widgets import consultation_picker, md, require_committee, show_flash
@@ -86,13 +86,16 @@ with consent:
 
 with paper:
     st.caption("没有邮件、短信，也从没用参与码登录过的居民，通知要打印出来上门送达。按楼栋分页，每份剪开投递。")
-    if has_permission(actor, "deliver_notices") and (got := read(print_door_to_door, actor=actor)):
-        pdf, n = got.value
+    if has_permission(actor, "deliver_notices") and (waiting := read(pending_paper, actor=actor)):
+        n = sum(len(b.notices) for b in waiting.value)
         if n == 0:
             st.success("没有待上门送达的通知。")
         else:
-            st.download_button(f"下载上门通知（{n} 份，PDF）", pdf, file_name=f"上门通知-{now_local().date()}.pdf",
-                               mime="application/pdf", key="notices.pdf")
+            st.write("、".join(f"{b.grid} {b.name} {len(b.notices)} 份" for b in waiting.value))
+            if st.button(f"生成上门通知 PDF（{n} 份）", key="notices.make_pdf"):
+                if made := read(print_door_to_door, actor=actor):
+                    st.download_button("下载 PDF", made.value[0], file_name=f"上门通知-{now_local().date()}.pdf",
+                                       mime="application/pdf", key="notices.pdf")
             if st.button("已全部打印，标记为送达", key="notices.delivered"):
                 if done := save(print_door_to_door, actor=actor, mark_delivered=True):
                     st.session_state[FLASH] = f"已标记 {done.value[1]} 份上门通知为送达。"

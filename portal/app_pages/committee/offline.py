@@ -40,8 +40,8 @@ FLASH = "offline.flash"
 show_flash(FLASH)
 
 with db_session() as session:
-    cards = list_consultations(session, phases=phases_where(lambda r: r.submit))
-    areas = list_areas(session)
+    cards = list_consultations(session, phases=phases_where(lambda r: r.submit), actor=actor)
+    areas = list_areas(session, actor=actor)
 if not cards:
     st.info("目前没有正在征集意见的议题。议题进入“征集中”阶段后才能录入意见。")
     st.stop()

@@ -13,7 +13,7 @@ st.caption("参与者指提过意见（含线下录入）或投过票的居民�
            "标为“参与偏少”，建议在征集结束前上门走访。")
 
 with db_session() as session:
-    cards = list_consultations(session, phases=PUBLIC_PHASES)
+    cards = list_consultations(session, phases=PUBLIC_PHASES, actor=actor)
 cid = consultation_picker(cards, key="participation.consultation")
 if cid is None:
     st.stop()

@@ -46,7 +46,7 @@ slips_download(PDF_KEY, prefix="roster")
 tab_codes, tab_import, tab_list = st.tabs(["发放参与码", "导入名册", "名册与补发"])
 
 with db_session() as session:
-    areas = list_areas(session)
+    areas = list_areas(session, actor=actor)
 area_label = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
 with tab_codes:
@@ -70,11 +70,13 @@ with tab_import:
     if not has_permission(actor, "import_roster"):
         st.info("您的账号没有导入名册的权限。")
     else:
-        st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格。"
+        st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格、"
+                 "专有部分面积（填了面积的一行就是这一户的业主，用于业主表决，须同时填户号）。"
                  "有任何一行出错时不会导入任何记录。")
         template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
-        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name)
+        checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name,
+                                                      actor=actor)
         if upload is not None and checked:
             preview = checked.value
             accept = roster_preview(preview, accept_key="roster.accept_dups")

@@ -4,14 +4,16 @@ from portal.models import DECISION_LABELS, THEME_STATUS_LABELS
 from portal.services.publishing.accountability import accountability_frame, filter_items
 from portal.timefmt import format_date
 from portal.ui import results_cache as cache
+from portal.ui.place import chosen_community
 from portal.ui.widgets import DECISION_COLORS, md, plain
 
 st.html("<style>[class*='st-key-acct-item-title-'] [data-testid='stText']"
         "{font-size:1.2rem;font-weight:650;}</style>")
-st.title("办理情况公开")
+place = chosen_community()
+st.title(md(f"{place.name} · 办理情况公开") if place else "办理情况公开")
 st.write("居委会对每个已公示主题的决定、责任方、完成时限和当前进度。逾期未完成的事项会特别标出。")
 
-items = cache.accountability(cache.accountability_version())
+items = cache.accountability(cache.accountability_version(), place.id if place else None)
 if not items:
     st.info("目前还没有已公示的回应。")
     st.stop()

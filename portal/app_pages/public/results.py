@@ -8,13 +8,15 @@ from portal.ui import results_widgets
 from portal.ui.actions import read
 from portal.ui.attachments import documents_list
 from portal.ui.decisions import poll_results_panel, tally_panel
+from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain, show_chart
 
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
-    st.title("结果公示")
+    place = chosen_community()
+    st.title(md(f"{place.name} · 结果公示") if place else "结果公示")
     st.write("居委会对每个议题的研判结果、回应和办理进度。")
-    items = cache.published()
+    items = cache.published(place.id if place else None)
     if not items:
         st.info("目前还没有公示结果的议题。")
     for cid, title, published in items:

@@ -5,6 +5,7 @@ from portal.services.errors import NotFound
 from portal.services.identity import sign_in_with_code
 from portal.ui.actions import save
 from portal.ui.contact_settings import contact_settings
+from portal.ui.place import chosen_community
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import (
     asked_for_a_page,
@@ -45,7 +46,8 @@ if resident is not None:
         sign_out_and_leave(next_path="/sign_in")
     st.stop()
 
-st.title("居民登录")
+place = chosen_community()
+st.title(md(f"{place.name} · 居民登录") if place else "居民登录")
 if asked_for_a_page():
     st.info("请先登录，登录后会回到您要打开的页面。")
 st.write("请输入居委会发给您的参与码（纸条上的 10 位字母和数字，例如 AB3CD-7EF9G）。不用登录也可以浏览议题和结果。")
@@ -56,7 +58,7 @@ with st.form("signin.form"):
 
 if submitted:
     if signed := save(sign_in_with_code, code=code, throttle_key=throttle_key(),
-                      client_address=client_address()):
+                      client_address=client_address(), community_id=place.id if place else None):
         target = st.session_state.get(NEXT)
         sign_in(signed.value, next_path=f"/sign_in?next={target}" if target else "/sign_in")
         st.rerun()

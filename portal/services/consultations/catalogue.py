@@ -14,6 +14,8 @@ from portal.models import (
     Phase,
     Vote,
 )
+from portal.services import tenancy
+from portal.services.actors import Actor
 from portal.services.consultations.phases import PUBLIC_PHASES, is_public, phase_clause, phase_label
 from portal.services.errors import NotFound
 from portal.services.queries import opinion_is_visible
@@ -82,9 +84,13 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
 
 
 def list_consultations(
-    session: Session, *, phases: tuple[Phase, ...] = PUBLIC_PHASES, community_id: int | None = None
+    session: Session, *, phases: tuple[Phase, ...] = PUBLIC_PHASES, community_id: int | None = None,
+    actor: Actor | None = None,
 ) -> list[ConsultationCard]:
-    """Consultations whose phase in force is one of ``phases``, newest first, with participation counts."""
+    """Consultations whose phase in force is one of ``phases``, newest first, with participation
+    counts; of one community (``community_id``), or of the staff ``actor``'s own community."""
+    if actor is not None:
+        community_id = tenancy.home_community(session, actor, community_id).id
     stmt = select(Consultation).where(phase_clause(phases))
     if community_id is not None:
         stmt = stmt.where(Consultation.community_id == community_id)
@@ -95,8 +101,14 @@ def list_consultations(
     ]
 
 
-def community_name(session: Session) -> str:
-    c = session.exec(select(Community).order_by(col(Community.id))).first()
+def community_name(session: Session, community_id: int | None = None) -> str:
+    """The community's name (given, or the only one of a single-community database); else the
+    portal's name."""
+    if community_id is not None:
+        c = session.get(Community, community_id)
+    else:
+        rows = session.exec(select(Community).order_by(col(Community.id)).limit(2)).all()
+        c = rows[0] if len(rows) == 1 else None
     return c.name if c else "社区议事厅"
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, col, func, select
 
 from portal.models import PHASE_ORDER, Comment, Opinion, Phase, Report, Response, Theme, Visibility
+from portal.services import tenancy
 from portal.services.actors import Actor, has_permission, require
 from portal.services.consultations import deadline_text, list_consultations, phases
 from portal.services.publishing.results import FINISHED
@@ -44,11 +45,14 @@ def _count_by(session: Session, stmt) -> dict[int, int]:
     return dict(session.exec(stmt).all())
 
 
-def committee_dashboard(session: Session, *, actor: Actor, today: date | None = None) -> list[ConsultationStatus]:
-    """All consultations (drafts too), newest first, with what needs the committee's attention."""
+def committee_dashboard(session: Session, *, actor: Actor, today: date | None = None,
+                        community_id: int | None = None) -> list[ConsultationStatus]:
+    """All consultations (drafts too) of the actor's community, newest first, with what needs
+    the committee's attention."""
     require(actor, "view_committee")
+    community = tenancy.home_community(session, actor, community_id)
     today = today or today_local()
-    cards = list_consultations(session, phases=tuple(PHASE_ORDER))
+    cards = list_consultations(session, phases=tuple(PHASE_ORDER), community_id=community.id)
     ids = [card.id for card in cards]
     if not ids:
         return []

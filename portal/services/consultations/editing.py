@@ -9,14 +9,13 @@ from sqlmodel import Session, col, func, select
 
 from portal.models import (
     Area,
-    Community,
     Consultation,
     ConsultationArea,
     Opinion,
     Phase,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
@@ -31,9 +30,7 @@ def change_phase(
     Reopening collection after its closing date needs a new closing date (``closes_on``), or it
     would end again at once. Each move names its permission (publishing: ``publish_results``).
     """
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    c = tenancy.consultation_for(session, actor, consultation_id)
     to = Phase(to)
     current = phases.current_phase(c)
     move = phases.find_move(c, to)
@@ -143,10 +140,13 @@ def create_consultation(
 ) -> Consultation:
     """A new consultation in the 草稿 phase. The caller commits."""
     require(actor, "manage_consultation")
-    community = (session.get(Community, community_id) if community_id is not None
-                 else session.exec(select(Community).order_by(col(Community.id))).first())
-    if community is None:
-        raise NotFound("数据库中还没有社区，请先创建社区。")
+    try:
+        community = tenancy.home_community(session, actor, community_id)
+    except NotFound:
+        if community_id is not None:
+            raise
+        raise NotFound("数据库中还没有社区，请先创建社区。") from None
+    tenancy.require_for(actor, community.id)
     assert community.id is not None
     d = _validate(session, draft, community.id)
     today = today or today_local()
@@ -173,10 +173,7 @@ def update_consultation(
 ) -> Consultation:
     """Edit a consultation while it is a draft or collecting opinions. Once residents have
     answered, the question itself stays as they saw it."""
-    require(actor, "manage_consultation")
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    c = tenancy.consultation_for(session, actor, consultation_id, "manage_consultation")
     if not phases.can_edit(c):
         raise PhaseClosed(f"议题已处于{phases.phase_label(c)}阶段，不能再修改内容。")
     d = _validate(session, draft, c.community_id)

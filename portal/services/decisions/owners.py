@@ -32,7 +32,7 @@ from portal.models import (
     VoteMatter,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require, require_resident
 from portal.services.consultations import can_vote, phases
 from portal.services.decisions.thresholds import Tally, fmt_m2
@@ -63,6 +63,8 @@ def register_proxy(session: Session, *, actor: Actor, household_id: int, residen
     h = session.get(OwnerHousehold, household_id)
     if h is None or not h.active:
         raise NotFound("找不到这一户的业主登记。")
+    tenancy.require_for(actor, h.community_id)
+    tenancy.require_for(actor, h.community_id)
     if resident_id is not None:
         r = session.get(Resident, resident_id)
         if r is None or not r.active or r.community_id != h.community_id:
@@ -100,7 +102,7 @@ def create_owners_vote(
 ) -> OwnersVote:
     """Start an owners' vote for a building (or a unit); its roll is the owner households now."""
     require(actor, "manage_decisions")
-    c = _consultation(session, consultation_id)
+    c = tenancy.consultation_for(session, actor, consultation_id)
     title = (title or "").strip()
     if not 2 <= len(title) <= 100:
         raise InvalidInput("请填写表决事项（2 到 100 个字）。")
@@ -263,6 +265,7 @@ def enter_paper_owner_ballot(
     if Channel(channel) not in PAPER_CHANNELS:
         raise InvalidInput("业主表决的线下票请选择“纸质”或“上门走访”。")
     v, c = _vote(session, vote_id)
+    tenancy.require_for(actor, c.community_id)
     _ensure_open(v, c)
     if household_id not in _roll(v):
         raise InvalidInput("所选的户不在本次表决的范围内。")
@@ -307,7 +310,8 @@ def tally_owners_vote(session: Session, *, vote_id: int) -> Tally:
 def close_owners_vote(session: Session, *, actor: Actor, vote_id: int) -> Tally:
     """End the vote now; the tally at this moment is stored beside the ballots and audited."""
     require(actor, "manage_decisions")
-    v, _ = _vote(session, vote_id)
+    v, c = _vote(session, vote_id)
+    tenancy.require_for(actor, c.community_id)
     if v.closed_at is not None:
         raise InvalidInput("这次业主表决已经结束。")
     tally = tally_owners_vote(session, vote_id=vote_id)
@@ -324,6 +328,8 @@ def publish_owners_vote(session: Session, *, actor: Actor, vote_id: int, as_pass
     not passed only when they do not)."""
     require(actor, "publish_results")
     v, c = _vote(session, vote_id)
+    tenancy.require_for(actor, c.community_id)
+    tenancy.require_for(actor, c.community_id)
     if v.closed_at is None and vote_is_open(v, c):
         raise InvalidInput("表决还没有结束，请先结束表决再公布结果。")
     tally = tally_owners_vote(session, vote_id=vote_id)
@@ -413,7 +419,8 @@ class HouseholdRow:
 def ballot_sheet(session: Session, *, actor: Actor, vote_id: int) -> list[HouseholdRow]:
     """Staff: every household of the roll with its ballot, if any (the paper form's pick list)."""
     require(actor, "view_committee")
-    v, _ = _vote(session, vote_id)
+    v, c = _vote(session, vote_id)
+    tenancy.require_for(actor, c.community_id, write=False)
     roll = _roll(v)
     households = {h.id: h for h in session.exec(select(OwnerHousehold).where(col(OwnerHousehold.id).in_(list(roll))))}
     ballots = {b.household_id: b for b in session.exec(select(OwnerBallot).where(OwnerBallot.vote_id == vote_id))}

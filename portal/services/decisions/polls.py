@@ -31,7 +31,7 @@ from portal.models import (
     Resident,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require, require_resident
 from portal.services.consultations import can_vote, phases
 from portal.services.errors import InvalidInput, NotFound, PhaseClosed
@@ -101,9 +101,7 @@ def create_poll(
 ) -> Poll:
     """Add a poll with its questions to a consultation (all checked first; nothing half-saved)."""
     require(actor, "manage_decisions")
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    tenancy.consultation_for(session, actor, consultation_id)
     title = (title or "").strip()
     if not 2 <= len(title) <= 100:
         raise InvalidInput("请填写问卷标题（2 到 100 个字）。")
@@ -132,7 +130,8 @@ def create_poll(
 
 def close_poll(session: Session, *, actor: Actor, poll_id: int) -> Poll:
     require(actor, "manage_decisions")
-    poll, _ = _poll(session, poll_id)
+    poll, c = _poll(session, poll_id)
+    tenancy.require_for(actor, c.community_id)
     if poll.closed_at is not None:
         raise InvalidInput("这份问卷已经结束。")
     poll.closed_at = utcnow()
@@ -300,6 +299,7 @@ def enter_paper_poll_answer(
     if Channel(channel) not in OFFLINE_CHANNELS:
         raise InvalidInput("请选择线下渠道：纸质、电话、上门走访或 12345 热线。")
     poll, c = _poll(session, poll_id)
+    tenancy.require_for(actor, c.community_id)
     _ensure_open(poll, c)
     area_id = None
     if resident_id is not None:
@@ -341,6 +341,7 @@ def correct_paper_poll_answer(
     if Channel(resp.channel) == Channel.WEB:
         raise InvalidInput("这是居民在网上填写的答卷，只有居民本人可以修改。")
     poll, c = _poll(session, resp.poll_id)
+    tenancy.require_for(actor, c.community_id)
     _ensure_open(poll, c)
     questions = questions_of(session, poll.id)  # type: ignore[arg-type]
     other_texts = other_texts or {}
@@ -377,6 +378,7 @@ class PaperAnswerRow:
 def paper_answers(session: Session, *, actor: Actor, poll_id: int, limit: int = 50) -> list[PaperAnswerRow]:
     """The latest answers staff entered for a poll (to find one to correct)."""
     require(actor, "enter_offline")
+    tenancy.require_for(actor, _poll(session, poll_id)[1].community_id, write=False)
     rows = session.exec(select(PollResponse, Resident, Area)
                         .join(Resident, col(Resident.id) == col(PollResponse.resident_id), isouter=True)
                         .join(Area, col(Area.id) == col(Resident.area_id), isouter=True)

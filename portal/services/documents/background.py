@@ -19,7 +19,7 @@ from portal.models import (
     OpinionPhoto,
     StoredFile,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, CommitteeActor, ResidentActor, has_permission, require
 from portal.services.documents.checks import Upload, check_upload
 from portal.services.documents.storage import file_bytes, insert_or_skip, store_file
@@ -79,6 +79,11 @@ def _consultation(session: Session, consultation_id: int) -> Consultation:
     return c
 
 
+def _staff_of(actor: Actor | None, c: Consultation) -> bool:
+    """Staff of the consultation's community (they see what is not public yet)."""
+    return has_permission(actor, "view_committee") and tenancy.can_reach(actor, c.community_id, write=False)
+
+
 def _view(doc: ConsultationDocument, stored: StoredFile) -> DocumentView:
     return DocumentView(int(doc.id or 0), doc.title, DocumentKind(doc.kind), doc.filename, stored.media_type,
                         stored.size, doc.created_at)
@@ -94,7 +99,7 @@ def attach_document(
     both uploads arrive at the same moment.
     """
     require(actor, "manage_consultation")
-    c = _consultation(session, consultation_id)
+    c = tenancy.consultation_for(session, actor, consultation_id)
     try:
         kind = DocumentKind(kind)
     except ValueError:
@@ -131,6 +136,7 @@ def remove_document(session: Session, *, actor: Actor, document_id: int) -> None
     doc = session.get(ConsultationDocument, document_id)
     if doc is None:
         raise NotFound("找不到这份资料，可能已被删除。")
+    tenancy.consultation_for(session, actor, doc.consultation_id)
     audit.record(session, actor=actor.audit_name, action="document.remove", target_type="consultation",
                  target_id=doc.consultation_id, detail={"document_id": doc.id, "title": doc.title})
     session.delete(doc)
@@ -145,7 +151,7 @@ def list_documents(session: Session, *, consultation_id: int, actor: Actor | Non
         .where(ConsultationDocument.consultation_id == consultation_id)
         .order_by(col(ConsultationDocument.created_at), col(ConsultationDocument.id))
     ).all()
-    staff = has_permission(actor, "view_committee")
+    staff = _staff_of(actor, c)
     return [_view(doc, stored) for doc, stored in rows
             if staff or attachment_is_public(doc, consultation=c)]
 
@@ -160,7 +166,7 @@ def open_attachment(
         if doc is None:
             raise missing
         c = _consultation(session, doc.consultation_id)
-        allowed = has_permission(actor, "view_committee") or attachment_is_public(doc, consultation=c)
+        allowed = _staff_of(actor, c) or attachment_is_public(doc, consultation=c)
         file_id, filename = doc.file_id, doc.filename
     elif photo_id is not None:
         photo = session.get(OpinionPhoto, photo_id)
@@ -169,9 +175,9 @@ def open_attachment(
         op = session.get(Opinion, photo.opinion_id)
         if op is None:
             raise missing
+        c = _consultation(session, op.consultation_id)
         own = isinstance(actor, ResidentActor) and op.resident_id == actor.resident_id
-        allowed = has_permission(actor, "view_committee") or own or attachment_is_public(
-            photo, consultation=_consultation(session, op.consultation_id), opinion=op)
+        allowed = _staff_of(actor, c) or own or attachment_is_public(photo, consultation=c, opinion=op)
         file_id, filename = photo.file_id, f"意见{photo.opinion_id}-照片{photo.position + 1}"
     else:
         raise missing

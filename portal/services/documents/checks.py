@@ -202,6 +202,8 @@ def reencode_image(data: bytes, name: str, filename: str | None) -> CheckedFile:
     elif fmt == "PNG":
         clean.save(out, "PNG", optimize=True)
     else:
+        if clean.mode not in ("RGB", "RGBA"):
+            clean = clean.convert("RGBA" if "A" in clean.mode else "RGB")
         clean.save(out, "WEBP", quality=JPEG_QUALITY, method=4)
     return CheckedFile(out.getvalue(), media_type, clean_filename(filename, ext), clean.width, clean.height)
 
@@ -271,13 +273,26 @@ def _pdf_finding(obj: Any, budget: list[int]) -> str | None:
                 if isinstance(opening, DictionaryObject):  # an action; an array is only "open at page N"
                     return "打开文件时自动执行的动作（OpenAction）"
             if isinstance(item, StreamObject):
-                budget[1] -= len(item.get_data())
+                budget[1] -= _inflated_size(item)
                 if budget[1] < 0:
                     return "__bomb__"
             stack.extend(item.values())
         elif isinstance(item, ArrayObject):
             stack.extend(item)
     return None
+
+
+def _inflated_size(stream: Any) -> int:
+    """What a stream inflates to; a filter pypdf cannot decode (JBIG2 without its tool, a broken
+    stream) counts as its stored size: it cannot be a bomb if nobody can inflate it."""
+    from pypdf.errors import LimitReachedError
+
+    try:
+        return len(stream.get_data())
+    except LimitReachedError:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds for filters it does not know
+        return len(getattr(stream, "_data", b"") or b"")
 
 
 def check_pdf(data: bytes, name: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from portal.models import Opinion, OpinionPhoto, PhotoReview, StoredFile, utcnow
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, CommitteeActor, require
 from portal.services.documents.checks import CheckedFile, Upload, check_upload
 from portal.services.documents.storage import insert_or_skip, store_file
@@ -77,6 +77,7 @@ def photo_queue(session: Session, *, actor: Actor, consultation_id: int,
                 review: PhotoReview = PhotoReview.PENDING) -> list[PhotoItem]:
     """Photos of the consultation's opinions in one review state, oldest first (for 内容审核)."""
     require(actor, "moderate")
+    tenancy.consultation_for(session, actor, consultation_id, write=False)
     return _items(session, Opinion.consultation_id == consultation_id, OpinionPhoto.review == review,
                   order=[col(OpinionPhoto.created_at), col(OpinionPhoto.id)])
 
@@ -87,6 +88,7 @@ def review_photo(session: Session, *, actor: Actor, photo_id: int, approve: bool
     photo = session.get(OpinionPhoto, photo_id)
     if photo is None:
         raise NotFound("找不到这张照片。")
+    tenancy.opinion_for(session, actor, photo.opinion_id)
     reason = " ".join((reason or "").split())
     if len(reason) > REASON_MAX:
         raise InvalidInput(f"理由太长了：最多 {REASON_MAX} 个字，现在有 {len(reason)} 个字。")

@@ -16,14 +16,16 @@ from sqlmodel import Session, col, func, select
 from portal.models import (
     Area,
     CommitteeUser,
+    Community,
     ParticipationCode,
     Resident,
     Role,
+    Street,
     utcnow,
 )
-from portal.services import audit
-from portal.services.actors import Actor, CommitteeActor, ResidentActor, require
-from portal.services.errors import InvalidInput, NotFound, SignInFailed
+from portal.services import audit, tenancy
+from portal.services.actors import Actor, CommitteeActor, ResidentActor, SystemActor, require
+from portal.services.errors import InvalidInput, NotFound, PermissionDenied, SignInFailed
 from portal.services.identity import throttle
 from portal.settings import get_settings
 
@@ -75,10 +77,7 @@ def issue_code(
     session: Session, *, actor: Actor, resident_id: int, valid_days: int | None = 120,
 ) -> str:
     """Issue a new code for a resident, revoking any earlier one. Returns the plain code once."""
-    require(actor, "issue_codes")
-    resident = session.get(Resident, resident_id)
-    if resident is None:
-        raise NotFound("找不到该居民记录。")
+    tenancy.resident_for(session, actor, resident_id, "issue_codes")
     now = utcnow()
     for old in session.exec(
         select(ParticipationCode).where(
@@ -104,7 +103,7 @@ def issue_code(
 
 
 def revoke_codes(session: Session, *, actor: Actor, resident_id: int) -> int:
-    require(actor, "issue_codes")
+    tenancy.resident_for(session, actor, resident_id, "issue_codes")
     now = utcnow()
     n = 0
     for code in session.exec(
@@ -136,6 +135,7 @@ def resident_actor(session: Session, resident: Resident) -> ResidentActor:
 def sign_in_with_code(
     session: Session, *, code: str, throttle_key: str,
     client_address: str = throttle.UNKNOWN_ADDRESS, sleep=time.sleep,
+    community_id: int | None = None,
 ) -> ResidentActor:
     """Check a participation code; throttle guessing per browser session and per client address.
 
@@ -171,6 +171,14 @@ def sign_in_with_code(
     resident = session.get(Resident, row.resident_id)
     if resident is None or not resident.active:
         raise SignInFailed("这个参与码对应的居民记录已停用，请联系居委会。")
+    if community_id is not None and resident.community_id != community_id:
+        # a valid code on another community's address: say where it belongs (its holder may know)
+        home = session.get(Community, resident.community_id)
+        here = session.get(Community, community_id)
+        throttle.give_back(session, keys)
+        raise SignInFailed(
+            f"这个参与码属于{home.name if home else '另一个社区'}，不是{here.name if here else '本社区'}的参与码。"
+            f"请到{home.name if home else '发码社区'}的页面登录（地址 /?c={home.slug if home else ''}）。")
     row.last_used_at = now
     session.add(row)
     throttle.give_back(session, keys)
@@ -189,8 +197,10 @@ def validate_password(password: str) -> None:
 
 def create_user(
     session: Session, *, actor: Actor, username: str, password: str, role: Role,
-    display_name: str = "", community_id: int | None = None,
+    display_name: str = "", community_id: int | None = None, street_id: int | None = None,
 ) -> CommitteeUser:
+    """A staff account: community staff belong to one community (an admin creates accounts only
+    in their own), a street admin (created by the system) to one street."""
     require(actor, "manage_users")
     username = username.strip()
     if not (2 <= len(username) <= 50) or not username.replace("_", "").replace(".", "").isalnum():
@@ -198,14 +208,31 @@ def create_user(
     validate_password(password)
     if session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first():
         raise InvalidInput(f"用户名 {username} 已存在。")
+    role = Role(role)
+    if role == Role.STREET_ADMIN:
+        if not isinstance(actor, SystemActor):
+            raise PermissionDenied("街道管理员账号只能由系统管理员（命令行）创建。")
+        if street_id is None or session.get(Street, street_id) is None:
+            raise InvalidInput("街道管理员账号需要指定所属街道（--street 街道名称）。")
+        community_id = None
+    else:
+        street_id = None
+        if community_id is None and isinstance(actor, CommitteeActor):
+            community_id = actor.community_id
+        if community_id is None:
+            community_id = tenancy.home_community(session, actor).id  # the only one, or a message
+        tenancy.require_for(actor, community_id)
+        if session.get(Community, community_id) is None:
+            raise NotFound("找不到这个社区。")
     user = CommitteeUser(
-        username=username, display_name=display_name or username, role=Role(role),
-        password_hash=_hasher.hash(password), community_id=community_id,
+        username=username, display_name=display_name or username, role=role,
+        password_hash=_hasher.hash(password), community_id=community_id, street_id=street_id,
     )
     session.add(user)
     session.flush()
     audit.record(session, actor=actor.audit_name, action="user.create", target_type="user",
-                 target_id=user.id, detail={"username": username, "role": str(role)})
+                 target_id=user.id, detail={"username": username, "role": str(role),
+                                            "community": community_id, "street": street_id})
     return user
 
 
@@ -214,6 +241,8 @@ def reset_password(session: Session, *, actor: Actor, username: str, password: s
     user = session.exec(select(CommitteeUser).where(CommitteeUser.username == username)).first()
     if user is None:
         raise NotFound(f"找不到用户 {username}。")
+    if not isinstance(actor, SystemActor):
+        tenancy.require_for(actor, user.community_id)
     validate_password(password)
     user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
@@ -223,10 +252,18 @@ def reset_password(session: Session, *, actor: Actor, username: str, password: s
                  target_type="user", target_id=user.id)
 
 
-def committee_actor(user: CommitteeUser) -> CommitteeActor:
+def committee_actor(user: CommitteeUser, session: Session | None = None) -> CommitteeActor:
+    """The actor of an account; a street admin's actor lists the street's communities (read
+    with ``session``, or from the account's own session)."""
     assert user.id is not None
-    # the column is a plain string: give the actor the enum (pages show role.label)
-    return CommitteeActor(user.id, user.username, user.display_name or user.username, Role(user.role))
+    role = Role(user.role)  # the column is a plain string: give the actor the enum (pages show role.label)
+    ids: frozenset[int] = frozenset()
+    if role == Role.STREET_ADMIN:
+        reader = session or Session.object_session(user)
+        ids = tenancy.street_community_ids(reader, user.street_id) if reader is not None else frozenset()
+    return CommitteeActor(user.id, user.username, user.display_name or user.username, role,
+                          community_id=user.community_id if role != Role.STREET_ADMIN else None,
+                          street_id=user.street_id, street_community_ids=ids)
 
 
 def authenticate(session: Session, *, username: str, password: str) -> CommitteeActor:
@@ -278,7 +315,7 @@ def authenticate(session: Session, *, username: str, password: str) -> Committee
     session.flush()
     user = session.get(CommitteeUser, user_id, populate_existing=True)
     assert user is not None
-    return committee_actor(user)
+    return committee_actor(user, session)
 
 
 def _refuse_if_locked(locked: datetime | None, now: datetime) -> None:
@@ -314,32 +351,35 @@ def get_committee_actor(session: Session, user_id: int) -> CommitteeActor | None
     user = session.get(CommitteeUser, user_id)
     if user is None or not user.active:
         return None
-    return committee_actor(user)
+    return committee_actor(user, session)
 
 
 # ---------------------------------------------------------------- account administration
 
 
 def list_users(session: Session, *, actor: Actor) -> list[CommitteeUser]:
-    """All committee accounts, active first, then by username."""
+    """The community's committee accounts (all of them for the system), active first, then by
+    username."""
     require(actor, "manage_users")
-    return list(session.exec(
-        select(CommitteeUser).order_by(col(CommitteeUser.active).desc(), col(CommitteeUser.username))
-    ))
+    query = select(CommitteeUser).order_by(col(CommitteeUser.active).desc(), col(CommitteeUser.username))
+    if not isinstance(actor, SystemActor):
+        community = tenancy.home_community(session, actor)
+        query = query.where(CommitteeUser.community_id == community.id)
+    return list(session.exec(query))
 
 
-def _user(session: Session, user_id: int) -> CommitteeUser:
-    user = session.get(CommitteeUser, user_id)
-    if user is None:
-        raise NotFound("找不到这个账号。")
-    return user
+def _user(session: Session, user_id: int, actor: Actor | None = None) -> CommitteeUser:
+    return tenancy.user_for(session, actor, user_id)
 
 
 def _other_active_admins(session: Session, user_id: int) -> int:
+    """Other active admins of the same community (each community keeps one)."""
+    user = session.get(CommitteeUser, user_id)
     return session.exec(
         select(func.count()).select_from(CommitteeUser).where(
             CommitteeUser.role == Role.ADMIN, col(CommitteeUser.active).is_(True),
             CommitteeUser.id != user_id,
+            CommitteeUser.community_id == (user.community_id if user else None),
         )
     ).one()
 
@@ -352,7 +392,7 @@ def set_user_active(session: Session, *, actor: Actor, user_id: int, active: boo
     """Deactivate (the account can no longer sign in, and loses access on its next page) or
     reactivate an account. Nobody can deactivate themselves or the last active admin."""
     require(actor, "manage_users")
-    user = _user(session, user_id)
+    user = _user(session, user_id, actor)
     if not active:
         if _is_self(actor, user_id):
             raise InvalidInput("不能停用自己正在使用的账号。")
@@ -374,8 +414,10 @@ def set_user_active(session: Session, *, actor: Actor, user_id: int, active: boo
 def change_role(session: Session, *, actor: Actor, user_id: int, role: Role) -> CommitteeUser:
     """Give an account another role; the last active admin keeps the admin role."""
     require(actor, "manage_users")
-    user = _user(session, user_id)
+    user = _user(session, user_id, actor)
     role = Role(role)
+    if role == Role.STREET_ADMIN or user.role == Role.STREET_ADMIN:
+        raise InvalidInput("街道管理员账号由系统管理员（命令行）管理，不能在社区里改成或改出。")
     if user.role == role:
         return user
     if user.role == Role.ADMIN:

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from portal.models import Area, Community, ParticipationCode, Resident, utcnow
-from portal.services import audit
-from portal.services.actors import Actor, require
+from portal.services import audit, tenancy
+from portal.services.actors import Actor, SystemActor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.accounts import _aware, issue_code
 from portal.services.identity.households import parse_area, set_owner_household
@@ -117,25 +117,28 @@ class RosterImportResult:
     new_buildings: list[str]
 
 
-def community_for(session: Session, community_id: int | None = None) -> Community:
-    """The community to work on: the given one, else the first (one neighbourhood per database)."""
-    if community_id is not None:
-        c = session.get(Community, community_id)
-    else:
-        c = session.exec(select(Community).order_by(col(Community.id))).first()
-    if c is None:
-        raise NotFound("数据库中还没有社区，请先创建社区（或运行 consult demo 生成演示数据）。")
-    return c
+def community_for(session: Session, community_id: int | None = None, actor: Actor | None = None) -> Community:
+    """The community to work on: the given one, else the actor's own (the only one of a
+    single-community database for the system); checked against the actor (decision 0025)."""
+    if community_id is None and actor is None:
+        actor = SystemActor()
+    try:
+        return tenancy.home_community(session, actor, community_id)
+    except NotFound:
+        if community_id is not None:
+            raise
+        raise NotFound("数据库中还没有社区，请先创建社区（或运行 consult demo 生成演示数据）。") from None
 
 
 def preview_roster(
-    session: Session, *, data: bytes, filename: str, community_id: int | None = None
+    session: Session, *, data: bytes, filename: str, community_id: int | None = None,
+    actor: Actor | None = None,
 ) -> RosterPreview:
     """Check every row of an uploaded roster without saving anything.
 
     Raises InvalidInput when the file itself cannot be read (empty, broken, missing columns).
     """
-    community = community_for(session, community_id)
+    community = community_for(session, community_id, actor)
     table = read_table(data, filename, columns=ROSTER_COLUMNS, required=ROSTER_REQUIRED)
     areas = list(session.exec(select(Area).where(Area.community_id == community.id)))
     by_name = {a.name: a for a in areas}
@@ -230,9 +233,10 @@ def import_roster(
 ) -> RosterImportResult:
     """Import a roster, all or nothing. The caller commits the session."""
     require(actor, "import_roster")
-    community = community_for(session, community_id)
+    community = community_for(session, community_id, actor)
+    tenancy.require_for(actor, community.id)
     assert community.id is not None
-    preview = preview_roster(session, data=data, filename=filename, community_id=community.id)
+    preview = preview_roster(session, data=data, filename=filename, community_id=community.id, actor=actor)
     if preview.errors:
         first = "；".join(f"第 {p.number} 行：{p.message}" for p in preview.errors[:3])
         raise InvalidInput(f"名册有 {len(preview.errors)} 行有误，未导入任何记录。{first}")
@@ -294,7 +298,8 @@ def list_roster(
 ) -> list[RosterEntry]:
     """Active residents with the state of their latest participation code."""
     require(actor, "issue_codes")
-    community = community_for(session, community_id)
+    community = community_for(session, community_id, actor)
+    tenancy.require_for(actor, community.id)
     stmt = (
         select(Resident, Area)
         .join(Area, col(Area.id) == col(Resident.area_id))
@@ -361,6 +366,8 @@ def issue_codes(
     slips = []
     for rid in dict.fromkeys(resident_ids):
         resident = session.get(Resident, rid)
+        if resident is not None:
+            tenancy.require_for(actor, resident.community_id)
         if resident is None or not resident.active:
             raise NotFound("所选居民中有记录已不存在或已停用，请刷新后重试。")
         code = issue_code(session, actor=actor, resident_id=rid, valid_days=valid_days)
@@ -394,6 +401,8 @@ def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> 
     number of codes revoked; the caller commits."""
     require(actor, "import_roster")
     resident = session.get(Resident, resident_id)
+    if resident is not None:
+        tenancy.require_for(actor, resident.community_id)
     if resident is None or not resident.active:
         raise NotFound("找不到这位居民，或已从名册中移除。")
     from portal.services.identity import revoke_codes
@@ -406,9 +415,10 @@ def deactivate_resident(session: Session, *, actor: Actor, resident_id: int) -> 
     return n
 
 
-def list_areas(session: Session, *, community_id: int | None = None) -> list[Area]:
+def list_areas(session: Session, *, community_id: int | None = None, actor: Actor | None = None) -> list[Area]:
+    """The community's buildings (the actor's own community when none is named)."""
     try:
-        community = community_for(session, community_id)
+        community = community_for(session, community_id, actor)
     except NotFound:
         return []
     return list(session.exec(select(Area).where(Area.community_id == community.id)

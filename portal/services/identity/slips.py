@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from portal.models import Resident
 from portal.services.actors import Actor
 from portal.services.identity.roster import IssuedSlip
 from portal.settings import get_settings
@@ -77,7 +78,9 @@ def issue_code_slips(
 
     settings = get_settings()
     slips = issue_codes(session, actor=actor, resident_ids=resident_ids)
-    pdf = code_slips_pdf(slips, community_name=community_name(session), base_url=settings.public_base_url,
+    first = session.get(Resident, slips[0].resident_id) if slips else None  # all of one community
+    name = community_name(session, first.community_id if first else None)
+    pdf = code_slips_pdf(slips, community_name=name, base_url=settings.public_base_url,
                          font_path=settings.font_path, issued_on=issued_on)
     return pdf, len(slips)
 

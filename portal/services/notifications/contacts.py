@@ -25,7 +25,7 @@ from portal.models import (
     Resident,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require, require_resident
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.notifications import crypto
@@ -106,6 +106,8 @@ def record_paper_consent(session: Session, *, actor: Actor, resident_id: int,
     """Staff record a resident's signed paper consent to be told by ``channel`` at ``value``."""
     require(actor, "record_consent")
     resident = session.get(Resident, resident_id)
+    if resident is not None:
+        tenancy.require_for(actor, resident.community_id)
     if resident is None or not resident.active:
         raise NotFound("名册中找不到这位居民（可能已注销），请重新选择。")
     try:
@@ -154,6 +156,7 @@ def my_contacts(session: Session, *, actor: Actor) -> list[ContactView]:
 def resident_contacts(session: Session, *, actor: Actor, resident_id: int) -> list[ContactView]:
     """What staff see of one resident's contact points: masked."""
     require(actor, "record_consent")
+    tenancy.resident_for(session, actor, resident_id, write=False)
     rows = session.exec(select(ContactPoint).where(ContactPoint.resident_id == resident_id)
                         .order_by(col(ContactPoint.channel)))
     return [_view(r, get_settings().contact_keys) for r in rows]

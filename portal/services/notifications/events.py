@@ -67,7 +67,8 @@ def notify(
     active: list[int] = []
     already: set[int] = set()
     for chunk in _chunks(wanted):
-        active += session.exec(select(Resident.id).where(col(Resident.id).in_(chunk), col(Resident.active))).all()
+        active += [r for r in session.exec(select(Resident.id).where(col(Resident.id).in_(chunk), col(Resident.active)))
+                   if r is not None]
         already |= set(session.exec(select(Notification.resident_id).where(
             col(Notification.resident_id).in_(chunk), Notification.event_key == event_key)).all())
     new = [rid for rid in active if rid not in already]
@@ -105,10 +106,10 @@ def notify(
 def area_residents(session: Session, c: Consultation) -> list[int]:
     """Active residents of the consultation's buildings (the whole community when it names none)."""
     area_ids = list(session.exec(select(ConsultationArea.area_id).where(ConsultationArea.consultation_id == c.id)))
-    q = select(Resident.id).where(Resident.community_id == c.community_id, col(Resident.active))
+    q = select(col(Resident.id)).where(Resident.community_id == c.community_id, col(Resident.active))
     if area_ids:
         q = q.where(col(Resident.area_id).in_(area_ids))
-    return list(session.exec(q))
+    return [r for r in session.exec(q) if r is not None]
 
 
 def participants(session: Session, consultation_id: int) -> set[int]:

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from portal.models import Announcement, Consultation, Notification, utcnow
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require, require_resident
-from portal.services.errors import InvalidInput, NotFound
+from portal.services.errors import InvalidInput
 from portal.services.notifications import events
 
 
@@ -63,9 +63,7 @@ def send_announcement(session: Session, *, actor: Actor, consultation_id: int, t
     """Staff write to the residents of a consultation's buildings (e.g. 施工通知). Goes through
     the same inbox, outbox and consent rules as every other notice."""
     require(actor, "send_announcements")
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    c = tenancy.consultation_for(session, actor, consultation_id)
     title, body = " ".join((title or "").split()), (body or "").strip()
     if not 2 <= len(title) <= 60:
         raise InvalidInput("通知标题需为 2–60 个字，例如“3号楼加装电梯施工通知”。")
@@ -99,4 +97,8 @@ def _refuse_pii(text: str, what: str) -> None:
 
 def list_announcements(session: Session, *, actor: Actor, limit: int = 20) -> list[Announcement]:
     require(actor, "view_committee")
-    return list(session.exec(select(Announcement).order_by(col(Announcement.id).desc()).limit(limit)))
+    community = tenancy.home_community(session, actor)  # the staff's own community's announcements
+    return list(session.exec(
+        select(Announcement).join(Consultation, col(Consultation.id) == col(Announcement.consultation_id))
+        .where(Consultation.community_id == community.id)
+        .order_by(col(Announcement.id).desc()).limit(limit)))

@@ -35,6 +35,7 @@ from portal.models import (
     Resident,
     utcnow,
 )
+from portal.services import tenancy
 from portal.services.actors import Actor, require
 from portal.services.notifications import contacts, crypto
 from portal.services.notifications.transports import (
@@ -274,19 +275,22 @@ class OutboxStatusView:
 def outbox_status(session: Session, *, actor: Actor, failures: int = 20, now: datetime | None = None) -> OutboxStatusView:
     """Counts per channel and state, what is due, and the latest failures (no addresses)."""
     require(actor, "view_committee")
+    # the staff's own community's messages only (decision 0025)
+    mine = col(OutboxMessage.resident_id).in_(
+        select(Resident.id).where(Resident.community_id == tenancy.home_community(session, actor).id))
     now = now or utcnow()
     counts = {(str(ch), str(st)): n for ch, st, n in session.exec(
-        select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+        select(OutboxMessage.channel, OutboxMessage.status, func.count()).where(mine).group_by(
             col(OutboxMessage.channel), col(OutboxMessage.status)))}
     due = session.exec(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.channel != DeliveryChannel.PAPER,
+        mine, OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.channel != DeliveryChannel.PAPER,
         col(OutboxMessage.due_at) <= now)).one()
     rows = session.exec(
         select(OutboxMessage, Area.name, Notification.title)
         .join(Resident, col(Resident.id) == OutboxMessage.resident_id)
         .join(Area, col(Area.id) == Resident.area_id)
         .join(Notification, col(Notification.id) == OutboxMessage.notification_id)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, mine)
         .order_by(col(OutboxMessage.id).desc()).limit(failures)).all()
     fails = [OutboxFailure(m.id, DeliveryChannel(m.channel).label, area, m.last_error, m.attempts,  # type: ignore[arg-type]
                            m.created_at, title) for m, area, title in rows]

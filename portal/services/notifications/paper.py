@@ -21,7 +21,7 @@ from portal.models import (
     Resident,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require
 from portal.services.consultations import community_name
 from portal.settings import get_settings
@@ -51,14 +51,16 @@ class Building:
 def pending_paper(session: Session, *, actor: Actor) -> list[Building]:
     """Pending paper notices by 网格 and 楼栋 (then 单元 and 户号), oldest first within each."""
     require(actor, "deliver_notices")
+    community = tenancy.home_community(session, actor)  # staff print their own community's notices
     s = get_settings()
     rows = session.exec(
-        select(OutboxMessage.id, Resident.unit, Resident.household_ref, Area.grid, Area.name, Area.position,
+        select(OutboxMessage.id, Resident.unit, Resident.household_ref, Area.grid, Area.name, Area.position,  # type: ignore[call-overload]
                Notification.title, Notification.body, Notification.link, Notification.created_at)
         .join(Resident, col(Resident.id) == OutboxMessage.resident_id)
         .join(Area, col(Area.id) == Resident.area_id)
         .join(Notification, col(Notification.id) == OutboxMessage.notification_id)
-        .where(OutboxMessage.channel == DeliveryChannel.PAPER, OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.channel == DeliveryChannel.PAPER, OutboxMessage.status == OutboxStatus.PENDING,
+               Resident.community_id == community.id)
         .order_by(col(Area.grid), col(Area.position), col(Area.name), col(Resident.unit),
                   col(Resident.household_ref), col(OutboxMessage.id))).all()
     out: dict[tuple[str, str], Building] = {}
@@ -117,7 +119,8 @@ def print_door_to_door(session: Session, *, actor: Actor, mark_delivered: bool =
     leave the queue (staff print them to deliver them)."""
     buildings = pending_paper(session, actor=actor)
     s = get_settings()
-    pdf = paper_notices_pdf(buildings, font_path=s.font_path, community=community_name(session))
+    pdf = paper_notices_pdf(buildings, font_path=s.font_path,
+                            community=community_name(session, tenancy.home_community(session, actor).id))
     n = sum(len(b.notices) for b in buildings)
     if mark_delivered and n:
         ids = [x.outbox_id for b in buildings for x in b.notices]

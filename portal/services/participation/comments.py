@@ -51,7 +51,7 @@ def add_comment(
         if earlier.resident_id != resident.resident_id:
             raise InvalidInput("提交编号冲突，请刷新页面后重新提交。")
         return earlier
-    op, c = _visible_opinion(session, opinion_id)
+    op, c = _visible_opinion(session, opinion_id, resident)
     if c.community_id != resident.community_id:
         raise NotFound("找不到这条意见。")
     phases.ensure_can_comment(c)
@@ -96,12 +96,12 @@ def report(
     except ValueError:
         raise InvalidInput("只能举报意见或留言。") from None
     if kind == ReportTarget.OPINION:
-        op, c = _visible_opinion(session, target_id)
+        op, c = _visible_opinion(session, target_id, resident)
     else:
         cm = session.get(Comment, target_id)
         if cm is None or not is_visible(cm):
             raise NotFound("这条留言不存在或已被隐藏。")
-        op, c = _visible_opinion(session, cm.opinion_id)
+        op, c = _visible_opinion(session, cm.opinion_id, resident)
     if c.community_id != resident.community_id:
         raise NotFound("找不到要举报的内容。")
     if not (reason or "").strip():  # no default reason: one tap must not file an accusation

@@ -29,11 +29,16 @@ def _consultation_for(session: Session, actor: ResidentActor, consultation_id: i
     return c
 
 
-def _visible_opinion(session: Session, opinion_id: int) -> tuple[Opinion, Consultation]:
+def _visible_opinion(session: Session, opinion_id: int,
+                     resident: ResidentActor | None = None) -> tuple[Opinion, Consultation]:
+    """A visible opinion of a public consultation; with ``resident``, only of their community
+    (a resident takes part only where they live)."""
     op = session.get(Opinion, opinion_id)
     if op is None:
         raise NotFound("找不到这条意见。")
     c = get_consultation(session, op.consultation_id)
+    if resident is not None and c.community_id != resident.community_id:
+        raise NotFound("找不到这条意见。这条意见属于其他社区的议题，只有那个社区的居民可以参与。")
     if not is_visible(op):
         raise NotFound("这条意见已被隐藏，无法再查看或参与。")
     return op, c

@@ -35,7 +35,7 @@ from portal.models import (
     Visibility,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.queries import is_visible
@@ -123,11 +123,8 @@ def _kept(session: Session, target_type: str) -> set[int]:
     return {int(t) for t in rows if str(t).isdigit()}
 
 
-def _consultation(session: Session, consultation_id: int) -> Consultation:
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
-    return c
+def _consultation(session: Session, consultation_id: int, actor: Actor) -> Consultation:
+    return tenancy.consultation_for(session, actor, consultation_id)
 
 
 def moderation_queue(
@@ -141,7 +138,7 @@ def moderation_queue(
     from portal.services.review.runs import latest_run
 
     require(actor, "moderate")
-    _consultation(session, consultation_id)
+    _consultation(session, consultation_id, actor)
     opinions = {
         o.id: o for o in session.exec(select(Opinion).where(Opinion.consultation_id == consultation_id))
     }
@@ -212,7 +209,7 @@ def count_waiting(session: Session, *, actor: Actor, consultation_id: int) -> in
 # ---------------------------------------------------------------- decisions
 
 
-def _target(session: Session, target_type: str, target_id: int) -> Opinion | Comment:
+def _target(session: Session, target_type: str, target_id: int, actor: Actor) -> Opinion | Comment:
     if target_type == ReportTarget.OPINION:
         row: Opinion | Comment | None = session.get(Opinion, target_id)
     elif target_type == ReportTarget.COMMENT:
@@ -221,6 +218,7 @@ def _target(session: Session, target_type: str, target_id: int) -> Opinion | Com
         raise InvalidInput("只能审核意见或留言。")
     if row is None:
         raise NotFound("找不到这条内容，可能已被删除。")
+    tenancy.consultation_for(session, actor, _consultation_of(session, row))
     return row
 
 
@@ -266,7 +264,7 @@ def hide(session: Session, *, actor: Actor, target_type: str, target_id: int, re
     """Hide an opinion or comment from the public, with a reason; resolves its open reports."""
     require(actor, "moderate")
     reason = _clean_reason(reason, "隐藏")
-    row = _target(session, target_type, target_id)
+    row = _target(session, target_type, target_id, actor)
     if row.visibility == Visibility.HIDDEN:
         raise InvalidInput("这条内容已经隐藏了。")
     row.visibility = Visibility.HIDDEN
@@ -283,7 +281,7 @@ def restore(session: Session, *, actor: Actor, target_type: str, target_id: int,
     """Show a hidden opinion or comment again (e.g. hidden by mistake), with a reason."""
     require(actor, "moderate")
     reason = _clean_reason(reason, "恢复")
-    row = _target(session, target_type, target_id)
+    row = _target(session, target_type, target_id, actor)
     if row.visibility != Visibility.HIDDEN:
         raise InvalidInput("这条内容没有被隐藏。")
     previous = row.moderation_reason
@@ -302,7 +300,7 @@ def keep(session: Session, *, actor: Actor, target_type: str, target_id: int, no
     Returns the number of reports resolved.
     """
     require(actor, "moderate")
-    row = _target(session, target_type, target_id)
+    row = _target(session, target_type, target_id, actor)
     note = (note or "").strip()[:500]
     n = _resolve_reports(session, actor, target_type, target_id, f"保留：{note}" if note else "保留")
     audit.record(session, actor=actor.audit_name, action="moderation.keep", target_type=str(target_type),
@@ -345,6 +343,7 @@ def handle_flood(
     require(actor, "moderate")
     if len(opinion_ids) < 2:
         raise InvalidInput("重复组至少要有两条意见。")
+    _consultation(session, consultation_id, actor)
     rows = [session.get(Opinion, oid) for oid in opinion_ids]
     if any(r is None or r.consultation_id != consultation_id for r in rows):
         raise NotFound("重复组中有意见不属于这个议题。")

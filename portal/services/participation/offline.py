@@ -29,8 +29,8 @@ from portal.models import (
     Opinion,
     Resident,
 )
-from portal.services import audit
-from portal.services.actors import Actor, require
+from portal.services import audit, tenancy
+from portal.services.actors import Actor, SystemActor, require
 from portal.services.consultations import ensure_can_submit
 from portal.services.errors import InvalidInput, NotFound, ServiceError
 from portal.services.identity.roster import normalise_building
@@ -138,10 +138,8 @@ def _store(session: Session, *, actor: Actor, c: Consultation, item: OfflineOpin
         client_token=client_token)
 
 
-def _consultation(session: Session, consultation_id: int) -> Consultation:
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+def _consultation(session: Session, consultation_id: int, actor: Actor) -> Consultation:
+    c = tenancy.consultation_for(session, actor, consultation_id)
     ensure_can_submit(c)
     return c
 
@@ -160,7 +158,7 @@ def enter_offline_opinion(
         if earlier.entered_by != getattr(actor, "user_id", None):
             raise InvalidInput("提交编号冲突，请刷新页面后重新录入。")
         return earlier
-    c = _consultation(session, consultation_id)
+    c = _consultation(session, consultation_id, actor)
     prepared, area_id, problems = _problems(session, c, item, today=today or today_local())
     _refuse(problems)
     assert prepared is not None  # no problems: the text was prepared
@@ -286,15 +284,14 @@ def _earlier_imports(session: Session, consultation_id: int, sha256: str) -> lis
 
 def preview_offline_import(
     session: Session, *, consultation_id: int, data: bytes, filename: str, today: date | None = None,
+    actor: Actor | None = None,
 ) -> OfflinePreview:
     """Check every row of an upload without saving. Raises InvalidInput for an unreadable file.
 
     Each row lists all its problems. The preview also says whether the same file, or rows equal
     to ones already stored, were imported into this consultation before (``repeats``).
     """
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    c = tenancy.consultation_for(session, actor if actor is not None else SystemActor(), consultation_id)
     today = today or today_local()
     table = read_table(data, filename, columns=OFFLINE_COLUMNS, required=OFFLINE_REQUIRED)
     areas = {a.name: a.id for a in session.exec(select(Area).where(Area.community_id == c.community_id))}
@@ -367,9 +364,9 @@ def import_offline_opinions(
     imports only the new rows (跳过已导入的), ``"import"`` imports every row (仍然导入).
     """
     require(actor, "enter_offline")
-    c = _consultation(session, consultation_id)
+    c = _consultation(session, consultation_id, actor)
     preview = preview_offline_import(session, consultation_id=consultation_id, data=data,
-                                     filename=filename, today=today)
+                                     filename=filename, today=today, actor=actor)
     if not preview.ok:
         first = "；".join(f"第 {r.number} 行：{r.problem}" for r in preview.errors[:3])
         raise InvalidInput(f"有 {len(preview.errors)} 行有误，未导入任何意见。{first}")
@@ -417,6 +414,7 @@ def channel_mix(session: Session, *, consultation_id: int) -> list[ChannelCount]
 
 def recent_offline(session: Session, *, actor: Actor, consultation_id: int, limit: int = 20) -> list[Opinion]:
     require(actor, "enter_offline")
+    tenancy.consultation_for(session, actor, consultation_id, write=False)
     return list(session.exec(
         select(Opinion).where(Opinion.consultation_id == consultation_id,
                               col(Opinion.channel).in_(list(OFFLINE_CHANNELS)))

@@ -77,7 +77,7 @@ def cast_vote(
 
 
 def _cast_vote_once(session: Session, resident: ResidentActor, opinion_id: int, value: VoteValue) -> VoteResult:
-    op, c = _visible_opinion(session, opinion_id)
+    op, c = _visible_opinion(session, opinion_id, resident)
     if c.community_id != resident.community_id:
         raise NotFound("找不到这条意见。")
     ensure_can_vote(c)

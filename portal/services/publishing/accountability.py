@@ -44,16 +44,22 @@ class AccountabilityItem:
     size: int
 
 
-def accountability_items(session: Session, *, today: date | None = None) -> list[AccountabilityItem]:
-    """Every answered public theme across published consultations, with its current status."""
+def accountability_items(session: Session, *, today: date | None = None,
+                         community_id: int | None = None) -> list[AccountabilityItem]:
+    """Every answered public theme across published consultations (of one community when
+    ``community_id`` is given), with its current status."""
     today = today or today_local()
-    rows = session.exec(
+    query = (
         select(Consultation, Theme, Response)
         .join(Theme, col(Theme.consultation_id) == col(Consultation.id))
         .join(Response, col(Response.theme_id) == col(Theme.id))
         .where(phases.phase_clause(RESULT_PHASES), col(Theme.active).is_(True),
                col(Theme.merged_into_id).is_(None))
-        .order_by(col(Consultation.published_at).desc(), col(Theme.hot_score).desc(), col(Theme.id))
+    )
+    if community_id is not None:
+        query = query.where(Consultation.community_id == community_id)
+    rows = session.exec(
+        query.order_by(col(Consultation.published_at).desc(), col(Theme.hot_score).desc(), col(Theme.id))
     ).all()
     last: dict[int, StatusUpdate] = {}
     for update in session.exec(select(StatusUpdate).where(col(StatusUpdate.theme_id).in_([t.id for _, t, _ in rows]))

@@ -36,9 +36,8 @@ from portal.models import (
     Vote,
     VoteValue,
 )
-from portal.services import audit
-from portal.services.actors import Actor, require
-from portal.services.errors import NotFound
+from portal.services import audit, tenancy
+from portal.services.actors import Actor
 from portal.timefmt import format_datetime, iso_date, today_local
 
 
@@ -58,10 +57,7 @@ def export_tables(session: Session, *, actor: Actor, consultation_id: int) -> di
 
     Records the export in the audit log; the caller commits.
     """
-    require(actor, "export_data")
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
+    c = tenancy.consultation_for(session, actor, consultation_id, "export_data", write=False)
     areas = {a.id: a for a in session.exec(select(Area).where(Area.community_id == c.community_id))}
     users = {u.id: u.display_name or u.username for u in session.exec(select(CommitteeUser))}
     opinions = list(session.exec(select(Opinion).where(Opinion.consultation_id == consultation_id)

@@ -185,11 +185,14 @@ def published_consultation(session: Session, consultation_id: int) -> Consultati
     return c
 
 
-def list_published(session: Session) -> list[Consultation]:
-    """Consultations with public results, most recently published first."""
+def list_published(session: Session, community_id: int | None = None) -> list[Consultation]:
+    """Consultations with public results (of one community when given), most recently
+    published first."""
+    query = select(Consultation).where(phases.phase_clause(RESULT_PHASES))
+    if community_id is not None:
+        query = query.where(Consultation.community_id == community_id)
     return list(session.exec(
-        select(Consultation).where(phases.phase_clause(RESULT_PHASES))
-        .order_by(col(Consultation.published_at).desc(), col(Consultation.id).desc())
+        query.order_by(col(Consultation.published_at).desc(), col(Consultation.id).desc())
     ))
 
 

@@ -23,7 +23,9 @@ from portal.services.actors import Actor, require
 from portal.services.consultations import phases
 from portal.services.errors import InvalidInput
 from portal.services.notifications import events as notifications
-from portal.services.publishing.snapshot import refresh_snapshot
+
+# the module, not its names: publishing.snapshot imports publishing.results, which imports review
+from portal.services.publishing import snapshot as results_snapshot
 from portal.services.review.curation import _refuse_pii
 from portal.services.review.overview import _active_themes, _consultation, _theme
 from portal.services.review.runs import latest_run
@@ -77,8 +79,8 @@ def _answerable(
     session: Session, actor: Actor, theme_id: int, allowed: Callable[[Consultation], bool]
 ) -> tuple[Theme, Consultation]:
     require(actor, "answer_themes")
-    theme = _theme(session, theme_id)
-    c = _consultation(session, theme.consultation_id)
+    theme = _theme(session, theme_id, actor=actor)
+    c = _consultation(session, theme.consultation_id, actor=actor)
     phases.ensure_staff_can(c, allowed, "现在不能修改回应")
     return theme, c
 
@@ -137,7 +139,7 @@ def save_response(
                          "due_date": due_date.isoformat() if due_date else None})
     if is_new:
         notifications.theme_answered(session, theme, decision.label)
-    refresh_snapshot(session, theme.consultation_id)  # only once results are public
+    results_snapshot.refresh_snapshot(session, theme.consultation_id)  # only once results are public
     return response
 
 
@@ -169,14 +171,14 @@ def add_status_update(
     audit.record(session, actor=actor.audit_name, action="theme.status", target_type="theme",
                  target_id=theme_id, detail={"status": status.value, "note": note})
     notifications.status_updated(session, theme, update)
-    refresh_snapshot(session, theme.consultation_id)
+    results_snapshot.refresh_snapshot(session, theme.consultation_id)
     return update
 
 
 def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> PublishCheck:
     """What still stands between this consultation and publishing its results."""
     require(actor, "view_committee")
-    _consultation(session, consultation_id)
+    _consultation(session, consultation_id, actor=actor, write=False)
     themes = _active_themes(session, consultation_id)
     answered = set(session.exec(select(Response.theme_id).where(col(Response.theme_id).in_([t.id for t in themes]))).all())
     unanswered = [t for t in themes if t.id not in answered and not t.is_other and t.size > 0]
@@ -185,7 +187,7 @@ def publish_check(session: Session, *, actor: Actor, consultation_id: int) -> Pu
     unreviewed = [t for t in summarised if t.summary_reviewed_at is None]
     return PublishCheck(unanswered, len(themes), latest_run(session, consultation_id) is not None,
                         unreviewed=unreviewed, n_summarised=len(summarised),
-                        title=_consultation(session, consultation_id).title)
+                        title=_consultation(session, consultation_id, actor=actor, write=False).title)
 
 
 def publish_results(

@@ -82,7 +82,7 @@ def name_theme(session: Session, *, actor: Actor, consultation_id: int, label: s
 
 def set_seed_words(session: Session, *, actor: Actor, theme_id: int, keywords: str) -> Theme:
     """Replace the committee's keywords of a theme (marks it curated). Same words: no change."""
-    theme = _theme(session, theme_id)
+    theme = _theme(session, theme_id, actor=actor)
     _editable(session, actor, theme.consultation_id)
     if theme.is_other:
         raise InvalidInput("“其他”不是一个主题，不能设关键词；请新建一个主题。")
@@ -128,7 +128,7 @@ def confirm_queue(session: Session, *, actor: Actor, consultation_id: int,
     from analysis.guided import Answer, GuidedThemes
 
     require(actor, "curate_themes")
-    _consultation(session, consultation_id)
+    _consultation(session, consultation_id, actor=actor)
     themes = guided_themes(session, consultation_id)
     if not themes:
         raise InvalidInput("请先命名一个主题并输入几个关键词，系统才能挑出要确认的意见。")
@@ -216,12 +216,12 @@ def answer_opinion(session: Session, *, actor: Actor, opinion_id: int, theme_id:
     """Store one answer of the queue: 属于 (``belongs``), 不属于, or 不属于 + 改到 ``to_theme_id``.
 
     Returns whether anything changed (False for a repeated answer: nothing stored twice)."""
-    theme = _theme(session, theme_id)
+    theme = _theme(session, theme_id, actor=actor)
     _editable(session, actor, theme.consultation_id)
     opinion = session.get(Opinion, opinion_id)
     if opinion is None or opinion.consultation_id != theme.consultation_id:
         raise NotFound("找不到这条意见，或它不属于这个议题。")
-    target = _theme(session, to_theme_id) if to_theme_id is not None else (theme if belongs else None)
+    target = _theme(session, to_theme_id, actor=actor) if to_theme_id is not None else (theme if belongs else None)
     if target is not None and (target.consultation_id != theme.consultation_id or not target.active):
         raise InvalidInput("只能归到这个议题现有的主题。")
     if to_theme_id is not None and to_theme_id == theme_id:

@@ -38,7 +38,7 @@ LABEL_MIN, LABEL_MAX = 2, 30
 
 def _editable(session: Session, actor: Actor, consultation_id: int) -> Consultation:
     require(actor, "curate_themes")
-    c = _consultation(session, consultation_id)
+    c = _consultation(session, consultation_id, actor=actor)
     phases.ensure_staff_can(c, phases.can_analyse, "主题已不能再调整")
     return c
 
@@ -89,7 +89,7 @@ def _finish(session: Session, actor: Actor, consultation_id: int, action: str, t
 
 
 def rename_theme(session: Session, *, actor: Actor, theme_id: int, label: str) -> Theme:
-    theme = _theme(session, theme_id)
+    theme = _theme(session, theme_id, actor=actor)
     _editable(session, actor, theme.consultation_id)
     old = theme.label
     theme.label = _check_label(session, theme.consultation_id, label, exclude=[theme_id])
@@ -100,7 +100,7 @@ def rename_theme(session: Session, *, actor: Actor, theme_id: int, label: str) -
 
 
 def set_priority(session: Session, *, actor: Actor, theme_id: int, priority: bool) -> Theme:
-    theme = _theme(session, theme_id)
+    theme = _theme(session, theme_id, actor=actor)
     _editable(session, actor, theme.consultation_id)
     theme.priority = priority
     _curate(session, actor, theme)
@@ -120,7 +120,7 @@ def merge_themes(
         ids.append(into_id)
     if len(ids) < 2:
         raise InvalidInput("请至少选择两个主题来合并。")
-    themes = [_theme(session, i) for i in ids]
+    themes = [_theme(session, i, actor=actor) for i in ids]
     target = next(t for t in themes if t.id == into_id)
     if any(t.consultation_id != target.consultation_id for t in themes):
         raise InvalidInput("只能合并同一个议题里的主题。")
@@ -188,7 +188,7 @@ def _assign(session: Session, actor: Actor, opinion_ids: Sequence[int], theme_id
 
 def move_opinions(session: Session, *, actor: Actor, opinion_ids: Sequence[int], to_theme_id: int) -> Theme:
     """Move opinions (from any theme, or from none) into another theme."""
-    target = _theme(session, to_theme_id)
+    target = _theme(session, to_theme_id, actor=actor)
     _editable(session, actor, target.consultation_id)
     ops = _opinions_of(session, target.consultation_id, opinion_ids)
     ids = [o.id for o in ops if o.id is not None]
@@ -208,7 +208,7 @@ def split_theme(
     session: Session, *, actor: Actor, theme_id: int, opinion_ids: Sequence[int], label: str,
 ) -> Theme:
     """Create a new theme named ``label`` from some opinions of ``theme_id``."""
-    source = _theme(session, theme_id)
+    source = _theme(session, theme_id, actor=actor)
     _editable(session, actor, source.consultation_id)
     ops = _opinions_of(session, source.consultation_id, opinion_ids)
     ids = [o.id for o in ops if o.id is not None]

@@ -19,6 +19,7 @@ from portal.models import (
     Theme,
     ThemeAssignment,
 )
+from portal.services import tenancy
 from portal.services.actors import Actor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.queries import opinion_is_visible, visible_opinions_of, vote_counts
@@ -100,11 +101,9 @@ class ThemeDetail:
     merged_from: list[Theme]
 
 
-def _consultation(session: Session, consultation_id: int) -> Consultation:
-    c = session.get(Consultation, consultation_id)
-    if c is None:
-        raise NotFound("找不到这个议题。")
-    return c
+def _consultation(session: Session, consultation_id: int, *, actor: Actor, write: bool = True) -> Consultation:
+    """The consultation, once ``actor`` may reach its community (tenancy, decision 0025)."""
+    return tenancy.consultation_for(session, actor, consultation_id, write=write)
 
 
 def _active_themes(session: Session, consultation_id: int) -> list[Theme]:
@@ -118,7 +117,7 @@ def _active_themes(session: Session, consultation_id: int) -> list[Theme]:
 def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> ReviewOverview:
     """Themes with their figures and answers, duplicate groups and opinion groups of the latest run."""
     require(actor, "view_committee")
-    c = _consultation(session, consultation_id)
+    c = _consultation(session, consultation_id, actor=actor, write=False)
     themes = _active_themes(session, consultation_id)
     theme_ids = [t.id for t in themes]
     responses = {r.theme_id: r for r in session.exec(select(Response).where(col(Response.theme_id).in_(theme_ids)))}
@@ -171,17 +170,21 @@ def theme_overview(session: Session, *, actor: Actor, consultation_id: int) -> R
     return overview
 
 
-def _theme(session: Session, theme_id: int, *, active: bool = True) -> Theme:
+def _theme(session: Session, theme_id: int, *, active: bool = True, actor: Actor | None = None,
+           write: bool = True, public: bool = False) -> Theme:
+    """The theme; unless ``public`` (reads of published text), once ``actor`` may reach it."""
     theme = session.get(Theme, theme_id)
     if theme is None or (active and not theme.active):
         raise NotFound("找不到这个主题，它可能已被合并或在重新分析后撤下。")
+    if not public:
+        tenancy.consultation_for(session, actor, theme.consultation_id, write=write)
     return theme
 
 
 def theme_detail(session: Session, *, actor: Actor, theme_id: int) -> ThemeDetail:
     """A theme with every one of its opinions (the committee sees the original text too)."""
     require(actor, "view_committee")
-    theme = _theme(session, theme_id, active=False)
+    theme = _theme(session, theme_id, active=False, actor=actor, write=False)
     rows = session.exec(
         select(Opinion, ThemeAssignment)
         .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))
@@ -210,7 +213,7 @@ def theme_cloud_png(session: Session, *, theme_id: int) -> bytes:
     from analysis import word_cloud
     from portal.services.text import tokenizer
 
-    theme = _theme(session, theme_id, active=False)
+    theme = _theme(session, theme_id, active=False, public=True)  # public words of public opinions
     texts = session.exec(
         select(Opinion.text_public)
         .join(ThemeAssignment, col(ThemeAssignment.opinion_id) == col(Opinion.id))

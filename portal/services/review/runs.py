@@ -11,8 +11,6 @@ Rule: any committee edit to a theme (rename, merge, move an opinion into it) mar
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,12 +18,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from portal.models import (
     AnalysisRun,
     AssignmentSource,
-    Consultation,
     Opinion,
     Response,
     RunStatus,
@@ -35,68 +33,25 @@ from portal.models import (
     VoteValue,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, tenancy
 from portal.services.actors import Actor, require
 from portal.services.consultations import phases
-from portal.services.errors import InvalidInput, NotFound
+from portal.services.errors import InvalidInput
 from portal.services.queries import visible_opinions_of, vote_counts
+from portal.services.review.fingerprint import input_fingerprint
+from portal.services.review.locks import (  # noqa: F401 - re-exported for callers of runs
+    STALE_RUN_AFTER,
+    STALE_RUN_ERROR,
+    AnalysisBusy,
+    _worker,
+    consultation_lock,
+    is_stale,
+    mark_stale_runs,
+    uses_advisory_locks,
+)
 
 Progress = Callable[[float, str], None]
 OTHER_LABEL = "其他"
-# A run still 'running' after this long was killed (no analysis of a neighbourhood takes it).
-STALE_RUN_AFTER = timedelta(minutes=30)
-STALE_RUN_ERROR = "分析进程意外中断（进程被终止或机器重启），本次结果未保存；之前的主题保持不变。"
-
-
-def _worker() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def is_stale(run: AnalysisRun, *, now: datetime | None = None,
-             older_than: timedelta = STALE_RUN_AFTER) -> bool:
-    """A 'running' run whose process is gone (same machine) or that is older than ``older_than``."""
-    if run.status != RunStatus.RUNNING:
-        return False
-    worker = (run.params or {}).get("worker") or {}
-    if worker.get("host") == socket.gethostname() and isinstance(worker.get("pid"), int):
-        if worker["pid"] != os.getpid() and not _process_alive(worker["pid"]):
-            return True
-    now = now or utcnow()
-    return now - _aware(run.started_at) > older_than
-
-
-def mark_stale_runs(session: Session, *, consultation_id: int | None = None,
-                    older_than: timedelta = STALE_RUN_AFTER) -> list[int]:
-    """Mark runs left 'running' by a killed process as failed; returns their ids.
-
-    Their partial work never reached the database (a run writes in one transaction), so only
-    the run row itself needs closing. The caller commits.
-    """
-    query = select(AnalysisRun).where(AnalysisRun.status == RunStatus.RUNNING)
-    if consultation_id is not None:
-        query = query.where(AnalysisRun.consultation_id == consultation_id)
-    now = utcnow()
-    marked = []
-    for run in session.exec(query):
-        if is_stale(run, now=now, older_than=older_than):
-            run.status = RunStatus.FAILED
-            run.error = STALE_RUN_ERROR
-            run.finished_at = now
-            session.add(run)
-            marked.append(run.id)
-    return [m for m in marked if m is not None]
-
-
 def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
@@ -116,15 +71,24 @@ def run_analysis(
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> AnalysisRun:
-    """Analyse a consultation's opinions and replace its model themes atomically."""
+    """Analyse a consultation's opinions and replace its model themes atomically. Holds the
+    consultation's analysis lock (``locks``): a second process gets ``AnalysisBusy``."""
+    require(actor, "run_analysis")
+    with consultation_lock(engine, consultation_id) as held:
+        if not held:
+            raise AnalysisBusy("这个议题的意见分析正在进行中，请等它完成后再试。")
+        return _run_locked(engine, actor=actor, consultation_id=consultation_id, k=k,
+                           random_state=random_state, progress=progress,
+                           sole=uses_advisory_locks(engine))
+
+
+def _run_locked(engine: Engine, *, actor: Actor, consultation_id: int, k: int | str, random_state: int,
+                progress: Progress | None, sole: bool) -> AnalysisRun:
     from analysis import OpinionGroups, ThemeModel
 
-    require(actor, "run_analysis")
     report = progress or (lambda _f, _m: None)
     with Session(engine, expire_on_commit=False) as session:
-        consultation = session.get(Consultation, consultation_id)
-        if consultation is None:
-            raise NotFound("找不到这个议题。")
+        consultation = tenancy.consultation_for(session, actor, consultation_id)
         # published results are what residents were shown: they are never recomputed
         phases.ensure_staff_can(consultation, phases.can_analyse, "不能再重新分析")
         opinions = list(
@@ -136,20 +100,28 @@ def run_analysis(
         )
         if len(opinions) < 3:
             raise InvalidInput("意见少于 3 条，暂时无法分析。")
-        mark_stale_runs(session, consultation_id=consultation_id)
+        # holding the advisory lock, any 'running' run is a crashed one: its process held the lock
+        mark_stale_runs(session, consultation_id=consultation_id,
+                        older_than=timedelta(0) if sole else STALE_RUN_AFTER)
         busy = session.exec(
             select(AnalysisRun).where(AnalysisRun.consultation_id == consultation_id,
                                       AnalysisRun.status == RunStatus.RUNNING)
         ).first()
         if busy is not None:
             session.commit()  # keep the stale marks
-            raise InvalidInput("这个议题的意见分析正在进行中，请等它完成后再试。")
+            raise AnalysisBusy("这个议题的意见分析正在进行中，请等它完成后再试。")
         run = AnalysisRun(consultation_id=consultation_id,
-                          params={"k": k, "random_state": random_state, "worker": _worker()},
+                          params={"k": k, "random_state": random_state, "worker": _worker(),
+                                  "fingerprint": input_fingerprint(session, consultation_id)},
                           n_opinions=len(opinions),
                           created_by=getattr(actor, "user_id", None))
         session.add(run)
-        session.commit()  # the run is visible as 'running' while it works
+        try:
+            # the unique index on running runs: of two replicas starting at once, one wins
+            session.commit()  # the run is visible as 'running' while it works
+        except IntegrityError:
+            session.rollback()
+            raise AnalysisBusy("这个议题的意见分析正在进行中，请等它完成后再试。") from None
         run_id = run.id
 
     try:

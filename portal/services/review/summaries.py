@@ -53,7 +53,7 @@ def public_summary(theme: Theme) -> str:
 def save_summary(session: Session, *, actor: Actor, theme_id: int, text: str, reviewed: bool) -> Theme:
     """Save the committee's summary of a theme; ``reviewed`` marks it reviewed (publishable) or
     takes the review back. Saving the same text and state again changes nothing (no event)."""
-    theme = _theme(session, theme_id)
+    theme = _theme(session, theme_id, actor=actor)
     _editable(session, actor, theme.consultation_id)
     text = "\n".join(line.strip() for line in (text or "").strip().splitlines())
     if reviewed and not text:
