@@ -121,6 +121,20 @@ def published_results_id(pg, url: str) -> str:  # type: ignore[no-untyped-def]
     return re.search(r"id=(\d+)", href or "").group(1)  # type: ignore[union-attr]
 
 
+def enter_community(pg) -> bool:  # type: ignore[no-untyped-def]
+    """On a street's home (one card per community), enter the first community's home."""
+    pg.get_by_role("link", name=re.compile(r"^进入.*→$|^查看详情 →$")).first.wait_for()
+    community = pg.get_by_role("link", name=re.compile("^进入.*→$"))
+    if not community.count():
+        return False
+    no_english(pg)
+    assert_accessible(pg, "街道首页")
+    community.first.click()
+    pg.get_by_text(re.compile("条意见 · ")).first.wait_for()
+    settle(pg)
+    return True
+
+
 def font_px(locator) -> float:  # type: ignore[no-untyped-def]
     return locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
 
@@ -135,6 +149,8 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
     entries = pg.locator(".st-key-home-sign-in")
     expect(entries.get_by_role("link", name=re.compile("居民登录"))).to_be_visible()
     expect(entries.get_by_role("link", name="工作人员登录")).to_be_visible()
+    if enter_community(pg):  # a street's home lists its communities
+        expect(pg.locator(".st-key-home-sign-in").get_by_role("link", name="工作人员登录")).to_be_visible()
     # Each card's three counts sit on one line.
     counts = pg.get_by_text(re.compile(r"条意见 · .*人参与 · .*次投票"))
     assert counts.count() >= 2
@@ -152,9 +168,10 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
         assert_accessible(pg, title)
         snap(pg, shots, title)
 
-    # A consultation's page, from its card.
+    # A consultation's page, from its card on the community's home.
     pg.goto(portal_url)
     shown(pg)
+    enter_community(pg)
     pg.get_by_role("link", name="查看详情 →").first.click()
     shown(pg)
     no_english(pg)
@@ -208,7 +225,7 @@ def test_large_text_makes_numbers_and_charts_larger(screen, portal_url, shots):
 
 
 def _resident_code(portal_env) -> str:  # type: ignore[no-untyped-def]
-    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1"],
+    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1", "--community", "wutongli"],
                          env=portal_env, capture_output=True, text=True, check=True, timeout=120)
     return out.stdout.strip().split()[-1]
 
