@@ -30,7 +30,15 @@ def main(n: int = 500) -> None:
         from sqlmodel import Session, SQLModel
 
         from portal.db import make_engine
-        from portal.models import Area, Community, Consultation, ConsultationArea, Phase, Resident, Role
+        from portal.models import (
+            Area,
+            Community,
+            Consultation,
+            ConsultationArea,
+            Phase,
+            Resident,
+            Role,
+        )
         from portal.services.actors import CommitteeActor
         from portal.services.identity import resident_actor
         from portal.services.notifications import send_announcement, send_due, set_my_contact

@@ -148,10 +148,16 @@ def resident_actions(browser, url: str, code: str, cid: int, rounds: int) -> dic
     engine.dispose()
     page.goto(f"{url}/consultation?id={cid}&opinion={target}")
     for i in range(rounds):
-        page.get_by_label("写留言").wait_for()
-        page.get_by_label("写留言").fill(f"同意，楼道堆物确实影响消防通道，第{i}次补充。")
-        out["留言"].append(timed(page, lambda: page.get_by_role("button", name="发表留言").click(),
-                                page.get_by_text(f"同意，楼道堆物确实影响消防通道，第{i}次补充。")))
+        from tests.support import settle
+
+        settle(page)
+        box = page.get_by_label("写留言").first
+        box.wait_for()
+        box.fill(f"同意，楼道堆物确实影响消防通道，第{i}次补充。")
+        # the outcome is the comment shown in the list (st.text), not the text still in the box
+        out["留言"].append(timed(page, lambda: page.get_by_role("button", name="发表留言").first.click(),
+                                page.get_by_test_id("stText").get_by_text(
+                                    f"同意，楼道堆物确实影响消防通道，第{i}次补充。")))
     ctx.close()
     return out
 
@@ -199,12 +205,19 @@ def main() -> int:
                     t = time.perf_counter()
                     unit_of_work(engine, lambda s: refresh_snapshot(s, cid))
                     print(f"  snapshot stored in {time.perf_counter() - t:.2f} s (at publishing)")
+                with engine.connect() as conn:
+                    before = conn.execute(text("SELECT built_at FROM resultssnapshot")).scalar()
                 proc, url = start(var, db)
                 try:
                     times[variant].append(first_visitor(browser, url, cid))
                 finally:
                     stop(proc)
-                print(f"  first visitor {variant} snapshot: {times[variant][-1]:.2f} s")
+                with engine.connect() as conn:
+                    after = conn.execute(text("SELECT built_at FROM resultssnapshot")).scalar()
+                # with: the stored row was read, not rebuilt; without: the page stored one
+                how = "read the stored snapshot" if before is not None and after == before else \
+                    "computed and stored it" if before is None and after is not None else "rebuilt it"
+                print(f"  first visitor {variant} snapshot: {times[variant][-1]:.2f} s (the page {how})")
         proc, url = start(var, db)
         try:
             actions = resident_actions(browser, url, code, open_cid, args.rounds)

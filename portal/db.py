@@ -231,12 +231,13 @@ def current_revision(engine: Engine) -> str | None:
 
 # What the public pages show changes only when one of these moves: a new opinion, vote or
 # comment (their ids only grow), an audited action (moderation, phase changes, edits, answers,
-# analysis runs: the audit log only grows) or a consultation row. Each is a max over a primary
+# analysis runs: the audit log only grows), a consultation row or a new community. Each is a max over a primary
 # key or a small table, so the marker costs a few index lookups, on SQLite and PostgreSQL alike.
 _CHANGE_MARKER = sa.text(
     "SELECT (SELECT max(id) FROM auditevent), (SELECT max(id) FROM opinion),"
     " (SELECT max(id) FROM vote), (SELECT max(id) FROM comment),"
-    " (SELECT max(updated_at) FROM consultation), (SELECT count(*) FROM consultation)"
+    " (SELECT max(updated_at) FROM consultation), (SELECT count(*) FROM consultation),"
+    " (SELECT max(id) FROM community)"  # a new community appears on the street home at once
 )
 
 

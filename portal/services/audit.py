@@ -226,10 +226,6 @@ ACTION_LABELS = {
     "notify.announcement": "发布通知",
     "contact.consent": "登记通知同意",
     "contact.withdraw": "撤回通知同意",
-    "photo.approve": "照片审核通过",
-    "photo.reject": "照片未通过",
-    "document.attach": "上传资料",
-    "document.remove": "删除资料",
 }
 
 

@@ -21,9 +21,11 @@ from portal.services.documents import (
     remove_document,
     review_photo,
 )
+from portal.services.documents.background import plan_remove_document
 from portal.services.errors import ServiceError
 from portal.timefmt import format_datetime
 from portal.ui.actions import read, save, save_and_flash
+from portal.ui.confirm import confirm_button
 from portal.ui.resources import db_session, settings
 from portal.ui.widgets import file_upload, md, plain
 
@@ -119,7 +121,8 @@ def document_manager(actor: Actor, consultation: Consultation, *, flash_key: str
         c1.markdown(f"**{md(doc.title)}** · {doc.kind_label} · {doc.size_label} · {format_datetime(doc.created_at)}")
         c2.download_button("下载", _file_reader(actor, document_id=doc.id), file_name=doc.filename,
                            mime=doc.media_type, key=f"{k}.download.{doc.id}", on_click="ignore")
-        if c3.button("删除", key=f"{k}.remove.{doc.id}"):
+        if confirm_button("删除", key=f"{k}.remove.{doc.id}", container=c3, confirm_label="确认删除",
+                          plan=lambda d=doc.id: read(plan_remove_document, actor=actor, document_id=d).value or ""):
             save_and_flash(flash_key, f"已删除“{md(doc.title)}”。", remove_document, actor=actor, document_id=doc.id)
 
 

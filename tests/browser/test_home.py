@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_home_lists_consultations_and_resident_signs_in(portal_url, portal_env, page, shots):
-    page.goto(portal_url)
+    page.goto(f"{portal_url}/?c=wutongli")  # the demo is a street: 梧桐里社区's own home
     page.get_by_text("梧桐里社区 · 社区议事厅").wait_for()
     for title in ("老旧小区加装电梯", "停车难"):
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
@@ -19,7 +19,7 @@ def test_home_lists_consultations_and_resident_signs_in(portal_url, portal_env, 
     page.locator(".st-key-nav").get_by_text("居民登录").click()
     page.get_by_label("参与码").wait_for()
     # The committee issues a code in the server's own database, as `consult codes` does.
-    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1"],
+    out = subprocess.run([sys.executable, "-m", "portal.cli", "codes", "--demo", "1", "--community", "wutongli"],
                          env=portal_env, capture_output=True, text=True, check=True)
     code = out.stdout.strip().split()[-1]
     page.get_by_label("参与码").fill(code)

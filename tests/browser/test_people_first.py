@@ -168,8 +168,8 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
         assert_accessible(pg, title)
         snap(pg, shots, title)
 
-    # A consultation's page, from its card on the community's home.
-    pg.goto(portal_url)
+    # A consultation's page, from its card (on 梧桐里社区's home: the demo is a street).
+    pg.goto(f"{portal_url}/?c=wutongli")
     shown(pg)
     enter_community(pg)
     pg.get_by_role("link", name="查看详情 →").first.click()

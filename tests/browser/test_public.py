@@ -38,6 +38,10 @@ def _wait_for_results(page) -> None:
 def check_public_results(page, phone, portal_url: str, shots: Path, title_part: str = "加装电梯") -> None:
     """Home → results of the published consultation; charts, word cloud, downloads, phone view."""
     page.goto(portal_url)
+    page.get_by_text("社区议事厅").first.wait_for()
+    street = page.locator("[class*='st-key-home-community-']")  # a street home: open the first community
+    if street.count():
+        street.first.get_by_role("link").click()
     page.get_by_role("link", name=re.compile("查看结果、回应与办理进度")).first.click()
     _wait_for_results(page)
     assert title_part in page.locator("h1").first.inner_text()

@@ -165,3 +165,24 @@ def test_a_clerk_enters_a_paper_poll_answer_for_a_roster_resident(lift_db):
         resp = s.exec(select(PollResponse)).one()
     assert (resp.resident_id, resp.channel, resp.entered_by) == (w.owners[2].resident_id, Channel.PHONE,
                                                                  w.clerk.user_id)
+
+
+def test_the_demo_lift_vote_on_the_committee_and_results_pages(demo_db):
+    from sqlmodel import col
+
+    from portal.models import Consultation
+    from tests.pages.conftest import demo_committee
+
+    with Session(demo_db) as s:
+        lift = s.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))).first()
+    at = open_page(COMMITTEE, actor=demo_committee(demo_db), query={"id": str(lift.id)})
+    assert not at.exception, at.exception
+    assert any("还差 3.07 m² 参与" in m.value for m in at.warning)
+    assert any("加装电梯方案问卷" in s.value for s in at.subheader)
+    at.selectbox(key=next(sb.key for sb in at.selectbox if sb.key and sb.key.startswith("decide.by."))).set_value(
+        "age_band").run()
+    assert not at.exception
+    public = open_page("app_pages/public/results.py", query={"id": str(lift.id)})
+    assert not public.exception, public.exception
+    assert any("业主表决：5号楼2单元加装电梯" in s.value for s in public.subheader)
+    assert any("90 份答卷" in m.value for m in public.markdown)

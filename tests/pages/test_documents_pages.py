@@ -206,3 +206,25 @@ def test_markup_in_a_document_title_is_shown_as_typed(hood_db):
     public = open_page(PUBLIC, query={"id": str(hood.collecting.id)})
     shown = next(m.value for m in public.markdown if "免费" in m.value)
     assert r"\*\*免费\*\*" in shown and r"\[电梯补贴\]\(http" in shown and r"\:red\[" in shown
+
+
+def test_deleting_a_document_asks_first(hood_db):
+    engine, hood = hood_db
+    from portal.services.documents import attach_document
+
+    with Session(engine) as s:
+        attach_document(s, actor=_staff(engine, "wang"), consultation_id=hood.collecting.id,
+                        upload=Upload("会议纪要.pdf", files.pdf(pages=1)), title="第一次居民议事会纪要", kind="minutes")
+        s.commit()
+        doc_id = s.exec(select(ConsultationDocument)).one().id
+    at = open_page(CONSULTATIONS, actor=_staff(engine, "wang"))
+    at.selectbox(key="cons.selected").set_value(hood.collecting.id).run()
+    key = f"docs.{hood.collecting.id}.remove.{doc_id}"
+    at.button(key=key).click().run()
+    assert "将删除资料“第一次居民议事会纪要”" in at.warning[0].value and "不能撤销" in at.warning[0].value
+    with Session(engine) as s:  # one click alone deleted nothing
+        assert s.get(ConsultationDocument, doc_id) is not None
+    at.button(key=f"{key}.confirm").click().run()
+    assert any("已删除" in s.value for s in at.success)
+    with Session(engine) as s:
+        assert s.get(ConsultationDocument, doc_id) is None

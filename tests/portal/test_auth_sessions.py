@@ -44,6 +44,9 @@ def resident(session):
 
 @pytest.fixture
 def clerk(session):
+    from tests import factories
+
+    factories.community(session)  # staff accounts belong to a community (decision 0025)
     user = create_user(session, actor=SYSTEM, username="zhou.min", password="Gongzuo2026",
                        role=Role.CLERK, display_name="周敏")
     session.commit()
@@ -153,6 +156,9 @@ def test_expiry_from_postgresql_can_go_into_a_cookie(pg_url):
     engine = make_engine(url.render_as_string(hide_password=False))
     SQLModel.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as s:
+        from tests import factories
+
+        factories.community(s)  # staff accounts belong to a community (decision 0025)
         user = create_user(s, actor=SYSTEM, username="chen.li", password="Gongzuo2026",
                            role=Role.CLERK, display_name="陈莉")
         s.commit()

@@ -54,6 +54,13 @@ def _parallel(n: int, attempt) -> list[str]:
 
 def _forty_wrong_passwords_lock_the_account(engine) -> None:
     with Session(engine) as s:
+        from sqlmodel import select
+
+        from portal.models import Community
+        from tests import factories
+
+        if s.exec(select(Community)).first() is None:
+            factories.community(s)  # staff accounts belong to a community (decision 0025)
         create_user(s, actor=SYSTEM, username="chen.li", password="Juweihui2026",
                     role=Role.CLERK, display_name="陈丽")
         s.commit()

@@ -27,8 +27,8 @@ st.caption("录入居民交来的纸质问卷答卷和业主表决票，渠道�
 show_flash(FLASH)
 
 with db_session() as session:
-    cards = list_consultations(session, phases=phases_where(lambda r: r.vote is not False))
-    areas = list_areas(session)
+    cards = list_consultations(session, phases=phases_where(lambda r: r.vote is not False), actor=actor)
+    areas = list_areas(session, actor=actor)
 cid = consultation_picker(cards, key="ballots.consultation")
 if cid is None:
     st.stop()

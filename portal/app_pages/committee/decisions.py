@@ -40,8 +40,8 @@ st.caption("问卷：单选、多选、排序，可加“其他（请说明）�
 show_flash(FLASH)
 
 with db_session() as session:
-    cards = list_consultations(session, phases=phases_where(lambda r: True))
-    areas = list_areas(session)
+    cards = list_consultations(session, phases=phases_where(lambda r: True), actor=actor)
+    areas = list_areas(session, actor=actor)
 cid = consultation_picker(cards, key="decide.consultation")
 if cid is None:
     st.stop()

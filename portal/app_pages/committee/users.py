@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from portal.models import Role
+from portal.models import COMMUNITY_ROLES, Role
 from portal.services.identity import (
     change_role,
     create_user,
@@ -40,7 +40,7 @@ st.dataframe(
     width="stretch",
 )
 
-ROLES = list(Role)
+ROLES = list(COMMUNITY_ROLES)  # a street admin is made with the CLI (decision 0025)
 
 with st.expander("新建账号", expanded=False):
     with st.form("users.add"):

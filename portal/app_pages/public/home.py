@@ -5,17 +5,19 @@ from portal.ui.place import chosen_community, forget
 from portal.ui.session import current_actor
 from portal.ui.widgets import consultation_card, md
 
+# The same for every visitor: cached per replica, keyed on the database's change marker.
+snapshot = public_cache.marker()
 
-def sign_in_entries() -> None:
-    """The ways in, in the page itself: on a phone the menu is folded behind a small arrow."""
+
+def sign_in_links() -> None:
     if current_actor() is None:
+        # The ways in, in the page itself: on a phone the menu is folded behind a small arrow.
         with st.container(horizontal=True, key="home-sign-in"):
             st.page_link("app_pages/resident/sign_in.py", label="居民登录（用参与码）", icon=":material/key:")
             st.page_link("app_pages/committee/login.py", label="工作人员登录", icon=":material/account_balance:")
 
 
-# The same for every visitor: cached per replica, keyed on the database's change marker.
-snapshot = public_cache.marker()
+
 place = chosen_community(remembered=False)  # ?c=<slug>: one community's home
 streets = public_cache.directory(snapshot) if place is None else []
 
@@ -24,7 +26,7 @@ if place is None and sum(len(s.communities) for s in streets) > 1:
     forget()
     st.title(md(f"{streets[0].name} · 社区议事厅" if len(streets) == 1 else "社区议事厅"))
     st.write("请选择您所在的社区：查看本社区的议题、提意见、参与投票，并查看居委会的回应和办理进度。")
-    sign_in_entries()
+    sign_in_links()
     for street in streets:
         if len(streets) > 1:
             st.subheader(md(street.name), anchor=False)
@@ -44,7 +46,7 @@ st.write("居民的事居民议。在这里提出意见、给别人的意见投�
 if place is not None and len(streets) == 0 and public_cache.several_communities(snapshot):
     st.page_link("app_pages/public/home.py", label="← 全部社区", icon=":material/arrow_back:")
 
-sign_in_entries()
+sign_in_links()
 
 if not cards:
     st.info("目前还没有公开的议题。")

@@ -130,6 +130,17 @@ def attach_document(
     return AttachResult(_view(doc, stored), created)
 
 
+def plan_remove_document(session: Session, *, actor: Actor, document_id: int) -> str:
+    """Dry run of ``remove_document``: the confirmation sentence."""
+    require(actor, "manage_consultation")
+    doc = session.get(ConsultationDocument, document_id)
+    if doc is None:
+        raise NotFound("找不到这份资料，可能已被删除。")
+    tenancy.consultation_for(session, actor, doc.consultation_id)
+    return (f"将删除资料“{doc.title}”：居民和公众将不再看到它。此操作不能撤销，"
+            "如需恢复请重新上传。")
+
+
 def remove_document(session: Session, *, actor: Actor, document_id: int) -> None:
     """Take a document off its consultation (the stored bytes stay for other attachments)."""
     require(actor, "manage_consultation")

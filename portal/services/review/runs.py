@@ -151,8 +151,8 @@ def _run_locked(engine: Engine, *, actor: Actor, consultation_id: int, k: int | 
                 for o in opinions
             ]
             report(0.15, "分词与主题建模")
-            model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer(),
-                               keep_features=True)
+            model = ThemeModel(k=k, random_state=random_state, tokenizer=_tokenizer())
+            model.keep_features = True  # handed to the 确认归类 queue below
             # themes the committee named with keywords guide the run even before any answer
             seed_words = {t.label: list(t.seed_words) for t in curated.values() if t.seed_words and not t.is_other}
             model.fit(
@@ -164,7 +164,7 @@ def _run_locked(engine: Engine, *, actor: Actor, consultation_id: int, k: int | 
             # the 确认归类 queue reads the same visible opinions: its first call skips tokenising
             from portal.services.review import confirm
 
-            confirm.keep_features(texts, model.features_, random_state=random_state)
+            confirm.keep_features(texts, getattr(model, "features_", None), random_state=random_state)
             model.features_ = None
             report(0.8, "计算意见分组")
             votes = list(
