@@ -39,7 +39,7 @@ from portal.models import (
     Visibility,
     VoteMatter,
 )
-from portal.services import consultations, decisions, identity, notifications, review, street
+from portal.services import audit_log, consultations, decisions, identity, notifications, review, street
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
@@ -301,6 +301,8 @@ ACTIONS: list[CommitteeAction] = [
     CommitteeAction("review.publish_check", "view_committee", lambda s, w, a: review.publish_check(
         s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
     CommitteeAction("dashboard.committee_dashboard", "view_committee", lambda s, w, a: dashboard.committee_dashboard(
+        s, actor=a), "read", changes_data=False),
+    CommitteeAction("audit_log.audit_lines", "view_audit", lambda s, w, a: audit_log.audit_lines(
         s, actor=a), "read", changes_data=False),
     # reports and exports
     CommitteeAction("participation_check.check_participation", "view_committee",

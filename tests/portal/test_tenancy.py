@@ -36,7 +36,7 @@ from tests.support_faults import use_keyword_model
 
 # Actions that name no community: they work on the actor's own one (checked separately below).
 OWN_COMMUNITY = {"identity.create_user", "identity.list_users", "dashboard.committee_dashboard",
-                 "notifications.outbox_status"}
+                 "notifications.outbox_status", "paper.print_door_to_door"}
 PASSWORD = "Yinxing2026"
 
 
@@ -135,6 +135,10 @@ def test_the_own_community_actions_stay_in_the_actors_community(street):
             assert {u.community_id for u in result} == {street.other_id}
         if name == "dashboard.committee_dashboard":
             assert result == []  # 银杏苑 has no consultation: none of 梧桐里's shows
+        if name == "paper.print_door_to_door":
+            assert result[1] == 0  # 梧桐里's paper notices are not 银杏苑's to print
+        if name == "notifications.outbox_status":
+            assert not result.failures and not any(result.counts.values())
     with Session(engine) as s:
         made = s.exec(select(CommitteeUser).where(CommitteeUser.username == "newclerk")).one()
         assert made.community_id == street.other_id
