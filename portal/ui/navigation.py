@@ -176,33 +176,34 @@ def render_menu(site: Site) -> None:
                 st.page_link(p, label=p.title, icon=p.icon)
 
 
-PAGE_KEY = "nav.page"  # the page shown by the previous run of this browser session
-
 # On a phone (Streamlit folds the sidebar at widths up to its "md" breakpoint, 768 px) the menu
-# covers most of the screen; after a page is chosen it is folded again, as Streamlit's own
-# navigation did. Streamlit has no Python call for this, so a few lines of script press the
-# sidebar's own fold button once, on the first run of the new page.
+# covers most of the screen; once a page is chosen it is folded again, as Streamlit's own
+# navigation did, also when the page chosen is the one already shown. Streamlit has no Python
+# call for this, so a listener (registered once per browser tab) presses the sidebar's own fold
+# button after a tap on one of our menu links.
 _FOLD_ON_PHONE = """
-<script data-visit="{visit}">
+<script>
 (() => {
-  if (!window.matchMedia("(max-width: 768px)").matches) return;
-  const sidebar = document.querySelector('[data-testid="stSidebar"]');
-  if (!sidebar || sidebar.dataset.collapsed !== "false") return;
-  const fold = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
-  if (fold) fold.click();
+  if (window.__portalMenuFolds) return;
+  window.__portalMenuFolds = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest(".st-key-nav a") : null;
+    if (!link || !window.matchMedia("(max-width: 768px)").matches) return;
+    setTimeout(() => {
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (!sidebar || sidebar.dataset.collapsed !== "false") return;
+      const fold = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (fold) fold.click();
+    }, 0);
+  }, true);
 })();
 </script>
 """
 
 
-def fold_menu_after_page_change(page: st.Page) -> None:
-    """Fold the menu on a phone when this run shows another page than the last one did."""
-    previous, visit = st.session_state.get(PAGE_KEY, (None, 0))
-    if previous is not None and previous != page.url_path:
-        visit += 1
-        # A new text each time: the browser runs a script only when its element is new.
-        st.html(_FOLD_ON_PHONE.replace("{visit}", str(visit)), unsafe_allow_javascript=True)
-    st.session_state[PAGE_KEY] = (page.url_path, visit)
+def fold_menu_on_phone() -> None:
+    """Make a tap on a menu link fold the menu on a phone (see _FOLD_ON_PHONE)."""
+    st.html(_FOLD_ON_PHONE, unsafe_allow_javascript=True)
 
 
 def run(actor: Actor | None, sidebar_extras=None) -> None:  # type: ignore[no-untyped-def]
@@ -217,5 +218,5 @@ def run(actor: Actor | None, sidebar_extras=None) -> None:  # type: ignore[no-un
         render_menu(site)
         if sidebar_extras is not None:
             sidebar_extras()
-        fold_menu_after_page_change(current)
+        fold_menu_on_phone()
     current.run()

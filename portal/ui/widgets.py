@@ -38,6 +38,9 @@ button, .stButton button, .stFormSubmitButton button {{ min-height: 2.75rem; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{
   content: "或把文件拖到这里"; font-size: 0.875rem; }}
+/* Streamlit's keyboard "Skip to main content" link, shown on focus, in Chinese. */
+a[href="#stMain"] {{ font-size: 0 !important; }}
+a[href="#stMain"]::after {{ content: "跳到正文"; font-size: 1rem; }}
 </style>
 """
 # One root size: Streamlit sizes text, headings, metric numbers, tables and spacing in rem, so

@@ -19,6 +19,9 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from portal.models import Role
+from portal.services.actors import PERMISSIONS
+from portal.ui.navigation import STAFF_PAGES
 from tests.axe_check import assert_accessible
 from tests.pdf_text import pdf_text
 from tests.support import settle
@@ -28,12 +31,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 ENGLISH = ("Page not found", "Running the app", "Upload", "per file", "Drag and drop", "Browse files",
            "Traceback", "View more", "View less")
-STAFF = {  # demo accounts and the pages each role's menu must offer
-    "admin": ("Admin2026", ["工作台", "议题管理", "名册与参与码", "线下意见录入", "参与情况", "数据导出",
-                            "账号管理", "主题研判", "回应与发布", "内容审核", "审计日志"]),
-    "reviewer": ("Review2026", ["工作台", "参与情况", "主题研判", "回应与发布", "内容审核"]),
-    "clerk": ("Clerk2026", ["工作台", "线下意见录入", "参与情况"]),
-}
+STAFF = {"admin": ("Admin2026", Role.ADMIN), "reviewer": ("Review2026", Role.REVIEWER),
+         "clerk": ("Clerk2026", Role.CLERK)}  # the demo accounts
+
+
+def offered(role: Role) -> list[str]:
+    """The staff pages a role may open, from the one permission table."""
+    return [p.title for p in STAFF_PAGES if p.permission is None or role in PERMISSIONS[p.permission]]
 
 
 @pytest.fixture(params=list(WIDTHS))
@@ -98,6 +102,14 @@ def choose(pg, title: str) -> None:  # type: ignore[no-untyped-def]
         assert not menu_folded(pg), "the menu stays open on a computer"
 
 
+PUBLIC = ("首页", "议题详情", "结果公示", "办理情况")
+
+
+def menu_titles(pg) -> list[str]:  # type: ignore[no-untyped-def]
+    """The titles our menu offers now (sidebar content is in the page even while folded)."""
+    return [t.strip() for t in pg.locator(".st-key-nav [data-testid=stPageLink] p").all_text_contents()]
+
+
 def snap(pg, shots, name: str) -> None:  # type: ignore[no-untyped-def]
     pg.screenshot(path=shots / f"{'phone' if pg.is_phone else 'desktop'}-{name}.png", full_page=True)
 
@@ -107,6 +119,20 @@ def published_results_id(pg, url: str) -> str:  # type: ignore[no-untyped-def]
     shown(pg)
     href = pg.get_by_role("link", name="查看结果与回应 →").first.get_attribute("href")
     return re.search(r"id=(\d+)", href or "").group(1)  # type: ignore[union-attr]
+
+
+def enter_community(pg) -> bool:  # type: ignore[no-untyped-def]
+    """On a street's home (one card per community), enter the first community's home."""
+    pg.get_by_role("link", name=re.compile(r"^进入.*→$|^查看详情 →$")).first.wait_for()
+    community = pg.get_by_role("link", name=re.compile("^进入.*→$"))
+    if not community.count():
+        return False
+    no_english(pg)
+    assert_accessible(pg, "街道首页")
+    community.first.click()
+    pg.get_by_text(re.compile("条意见 · ")).first.wait_for()
+    settle(pg)
+    return True
 
 
 def font_px(locator) -> float:  # type: ignore[no-untyped-def]
@@ -123,6 +149,8 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
     entries = pg.locator(".st-key-home-sign-in")
     expect(entries.get_by_role("link", name=re.compile("居民登录"))).to_be_visible()
     expect(entries.get_by_role("link", name="工作人员登录")).to_be_visible()
+    if enter_community(pg):  # a street's home lists its communities
+        expect(pg.locator(".st-key-home-sign-in").get_by_role("link", name="工作人员登录")).to_be_visible()
     # Each card's three counts sit on one line.
     counts = pg.get_by_text(re.compile(r"条意见 · .*人参与 · .*次投票"))
     assert counts.count() >= 2
@@ -143,6 +171,7 @@ def test_visitor_walks_the_public_pages(screen, portal_url, shots):
     # A consultation's page, from its card (on 梧桐里社区's home: the demo is a street).
     pg.goto(f"{portal_url}/?c=wutongli")
     shown(pg)
+    enter_community(pg)
     pg.get_by_role("link", name="查看详情 →").first.click()
     shown(pg)
     no_english(pg)
@@ -212,7 +241,11 @@ def test_resident_walks_their_pages(screen, portal_url, portal_env, shots):
     settle(pg)
     expect(pg.locator(".st-key-home-sign-in")).to_have_count(0)  # signed in: no sign-in entries
 
-    for title in ("表态投票", "我的参与", "我的账号", "提意见"):
+    pg.locator(".st-key-nav").get_by_text("提意见", exact=True).wait_for(state="attached")
+    mine = [t for t in menu_titles(pg) if t not in PUBLIC]
+    assert {"提意见", "表态投票", "我的参与", "我的账号"} <= set(mine)
+    mine.remove("提意见")
+    for title in [*mine, "提意见"]:  # every page of theirs, ending on 提意见
         choose(pg, title)
         no_english(pg)
         assert_accessible(pg, title)
@@ -234,7 +267,8 @@ def test_resident_walks_their_pages(screen, portal_url, portal_env, shots):
 @pytest.mark.parametrize("username", list(STAFF))
 def test_staff_walk_their_pages(screen, portal_url, shots, username):
     pg = screen
-    password, pages = STAFF[username]
+    password, role = STAFF[username]
+    pages = offered(role)
     pg.goto(portal_url)
     shown(pg)
     pg.locator(".st-key-home-sign-in").get_by_role("link", name="工作人员登录").click()
@@ -243,13 +277,14 @@ def test_staff_walk_their_pages(screen, portal_url, shots, username):
     pg.get_by_test_id("stFormSubmitButton").click()
     pg.get_by_role("heading", name="工作台").wait_for()
     settle(pg)
-    menu = [t.strip() for t in pg.locator(".st-key-nav [data-testid=stPageLink] p").all_inner_texts()]
+    pg.locator(".st-key-nav").get_by_text("工作台", exact=True).wait_for(state="attached")
+    menu = menu_titles(pg)
     for title in pages:
         assert title in menu, f"{username} misses {title}"
-    for title in STAFF["admin"][1]:
+    for title in offered(Role.ADMIN):
         if title not in pages:
             assert title not in menu, f"{username} is offered {title}"
-    for title in pages:
+    for title in [t for t in menu if t not in PUBLIC]:  # every page the role is offered
         choose(pg, title)
         no_english(pg)
         snap(pg, shots, f"{username}-{title}")
@@ -258,7 +293,7 @@ def test_staff_walk_their_pages(screen, portal_url, shots, username):
         pg.get_by_role("tab", name="导入名册").click()
         box = pg.get_by_test_id("stFileUploader").first
         box.wait_for()
-        expect(box.get_by_text("支持 CSV、XLSX 文件", exact=False)).to_be_visible()
+        expect(pg.get_by_text("支持 CSV、XLSX 文件", exact=False).first).to_be_visible()
         after = box.locator("button p").first.evaluate("e => getComputedStyle(e, '::after').content")
         assert "选择文件" in after
         no_english(pg)

@@ -60,10 +60,12 @@ def sign_in(pg, url: str, code: str) -> None:
 
 
 def large_text(pg) -> None:
-    """Wait until the main text is drawn large (>= 18 px); fails after the default timeout."""
+    """Wait until the page is drawn large: the root size 1.25 × 16 = 20 px, so even the smallest
+    text (captions, 0.875 rem) is at least 17 px; fails after the default timeout."""
     pg.wait_for_function(
         "() => { const p = document.querySelector('[data-testid=stMain] p');"
-        " return p && parseFloat(getComputedStyle(p).fontSize) >= 18; }",
+        " return parseFloat(getComputedStyle(document.documentElement).fontSize) >= 19.5"
+        " && p && parseFloat(getComputedStyle(p).fontSize) >= 17; }",
         timeout=10_000,
     )
 
