@@ -30,7 +30,8 @@ from portal.models import (
     Theme,
     ThemeStatus,
 )
-from portal.services.actors import Actor, require
+from portal.services import tenancy
+from portal.services.actors import Actor, SystemActor, require
 from portal.services.audit import action_label, recent_events
 
 
@@ -260,9 +261,35 @@ def audit_lines(session: Session, *, actor: Actor, limit: int = 500, search: str
     person, action or sentence contains it."""
     require(actor, "view_audit")
     events = recent_events(session, limit=limit)
+    if not isinstance(actor, SystemActor):  # a community's admin reads their community's events
+        events = _of_community(session, events, tenancy.home_community(session, actor).id)
     names = _names(session, events)
     lines = [describe(e, names) for e in events]
     needle = search.strip().lower()
     if needle:
         lines = [x for x in lines if needle in x.sentence.lower() or needle in x.action.lower()]
     return lines
+
+
+def _of_community(session: Session, events: list[Any], community_id: int | None) -> list[Any]:
+    """The events of one community (decision 0025): done by its staff or residents, or about its
+    consultations or the community itself. The chain stays whole; this is only what one
+    community's admin reads (the system, ``consult audit verify``, reads everything)."""
+    from portal.models import CommitteeUser, Consultation, Resident
+
+    staff = {str(i) for i in session.exec(select(CommitteeUser.id).where(CommitteeUser.community_id == community_id))}
+    people = {str(i) for i in session.exec(select(Resident.id).where(Resident.community_id == community_id))}
+    consultations = {str(i) for i in session.exec(select(Consultation.id).where(
+        Consultation.community_id == community_id))}
+
+    def mine(e: Any) -> bool:
+        kind, _, ident = (e.actor or "").partition(":")
+        if (kind == "committee" and ident in staff) or (kind == "resident" and ident in people):
+            return True
+        target = str(e.target_id)
+        return ((e.target_type == "consultation" and target in consultations)
+                or (e.target_type == "community" and target == str(community_id))
+                or (e.target_type == "user" and target in staff)
+                or (e.target_type == "resident" and target in people))
+
+    return [e for e in events if mine(e)]

@@ -60,3 +60,25 @@ def test_each_communitys_staff_see_only_their_own_consultations(demo_db):
     wt = open_page(DASHBOARD, actor=demo_committee(demo_db, "admin"))
     titles = [e.value for e in wt.subheader]
     assert any("加装电梯" in t for t in titles) and not any("垃圾分类" in t for t in titles)
+
+
+def test_a_code_on_another_communitys_sign_in_address_says_where_it_belongs(demo_db):
+    from sqlmodel import Session, col, select
+
+    from portal.models import Community, Resident
+    from portal.services.actors import SystemActor
+    from portal.services.identity import issue_code
+
+    with Session(demo_db) as s:
+        wutongli = s.exec(select(Community).where(Community.slug == "wutongli")).one()
+        first = s.exec(select(Resident).where(Resident.community_id == wutongli.id).order_by(col(Resident.id))).first()
+        code = issue_code(s, actor=SystemActor("test"), resident_id=first.id)
+        s.commit()
+    at = open_page("app_pages/resident/sign_in.py", query={"c": "yinxingyuan"})
+    assert "银杏苑社区 · 居民登录" in [t.value for t in at.title]
+    at.text_input(key="signin.code").input(code)
+    next(b for b in at.button if b.label == "登录").click().run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error).replace("\\", "")  # Markdown escapes: shown as typed
+    assert "这个参与码属于梧桐里社区" in message and "/?c=wutongli" in message
+    assert at.text_input(key="signin.code").value == code  # the typed code stays in the form

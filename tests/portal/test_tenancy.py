@@ -36,7 +36,7 @@ from tests.support_faults import use_keyword_model
 
 # Actions that name no community: they work on the actor's own one (checked separately below).
 OWN_COMMUNITY = {"identity.create_user", "identity.list_users", "dashboard.committee_dashboard",
-                 "notifications.outbox_status", "paper.print_door_to_door"}
+                 "notifications.outbox_status", "paper.print_door_to_door", "audit_log.audit_lines"}
 PASSWORD = "Yinxing2026"
 
 
@@ -135,6 +135,9 @@ def test_the_own_community_actions_stay_in_the_actors_community(street):
             assert {u.community_id for u in result} == {street.other_id}
         if name == "dashboard.committee_dashboard":
             assert result == []  # 银杏苑 has no consultation: none of 梧桐里's shows
+        if name == "audit_log.audit_lines":  # none of 梧桐里's staff's or residents' events
+            assert not any(line.who in {"王主任", "李委员", "张社工"} for line in result)
+            assert not any("停车" in line.sentence for line in result)
         if name == "paper.print_door_to_door":
             assert result[1] == 0  # 梧桐里's paper notices are not 银杏苑's to print
         if name == "notifications.outbox_status":
