@@ -111,7 +111,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     sign_out(page)
     sign_in(page, url, "zhang")
     nav = page.locator(".st-key-nav")
-    assert nav.get_by_text("参与情况", exact=True).is_visible()
+    expect(nav.get_by_text("参与情况", exact=True)).to_be_visible()  # the menu is drawn after the heading
     assert not nav.get_by_text("账号管理").count()  # a clerk does not manage accounts
     go(page, "线下意见录入")
     page.get_by_text("录入到哪个议题").wait_for()
