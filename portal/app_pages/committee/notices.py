@@ -73,7 +73,7 @@ with consent:
         if rid is not None:
             if shown := read(resident_contacts, actor=actor, resident_id=rid):
                 for v in shown.value:
-                    st.write(f"{v.channel_label}：{v.masked} · {v.state_label}")
+                    st.write(md(f"{v.channel_label}：{v.masked} · {v.state_label}"))
             with st.form("notices.consent"):
                 channel = st.radio("同意书上勾选的方式", list(ContactChannel), format_func=lambda c: c.label,
                                    key="notices.channel", horizontal=True)
@@ -91,7 +91,7 @@ with paper:
         if n == 0:
             st.success("没有待上门送达的通知。")
         else:
-            st.write("、".join(f"{b.grid} {b.name} {len(b.notices)} 份" for b in waiting.value))
+            st.write(md("、".join(f"{b.grid} {b.name} {len(b.notices)} 份" for b in waiting.value)))
             if st.button(f"生成上门通知 PDF（{n} 份）", key="notices.make_pdf"):
                 if made := read(print_door_to_door, actor=actor):
                     st.download_button("下载 PDF", made.value[0], file_name=f"上门通知-{now_local().date()}.pdf",
