@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -10,9 +11,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
-from portal.settings import PACKAGED_DATA
+import pytest
+
+from portal.settings import PACKAGED_DATA, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # A fixed Fernet key for contact details, so tests are deterministic (never a production key).
@@ -46,6 +50,20 @@ def demo_env(var_dir: Path, db: Path) -> dict[str, str]:
         "PORTAL_DATA_DIR": str(PACKAGED_DATA),
     })
     return env
+
+
+@contextlib.contextmanager
+def server_settings(server: dict[str, str]) -> Iterator[None]:
+    """This test process reads the same keys and database as a portal started with ``server``
+    (``demo_env``): services read configuration themselves (decision 0019)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_CONTACT_KEY", "PORTAL_DATA_DIR"):
+            mp.setenv(key, server[key])
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            get_settings.cache_clear()
 
 
 def free_port() -> int:

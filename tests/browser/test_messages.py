@@ -12,9 +12,8 @@ from portal.models import Phase
 from portal.services import consultations
 from portal.services.identity import issue_code
 from portal.services.notifications import send_announcement
-from portal.settings import get_settings
 from tests.portal.notify_support import SYSTEM, build_hood
-from tests.support import demo_env, settle, start_portal
+from tests.support import demo_env, server_settings, settle, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,10 +25,7 @@ def messages_portal(tmp_path_factory):
     engine = make_engine(f"sqlite:///{db}")
     SQLModel.metadata.create_all(engine)
     server = demo_env(workdir / "var", db)
-    with pytest.MonkeyPatch.context() as mp:  # this process writes with the server's keys
-        for key in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_CONTACT_KEY", "PORTAL_DATA_DIR"):
-            mp.setenv(key, server[key])
-        get_settings.cache_clear()
+    with server_settings(server):  # this process writes with the server's keys
         with Session(engine, expire_on_commit=False) as s:
             hood = build_hood(s)
             consultations.change_phase(s, actor=hood.admin, consultation_id=hood.consultation_id, to=Phase.COLLECTING)
@@ -37,7 +33,6 @@ def messages_portal(tmp_path_factory):
                               body="12月5日上午九点到十二点3号楼停水，请提前储水。")
             code = issue_code(s, actor=SYSTEM, resident_id=hood.paper)
             s.commit()
-    get_settings.cache_clear()
     proc, url = start_portal(workdir / "var", db)
     yield url, code
     proc.terminate()

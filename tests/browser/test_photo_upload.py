@@ -15,10 +15,9 @@ from portal.db import make_engine
 from portal.models import Opinion, OpinionPhoto, PhotoReview, StoredFile
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
-from portal.settings import get_settings
 from tests import files
 from tests.neighbourhood import build_neighbourhood
-from tests.support import demo_env, settle, start_portal
+from tests.support import demo_env, server_settings, settle, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LEAK = "7号楼二单元楼顶漏水，下雨时四楼楼道墙面一直往下滴水，墙皮都泡软了。"
@@ -33,14 +32,9 @@ def photo_portal(tmp_path_factory):
     with Session(engine, expire_on_commit=False) as s:
         hood = build_neighbourhood(s)
     server = demo_env(workdir / "var", db)
-    with pytest.MonkeyPatch.context() as mp:  # issue_code reads the server's secret from the settings
-        for key in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_DATA_DIR"):
-            mp.setenv(key, server[key])
-        get_settings.cache_clear()
-        with Session(engine) as s:
-            code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[0].id)
-            s.commit()
-    get_settings.cache_clear()
+    with server_settings(server), Session(engine) as s:  # issue_code reads the server's secret
+        code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[0].id)
+        s.commit()
     proc, url = start_portal(workdir / "var", db)
     yield url, code, engine
     proc.terminate()

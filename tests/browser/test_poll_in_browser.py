@@ -11,9 +11,8 @@ from portal.db import make_engine
 from portal.models import PollResponse
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
-from portal.settings import get_settings
 from tests.portal.decisions_world import CONCERNS, SCHEMES, SLOTS, lift_decision
-from tests.support import demo_env, start_portal
+from tests.support import demo_env, server_settings, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,14 +26,9 @@ def lift_portal(tmp_path_factory):
     with Session(engine, expire_on_commit=False) as s:
         w, poll_id = lift_decision(s)
     server = demo_env(workdir / "var", db)
-    with pytest.MonkeyPatch.context() as mp:  # issue_code reads the server's secret from the settings
-        for key in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_DATA_DIR"):
-            mp.setenv(key, server[key])
-        get_settings.cache_clear()
-        with Session(engine) as s:
-            code = issue_code(s, actor=SystemActor("test"), resident_id=w.others[0].resident_id)
-            s.commit()
-    get_settings.cache_clear()
+    with server_settings(server), Session(engine) as s:  # issue_code reads the server's secret
+        code = issue_code(s, actor=SystemActor("test"), resident_id=w.others[0].resident_id)
+        s.commit()
     proc, url = start_portal(workdir / "var", db)
     yield url, code, engine, w
     proc.terminate()

@@ -12,9 +12,8 @@ from sqlmodel import Session, SQLModel
 from portal.db import make_engine
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
-from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
-from tests.support import demo_env, settle, sign_out, start_portal
+from tests.support import demo_env, server_settings, settle, sign_out, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,14 +31,9 @@ def hood_portal(tmp_path_factory):
     def new_code(index: int = 0) -> str:
         # issue_code reads the secret from the settings: give this process the server's
         server = demo_env(workdir / "var", db)
-        with pytest.MonkeyPatch.context() as mp:
-            for key in ("PORTAL_VAR_DIR", "DATABASE_URL", "PORTAL_SECRET_KEY", "PORTAL_DATA_DIR"):
-                mp.setenv(key, server[key])
-            get_settings.cache_clear()
-            with Session(engine) as s:
-                code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id)
-                s.commit()
-        get_settings.cache_clear()
+        with server_settings(server), Session(engine) as s:
+            code = issue_code(s, actor=SystemActor("test"), resident_id=hood.residents[index].id)
+            s.commit()
         return code
 
     proc, url = start_portal(workdir / "var", db)

@@ -39,7 +39,15 @@ from portal.models import (
     Visibility,
     VoteMatter,
 )
-from portal.services import audit_log, consultations, decisions, identity, notifications, review, street
+from portal.services import (
+    audit_log,
+    consultations,
+    decisions,
+    identity,
+    notifications,
+    review,
+    street,
+)
 from portal.services.actors import SystemActor
 from portal.services.consultations import dashboard, participation_check
 from portal.services.identity import roster
