@@ -256,6 +256,10 @@ def describe(e: AuditEvent, names: _Names) -> AuditLine:
     return AuditLine(e.id or 0, e.at, who, action_label(e.action), sentence + "。")
 
 
+# Events about the whole deployment: every community's admin reads them.
+DEPLOYMENT_WIDE = frozenset({"database"})
+
+
 def audit_lines(session: Session, *, actor: Actor, limit: int = 500, search: str = "") -> list[AuditLine]:
     """The latest ``limit`` events as sentences, newest first; ``search`` keeps those whose
     person, action or sentence contains it."""
@@ -272,24 +276,45 @@ def audit_lines(session: Session, *, actor: Actor, limit: int = 500, search: str
 
 
 def _of_community(session: Session, events: list[Any], community_id: int | None) -> list[Any]:
-    """The events of one community (decision 0025): done by its staff or residents, or about its
-    consultations or the community itself. The chain stays whole; this is only what one
-    community's admin reads (the system, ``consult audit verify``, reads everything)."""
-    from portal.models import CommitteeUser, Consultation, Resident
+    """The events of one community (decision 0025): done by its staff or residents, about its
+    consultations or anything inside them (themes, opinions, comments, polls, owners' votes), or
+    about the community itself; and the deployment-wide ones every admin must see (a database
+    restored from a backup). The chain stays whole; this is only what one community's admin reads
+    (the system, ``consult audit verify``, reads everything)."""
+    from portal.models import (Comment, CommitteeUser, Consultation, Opinion, OwnersVote, Poll,
+                               Resident, Theme)
 
     staff = {str(i) for i in session.exec(select(CommitteeUser.id).where(CommitteeUser.community_id == community_id))}
     people = {str(i) for i in session.exec(select(Resident.id).where(Resident.community_id == community_id))}
-    consultations = {str(i) for i in session.exec(select(Consultation.id).where(
-        Consultation.community_id == community_id))}
+    consultations = set(session.exec(select(Consultation.id).where(Consultation.community_id == community_id)))
+
+    def ids(kind: str) -> list[int]:
+        return [int(e.target_id) for e in events
+                if e.target_type == kind and str(e.target_id or "").isdigit()]
+
+    def inside(model: Any, kind: str) -> set[str]:
+        wanted = ids(kind)
+        if not wanted:
+            return set()
+        rows = session.exec(select(model.id).where(model.id.in_(wanted),
+                                                   model.consultation_id.in_(consultations)))
+        return {str(i) for i in rows}
+
+    within = {kind: inside(model, kind) for kind, model in
+              (("theme", Theme), ("opinion", Opinion), ("poll", Poll), ("owners_vote", OwnersVote))}
+    comment_ids = ids("comment")
+    within["comment"] = {str(i) for i in session.exec(
+        select(Comment.id).join(Opinion, Comment.opinion_id == Opinion.id)
+        .where(Comment.id.in_(comment_ids), Opinion.consultation_id.in_(consultations)))} if comment_ids else set()
+    own = {"consultation": {str(i) for i in consultations}, "community": {str(community_id)},
+           "user": staff, "resident": people, **within}
 
     def mine(e: Any) -> bool:
         kind, _, ident = (e.actor or "").partition(":")
         if (kind == "committee" and ident in staff) or (kind == "resident" and ident in people):
             return True
-        target = str(e.target_id)
-        return ((e.target_type == "consultation" and target in consultations)
-                or (e.target_type == "community" and target == str(community_id))
-                or (e.target_type == "user" and target in staff)
-                or (e.target_type == "resident" and target in people))
+        if e.target_type in DEPLOYMENT_WIDE:
+            return True
+        return str(e.target_id) in own.get(e.target_type or "", set())
 
     return [e for e in events if mine(e)]
