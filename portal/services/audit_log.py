@@ -281,8 +281,16 @@ def _of_community(session: Session, events: list[Any], community_id: int | None)
     about the community itself; and the deployment-wide ones every admin must see (a database
     restored from a backup). The chain stays whole; this is only what one community's admin reads
     (the system, ``consult audit verify``, reads everything)."""
-    from portal.models import (Comment, CommitteeUser, Consultation, Opinion, OwnersVote, Poll,
-                               Resident, Theme)
+    from portal.models import (
+        Comment,
+        CommitteeUser,
+        Consultation,
+        Opinion,
+        OwnersVote,
+        Poll,
+        Resident,
+        Theme,
+    )
 
     staff = {str(i) for i in session.exec(select(CommitteeUser.id).where(CommitteeUser.community_id == community_id))}
     people = {str(i) for i in session.exec(select(Resident.id).where(Resident.community_id == community_id))}
@@ -304,8 +312,8 @@ def _of_community(session: Session, events: list[Any], community_id: int | None)
               (("theme", Theme), ("opinion", Opinion), ("poll", Poll), ("owners_vote", OwnersVote))}
     comment_ids = ids("comment")
     within["comment"] = {str(i) for i in session.exec(
-        select(Comment.id).join(Opinion, Comment.opinion_id == Opinion.id)
-        .where(Comment.id.in_(comment_ids), Opinion.consultation_id.in_(consultations)))} if comment_ids else set()
+        select(Comment.id).join(Opinion, col(Comment.opinion_id) == col(Opinion.id))
+        .where(col(Comment.id).in_(comment_ids), col(Opinion.consultation_id).in_(consultations)))} if comment_ids else set()
     own = {"consultation": {str(i) for i in consultations}, "community": {str(community_id)},
            "user": staff, "resident": people, **within}
 

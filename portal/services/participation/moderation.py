@@ -323,7 +323,7 @@ def plan_flood_hide(session: Session, *, actor: Actor, consultation_id: int, opi
 def plan_restore(session: Session, *, actor: Actor, target_type: str, target_id: int) -> str:
     """Dry run of ``restore``: the confirmation sentence."""
     require(actor, "moderate")
-    row = _target(session, target_type, target_id)
+    row = _target(session, target_type, target_id, actor)
     what = "意见" if isinstance(row, Opinion) else "留言"
     if row.visibility != Visibility.HIDDEN:
         raise InvalidInput("这条内容没有被隐藏。")
