@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import BROWSER_TIMEOUT_MS, ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -21,10 +21,10 @@ def browser():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it): browser tests skipped")
     from playwright.sync_api import expect, sync_playwright
 
-    # Assertions wait as long as actions do (30 s): a rerun under CI load (two test workers,
+    # Assertions wait as long as actions do (BROWSER_TIMEOUT_MS): a rerun under CI load (two test workers,
     # portals and browsers on 2 cores) took longer than expect's 5 s default (seen once: the
     # report confirmation in test_resident).
-    expect.set_options(timeout=30_000)
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -196,3 +196,9 @@ def sign_out(page, *, within=None) -> None:
             raise AssertionError("/auth/logout did not clear the session cookie")
         time.sleep(0.2)
     settle(page)
+
+
+# How long a browser test waits for one step. Generous on purpose: CI runs two test workers,
+# portals and browsers on 2 cores, and a first rerun there once took over 30 s. Tests measure
+# behaviour, never speed (speed lives in bench/).
+BROWSER_TIMEOUT_MS = 60_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import demo_database, demo_env, start_portal
+from tests.support import BROWSER_TIMEOUT_MS, demo_database, demo_env, start_portal
 
 # `browser` and `shots` come from tests/browser_fixtures.py (a plugin of tests/conftest.py),
 # shared with tests/deploy/.
@@ -39,7 +39,7 @@ def portal_env(_portal) -> dict[str, str]:
 def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield pg
     context.close()
 
@@ -49,6 +49,6 @@ def phone(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844},
                                   device_scale_factor=2, is_mobile=True, has_touch=True)
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield pg
     context.close()

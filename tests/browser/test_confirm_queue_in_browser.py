@@ -54,6 +54,8 @@ def test_reviewer_names_a_theme_and_confirms_opinions(portal_url, portal_env, pa
         page.get_by_text(re.compile(r"已记录：意见 #\d+ 不属于「.+」。")).wait_for()
         settle(page)
         page.get_by_role("tab", name="确认归类").click()
+        settle(page)  # the next opinion is on the card before its buttons are clicked
+        card.get_by_text("系统建议").wait_for()
         page.get_by_role("button", name=re.compile("^属于「")).click()
         page.get_by_text(re.compile(r"已记录：意见 #\d+ 属于「.+」。")).wait_for()
         settle(page)

@@ -24,7 +24,7 @@ from portal.services.actors import PERMISSIONS
 from portal.ui.navigation import STAFF_PAGES
 from tests.axe_check import assert_accessible
 from tests.pdf_text import pdf_text
-from tests.support import settle
+from tests.support import BROWSER_TIMEOUT_MS, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,7 +47,7 @@ def screen(request, browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height},
                                   is_mobile=phone, has_touch=phone, accept_downloads=True)
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(BROWSER_TIMEOUT_MS)
     pg.is_phone = phone  # type: ignore[attr-defined]
     yield pg
     context.close()

@@ -20,7 +20,7 @@ from portal.services.identity import create_user, issue_code
 from portal.services.identity.sessions import COOKIE_NAME
 from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
-from tests.support import settle, sign_out, start_portal
+from tests.support import BROWSER_TIMEOUT_MS, settle, sign_out, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SECRET = "test-secret-key"  # what tests.support.demo_env gives the server
@@ -75,7 +75,7 @@ def replicas(tmp_path_factory):
 
 def _context(browser):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(30_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     return ctx
 
 
@@ -138,7 +138,7 @@ def test_staff_stay_signed_in_through_refresh_new_tab_and_another_replica(replic
 
     # signing out in one tab ends the session everywhere
     sign_out(pg)
-    expect(pg.get_by_role("link", name="工作人员登录")).to_be_visible()
+    expect(pg.get_by_role("link", name="工作人员登录").first).to_be_visible()
     pg2.reload()
     expect(pg2.get_by_label("用户名")).to_be_visible()  # its sign-in page, to come back after
     assert "已登录 ·" not in pg2.content()

@@ -20,6 +20,7 @@ from portal.services.identity import create_user, issue_code
 from portal.settings import get_settings
 from tests.neighbourhood import build_neighbourhood
 from tests.support import (
+    BROWSER_TIMEOUT_MS,
     NGINX,
     free_port,
     render_nginx,
@@ -86,7 +87,7 @@ def behind_nginx(pg_url, tmp_path, monkeypatch):
 
 def _context(browser):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(30_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     return ctx
 
 
