@@ -186,3 +186,52 @@ def test_the_demo_lift_vote_on_the_committee_and_results_pages(demo_db):
     assert not public.exception, public.exception
     assert any("业主表决：5号楼2单元加装电梯" in s.value for s in public.subheader)
     assert any("90 份答卷" in m.value for m in public.markdown)
+
+
+def test_a_clerk_corrects_an_unnamed_paper_answer_typed_wrongly(lift_db):
+    """A ballot with no name on it cannot be re-entered for the same person: it is corrected in place."""
+    engine, (w, poll_id) = lift_db
+    at = open_page(BALLOTS, actor=w.clerk)
+    next(r for r in at.radio if r.key and f"paper.{poll_id}." in r.key).set_value(0)
+    multi, ranking = [m for m in at.multiselect if m.key and f"paper.{poll_id}." in m.key]
+    multi.set_value([1])
+    ranking.set_value([0, 1, 2])
+    _submit(at, "保存这份答卷")
+    with Session(engine) as s:
+        resp = s.exec(select(PollResponse)).one()
+    assert resp.resident_id is None
+    single_q = next(k for k, v in resp.answers.items() if v == [0])
+
+    # the clerk notices the first answer should have been the second option
+    fix = next(r for r in at.radio if r.key and r.key.startswith(f"ballots.fix.{resp.id}."))
+    assert fix.value == 0  # the form opens with what was entered
+    fix.set_value(1)
+    _submit(at, "保存更正")
+    assert any(f"已更正答卷 #{resp.id}" in s.value for s in at.success)
+    with Session(engine) as s:
+        rows = s.exec(select(PollResponse)).all()
+        assert len(rows) == 1  # corrected, not counted twice
+        assert rows[0].answers[single_q] == [1]
+        from portal.models import AuditEvent
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "poll.paper_corrected")).one()
+        assert event.detail["before"][single_q] == [0]
+
+
+def test_a_correction_that_breaks_the_rules_is_refused_and_changes_nothing(lift_db):
+    engine, (w, poll_id) = lift_db
+    at = open_page(BALLOTS, actor=w.clerk)
+    next(r for r in at.radio if r.key and f"paper.{poll_id}." in r.key).set_value(0)
+    multi, ranking = [m for m in at.multiselect if m.key and f"paper.{poll_id}." in m.key]
+    multi.set_value([1])
+    ranking.set_value([0, 1, 2])
+    _submit(at, "保存这份答卷")
+    with Session(engine) as s:
+        resp = s.exec(select(PollResponse)).one()
+        before = dict(resp.answers)
+    ranking_fix = [m for m in at.multiselect if m.key and m.key.startswith(f"ballots.fix.{resp.id}.")][-1]
+    ranking_fix.set_value([0])  # a ranking must order every option
+    _submit(at, "保存更正")
+    assert at.error, "a clear message"
+    assert all("\u4e00" <= ch <= "\u9fff" or not ch.isalpha() for ch in at.error[0].value)
+    with Session(engine) as s:
+        assert s.exec(select(PollResponse)).one().answers == before

@@ -6,6 +6,7 @@ from portal.services.consultations import list_consultations, phases_where
 from portal.services.decisions import (
     area_text,
     ballot_sheet,
+    correct_paper_poll_answer,
     enter_paper_owner_ballot,
     enter_paper_poll_answer,
     owners_votes_of,
@@ -90,6 +91,19 @@ if open_polls:
         recent = paper_answers(session, actor=actor, poll_id=poll_id, limit=10)
     if recent:
         st.caption("最近录入的答卷（选名册中的同一位居民重新录入即可更正，更正记入审计日志）")
-        st.dataframe(pd.DataFrame([{"答卷人": r.resident, "渠道": r.channel,
+        st.dataframe(pd.DataFrame([{"编号": f"#{r.response_id}", "答卷人": r.resident, "渠道": r.channel,
                                     "录入时间": format_datetime(r.entered)} for r in recent]),
                      hide_index=True, width="stretch")
+        with st.expander("更正一份已录入的答卷（选项录错时用，答卷人未登记的也可以更正）"):
+            by_id = {r.response_id: r for r in recent}
+            fix = st.selectbox("要更正的答卷", list(by_id), key="ballots.fix",
+                               format_func=lambda i: f"#{i} · {by_id[i].resident} · {by_id[i].channel} · "
+                               f"{format_datetime(by_id[i].entered)}")
+            with st.form(f"ballots.fix_form.{fix}"):
+                fixed_answers, fixed_others = answer_widgets(card.questions, key=f"ballots.fix.{fix}",
+                                                             existing=by_id[fix].answers)
+                fixed = st.form_submit_button("保存更正")
+            if fixed:
+                save_and_flash(FLASH, lambda r: f"已更正答卷 #{fix}，更正前后的选项记入审计日志。",
+                               correct_paper_poll_answer, actor=actor, response_id=fix,
+                               answers=fixed_answers, other_texts=fixed_others)

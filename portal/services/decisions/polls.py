@@ -13,7 +13,7 @@ building, grid or age band beside the roster's numbers; staff may hide them unti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -373,6 +373,7 @@ class PaperAnswerRow:
     resident: str  # "5号楼 2单元 60-69" or "未登记"
     channel: str
     entered: datetime
+    answers: dict = field(default_factory=dict)  # question id (str) -> chosen option indices
 
 
 def paper_answers(session: Session, *, actor: Actor, poll_id: int, limit: int = 50) -> list[PaperAnswerRow]:
@@ -386,7 +387,8 @@ def paper_answers(session: Session, *, actor: Actor, poll_id: int, limit: int = 
                         .order_by(col(PollResponse.updated_at).desc()).limit(limit)).all()
     return [PaperAnswerRow(resp.id, " ".join(p for p in (a.name if a else "", r.unit if r else "",  # type: ignore[arg-type]
                                                           r.age_band if r else "") if p) or "未登记",
-                           CHANNEL_LABELS[Channel(resp.channel)], resp.updated_at) for resp, r, a in rows]
+                           CHANNEL_LABELS[Channel(resp.channel)], resp.updated_at, dict(resp.answers or {}))
+            for resp, r, a in rows]
 
 
 # ---------------------------------------------------------------- listing
