@@ -150,6 +150,11 @@ def build_demo(
     say("写入问卷和业主表决 …")
     decided = add_demo_decisions(engine, seed=seed)  # 梧桐里社区's too
     first += f"\n{decided}" if decided else ""
+    from portal.services.documents.demo_data import add_demo_documents
+
+    say("附上背景资料 …")
+    documents = add_demo_documents(engine)  # 梧桐里社区's 加装电梯
+    first += f"\n{documents}" if documents else ""
     second_corpus = json.loads((data_dir / "demo" / SECOND_CORPUS).read_text(encoding="utf-8"))
     _build_community(engine, keep_collection_open(second_corpus, day), random.Random(seed + 1),
                      seed=seed, street_id=street.id, accounts=SECOND_ACCOUNTS, names=SECOND_STAFF_NAMES,

@@ -172,3 +172,20 @@ def test_demo_leaves_email_opt_ins_and_notices_waiting_to_be_sent(demo_engine):
         assert all("@" not in c.value_encrypted for c in emails)
         pending = s.exec(select(OutboxMessage.channel).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
         assert pending.count("email") >= 5 and "paper" in pending and "sms" in pending
+
+
+def test_the_lift_consultation_carries_the_documents_behind_the_vote(demo_engine):
+    """A visitor opens the cost estimate, the minutes and the plan before judging the owners' vote."""
+    from portal.services.documents import list_documents, open_attachment
+    from tests.pdf_text import pdf_text
+
+    with Session(demo_engine) as s:
+        lift = s.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))).first()
+        docs = list_documents(s, consultation_id=lift.id, actor=None)  # the public, not signed in
+        assert [d.kind.label for d in docs] == ["费用测算", "会议纪要", "方案图纸"]
+        costs = open_attachment(s, actor=None, document_id=docs[0].id)
+        assert costs.media_type == "application/pdf"
+        text = pdf_text(costs.data)
+        assert "合计" in text and "64.0" in text and "业主自筹" in text
+        plan = open_attachment(s, actor=None, document_id=docs[2].id)
+        assert plan.media_type == "image/png" and plan.data[:8] == b"\x89PNG\r\n\x1a\n"
