@@ -271,3 +271,74 @@ def test_street_admin_signs_in_with_the_streets_communities(street):
         ids = set(s.exec(select(Community.id).where(col(Community.street_id) == sa_.street_id)))
     assert sa_.street_community_ids == ids and len(ids) == 2
     assert (f"committee:{sa_.user_id}", "user.login") in audit_rows(street.world.engine)
+
+
+# ---------------------------------------------------------------- the street admin reads one community
+
+
+STREET_READS = [a for a in ACTIONS if a.permission == "view_street"]
+
+
+@pytest.mark.parametrize("action", STREET_READS, ids=[a.id for a in STREET_READS])
+def test_a_street_admin_reads_their_streets_communities_and_not_another_streets(street, action):
+    w = street.world
+    before = dump(w.engine)
+    with Session(w.engine, expire_on_commit=False) as s:
+        assert action.perform(s, w, street.street_admin) is not None
+    assert dump(w.engine) == before  # reading changes nothing, not even the audit log
+    if action.name in {"street.street_overview", "street.street_communities"}:
+        return  # name no community: the stranger's own street (tested above and below)
+    assert _refused(w.engine, action, w, street.stranger) == tenancy.OTHER_COMMUNITY
+
+
+def test_the_street_admins_community_view_is_counts_and_public_text(street):
+    from portal.services import street as street_view
+
+    w = street.world
+    with Session(w.engine) as s:
+        assert [c.name for c in street_view.street_communities(s, actor=street.street_admin)] == \
+            ["梧桐里社区", "银杏苑社区"]
+        assert street_view.street_communities(s, actor=street.stranger) == []
+        view = street_view.community_view(s, actor=street.street_admin, community_id=w.community_id)
+        assert view.name == "梧桐里社区" and {r.id for r in view.consultations} == set(w.consultations.values())
+        assert all(not r.todo for r in view.consultations)  # no links to pages that change things
+        themes = street_view.community_themes(s, actor=street.street_admin, consultation_id=w.rw.consultation_id)
+        answered = next(t for t in themes if t.id == w.answered_theme)
+        assert answered.answer.reasoning == "在3号楼旁新建集中充电棚" and answered.answer.responsible_party == "物业公司"
+        assert all(not t.representatives for t in themes)  # no opinion text
+        check = street_view.community_participation(s, actor=street.street_admin,
+                                                    consultation_id=w.rw.consultation_id, dimension="age_band")
+        assert check.total_participants > 0 and check.groups
+        other = street_view.community_view(s, actor=street.street_admin, community_id=street.other_id)
+        assert other.name == "银杏苑社区" and other.roster == 3 and other.consultations == []
+
+
+GATES = {  # each gate of tenancy, aimed at one of 梧桐里's rows
+    "require_for": lambda s, w, a, write: tenancy.require_for(a, w.community_id, write=write),
+    "consultation_for": lambda s, w, a, write: tenancy.consultation_for(s, a, w.rw.consultation_id, write=write),
+    "theme_for": lambda s, w, a, write: tenancy.theme_for(s, a, w.rw.themes["车位不足"], write=write),
+    "opinion_for": lambda s, w, a, write: tenancy.opinion_for(s, a, w.collecting_opinions[0], write=write),
+    "resident_for": lambda s, w, a, write: tenancy.resident_for(s, a, w.residents[0], write=write),
+    "user_for": lambda s, w, a, write: tenancy.user_for(s, a, w.committee[Role.CLERK].user_id),
+}
+
+
+@pytest.mark.parametrize("gate", list(GATES))
+def test_every_tenancy_gate_refuses_a_street_admin_a_write(street, gate):
+    w = street.world
+    with Session(w.engine) as s:
+        with pytest.raises(PermissionDenied) as own:
+            GATES[gate](s, w, street.street_admin, True)
+        assert str(own.value) == tenancy.STREET_READ_ONLY
+        with pytest.raises(PermissionDenied) as foreign:
+            GATES[gate](s, w, street.stranger, True)
+        assert str(foreign.value) == tenancy.OTHER_COMMUNITY
+        if gate != "user_for":  # accounts are managed (written), never only read
+            GATES[gate](s, w, street.street_admin, False)
+            with pytest.raises(PermissionDenied, match="其他社区"):
+                GATES[gate](s, w, street.stranger, False)
+    with Session(w.engine) as s:  # nor in their own street's other community
+        with pytest.raises(PermissionDenied, match="街道管理员只能查看"):
+            tenancy.require_for(street.street_admin, street.other_id)
+        with pytest.raises(PermissionDenied, match="其他社区"):
+            tenancy.require_for(street.stranger, street.other_id)
