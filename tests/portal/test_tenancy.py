@@ -342,3 +342,26 @@ def test_every_tenancy_gate_refuses_a_street_admin_a_write(street, gate):
             tenancy.require_for(street.street_admin, street.other_id)
         with pytest.raises(PermissionDenied, match="其他社区"):
             tenancy.require_for(street.stranger, street.other_id)
+
+
+# An export changes nothing: it is audited because it takes residents' words out, and it is a
+# read for tenancy; the street role does not hold export_data (the matrix above).
+WRITES = [a for a in ACTIONS if a.changes_data and a.name != "exports.export_tables"]
+
+
+@pytest.mark.parametrize("action", WRITES, ids=[a.id for a in WRITES])
+def test_a_street_admin_holding_every_permission_would_still_change_nothing(street, keyword_model, monkeypatch,
+                                                                             action):
+    """The second lock: were the street role ever given a staff permission by mistake, every
+    service that changes a community's data still asks tenancy for a write, which refuses."""
+    from portal.services.errors import InvalidInput
+
+    for permission, roles in PERMISSIONS.items():
+        monkeypatch.setitem(PERMISSIONS, permission, roles | {Role.STREET_ADMIN})
+    engine, w = street.world.engine, street.world
+    before = dump(engine)
+    with Session(engine, expire_on_commit=False) as s, pytest.raises((PermissionDenied, InvalidInput)) as refused:
+        action.perform(s, w, street.street_admin)
+    assert dump(engine) == before
+    # a new account names no community: a street admin has none of their own to put it in
+    assert str(refused.value) in {tenancy.STREET_READ_ONLY, "这里有多个社区，请指明是哪一个社区。"}, str(refused.value)
