@@ -71,8 +71,8 @@ with tab_import:
         st.info("您的账号没有导入名册的权限。")
     else:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格、"
-                 "专有部分面积（填了面积的一行就是这一户的业主，用于业主表决，须同时填户号）。"
-                 "有任何一行出错时不会导入任何记录。")
+                 "是否业主、专有部分面积（m²）——业主本人那一行填“是”和面积（如 89.56），用于业主表决，须同时填户号；"
+                 "其他家庭成员留空。有任何一行出错时不会导入任何记录。")
         template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
         checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name,
