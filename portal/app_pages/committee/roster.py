@@ -111,7 +111,7 @@ with tab_list:
         rid = st.selectbox(
             "选择居民（补发或作废）", list(by_id),
             format_func=lambda i: f"#{i} {by_id[i].building} {by_id[i].unit} {by_id[i].age_band} "
-            f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident")
+            f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident", placeholder="请选择")
         c1, c2, c3 = st.columns(3)
         replacing = by_id[rid].code_state in ("有效", "已使用")
         if confirm_button("补发参与码（旧码作废）", key="roster.reissue", container=c1, fingerprint=rid,
