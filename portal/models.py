@@ -653,7 +653,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _opt_ts()
-    sent_at: datetime | None = _opt_ts()
+    sent_at: datetime | None = _opt_ts()  # SENT: when; PENDING and leased: the attempt under way
     created_at: datetime = _ts()
 
 

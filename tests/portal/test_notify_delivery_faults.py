@@ -199,3 +199,36 @@ def test_a_title_cannot_smuggle_mail_headers(settings, engine, session, smtp, mo
     [mail] = smtp.messages
     assert mail.rcpt == [EMAILS[0]] and mail.header("Bcc") == "None"
     assert mail.header("Subject") == "【社区议事厅】停水通知 Bcc: all@evil.example"
+
+
+@pytest.mark.postgres
+def test_two_senders_at_once_keep_one_residents_daily_cap(settings, pg_engine, smtp, monkeypatch):
+    """Eight announcements the same morning, a cap of 3, two senders started together: the resident
+    gets exactly 3 e-mails today, the rest wait for tomorrow."""
+    monkeypatch.setenv("PORTAL_SMTP_URL", smtp.url)
+    monkeypatch.setenv("PORTAL_NOTIFY_DAILY_CAP", "3")
+    get_settings.cache_clear()
+    with Session(pg_engine, expire_on_commit=False) as s:
+        hood = build_hood(s)
+        consultations.change_phase(s, actor=hood.admin, consultation_id=hood.consultation_id, to=Phase.COLLECTING)
+        for i in range(8):
+            send_announcement(s, actor=hood.admin, consultation_id=hood.consultation_id,
+                              title=f"3号楼施工通知（第{i + 1}期）", body="本周东侧管线迁移，早八点到晚六点施工，请从北门进出。")
+        s.commit()
+    smtp.delay = 0.05  # each send takes a moment, so both senders are busy with one resident at once
+    barrier = threading.Barrier(2)
+
+    def sender(name: str) -> None:
+        barrier.wait()
+        send_due(pg_engine, worker=name, batch=1)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in ("a-host:1", "b-host:2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    per_person = Counter(r for m in smtp.messages for r in m.rcpt)
+    assert per_person and max(per_person.values()) == 3, per_person
+    with Session(pg_engine) as s:
+        waiting = s.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
+        assert waiting and all(m.sent_at is None and m.lease_owner is None for m in waiting)

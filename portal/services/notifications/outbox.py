@@ -143,9 +143,16 @@ def _prepare(session: Session, *, msg_id: int, worker: str, now: datetime, repor
     later = quiet_until(now, parse_quiet_hours(s.quiet_hours)) if msg.channel == DeliveryChannel.SMS else None
     if later is None:
         day_start, day_end = local_day_bounds(now)
+        # Two senders preparing messages of one resident take turns here (the resident's row is
+        # locked until this transaction ends; SQLite has one writer anyway), and each counts the
+        # other's message in flight: the cap holds with any number of senders.
+        session.exec(select(Resident.id).where(Resident.id == msg.resident_id).with_for_update())
         sent_today = session.exec(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.resident_id == msg.resident_id, OutboxMessage.status == OutboxStatus.SENT,
-            col(OutboxMessage.sent_at) >= day_start, col(OutboxMessage.sent_at) < day_end)).one()
+            OutboxMessage.resident_id == msg.resident_id, OutboxMessage.id != msg.id,
+            col(OutboxMessage.sent_at) >= day_start, col(OutboxMessage.sent_at) < day_end,
+            sa.or_(OutboxMessage.status == OutboxStatus.SENT,
+                   sa.and_(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.lease_until) > now)),
+        )).one()
         if sent_today >= s.daily_cap:
             later = next_local_clock(day_end - timedelta(minutes=1), 8 * 60)  # 08:00 the next China day
     if later is not None:
@@ -156,6 +163,7 @@ def _prepare(session: Session, *, msg_id: int, worker: str, now: datetime, repor
     note = session.get(Notification, msg.notification_id)
     assert note is not None
     msg.attempts += 1  # counted before sending: a sender that dies mid-send still used an attempt
+    msg.sent_at = now  # while PENDING and leased: the attempt under way, counted by the daily cap
     session.add(msg)
     address = crypto.decrypt(contact.value_encrypted, s.contact_keys)
     url = s.public_link(note.link) if note.link else s.public_link("/")
@@ -182,12 +190,12 @@ def _record(session: Session, *, msg_id: int, worker: str, now: datetime, error:
     elif msg.lease_owner != worker:
         return  # another sender owns it now and decides
     elif isinstance(error, PermanentFailure) or msg.attempts >= s.max_attempts:
-        msg.status, msg.last_error = OutboxStatus.FAILED, str(error)[:500]
+        msg.status, msg.sent_at, msg.last_error = OutboxStatus.FAILED, None, str(error)[:500]
         _release(msg)
         report.failed += 1
     else:
         backoff = min(timedelta(seconds=s.retry_base_seconds * 2 ** max(msg.attempts - 1, 0)), MAX_BACKOFF)
-        msg.last_error = str(error)[:500]
+        msg.last_error, msg.sent_at = str(error)[:500], None
         _release(msg, now + backoff)
         report.retried += 1
     session.add(msg)
