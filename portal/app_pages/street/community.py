@@ -22,7 +22,7 @@ ids = {c.slug: c.id for c in got.value}
 # ?c=<slug> (the links on 街道总览) opens that community; the choice is written back to the address
 if "street.community" not in st.session_state and st.query_params.get("c") in names:
     st.session_state["street.community"] = st.query_params["c"]
-slug = st.selectbox("社区", list(names), format_func=names.__getitem__, key="street.community")
+slug = st.selectbox("社区", list(names), format_func=names.__getitem__, key="street.community", placeholder="请选择")
 st.query_params["c"] = slug
 
 got = read(street.community_view, actor=actor, community_id=ids[slug])
@@ -47,7 +47,8 @@ st.dataframe(pd.DataFrame([{
 } for r in rows]), hide_index=True, width="stretch", key="street.consultations")
 
 titles = {r.id: f"{r.title} · {r.phase_label}" for r in rows}
-cid = st.selectbox("查看议题", list(titles), format_func=titles.__getitem__, key=f"street.consultation.{slug}")
+cid = st.selectbox("查看议题", list(titles), format_func=titles.__getitem__, key=f"street.consultation.{slug}",
+                   placeholder="请选择")
 took_part, themes = st.tabs(["参与情况", "主题与回应"])
 
 with took_part:
