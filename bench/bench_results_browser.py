@@ -7,8 +7,10 @@ comment on. Measured in the same run:
 * **results page, first visitor**: a fresh server process (nothing cached in memory, as on a
   replica that has never shown the page) whose home page and list of results were opened once
   (so its code is loaded); the time from asking
-  for ``/results?id=…`` until the first theme is on the screen. Alternately without a snapshot
-  (the page computes the results) and with the snapshot publishing stores (decision 0021).
+  for ``/results?id=…`` until the first theme is on the screen. In turn without a snapshot
+  (the page computes the results), with a snapshot stored as before the charts were kept in it
+  (the page builds the chart specs) and with the snapshot publishing stores now, charts
+  included (decision 0021).
 * **resident actions**: signed in with a code, the time from a click until the page shows its
   outcome: a vote (the next card), a preview of an opinion (the first one loads the tokenizer,
   reported apart), a submit, a comment.
@@ -66,6 +68,21 @@ def add_collecting(db_url: str) -> tuple[int, int]:
              "received_at": now - timedelta(hours=i), "created_at": now - timedelta(hours=i)} for i in range(60)])
     engine.dispose()
     return cid, residents[0]
+
+
+def without_charts(engine, cid: int) -> None:  # type: ignore[no-untyped-def]
+    """Make the stored snapshot look like one stored before chart specs were kept in it."""
+    import dataclasses
+    import pickle
+
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        payload = conn.execute(text("SELECT payload FROM resultssnapshot WHERE consultation_id = :c"),
+                               {"c": cid}).scalar_one()
+        stripped = dataclasses.replace(pickle.loads(payload), charts=None)  # noqa: S301 - our own row
+        conn.execute(text("UPDATE resultssnapshot SET payload = :p WHERE consultation_id = :c"),
+                     {"p": pickle.dumps(stripped), "c": cid})
 
 
 def start(var: Path, db: Path):  # type: ignore[no-untyped-def]
@@ -194,17 +211,19 @@ def main() -> int:
 
     engine = make_engine(f"sqlite:///{db}")
     code = unit_of_work(engine, lambda s: issue_code(s, actor=SystemActor("bench"), resident_id=resident_id))
-    times: dict[str, list[float]] = {"without": [], "with": []}
+    times: dict[str, list[float]] = {"without": [], "without charts": [], "with": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for _ in range(args.rounds):
-            for variant in ("without", "with"):
+            for variant in times:
                 with engine.begin() as conn:
                     conn.execute(text("DELETE FROM resultssnapshot"))
-                if variant == "with":
+                if variant != "without":
                     t = time.perf_counter()
                     unit_of_work(engine, lambda s: refresh_snapshot(s, cid))
                     print(f"  snapshot stored in {time.perf_counter() - t:.2f} s (at publishing)")
+                if variant == "without charts":
+                    without_charts(engine, cid)
                 with engine.connect() as conn:
                     before = conn.execute(text("SELECT built_at FROM resultssnapshot")).scalar()
                 proc, url = start(var, db)
@@ -229,8 +248,10 @@ def main() -> int:
     load = os.getloadavg()
     print(f"\nmachine load (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     w, wo = statistics.median(times["with"]), statistics.median(times["without"])
+    old = statistics.median(times["without charts"])
     print(f"results page readable, first visitor (median of {args.rounds}): "
-          f"without snapshot {wo:.2f} s, with snapshot {w:.2f} s, ratio {w / wo:.2f}")
+          f"without snapshot {wo:.2f} s, snapshot without charts {old:.2f} s, "
+          f"with snapshot and charts {w:.2f} s, ratio {w / wo:.2f}")
     print("resident actions, click → outcome on screen (median / max):")
     for name, values in actions.items():
         if values:
