@@ -7,15 +7,32 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
 
-import portal.models  # noqa: F401
-from portal.db import make_engine
-from portal.settings import PACKAGED_DATA, Settings, get_settings
-from tests.support import TEST_CONTACT_KEY
+def _one_blas_kernel() -> None:
+    """The golden theme output (tests/analysis/golden/) depends on the last bits of OpenBLAS's sums,
+    which differ between its CPU kernels (AVX2's 'Haswell' and 'Zen' agree; 'Sandybridge' and the
+    AVX-512 kernels do not). Tests use the one kernel every AVX2 machine has, so a CI machine with
+    another CPU computes the same themes. Must run before numpy is loaded; subprocesses inherit it."""
+    try:
+        cpu = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if " avx2" in cpu and " fma" in cpu:
+        os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
+
+_one_blas_kernel()
+assert "numpy" not in __import__("sys").modules, "numpy was loaded before the BLAS kernel was chosen"
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+import portal.models  # noqa: F401, E402
+from portal.db import make_engine  # noqa: E402
+from portal.settings import PACKAGED_DATA, Settings, get_settings  # noqa: E402
+from tests.support import TEST_CONTACT_KEY  # noqa: E402
 
 # Chromium and screenshot fixtures for tests/browser/ and tests/deploy/.
 pytest_plugins = ["tests.browser_fixtures"]

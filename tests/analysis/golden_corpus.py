@@ -4,9 +4,10 @@ The corpus is ``tests/analysis/corpus.py`` (40 sentences on 4 topics plus 4 othe
 them repeated as near-duplicates). Regenerate the expected output after a deliberate change
 of the theme pipeline with::
 
-    .venv/bin/python -m tests.analysis.golden_corpus
+    OPENBLAS_CORETYPE=Haswell .venv/bin/python -m tests.analysis.golden_corpus
 
-and review the diff of ``tests/analysis/golden/themes.json`` before committing it.
+(the OpenBLAS kernel the tests use, see ``_one_blas_kernel`` in tests/conftest.py: other kernels
+round differently and move borderline opinions) and review the diff of ``tests/analysis/golden/themes.json`` before committing it.
 """
 
 from __future__ import annotations
