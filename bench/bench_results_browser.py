@@ -80,7 +80,10 @@ def without_charts(engine, cid: int) -> None:  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
         payload = conn.execute(text("SELECT payload FROM resultssnapshot WHERE consultation_id = :c"),
                                {"c": cid}).scalar_one()
-        stripped = dataclasses.replace(pickle.loads(payload), charts=None)  # noqa: S301 - our own row
+        results = pickle.loads(payload)  # noqa: S301 - our own row
+        if "charts" not in {f.name for f in dataclasses.fields(results)}:
+            return  # code from before the charts were stored: every snapshot is without them
+        stripped = dataclasses.replace(results, charts=None)
         conn.execute(text("UPDATE resultssnapshot SET payload = :p WHERE consultation_id = :c"),
                      {"p": pickle.dumps(stripped), "c": cid})
 
@@ -99,7 +102,18 @@ def stop(proc) -> None:  # type: ignore[no-untyped-def]
         proc.kill()
 
 
-def first_visitor(browser, url: str, cid: int) -> float:  # type: ignore[no-untyped-def]
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): far less disturbed by other
+    load on the machine than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_visitor(browser, url: str, cid: int, pid: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds until the first theme is on screen, and the server's CPU seconds for the whole
+    view (until the page has finished running)."""
+    from tests.support import settle
+
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
@@ -109,25 +123,37 @@ def first_visitor(browser, url: str, cid: int) -> float:  # type: ignore[no-unty
     page.get_by_text("社区议事厅").first.wait_for()
     page.goto(f"{url}/results")
     page.get_by_text("老旧小区加装电梯").first.wait_for()
+    settle(page)
+    cpu = cpu_seconds(pid)
     t = time.perf_counter()
     page.goto(f"{url}/results?id={cid}")
     page.get_by_text("1. ").first.wait_for()
     took = time.perf_counter() - t
+    page.get_by_test_id("stImage").first.wait_for()  # the word cloud, drawn last
+    settle(page)
+    cpu = cpu_seconds(pid) - cpu
     ctx.close()
-    return took
+    return took, cpu
 
 
-def timed(page, action, outcome) -> float:  # type: ignore[no-untyped-def]
+def timed(page, action, outcome, pid: int, cpus: list[float]) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from the click until ``outcome`` shows; the server's CPU seconds for the action
+    (until the page has finished running) are appended to ``cpus``."""
     from tests.support import settle
 
     settle(page)
+    cpu = cpu_seconds(pid)
     t = time.perf_counter()
     action()
     outcome.wait_for()
-    return time.perf_counter() - t
+    took = time.perf_counter() - t
+    settle(page)
+    cpus.append(cpu_seconds(pid) - cpu)
+    return took
 
 
-def resident_actions(browser, url: str, code: str, cid: int, rounds: int) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
+def resident_actions(browser, url: str, code: str, cid: int, rounds: int,  # type: ignore[no-untyped-def]
+                     pid: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     import re
 
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -138,12 +164,13 @@ def resident_actions(browser, url: str, code: str, cid: int, rounds: int) -> dic
     page.get_by_role("button", name="登录").click()
     page.get_by_text(re.compile("您已登录")).first.wait_for()
     out: dict[str, list[float]] = {"投票": [], "预览（首次，载入分词）": [], "预览": [], "提交": [], "留言": []}
+    cpus: dict[str, list[float]] = {k: [] for k in out}
 
     page.goto(f"{url}/vote")
     page.get_by_role("heading", name="表态投票").wait_for()
     for i in range(1, 3 * rounds + 1):
         out["投票"].append(timed(page, lambda: page.locator("[class*='st-key-vote-agree-'] button").click(),
-                                page.get_by_text(re.compile(f"已表态 {i} 条"))))
+                                page.get_by_text(re.compile(f"已表态 {i} 条")), pid, cpus["投票"]))
     for i in range(rounds):
         page.goto(f"{url}/give")
         page.get_by_role("heading", name="提意见").wait_for()
@@ -151,9 +178,9 @@ def resident_actions(browser, url: str, code: str, cid: int, rounds: int) -> dic
         box.fill(f"楼道里的旧自行车和纸箱堆了半年，第{i}次反映了，希望物业统一清理并张贴通知。")
         key = "预览（首次，载入分词）" if i == 0 else "预览"
         out[key].append(timed(page, lambda: page.get_by_role("button", name="下一步：预览").click(),
-                              page.get_by_role("button", name="确认提交")))
+                              page.get_by_role("button", name="确认提交"), pid, cpus[key]))
         out["提交"].append(timed(page, lambda: page.get_by_role("button", name="确认提交").click(),
-                                page.get_by_text("意见已提交，谢谢您！")))
+                                page.get_by_text("意见已提交，谢谢您！"), pid, cpus["提交"]))
     from sqlmodel import Session, select
 
     import portal.models as m
@@ -174,9 +201,9 @@ def resident_actions(browser, url: str, code: str, cid: int, rounds: int) -> dic
         # the outcome is the comment shown in the list (st.text), not the text still in the box
         out["留言"].append(timed(page, lambda: page.get_by_role("button", name="发表留言").first.click(),
                                 page.get_by_test_id("stText").get_by_text(
-                                    f"同意，楼道堆物确实影响消防通道，第{i}次补充。")))
+                                    f"同意，楼道堆物确实影响消防通道，第{i}次补充。"), pid, cpus["留言"]))
     ctx.close()
-    return out
+    return out, cpus
 
 
 def main() -> int:
@@ -212,6 +239,7 @@ def main() -> int:
     engine = make_engine(f"sqlite:///{db}")
     code = unit_of_work(engine, lambda s: issue_code(s, actor=SystemActor("bench"), resident_id=resident_id))
     times: dict[str, list[float]] = {"without": [], "without charts": [], "with": []}
+    cpus: dict[str, list[float]] = {k: [] for k in times}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for _ in range(args.rounds):
@@ -228,7 +256,9 @@ def main() -> int:
                     before = conn.execute(text("SELECT built_at FROM resultssnapshot")).scalar()
                 proc, url = start(var, db)
                 try:
-                    times[variant].append(first_visitor(browser, url, cid))
+                    took, cpu = first_visitor(browser, url, cid, proc.pid)
+                    times[variant].append(took)
+                    cpus[variant].append(cpu)
                 finally:
                     stop(proc)
                 with engine.connect() as conn:
@@ -236,10 +266,11 @@ def main() -> int:
                 # with: the stored row was read, not rebuilt; without: the page stored one
                 how = "read the stored snapshot" if before is not None and after == before else \
                     "computed and stored it" if before is None and after is not None else "rebuilt it"
-                print(f"  first visitor {variant} snapshot: {times[variant][-1]:.2f} s (the page {how})")
+                print(f"  first visitor {variant} snapshot: {times[variant][-1]:.2f} s, server CPU "
+                      f"{cpus[variant][-1]:.2f} s (the page {how})")
         proc, url = start(var, db)
         try:
-            actions = resident_actions(browser, url, code, open_cid, args.rounds)
+            actions, action_cpus = resident_actions(browser, url, code, open_cid, args.rounds, proc.pid)
         finally:
             stop(proc)
         browser.close()
@@ -252,10 +283,13 @@ def main() -> int:
     print(f"results page readable, first visitor (median of {args.rounds}): "
           f"without snapshot {wo:.2f} s, snapshot without charts {old:.2f} s, "
           f"with snapshot and charts {w:.2f} s, ratio {w / wo:.2f}")
-    print("resident actions, click → outcome on screen (median / max):")
+    print("server CPU for the whole first view (median): " + ", ".join(
+        f"{k} {statistics.median(v):.2f} s" for k, v in cpus.items()))
+    print("resident actions, click → outcome on screen (median / max; server CPU median):")
     for name, values in actions.items():
         if values:
-            print(f"  {name}: {statistics.median(values):.2f} s / {max(values):.2f} s (n={len(values)})")
+            print(f"  {name}: {statistics.median(values):.2f} s / {max(values):.2f} s (n={len(values)}); "
+                  f"CPU {statistics.median(action_cpus[name]):.2f} s")
     return 0
 
 
