@@ -168,9 +168,13 @@ def resident_actions(browser, url: str, code: str, cid: int, rounds: int,  # typ
 
     page.goto(f"{url}/vote")
     page.get_by_role("heading", name="表态投票").wait_for()
+    agree = page.locator("[class*='st-key-vote-agree-']")
     for i in range(1, 3 * rounds + 1):
-        out["投票"].append(timed(page, lambda: page.locator("[class*='st-key-vote-agree-'] button").click(),
-                                page.get_by_text(re.compile(f"已表态 {i} 条")), pid, cpus["投票"]))
+        # the outcome is the next card's buttons (a click on the card being replaced is not counted)
+        shown = re.search(r"st-key-vote-agree-\d+", agree.first.get_attribute("class") or "").group(0)  # type: ignore[union-attr]
+        out["投票"].append(timed(page, lambda: agree.locator("button").click(),
+                                page.locator(f"[class*='st-key-vote-agree-']:not(.{shown}) button"), pid, cpus["投票"]))
+        page.get_by_text(re.compile(f"已表态 {i} 条")).wait_for()
     for i in range(rounds):
         page.goto(f"{url}/give")
         page.get_by_role("heading", name="提意见").wait_for()

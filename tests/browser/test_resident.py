@@ -97,8 +97,11 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     # Vote on three opinions.
     nav(page, "表态投票")
     for i, key in enumerate(["agree", "disagree", "pass"], start=1):
+        card = re.search(r"st-key-vote-\w+-\d+", page.locator(f"[class*='st-key-vote-{key}-']").get_attribute("class"))
         page.locator(f"[class*='st-key-vote-{key}-'] button").click()
         expect(page.get_by_text(re.compile(f"已表态 {i} 条"))).to_be_visible()
+        # the next card's buttons are drawn after the count: a click on the old ones would not count
+        expect(page.locator(f"[class*='st-key-vote-{key}-']:not(.{card.group(0)}) button")).to_be_visible()
     page.screenshot(path=shots / "05-vote-queue.png", full_page=True)
 
     # Comment on the next opinion and report it.
