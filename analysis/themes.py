@@ -478,12 +478,14 @@ class ThemeModel:
             S = normalize(S + S[near].mean(axis=1)).astype(np.float32)
         k_lo = min(2 * self.k_min, max(2, m // 4))
         k_hi = max(k_lo, min(self.k_max + 8, m // 3))
-        co = np.zeros((m, m), dtype=np.float32)
+        # counted in the smallest integer type that holds them (adding booleans to floats
+        # converts every one); the same floats are formed below
+        co = np.zeros((m, m), dtype=np.uint8 if self.consensus_runs < 256 else np.int32)
         for r in range(self.consensus_runs):
             kr = int(rng.integers(k_lo, k_hi + 1))
             lab = KMeans(kr, n_init=1, random_state=self.random_state * 1000 + r).fit_predict(S)
             co += lab[:, None] == lab[None, :]
-        dist = 1.0 - co / self.consensus_runs
+        dist = 1.0 - co.astype(np.float32) / self.consensus_runs
         np.fill_diagonal(dist, 0.0)
         tree = linkage(squareform(dist, checks=False), "average")
         min_size = max(self.min_theme_size, 0.01 * m)

@@ -188,7 +188,9 @@ def in_schema(base: str, fn, *args):  # type: ignore[no-untyped-def]
 
 def one_street(url: str, n: int, scale: float) -> dict[str, float]:
     out = build(url, n, scale)
+    print(f"{n} communities built: {out}", flush=True)  # partial figures survive a stopped run
     out.update(measure(url))
+    print(f"{n} communities measured: {out}", flush=True)
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from portal.cli_files import files_app
 from portal.cli_outbox import outbox_app
 from portal.cli_street import analyse, community_app
 from portal.cli_themes import themes
@@ -27,6 +28,7 @@ owners_app = typer.Typer(help="业主表决", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(community_app, name="community")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(files_app, name="files")
 app.add_typer(owners_app, name="owners-vote")
 app.command("themes")(themes)
 app.command("analyse")(analyse)

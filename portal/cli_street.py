@@ -27,7 +27,7 @@ def community_add(
     from portal.db import unit_of_work
     from portal.services.actors import SystemActor
     from portal.services.errors import ServiceError
-    from portal.services.tenancy import add_community
+    from portal.services.tenancy import add_community, home_path
 
     cli = _cli()
     cli._migrate()
@@ -37,7 +37,7 @@ def community_add(
     except ServiceError as exc:
         cli._fail(str(exc))
     cli.out.print(f"已新建社区 {c.name}（代号 {c.slug}{'，' + street if street else ''}）。"
-                  f"首页地址：{cli.get_settings().public_base_url.rstrip('/')}/?c={c.slug}", highlight=False)
+                  f"首页地址：{cli.get_settings().public_link(home_path(c.slug))}", highlight=False)
 
 
 @community_app.command("move")

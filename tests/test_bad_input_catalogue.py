@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.models import Area, Channel, Opinion, OpinionPhoto, Phase, PhotoReview, Resident, Role
 from portal.services import consultations, identity
@@ -40,6 +40,7 @@ from tests.portal.committee_actions import (  # noqa: F401  (fixtures)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "bad-input.md"
 TODAY = date(2026, 11, 26)
 ROSTER_HEAD = "楼栋,单元,年龄段,户号\n"
+OWNER_HEAD = "楼栋,单元,年龄段,户号,是否业主,专有部分面积（m²）\n"
 
 
 def _resident(s: Session, w: World):
@@ -226,6 +227,17 @@ def _residents_added(n: int, building: str) -> Callable[[Session, World, Any], N
     return check
 
 
+def _owner_areas(areas: dict[str, str]) -> Callable[[Session, World, Any], None]:
+    def check(s: Session, w: World, result: Any) -> None:
+        from decimal import Decimal
+
+        from portal.models import OwnerHousehold
+
+        got = {h.room: h.area_m2 for h in s.exec(select(OwnerHousehold).where(col(OwnerHousehold.room).in_(areas)))}
+        assert got == {room: Decimal(a) for room, a in areas.items()}
+    return check
+
+
 def _markdown_names_kept_as_typed(s: Session, w: World, result: Any) -> None:
     _residents_added(1, MD_BUILDING)(s, w, result)
     area = s.exec(select(Area).where(Area.name == MD_BUILDING)).one()
@@ -333,6 +345,15 @@ ROWS = [
         "文件超过 10 MB，请分批导入。"),
     Row("roster-wrong-type", _roster(b"%PDF-1.7 ...", "名册.pdf"), "只支持 CSV 或 Excel（.xlsx）文件。"),
     Row("roster-empty", _roster(b"", "名册.csv"), "文件是空的。"),
+    Row("roster-area-words", _roster((OWNER_HEAD + "9号楼,1单元,60-69,9-101,是,89.5\n"
+                                      "9号楼,1单元,45-59,9-102,是,八十\n").encode()),
+        "名册有 1 行有误，未导入任何记录。第 3 行：专有部分面积“八十”无法识别，请写成 89.50 这样的平方米数。"),
+    Row("roster-area-negative", _roster((OWNER_HEAD + "9号楼,1单元,60-69,9-101,是,89.5\n"
+                                         "9号楼,1单元,45-59,9-102,是,-85\n").encode()),
+        "名册有 1 行有误，未导入任何记录。第 3 行：专有部分面积“-85”须大于 0。"),
+    Row("roster-area-units", _roster((OWNER_HEAD + "9号楼,1单元,60-69,9-101,是,85㎡\n"
+                                      "9号楼,1单元,45-59,9-102,是,76.5平方米\n").encode()),
+        None, _owner_areas({"9-101": "85.00", "9-102": "76.50"})),
     Row("roster-header-only", _roster(ROSTER_HEAD.encode()), "文件只有列名，没有数据行。"),
     Row("roster-duplicate-rows",
         _roster((ROSTER_HEAD + "9号楼,1单元,60-69,9-101\n9号楼,1单元,60-69,9-101\n").encode()),

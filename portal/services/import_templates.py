@@ -13,7 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from portal.services.errors import InvalidInput
-from portal.services.identity.roster import ROSTER_COLUMNS
+from portal.services.identity.roster import AREA_COLUMN, ROSTER_COLUMNS
 from portal.services.participation.offline import OFFLINE_COLUMNS
 from portal.timefmt import today_local
 
@@ -27,7 +27,9 @@ MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 def _example(kind: Kind) -> dict[str, str]:
     if kind == "roster":
-        return {"楼栋": "3号楼", "单元": "2单元", "年龄段": "60-69", "户号": "3-2-301", "网格": "第一网格"}
+        # the owner's row of flat 3-2-301: 是否业主 and 专有部分面积 make it count in owners' votes
+        return {"楼栋": "3号楼", "单元": "2单元", "年龄段": "60-69", "户号": "3-2-301", "网格": "第一网格",
+                "是否业主": "是", AREA_COLUMN: "89.56"}
     return {"意见内容": "楼道里堆放的旧家具很久没人清理，存在消防隐患，希望物业尽快清走。",
             "渠道": "纸质", "收到日期": f"{today_local():%Y-%m-%d}", "楼栋": "3号楼"}
 

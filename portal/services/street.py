@@ -24,9 +24,16 @@ from portal.models import (
 )
 from portal.services import tenancy
 from portal.services.actors import Actor, CommitteeActor, SystemActor, require
+from portal.services.consultations.dashboard import ConsultationStatus, consultation_statuses
+from portal.services.consultations.participation_check import ParticipationCheck, participation_of
 from portal.services.consultations.phases import PUBLIC_PHASES, phase_clause
 from portal.services.errors import NotFound, PermissionDenied
-from portal.services.publishing.results import FINISHED
+from portal.services.publishing.results import (
+    FINISHED,
+    ThemeResult,
+    public_themes,
+    themes_with_answers,
+)
 from portal.timefmt import today_local
 
 
@@ -172,6 +179,69 @@ def street_overview(session: Session, *, actor: Actor, street_id: int | None = N
                                 for o in mine],
         ))
     return StreetOverview(street.name if street else "全部社区", rows)
+
+
+# ---------------------------------------------------------------- one community, read-only
+
+
+@dataclass(frozen=True)
+class CommunityChoice:
+    id: int
+    slug: str
+    name: str
+
+
+def street_communities(session: Session, *, actor: Actor) -> list[CommunityChoice]:
+    """The communities the street admin may open (those of their street), by street order."""
+    require(actor, "view_street")
+    street_id = actor.street_id if isinstance(actor, CommitteeActor) else None
+    return [CommunityChoice(c.id, c.slug, c.name) for c in tenancy.communities(session, street_id=street_id)  # type: ignore[arg-type]
+            if tenancy.can_reach(actor, c.id, write=False)]
+
+
+@dataclass(frozen=True)
+class CommunityView:
+    """One community as the street reads it: its consultations with their figures (counts only)."""
+
+    community_id: int
+    name: str
+    slug: str
+    roster: int
+    consultations: list[ConsultationStatus]
+
+
+def community_view(session: Session, *, actor: Actor, community_id: int,
+                   today: date | None = None) -> CommunityView:
+    """Every consultation of one community of the actor's street (drafts too) with its phase,
+    participation, themes, unanswered and overdue answers: the 工作台's figures, without its
+    to-do links. Refused for a community of another street."""
+    require(actor, "view_street")
+    tenancy.require_for(actor, community_id, write=False)
+    c = session.get(Community, community_id)
+    if c is None:
+        raise NotFound("找不到这个社区。")
+    roster = session.exec(select(func.count()).select_from(Resident).where(
+        Resident.community_id == community_id, col(Resident.active).is_(True))).one()
+    return CommunityView(community_id, c.name, c.slug, roster,
+                         consultation_statuses(session, community_id, today=today))
+
+
+def community_participation(session: Session, *, actor: Actor, consultation_id: int,
+                            dimension: str = "area") -> ParticipationCheck:
+    """Participation against the roster by building, grid or age band, for a consultation of a
+    community of the actor's street: counts per group, never a resident."""
+    require(actor, "view_street")
+    c = tenancy.consultation_for(session, actor, consultation_id, write=False)
+    return participation_of(session, c, dimension)
+
+
+def community_themes(session: Session, *, actor: Actor, consultation_id: int,
+                     today: date | None = None) -> list[ThemeResult]:
+    """A consultation's themes with their figures, reviewed summaries, the committee's answers
+    and timelines, as the results page ranks them; no opinion text, no resident."""
+    require(actor, "view_street")
+    tenancy.consultation_for(session, actor, consultation_id, write=False)
+    return themes_with_answers(session, public_themes(session, consultation_id), today=today or today_local())
 
 
 def street_of(session: Session, community: Community) -> Street | None:

@@ -163,6 +163,11 @@ def home_community(session: Session, actor: Actor | None, community_id: int | No
 # ---------------------------------------------------------------- communities and streets
 
 
+def home_path(slug: str) -> str:
+    """A community's own home on the public portal: ``/?c=<slug>`` (its residents sign in there)."""
+    return f"/?c={slug}"
+
+
 def community_by_slug(session: Session, slug: str) -> Community:
     """The community at a public address; a clear message for an unknown one."""
     found = session.exec(select(Community).where(Community.slug == slug.strip().lower())).first()

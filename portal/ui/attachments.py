@@ -101,7 +101,7 @@ def document_manager(actor: Actor, consultation: Consultation, *, flash_key: str
         file = file_upload("选择文件", list(DOCUMENT_TYPES), key=f"{k}.file", limit_mb=settings().upload_max_mb)
         a, b = st.columns([2, 1])
         title = a.text_input("标题（不填则用文件名）", max_chars=100, key=f"{k}.title")
-        kind = b.selectbox("类别", list(DocumentKind), format_func=DOCUMENT_KIND_LABELS.__getitem__, key=f"{k}.kind")
+        kind = b.selectbox("类别", list(DocumentKind), format_func=DOCUMENT_KIND_LABELS.__getitem__, key=f"{k}.kind", placeholder="请选择")
         sent = st.form_submit_button("上传资料", type="primary")
     if sent:
         if file is None:

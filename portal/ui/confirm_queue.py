@@ -50,7 +50,7 @@ def _naming(actor, ov, flash: str) -> None:  # type: ignore[no-untyped-def]
     if not themes:
         return
     with st.expander("修改主题的关键词"):
-        tid = st.selectbox("主题", list(themes), format_func=lambda i: themes[i].label, key="confirm.words.theme")
+        tid = st.selectbox("主题", list(themes), format_func=lambda i: themes[i].label, key="confirm.words.theme", placeholder="请选择")
         words = st.text_input("关键词（用顿号或空格分开）", value="、".join(themes[tid].seed_words or []),
                               key=f"confirm.words.{tid}")
         if st.button("保存关键词", key="confirm.words.save"):
@@ -81,7 +81,7 @@ def _item(actor, item, skipped: list[int], flash: str) -> None:  # type: ignore[
     others = {i: name for i, name in item.themes if i != item.theme_id}
     if others:
         pick, go = st.columns([3, 1], vertical_alignment="bottom")
-        to = pick.selectbox("改到…", list(others), format_func=others.__getitem__, key=f"confirm.to.{oid}")
+        to = pick.selectbox("改到…", list(others), format_func=others.__getitem__, key=f"confirm.to.{oid}", placeholder="请选择")
         if go.button("改到这个主题", key=f"confirm.move.{oid}"):
             answer(f"已记录：意见 #{oid} 改到「{others[to]}」。", theme_id=item.theme_id, belongs=False,
                    to_theme_id=to)

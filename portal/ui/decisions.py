@@ -108,7 +108,7 @@ def poll_builder(key: str) -> tuple[str, str, list, bool, bool]:
         for i in range(n):
             st.markdown(f"**第 {i + 1} 题**")
             text = st.text_input("题目", key=f"{key}.q{i}.text", max_chars=200)
-            kind = st.selectbox("题型", list(PollKind), format_func=lambda k: k.label, key=f"{key}.q{i}.kind")
+            kind = st.selectbox("题型", list(PollKind), format_func=lambda k: k.label, key=f"{key}.q{i}.kind", placeholder="请选择")
             options = st.text_area("选项（每行一个）", key=f"{key}.q{i}.options", height=110)
             max_choices = st.number_input("多选题最多可选几项（0 = 不限）", min_value=0, max_value=12,
                                           value=0, key=f"{key}.q{i}.max")

@@ -95,7 +95,7 @@ def report_box(resident, thread) -> None:  # type: ignore[no-untyped-def]
     with st.expander("举报不当内容"), st.form("consultation.report"):
         st.caption("发现人身攻击、泄露隐私、广告等内容，请告诉居委会，核实后会隐藏。")
         target = st.selectbox("举报哪一条", range(len(targets)), key="consultation.report_target",
-                              format_func=lambda i: targets[i][2])
+                              format_func=lambda i: targets[i][2], placeholder="请选择")
         reason = st.selectbox("理由", REPORT_REASONS, key="consultation.report_reason", index=None,
                               placeholder="请选择举报理由")
         detail = st.text_input("补充说明（可不填）", key="consultation.report_detail", max_chars=200)

@@ -28,8 +28,10 @@ def roster_preview(preview, *, accept_key: str) -> bool:  # type: ignore[no-unty
         st.warning(f"有 {len(preview.duplicates)} 行疑似重复：")
         st.dataframe(pd.DataFrame([{"行号": p.number, "说明": p.message} for p in preview.duplicates]),
                      hide_index=True, width="stretch")
+    owners = any(r.area_m2 is not None for r in preview.rows)
     st.dataframe(pd.DataFrame([{"行号": r.number, "楼栋": r.building, "单元": r.unit,
-                                "年龄段": r.age_band, "户号": r.household_ref}
+                                "年龄段": r.age_band, "户号": r.household_ref,
+                                **({"业主面积（m²）": "" if r.area_m2 is None else f"{r.area_m2}"} if owners else {})}
                                for r in preview.rows[:200]]),
                  hide_index=True, width="stretch", height=240 if len(preview.rows) > 6 else "auto")
     if preview.duplicates:

@@ -13,6 +13,7 @@ from typing import Literal
 
 WIDE_PAGES = frozenset({
     "dashboard", "roster", "offline", "participation", "themes", "audit", "users", "export", "overview",
+    "community",
 })
 
 

@@ -77,8 +77,13 @@ STAFF_PAGES = [
     NavPage("app_pages/committee/notices.py", "居民通知", ":material/notifications:", "record_consent"),
 ]
 
-# 街道管理员 (decision 0025): the street's view instead of a community's workbench
+# 街道管理员 (decision 0025): the street's view instead of a community's workbench, and each
+# community of the street read-only
 STREET_PAGE = NavPage("app_pages/street/overview.py", "街道总览", ":material/location_city:", "view_street")
+STREET_PAGES = [
+    STREET_PAGE,
+    NavPage("app_pages/street/community.py", "社区详情", ":material/apartment:", "view_street"),
+]
 
 STAFF_ONLY = "这是居委会工作人员使用的页面。请先退出居民登录，再用工作人员账号登录。"
 RESIDENTS_ONLY = "这是居民参与的页面，工作人员账号不能提意见或投票。如需代居民录入，请用“线下意见录入”。"
@@ -141,12 +146,12 @@ def site_for(actor: Actor | None) -> Site:
         mine = [_page(p, title=f"{p.title}（{unread} 条未读）" if p.path == "messages" and unread else None)
                 for p in RESIDENT_PAGES] + [_page(RESIDENT_SIGN_IN, title="我的账号")]
         menu.append(("我的", mine))
-        hidden += [_stand_in(p, message=STAFF_ONLY) for p in [*STAFF_PAGES, STREET_PAGE, STAFF_LOGIN]]
+        hidden += [_stand_in(p, message=STAFF_ONLY) for p in [*STAFF_PAGES, *STREET_PAGES, STAFF_LOGIN]]
     elif isinstance(actor, CommitteeActor):
         allowed = []
         street_admin = has_permission(actor, "view_street")
         first = STREET_PAGE if street_admin else STAFF_PAGES[0]
-        for p in [*STAFF_PAGES, STREET_PAGE]:
+        for p in [*STAFF_PAGES, *STREET_PAGES]:
             if p.permission is None or has_permission(actor, p.permission):
                 allowed.append(_page(p, default=(p is first)))
             else:
@@ -160,7 +165,7 @@ def site_for(actor: Actor | None) -> Site:
     else:
         menu.append(("登录", [_page(RESIDENT_SIGN_IN), _page(STAFF_LOGIN)]))
         hidden += [_stand_in(p, sign_in=RESIDENT_SIGN_IN) for p in RESIDENT_PAGES]
-        hidden += [_stand_in(p, sign_in=STAFF_LOGIN) for p in [*STAFF_PAGES, STREET_PAGE]]
+        hidden += [_stand_in(p, sign_in=STAFF_LOGIN) for p in [*STAFF_PAGES, *STREET_PAGES]]
     return Site(menu=menu, hidden=hidden)
 
 

@@ -28,14 +28,14 @@ def corrections(actor, cid: int, *, flash: str) -> None:  # type: ignore[no-unty
     by_id = {op.id: op for op in entries}
     oid = st.selectbox("选择要更正或撤回的意见（最近 50 条）", list(by_id), key="offline.fix.pick",
                        format_func=lambda i: f"#{i} · {CHANNEL_LABELS[by_id[i].channel]} · "
-                       f"{local_date(by_id[i].received_at)} · {by_id[i].text_original[:24]}")
+                       f"{local_date(by_id[i].received_at)} · {by_id[i].text_original[:24]}", placeholder="请选择")
     op = by_id[oid]
     channels = list(OFFLINE_CHANNELS)
     with st.form(f"offline.fix.form.{oid}"):
         text = st.text_area("意见内容", value=op.text_original, height=140, max_chars=1000, key=f"offline.fix.text.{oid}")
         c1, c2 = st.columns(2)
         channel = c1.selectbox("渠道", channels, index=channels.index(op.channel), key=f"offline.fix.channel.{oid}",
-                               format_func=lambda c: CHANNEL_LABELS[c])
+                               format_func=lambda c: CHANNEL_LABELS[c], placeholder="请选择")
         day = c2.date_input("收到日期", value=local_date(op.received_at), max_value=today_local(),
                             key=f"offline.fix.date.{oid}", format="YYYY-MM-DD")
         reason = st.text_input("更正理由（必填，记入审计日志）", key=f"offline.fix.reason.{oid}",

@@ -38,6 +38,13 @@ button, .stButton button, .stFormSubmitButton button {{ min-height: 2.75rem; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span {{ font-size: 0; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span::after {{
   content: "或把文件拖到这里"; font-size: 0.875rem; }}
+/* A selectbox's or multiselect's list with nothing to show (a search that matches nothing, or
+   every option already picked) says "No results", which no parameter changes (Streamlit 1.67). */
+[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span,
+[data-testid="stMultiSelectDropdown"] [role="listbox"][data-empty="true"] [role="option"] span {{ font-size: 0; }}
+[data-testid="stSelectboxVirtualDropdown"] [role="listbox"][data-empty="true"] [role="option"] span::after,
+[data-testid="stMultiSelectDropdown"] [role="listbox"][data-empty="true"] [role="option"] span::after {{
+  content: "没有可选的选项"; font-size: 0.875rem; }}
 /* Streamlit's keyboard "Skip to main content" link, shown on focus, in Chinese. */
 a[href="#stMain"] {{ font-size: 0 !important; }}
 a[href="#stMain"]::after {{ content: "跳到正文"; font-size: 1rem; }}
@@ -184,7 +191,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
         options = {card.id: f"{card.consultation.title} · {card.phase_label}" for card in cards}
         if key not in st.session_state and asked_id is not None:
             st.session_state[key] = asked_id
-        return st.selectbox(label, ids, format_func=options.__getitem__, key=key)
+        return st.selectbox(label, ids, format_func=options.__getitem__, key=key, placeholder="请选择")
 
     from portal.models import Phase
     from portal.services.consultations.phases import current_phase
@@ -200,7 +207,7 @@ def consultation_picker(cards: list[ConsultationCard], *, key: str, label: str =
     # its old option texts); the choice itself lives in session_state[key].
     version = zlib.crc32(repr(sorted(labels.items())).encode())
     chosen = st.selectbox(label, ids, index=ids.index(wanted), format_func=labels.__getitem__,
-                          key=f"{key}.{version}")
+                          key=f"{key}.{version}", placeholder="请选择")
     st.session_state[key] = chosen
     st.query_params["id"] = str(chosen)
     return chosen

@@ -112,7 +112,7 @@ def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_po
     sign_in(page, url, "zhang")
     nav = page.locator(".st-key-nav")
     expect(nav.get_by_text("参与情况", exact=True)).to_be_visible()  # the menu is drawn after the heading
-    assert not nav.get_by_text("账号管理").count()  # a clerk does not manage accounts
+    expect(nav.get_by_text("账号管理")).to_have_count(0)  # a clerk does not manage accounts
     go(page, "线下意见录入")
     page.get_by_text("录入到哪个议题").wait_for()
     page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
@@ -195,8 +195,8 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     sign_out(page)
     sign_in(page, url, "li")
     nav = page.locator(".st-key-nav")
-    assert nav.get_by_text("数据导出", exact=True).is_visible()
-    assert not nav.get_by_text("线下意见录入").count()  # a reviewer does not enter opinions
+    expect(nav.get_by_text("数据导出", exact=True)).to_be_visible()  # the reviewer's menu, once drawn
+    expect(nav.get_by_text("线下意见录入")).to_have_count(0)  # a reviewer does not enter opinions
     go(page, "数据导出")
     page.get_by_test_id("stSelectbox").filter(has_text="议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()

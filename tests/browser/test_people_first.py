@@ -30,7 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 ENGLISH = ("Page not found", "Running the app", "Upload", "per file", "Drag and drop", "Browse files",
-           "Traceback", "View more", "View less")
+           "Traceback", "View more", "View less", "No results", "Choose an option", "Choose options",
+           "No options to select")
 STAFF = {"admin": ("Admin2026", Role.ADMIN), "reviewer": ("Review2026", Role.REVIEWER),
          "clerk": ("Clerk2026", Role.CLERK)}  # the demo accounts
 
@@ -298,6 +299,20 @@ def test_staff_walk_their_pages(screen, portal_url, shots, username):
         assert "选择文件" in after
         no_english(pg)
         box.screenshot(path=shots / f"{'phone' if pg.is_phone else 'desktop'}-file-box.png")
+
+
+def test_a_picker_search_that_matches_nothing_says_so_in_chinese(page, portal_url):
+    """Streamlit's "No results" has no parameter; our CSS draws 没有可选的选项 in its place."""
+    pg = page
+    pg.goto(f"{portal_url}/accountability?c=wutongli")
+    shown(pg)
+    box = pg.get_by_test_id("stMultiSelect").first
+    box.locator("input").click()
+    box.locator("input").fill("没有这个议题zzz")
+    empty = pg.locator("[data-testid=stMultiSelectDropdown] [data-empty=true] [role=option] span")
+    empty.wait_for()
+    assert empty.evaluate("e => getComputedStyle(e, '::after').content") == '"没有可选的选项"'
+    no_english(pg)
 
 
 def test_qr_address_follows_the_port_the_portal_runs_on(page, portal_url):

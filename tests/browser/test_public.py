@@ -40,6 +40,8 @@ def check_public_results(page, phone, portal_url: str, shots: Path, title_part: 
     page.goto(portal_url)
     page.get_by_text("社区议事厅").first.wait_for()
     street = page.locator("[class*='st-key-home-community-']")  # a street home: open the first community
+    results = page.get_by_role("link", name=re.compile("查看结果、回应与办理进度"))
+    street.or_(results).first.wait_for()  # the home page has drawn its list, whichever it is
     if street.count():
         street.first.get_by_role("link").click()
     page.get_by_role("link", name=re.compile("查看结果、回应与办理进度")).first.click()

@@ -235,3 +235,40 @@ def test_a_correction_that_breaks_the_rules_is_refused_and_changes_nothing(lift_
     assert all("\u4e00" <= ch <= "\u9fff" or not ch.isalpha() for ch in at.error[0].value)
     with Session(engine) as s:
         assert s.exec(select(PollResponse)).one().answers == before
+
+
+def _two_consultations(session: Session):
+    """The lift decision plus a second consultation of the community with its own open poll."""
+    from portal import models
+    from portal.services.decisions import QuestionDraft, create_poll
+    from tests import factories
+
+    w, _ = lift_decision(session)
+    lift = session.get(models.Consultation, w.consultation_id)
+    lights = factories.consultation(session, session.get(models.Community, w.community_id), title="楼道照明改造",
+                                    question="楼道灯怎么改？", closes_at=lift.closes_at)
+    create_poll(session, actor=w.admin, consultation_id=lights.id, title="楼道照明问卷", questions=[
+        QuestionDraft("感应灯还是常亮灯？", models.PollKind.SINGLE, ["声控感应灯", "夜间常亮灯"])])
+    session.commit()
+    return w, lights.id
+
+
+@pytest.fixture
+def two_db(tmp_path, monkeypatch):
+    yield from seeded_app_database(tmp_path, monkeypatch, "two.sqlite", _two_consultations)
+
+
+def test_a_reminders_link_opens_the_ballot_page_on_its_consultation(two_db):
+    """/decide?id=N (the link of a 即将截止 reminder) shows that consultation's poll and owners'
+    vote only; 查看全部问卷和表决 shows everything open again."""
+    _, (w, lights_id) = two_db
+    at = open_page(RESIDENT, actor=w.owners[0], query={"id": str(w.consultation_id)})
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader] == ["电梯方案问卷", "业主表决：5号楼2单元加装电梯"]
+    next(b for b in at.button if b.label == "查看全部问卷和表决").click().run()
+    assert [s.value for s in at.subheader] == ["电梯方案问卷", "楼道照明问卷", "业主表决：5号楼2单元加装电梯"]
+    lights = open_page(RESIDENT, actor=w.owners[0], query={"id": str(lights_id)})
+    assert [s.value for s in lights.subheader] == ["楼道照明问卷"]
+    gone = open_page(RESIDENT, actor=w.owners[0], query={"id": "999"})
+    assert any("这个议题目前没有需要您填写的问卷或表决" in i.value for i in gone.info)
+    assert len(gone.subheader) == 3

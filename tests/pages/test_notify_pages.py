@@ -47,6 +47,22 @@ def test_resident_reads_a_message_and_the_unread_count_goes_down(hood_app):
     assert not any(b.key == "messages.read_all" for b in at.button)
 
 
+def test_a_reminder_with_a_ballot_waiting_links_to_the_ballot_page(hood_app):
+    from portal.services.notifications.events import notify
+
+    engine, hood = hood_app
+    with Session(engine) as s:
+        notify(s, resident_ids=[hood.paper], kind="closing", event_key="poll.closing:1",
+               title="问卷即将截止：电梯费用分摊方式问卷", body="问卷将于明天截止，还没参与的居民抓紧时间。",
+               link=f"/decide?id={hood.consultation_id}", consultation_id=hood.consultation_id)
+        s.commit()
+        me = resident_actor(s, hood.paper)
+    at = open_page(MESSAGES, actor=me)
+    links = [(p.proto.label, p.proto.page, p.proto.query_string) for p in at.get("page_link")
+             if p.proto.label == "查看详情"]
+    assert ("查看详情", "decide", f"id={hood.consultation_id}") in links, links
+
+
 def _first_message_id(engine, resident_id: int) -> int:
     with Session(engine) as s:
         return s.exec(select(Notification.id).where(Notification.resident_id == resident_id)).first()

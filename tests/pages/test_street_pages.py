@@ -82,3 +82,90 @@ def test_a_code_on_another_communitys_sign_in_address_says_where_it_belongs(demo
     message = " ".join(e.value for e in at.error).replace("\\", "")  # Markdown escapes: shown as typed
     assert "这个参与码属于梧桐里社区" in message and "/?c=wutongli" in message
     assert at.text_input(key="signin.code").value == code  # the typed code stays in the form
+
+
+# ---------------------------------------------------------------- 社区详情: one community, read-only
+
+COMMUNITY = "app_pages/street/community.py"
+# input widgets that could change something; read widgets (select boxes, tabs, the 分组方式 radio) are fine
+WRITE_WIDGETS = ("button", "text_input", "text_area", "number_input", "date_input", "checkbox", "toggle",
+                 "file_uploader", "form", "download_button", "chat_input", "color_picker")
+
+
+def _main_writes(at) -> list[str]:
+    return [f"{kind}:{getattr(e, 'label', '')}" for kind in WRITE_WIDGETS for e in at.main.get(kind)]
+
+
+def test_street_admin_opens_a_community_of_the_street_read_only(demo_db):
+    at = open_page(COMMUNITY, actor=demo_committee(demo_db, "street"), query={"c": "yinxingyuan"})
+    assert not at.exception and not at.error
+    assert at.selectbox(key="street.community").value == "yinxingyuan"
+    assert "银杏苑社区" in [e.value for e in at.subheader]
+    table = at.dataframe[0].value
+    assert set(table["议题"]) == {"口袋公园改造意见征集", "垃圾分类投放点调整意见征集"}
+    garbage = table[table["议题"] == "垃圾分类投放点调整意见征集"].iloc[0]
+    assert garbage["阶段"] == "研判中" and garbage["主题"] == 3 and garbage["未回应主题"] == 2
+    assert not _main_writes(at), _main_writes(at)
+
+
+def test_the_themes_tab_shows_each_theme_with_its_answer(demo_db):
+    at = open_page(COMMUNITY, actor=demo_committee(demo_db, "street"), query={"c": "yinxingyuan"})
+    picker = at.selectbox(key="street.consultation.yinxingyuan")
+    picker.select(next(o for o in picker.options if "垃圾分类" in o)).run()
+    assert not at.exception and not at.error
+    text = _all_text(at)
+    assert "投放点位置与异味" in text and "督导员与宣传" in text
+    assert "居委会决定：部分采纳" in text and "物业服务中心" in text  # the answer and who carries it out
+    assert "待回应" in text  # 督导员与宣传 waits for its answer
+    # participation against the roster, by building: counts only
+    assert [m.value for m in at.metric if m.label == "名册人数"] == ["120"]
+    assert not _main_writes(at)
+
+
+def test_street_admin_sees_no_residents_identity_on_a_community(demo_db):
+    from sqlmodel import Session, select
+
+    from portal.models import Area, Community, Resident
+
+    at = open_page(COMMUNITY, actor=demo_committee(demo_db, "street"), query={"c": "wutongli"})
+    assert not at.exception
+    for picker_value in at.selectbox(key="street.consultation.wutongli").options:
+        at.selectbox(key="street.consultation.wutongli").select(picker_value).run()
+        assert not at.exception and not at.error
+    frames = "\n".join(f.value.to_csv() for f in at.dataframe)
+    text = _all_text(at) + frames
+    with Session(demo_db) as s:
+        wutongli = s.exec(select(Community).where(Community.slug == "wutongli")).one()
+        refs = [r.household_ref for r in s.exec(select(Resident).where(Resident.community_id == wutongli.id))
+                if r.household_ref]
+        areas = {a.name for a in s.exec(select(Area).where(Area.community_id == wutongli.id))}
+    assert refs and not [ref for ref in refs if ref in text]  # no household reference of any resident
+    assert "参与码" not in text
+    assert any(a in frames for a in areas)  # buildings appear only as groups with counts
+
+
+def test_street_overview_links_each_community_to_its_read_only_page(demo_db):
+    at = open_page(OVERVIEW, actor=demo_committee(demo_db, "street"))
+    links = [p.proto for p in at.get("page_link") if "的议题、参与和回应" in p.proto.label]
+    assert [p.label for p in links] == ["查看梧桐里社区的议题、参与和回应", "查看银杏苑社区的议题、参与和回应"]
+    assert "社区详情" in _menu(at)
+
+
+def test_community_staff_cannot_open_the_streets_community_page(demo_db):
+    from datetime import UTC, datetime
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support import ROOT
+
+    staff = demo_committee(demo_db, "yx_admin")
+    assert "社区详情" not in _menu(open_page("app_pages/public/home.py", actor=staff))
+    # and the page itself, run directly, refuses them before reading anything
+    at = AppTest.from_file(str(ROOT / "portal" / COMMUNITY), default_timeout=30)
+    at.session_state["auth.actor"] = staff
+    at.session_state["auth.since"] = datetime.now(UTC)
+    at.query_params["c"] = "wutongli"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["您的账号没有访问此页面的权限。"]
+    assert not at.dataframe and not at.selectbox

@@ -319,6 +319,14 @@ ACTIONS: list[CommitteeAction] = [
     # the street's view: 街道管理员 only (decision 0025)
     CommitteeAction("street.street_overview", "view_street", lambda s, w, a: street.street_overview(
         s, actor=a), "read", changes_data=False),
+    CommitteeAction("street.street_communities", "view_street", lambda s, w, a: street.street_communities(
+        s, actor=a), "read", changes_data=False),
+    CommitteeAction("street.community_view", "view_street", lambda s, w, a: street.community_view(
+        s, actor=a, community_id=w.community_id), "read", changes_data=False),
+    CommitteeAction("street.community_participation", "view_street", lambda s, w, a: street.community_participation(
+        s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
+    CommitteeAction("street.community_themes", "view_street", lambda s, w, a: street.community_themes(
+        s, actor=a, consultation_id=w.rw.consultation_id), "read", changes_data=False),
     # An export takes residents' words out of the system: audited although it changes nothing.
     CommitteeAction("exports.export_tables", "export_data", _commit(lambda s, w, a: exports.export_tables(
         s, actor=a, consultation_id=w.rw.consultation_id))),

@@ -3,9 +3,6 @@ speaks the real S3 HTTP protocol, and boto3 talks to it exactly as it would to O
 
 from __future__ import annotations
 
-import socket
-import urllib.request
-
 import pytest
 from sqlmodel import func, select
 
@@ -22,37 +19,17 @@ from portal.services.participation import submit_opinion
 from portal.settings import get_settings
 from tests import files
 from tests.ops_support import build_hood
+from tests.portal.s3_support import BUCKET, moto_store
 from tests.portal.test_documents import LAMP, _me
 
-moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) is not installed")
-boto3 = pytest.importorskip("boto3", reason="boto3 (extra s3) is not installed")
-BUCKET = "wutongli-files"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytest.importorskip("moto.server", reason="moto[server] (test extra) is not installed")
+pytest.importorskip("boto3", reason="boto3 (extra s3) is not installed")
 
 
 @pytest.fixture
 def s3(settings, monkeypatch):
     """A running S3 endpoint with an empty bucket; the portal's settings point at it."""
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    # moto keeps its buckets per process: start every test from an empty store
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    for name, value in {"AWS_ACCESS_KEY_ID": "portal-test", "AWS_SECRET_ACCESS_KEY": "portal-test-secret",
-                        "PORTAL_S3_URL": url, "PORTAL_S3_BUCKET": BUCKET, "PORTAL_S3_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    client = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    yield server, client
-    server.stop()
-    get_settings.cache_clear()
+    yield from moto_store(monkeypatch)
 
 
 @pytest.fixture

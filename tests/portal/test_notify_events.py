@@ -232,6 +232,64 @@ def test_a_poll_closing_soon_reminds_the_building_once(session, hood):
     assert my_messages(session, actor=resident_actor(session, hood.other_building_resident)) == []
 
 
+def test_closing_reminders_lead_to_the_ballot_page_while_a_poll_or_owners_vote_waits(session, hood):
+    """The reminder's link goes to 参与表决 for this consultation when the resident still has an
+    open poll or an owners' vote for their flat to answer; to the consultation page otherwise."""
+    from decimal import Decimal
+
+    from portal.models import (
+        Area,
+        Consultation,
+        OwnerChoice,
+        PollKind,
+        PollQuestion,
+        Resident,
+        VoteMatter,
+    )
+    from portal.services.decisions import (
+        QuestionDraft,
+        answer_poll,
+        cast_owner_ballot,
+        create_owners_vote,
+        create_poll,
+        set_owner_household,
+        still_to_decide,
+    )
+    from portal.services.notifications import queue_closing_soon
+
+    c = session.get(Consultation, hood.consultation_id)
+    c.phase, c.closes_at = Phase.COLLECTING, factories.days_from_now(0.5)
+    session.add(c)
+    poll = create_poll(session, actor=hood.admin, consultation_id=c.id, title="电梯费用分摊方式问卷", questions=[
+        QuestionDraft("费用怎么分摊？", PollKind.SINGLE, ["按楼层系数分摊", "每户平均分摊"])])
+    session.commit()
+    q = session.exec(select(PollQuestion).where(PollQuestion.poll_id == poll.id)).one()
+    owner, answered, waiting = hood.by_sms, hood.web_only, hood.paper
+    for rid in (owner, answered):  # both answered the poll …
+        answer_poll(session, actor=resident_actor(session, rid), poll_id=poll.id, answers={q.id: [0]})
+    flat = session.get(Resident, owner)
+    three = session.get(Area, flat.area_id)
+    set_owner_household(session, community_id=hood.community_id, area_id=three.id, unit="1单元", room="3-1-101",
+                        area_m2=Decimal("89.50"), owner_resident_id=owner)  # … but the owner's flat has not voted
+    vote = create_owners_vote(session, actor=hood.admin, consultation_id=c.id, title="3号楼加装电梯",
+                              matter=VoteMatter.REBUILD, area_id=three.id)
+    session.commit()
+    assert queue_closing_soon(session, hours=24) > 0
+    session.commit()
+
+    def links(rid):
+        return {m.title: m.link for m in my_messages(session, actor=resident_actor(session, rid))}
+
+    ballot_page, consultation_page = f"/decide?id={c.id}", f"/consultation?id={c.id}"
+    assert links(waiting) == {"即将截止：3号楼加装电梯": ballot_page, "问卷即将截止：电梯费用分摊方式问卷": ballot_page,
+                              "业主表决即将截止：3号楼加装电梯": ballot_page}
+    assert set(links(owner).values()) == {ballot_page}
+    assert set(links(answered).values()) == {consultation_page}
+    # once the owner has voted for the flat nothing waits for them any more
+    cast_owner_ballot(session, actor=resident_actor(session, owner), vote_id=vote.id, choice=OwnerChoice.AGREE)
+    assert still_to_decide(session, c, [owner, answered, waiting]) == {waiting}
+
+
 def test_the_committee_export_carries_no_contact_details(session, hood):
     from portal.models import Consultation, Resident
     from portal.services.publishing import exports

@@ -143,7 +143,7 @@ def test_bulk_issue_codes_then_slips_pdf_carries_community_and_code(session, hoo
     assert count(session, ParticipationCode) == 4
     stored = {c.code_hash for c in session.exec(select(ParticipationCode))}
     assert all(s.code not in stored for s in slips)  # only hashes are kept
-    pdf = code_slips_pdf(slips, community_name="梧桐里社区", base_url="https://yishi.example.cn",
+    pdf = code_slips_pdf(slips, community_name="梧桐里社区", address="https://yishi.example.cn",
                          font_path=settings.font_path)
     reader = PdfReader(io.BytesIO(pdf))
     # pypdf puts a NUL between the glyphs of this CID font; the characters themselves are exact
@@ -161,7 +161,7 @@ def test_bulk_issue_codes_then_slips_pdf_carries_community_and_code(session, hoo
 def test_nine_slips_make_two_pages(session, hood, settings):
     ids = [r.id for r in hood.residents[:9]]
     slips = issue_codes(session, actor=hood.admin, resident_ids=ids)
-    pdf = code_slips_pdf(slips, community_name="梧桐里社区", base_url="http://localhost:8501",
+    pdf = code_slips_pdf(slips, community_name="梧桐里社区", address="http://localhost:8501",
                          font_path=settings.font_path)
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
 
@@ -212,7 +212,47 @@ def test_long_names_are_fitted_inside_the_slip(settings):
                       "BJHY-2Q-E-28-3-0602-室内登记编号-附加说明文字很长", "ABCDE-FGHJK",
                       datetime(2027, 3, 1, tzinfo=UTC))
     pdf = code_slips_pdf([slip], community_name="临江区清河街道滨江花园第二社区居民委员会",
-                         base_url="https://yishi.example.cn", font_path=settings.font_path)
+                         address="https://yishi.example.cn", font_path=settings.font_path)
     text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\x00", "").split())
     assert "ABCDE-FGHJK" in text and "临江区清河街道滨江花园第二社区" in text
     assert "…" in text  # the over-long household id is cut, not printed over the QR code
+
+
+def _qr_pixels(png_or_image) -> tuple[tuple[int, int], bytes]:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    image = png_or_image if isinstance(png_or_image, Image.Image) else Image.open(png_or_image)
+    image = image.convert("L")
+    return image.size, image.tobytes()
+
+
+def _qr_of(url: str):  # type: ignore[no-untyped-def]
+    """The QR symbol of ``url`` as the slips draw it (segno cannot decode, so we compare symbols)."""
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=8, border=1)
+    buf.seek(0)
+    return _qr_pixels(buf)
+
+
+def test_slips_print_and_encode_the_communitys_own_address(session, hood, settings, monkeypatch):
+    """In a street's deployment the bare address is the street's home: the slip sends residents
+    to their community's home (?c=<slug>), in print and in the QR code."""
+    from portal.services.identity.slips import issue_code_slips
+    from portal.settings import get_settings
+    from tests.pdf_text import pdf_text
+
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://yishi.example.cn/")
+    get_settings.cache_clear()
+    assert hood.community.slug
+    pdf, n = issue_code_slips(session, actor=hood.clerk, resident_ids=[r.id for r in hood.residents[:2]])
+    session.commit()
+    assert n == 2
+    wanted = f"https://yishi.example.cn/?c={hood.community.slug}"
+    assert wanted in pdf_text(pdf)
+    images = PdfReader(io.BytesIO(pdf)).pages[0].images
+    assert images, "the slip has no QR code"
+    printed = _qr_pixels(images[0].image)
+    assert printed == _qr_of(wanted)
+    assert printed != _qr_of("https://yishi.example.cn")  # not the street's (or the bare) address

@@ -271,3 +271,97 @@ def test_street_admin_signs_in_with_the_streets_communities(street):
         ids = set(s.exec(select(Community.id).where(col(Community.street_id) == sa_.street_id)))
     assert sa_.street_community_ids == ids and len(ids) == 2
     assert (f"committee:{sa_.user_id}", "user.login") in audit_rows(street.world.engine)
+
+
+# ---------------------------------------------------------------- the street admin reads one community
+
+
+STREET_READS = [a for a in ACTIONS if a.permission == "view_street"]
+
+
+@pytest.mark.parametrize("action", STREET_READS, ids=[a.id for a in STREET_READS])
+def test_a_street_admin_reads_their_streets_communities_and_not_another_streets(street, action):
+    w = street.world
+    before = dump(w.engine)
+    with Session(w.engine, expire_on_commit=False) as s:
+        assert action.perform(s, w, street.street_admin) is not None
+    assert dump(w.engine) == before  # reading changes nothing, not even the audit log
+    if action.name in {"street.street_overview", "street.street_communities"}:
+        return  # name no community: the stranger's own street (tested above and below)
+    assert _refused(w.engine, action, w, street.stranger) == tenancy.OTHER_COMMUNITY
+
+
+def test_the_street_admins_community_view_is_counts_and_public_text(street):
+    from portal.services import street as street_view
+
+    w = street.world
+    with Session(w.engine) as s:
+        assert [c.name for c in street_view.street_communities(s, actor=street.street_admin)] == \
+            ["梧桐里社区", "银杏苑社区"]
+        assert street_view.street_communities(s, actor=street.stranger) == []
+        view = street_view.community_view(s, actor=street.street_admin, community_id=w.community_id)
+        assert view.name == "梧桐里社区" and {r.id for r in view.consultations} == set(w.consultations.values())
+        assert all(not r.todo for r in view.consultations)  # no links to pages that change things
+        themes = street_view.community_themes(s, actor=street.street_admin, consultation_id=w.rw.consultation_id)
+        answered = next(t for t in themes if t.id == w.answered_theme)
+        assert answered.answer.reasoning == "在3号楼旁新建集中充电棚" and answered.answer.responsible_party == "物业公司"
+        assert all(not t.representatives for t in themes)  # no opinion text
+        check = street_view.community_participation(s, actor=street.street_admin,
+                                                    consultation_id=w.rw.consultation_id, dimension="age_band")
+        assert check.total_participants > 0 and check.groups
+        other = street_view.community_view(s, actor=street.street_admin, community_id=street.other_id)
+        assert other.name == "银杏苑社区" and other.roster == 3 and other.consultations == []
+
+
+GATES = {  # each gate of tenancy, aimed at one of 梧桐里's rows
+    "require_for": lambda s, w, a, write: tenancy.require_for(a, w.community_id, write=write),
+    "consultation_for": lambda s, w, a, write: tenancy.consultation_for(s, a, w.rw.consultation_id, write=write),
+    "theme_for": lambda s, w, a, write: tenancy.theme_for(s, a, w.rw.themes["车位不足"], write=write),
+    "opinion_for": lambda s, w, a, write: tenancy.opinion_for(s, a, w.collecting_opinions[0], write=write),
+    "resident_for": lambda s, w, a, write: tenancy.resident_for(s, a, w.residents[0], write=write),
+    "user_for": lambda s, w, a, write: tenancy.user_for(s, a, w.committee[Role.CLERK].user_id),
+}
+
+
+@pytest.mark.parametrize("gate", list(GATES))
+def test_every_tenancy_gate_refuses_a_street_admin_a_write(street, gate):
+    w = street.world
+    with Session(w.engine) as s:
+        with pytest.raises(PermissionDenied) as own:
+            GATES[gate](s, w, street.street_admin, True)
+        assert str(own.value) == tenancy.STREET_READ_ONLY
+        with pytest.raises(PermissionDenied) as foreign:
+            GATES[gate](s, w, street.stranger, True)
+        assert str(foreign.value) == tenancy.OTHER_COMMUNITY
+        if gate != "user_for":  # accounts are managed (written), never only read
+            GATES[gate](s, w, street.street_admin, False)
+            with pytest.raises(PermissionDenied, match="其他社区"):
+                GATES[gate](s, w, street.stranger, False)
+    with Session(w.engine) as s:  # nor in their own street's other community
+        with pytest.raises(PermissionDenied, match="街道管理员只能查看"):
+            tenancy.require_for(street.street_admin, street.other_id)
+        with pytest.raises(PermissionDenied, match="其他社区"):
+            tenancy.require_for(street.stranger, street.other_id)
+
+
+# An export changes nothing: it is audited because it takes residents' words out, and it is a
+# read for tenancy; the street role does not hold export_data (the matrix above).
+WRITES = [a for a in ACTIONS if a.changes_data and a.name != "exports.export_tables"]
+
+
+@pytest.mark.parametrize("action", WRITES, ids=[a.id for a in WRITES])
+def test_a_street_admin_holding_every_permission_would_still_change_nothing(street, keyword_model, monkeypatch,
+                                                                             action):
+    """The second lock: were the street role ever given a staff permission by mistake, every
+    service that changes a community's data still asks tenancy for a write, which refuses."""
+    from portal.services.errors import InvalidInput
+
+    for permission, roles in PERMISSIONS.items():
+        monkeypatch.setitem(PERMISSIONS, permission, roles | {Role.STREET_ADMIN})
+    engine, w = street.world.engine, street.world
+    before = dump(engine)
+    with Session(engine, expire_on_commit=False) as s, pytest.raises((PermissionDenied, InvalidInput)) as refused:
+        action.perform(s, w, street.street_admin)
+    assert dump(engine) == before
+    # a new account names no community: a street admin has none of their own to put it in
+    assert str(refused.value) in {tenancy.STREET_READ_ONLY, "这里有多个社区，请指明是哪一个社区。"}, str(refused.value)

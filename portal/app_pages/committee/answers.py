@@ -61,7 +61,7 @@ if wanted not in theme_ids:  # first the themes still waiting for an answer
     wanted = next((r.theme.id for r in ov.themes if not r.answered and not r.theme.is_other), theme_ids[0])
 version = zlib.crc32(repr(list(labels.items())).encode())  # new labels, new widget (see themes page)
 tid = st.selectbox("主题", theme_ids, index=theme_ids.index(wanted), format_func=labels.__getitem__,
-                   key=f"answers.theme.{version}")
+                   key=f"answers.theme.{version}", placeholder="请选择")
 st.session_state["answers.theme_id"] = tid
 with db_session() as session:
     detail = review.theme_detail(session, actor=actor, theme_id=tid)
@@ -110,7 +110,7 @@ if response and phases.TABLE[phase].update_status:
     with st.form(f"answers.update.{tid}"):
         statuses = list(review.TIMELINE_STATUSES)
         status = st.selectbox("新状态", statuses, format_func=lambda s: ThemeStatus(s).label,
-                              key=f"answers.status.{tid}")
+                              key=f"answers.status.{tid}", placeholder="请选择")
         note = st.text_area("进展说明（居民会看到）", max_chars=2000, key=f"answers.note.{tid}",
                             placeholder="例如：施工队已进场，预计两周完成。")
         if st.form_submit_button("发布进展"):

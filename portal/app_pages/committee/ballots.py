@@ -45,7 +45,7 @@ if not open_polls and not open_votes:
 if open_votes:
     st.subheader("业主表决纸质票", anchor=False)
     vote = st.selectbox("表决", [v.vote_id for v in open_votes], key="ballots.vote",
-                        format_func=lambda i: next(v.title for v in open_votes if v.vote_id == i))
+                        format_func=lambda i: next(v.title for v in open_votes if v.vote_id == i), placeholder="请选择")
     with db_session() as session:
         sheet = ballot_sheet(session, actor=actor, vote_id=vote)
     rows = {r.household_id: r for r in sheet}
@@ -53,11 +53,11 @@ if open_votes:
         household = st.selectbox(
             "户（已投票的户再录入即为更正纸质票）", list(rows), key="ballots.household",
             format_func=lambda h: f"{rows[h].label} · {area_text(rows[h].area_m2)}"
-            + (f" · 已投：{rows[h].choice.label}（{rows[h].how}）" if rows[h].choice else ""))
+            + (f" · 已投：{rows[h].choice.label}（{rows[h].how}）" if rows[h].choice else ""), placeholder="请选择")
         choice = st.radio("表决意见", list(OwnerChoice), format_func=lambda c: c.label, horizontal=True,
                           key="ballots.choice", index=None)
         channel = st.selectbox("渠道", [Channel.PAPER, Channel.DOOR], format_func=CHANNEL_LABELS.__getitem__,
-                               key="ballots.vote_channel")
+                               key="ballots.vote_channel", placeholder="请选择")
         entered = st.form_submit_button("保存这张表决票", type="primary")
     if entered:
         save_and_flash(FLASH, lambda r: f"已录入 {rows[household].label} 的表决票（{OwnerChoice(r.ballot.choice).label}）。",
@@ -66,10 +66,10 @@ if open_votes:
 if open_polls:
     st.subheader("问卷纸质答卷", anchor=False)
     poll_id = st.selectbox("问卷", [p.poll_id for p in open_polls], key="ballots.poll",
-                           format_func=lambda i: next(p.title for p in open_polls if p.poll_id == i))
+                           format_func=lambda i: next(p.title for p in open_polls if p.poll_id == i), placeholder="请选择")
     card = next(p for p in open_polls if p.poll_id == poll_id)
     area_id = st.selectbox("答卷人所在楼栋", [None, *area_label], key="ballots.area",
-                           format_func=lambda a: "不详（不对应名册）" if a is None else area_label[a])
+                           format_func=lambda a: "不详（不对应名册）" if a is None else area_label[a], placeholder="请选择")
     resident_id = None
     if area_id is not None:
         with db_session() as session:
@@ -77,10 +77,10 @@ if open_polls:
         who = {e.resident_id: f"{e.unit} · {e.age_band or '年龄未登记'}"
                + (f" · 户号 {e.household_ref}" if e.household_ref else "") for e in roster}
         resident_id = st.selectbox("名册中的居民", [None, *who], key=f"ballots.resident.{area_id}",
-                                   format_func=lambda r: "不指定" if r is None else who[r])
+                                   format_func=lambda r: "不指定" if r is None else who[r], placeholder="请选择")
     with st.form("ballots.poll_form"):
         channel = st.selectbox("渠道", [Channel.PAPER, Channel.PHONE, Channel.DOOR],
-                               format_func=CHANNEL_LABELS.__getitem__, key="ballots.poll_channel")
+                               format_func=CHANNEL_LABELS.__getitem__, key="ballots.poll_channel", placeholder="请选择")
         answers, others = answer_widgets(card.questions, key=f"ballots.paper.{poll_id}")
         entered = st.form_submit_button("保存这份答卷", type="primary")
     if entered:
@@ -98,7 +98,7 @@ if open_polls:
             by_id = {r.response_id: r for r in recent}
             fix = st.selectbox("要更正的答卷", list(by_id), key="ballots.fix",
                                format_func=lambda i: f"#{i} · {by_id[i].resident} · {by_id[i].channel} · "
-                               f"{format_datetime(by_id[i].entered)}")
+                               f"{format_datetime(by_id[i].entered)}", placeholder="请选择")
             with st.form(f"ballots.fix_form.{fix}"):
                 fixed_answers, fixed_others = answer_widgets(card.questions, key=f"ballots.fix.{fix}",
                                                              existing=by_id[fix].answers)

@@ -33,7 +33,7 @@ with db_session() as session:
 if (nxt_id := st.session_state.pop("cons.select_next", None)) is not None:
     st.session_state["cons.selected"] = nxt_id  # before the select box exists in this run
 options = {NEW: "＋ 新建议题"} | {c.id: f"{c.consultation.title} · {c.phase_label}" for c in cards}
-chosen = st.selectbox("选择议题", list(options), format_func=options.__getitem__, key="cons.selected")
+chosen = st.selectbox("选择议题", list(options), format_func=options.__getitem__, key="cons.selected", placeholder="请选择")
 area_names = {a.id: f"{a.grid} {a.name}".strip() for a in areas}
 
 today = today_local()

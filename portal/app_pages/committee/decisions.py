@@ -62,7 +62,7 @@ with tab_polls:
             st.caption(f"{state} · 截止 {format_datetime(p.closes_at, empty='随议题投票阶段结束')} · "
                        f"{p.n_responses} 份答卷" + (" · 截止前不公开结果" if p.hide_results_until_close else ""))
             by = st.selectbox("分组查看", ["", *BREAKDOWNS], format_func=lambda b: BREAKDOWNS.get(b, "不分组"),
-                              key=f"decide.by.{p.poll_id}")
+                              key=f"decide.by.{p.poll_id}", placeholder="请选择")
             shown = read(poll_results, poll_id=p.poll_id, staff=True, by=by)
             if shown:
                 poll_results_panel(shown.value, key=f"decide.poll.{p.poll_id}")
@@ -107,8 +107,8 @@ with tab_votes:
                                   placeholder="例如：5号楼2单元加装电梯")
             matter = st.selectbox("属于《民法典》第二百七十八条的哪一项", list(VoteMatter),
                                   index=list(VoteMatter).index(VoteMatter.REBUILD),
-                                  format_func=VOTE_MATTER_LABELS.__getitem__, key="decide.vote_matter")
-            area_id = st.selectbox("楼栋", list(area_label), format_func=area_label.__getitem__, key="decide.vote_area")
+                                  format_func=VOTE_MATTER_LABELS.__getitem__, key="decide.vote_matter", placeholder="请选择")
+            area_id = st.selectbox("楼栋", list(area_label), format_func=area_label.__getitem__, key="decide.vote_area", placeholder="请选择")
             unit = st.text_input("单元（不填 = 整栋楼）", key="decide.vote_unit", max_chars=20, placeholder="例如：2单元")
             started = st.form_submit_button("发起表决", type="primary")
         if started:
@@ -117,17 +117,17 @@ with tab_votes:
     if has_permission(actor, "import_roster") and votes:
         with st.expander("登记受托代理人"):
             vote = st.selectbox("表决", [v.vote_id for v in votes], key="decide.proxy_vote",
-                                format_func=lambda i: next(v.title for v in votes if v.vote_id == i))
+                                format_func=lambda i: next(v.title for v in votes if v.vote_id == i), placeholder="请选择")
             with db_session() as session:
                 sheet = ballot_sheet(session, actor=actor, vote_id=vote)
             household = st.selectbox("业主户", [r.household_id for r in sheet], key="decide.proxy_household",
-                                     format_func=lambda h: next(r.label for r in sheet if r.household_id == h))
+                                     format_func=lambda h: next(r.label for r in sheet if r.household_id == h), placeholder="请选择")
             with db_session() as session:
                 people = list_roster(session, actor=actor)
             who = {e.resident_id: f"{e.building} {e.unit} · {e.age_band or '年龄未登记'}"
                    + (f" · 户号 {e.household_ref}" if e.household_ref else "") for e in people}
             proxy = st.selectbox("代理人（名册中的居民，凭自己的参与码投票）", [None, *who], key="decide.proxy_who",
-                                 format_func=lambda r: "取消代理人" if r is None else who[r])
+                                 format_func=lambda r: "取消代理人" if r is None else who[r], placeholder="请选择")
             if st.button("保存代理人", key="decide.proxy_save"):
                 save_and_flash(FLASH, "已登记代理人。" if proxy else "已取消代理人。", register_proxy, actor=actor,
                                household_id=household, resident_id=proxy)

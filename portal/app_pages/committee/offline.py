@@ -54,11 +54,11 @@ tab_one, tab_bulk, tab_fix, tab_mix = st.tabs(["逐条录入", "批量导入", "
 with tab_one:
     c1, c2 = st.columns(2)
     channel = c1.selectbox("渠道", list(OFFLINE_CHANNELS), format_func=lambda c: CHANNEL_LABELS[c],
-                           key="offline.channel")
+                           key="offline.channel", placeholder="请选择")
     received_on = c2.date_input("收到日期", value=today, max_value=today, key="offline.date",
                                 format="YYYY-MM-DD")
     area_id = st.selectbox("居民所在楼栋", [None, *area_label],
-                           format_func=lambda a: "不详" if a is None else area_label[a], key="offline.area")
+                           format_func=lambda a: "不详" if a is None else area_label[a], key="offline.area", placeholder="请选择")
     resident_id = None
     if area_id is not None:
         with db_session() as session:
@@ -67,7 +67,7 @@ with tab_one:
                + (f" · 户号 {e.household_ref}" if e.household_ref else "") for e in roster}
         resident_id = st.selectbox("名册中的居民（可不选）", [None, *who],
                                    format_func=lambda r: "不指定" if r is None else who[r],
-                                   key=f"offline.resident.{area_id}")
+                                   key=f"offline.resident.{area_id}", placeholder="请选择")
     token = draft_token("offline.text")  # one per draft: a repeated 保存 stores it once
     with st.form("offline.form"):
         text = st.text_area("意见内容（按居民原话录入）", key="offline.text", height=160, max_chars=1000)

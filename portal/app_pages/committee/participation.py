@@ -1,48 +1,22 @@
-import pandas as pd
 import streamlit as st
 
-from portal.charts import participation_chart
 from portal.services.consultations import PUBLIC_PHASES, list_consultations
-from portal.services.consultations.participation_check import DIMENSIONS, check_participation
+from portal.services.consultations.participation_check import check_participation
+from portal.ui.participation import EXPLAINED, dimension_choice, participation_figures
 from portal.ui.resources import db_session
-from portal.ui.widgets import consultation_picker, md, require_committee, show_chart
+from portal.ui.widgets import consultation_picker, require_committee
 
 actor = require_committee("view_committee")
 st.title("参与情况核查")
-st.caption("参与者指提过意见（含线下录入）或投过票的居民。某一组在参与者中的占比不到其在名册中占比的一半时，"
-           "标为“参与偏少”，建议在征集结束前上门走访。")
+st.caption(EXPLAINED)
 
 with db_session() as session:
     cards = list_consultations(session, phases=PUBLIC_PHASES, actor=actor)
 cid = consultation_picker(cards, key="participation.consultation")
 if cid is None:
     st.stop()
-dimension = st.radio("分组方式", list(DIMENSIONS), format_func=DIMENSIONS.__getitem__, horizontal=True,
-                     key="participation.dimension")
+dimension = dimension_choice("participation.dimension")
 with db_session() as session:
     check = check_participation(session, actor=actor, consultation_id=cid, dimension=dimension)
 
-c1, c2, c3 = st.columns(3)
-c1.metric("名册人数", check.total_roster)
-c2.metric("参与人数", check.total_participants)
-c3.metric("参与率", f"{check.total_participants / check.total_roster:.0%}" if check.total_roster else "—")
-if check.unmatched:
-    st.caption(f"另有 {check.unmatched} 条意见未关联到名册中的居民（如匿名热线），未计入上面的数字。")
-
-if not check.groups:
-    st.info("名册为空：请先在“居民名册与参与码”页面导入名册。")
-    st.stop()
-if check.total_participants == 0:
-    st.info("还没有居民参与这个议题。")
-elif check.flagged:
-    st.warning(md(f"参与偏少的{check.label}：" + "、".join(g.group for g in check.flagged))
-               + "。建议安排上门走访或发放纸质意见表。")
-else:
-    st.success(f"各{check.label}的参与比例大体均衡。")
-
-show_chart(participation_chart(check.groups, group_title=check.label))
-st.dataframe(pd.DataFrame([{
-    check.label: g.group, "名册人数": g.roster, "参与人数": g.participants,
-    "参与率": f"{g.rate:.0%}", "名册占比": f"{g.roster_share:.1%}", "参与者占比": f"{g.participant_share:.1%}",
-    "提示": "参与偏少，建议上门走访" if g.under_represented else "",
-} for g in check.groups]), hide_index=True, width="stretch")
+participation_figures(check, empty_roster="名册为空：请先在“居民名册与参与码”页面导入名册。")

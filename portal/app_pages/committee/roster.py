@@ -71,8 +71,8 @@ with tab_import:
         st.info("您的账号没有导入名册的权限。")
     else:
         st.write("支持 CSV（UTF-8 或 GBK 编码）和 Excel（.xlsx）。必填列：**楼栋、单元、年龄段**；可选列：户号、网格、"
-                 "专有部分面积（填了面积的一行就是这一户的业主，用于业主表决，须同时填户号）。"
-                 "有任何一行出错时不会导入任何记录。")
+                 "是否业主、专有部分面积（m²）——业主本人那一行填“是”和面积（如 89.56），用于业主表决，须同时填户号；"
+                 "其他家庭成员留空。有任何一行出错时不会导入任何记录。")
         template_downloads("roster")
         upload = file_upload("选择名册文件", ["csv", "xlsx"], key=f"roster.upload.{st.session_state.get('roster.upload_n', 0)}")
         checked = None if upload is None else read(preview_roster, data=upload.getvalue(), filename=upload.name,
@@ -111,7 +111,7 @@ with tab_list:
         rid = st.selectbox(
             "选择居民（补发或作废）", list(by_id),
             format_func=lambda i: f"#{i} {by_id[i].building} {by_id[i].unit} {by_id[i].age_band} "
-            f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident")
+            f"{by_id[i].household_ref} · {by_id[i].code_state}", key="roster.list.resident", placeholder="请选择")
         c1, c2, c3 = st.columns(3)
         replacing = by_id[rid].code_state in ("有效", "已使用")
         if confirm_button("补发参与码（旧码作废）", key="roster.reissue", container=c1, fingerprint=rid,

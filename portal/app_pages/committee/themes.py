@@ -57,7 +57,7 @@ with tab_themes:
 
     if editable and len(theme_ids) >= 2:
         with st.expander("合并主题", key="themes.merge.box"):
-            into = st.selectbox("合并到", theme_ids, format_func=labels.__getitem__, key=f"themes.merge.into.{tv}")
+            into = st.selectbox("合并到", theme_ids, format_func=labels.__getitem__, key=f"themes.merge.into.{tv}", placeholder="请选择")
             others = st.multiselect("把这些主题并入", [t for t in theme_ids if t != into],
                                     format_func=labels.__getitem__, key=f"themes.merge.others.{tv}",
                                     placeholder="选择一个或多个主题")
@@ -70,7 +70,7 @@ with tab_themes:
     st.subheader("查看主题", anchor=False)
     wanted = st.session_state.get("themes.open_id")
     tid = st.selectbox("主题", theme_ids, index=theme_ids.index(wanted) if wanted in theme_ids else 0,
-                       format_func=labels.__getitem__, key=f"themes.open.{tv}")
+                       format_func=labels.__getitem__, key=f"themes.open.{tv}", placeholder="请选择")
     st.session_state["themes.open_id"] = tid
     with db_session() as session:
         detail = review.theme_detail(session, actor=actor, theme_id=tid)
@@ -118,7 +118,7 @@ with tab_themes:
                 with st.form("themes.move"):
                     picked = st.multiselect("选择意见", list(opinion_text), format_func=opinion_text.__getitem__,
                                             key=f"themes.move.ops.{tid}", placeholder="选择要移动的意见")
-                    target = st.selectbox("移到", targets, format_func=labels.__getitem__, key=f"themes.move.to.{tid}.{tv}")
+                    target = st.selectbox("移到", targets, format_func=labels.__getitem__, key=f"themes.move.to.{tid}.{tv}", placeholder="请选择")
                     if st.form_submit_button("移动"):
                         save_and_flash(FLASH, f"已把 {len(picked)} 条意见移到“{md(labels[target].rsplit('（', 1)[0])}”。",
                                        review.move_opinions, actor=actor, opinion_ids=picked, to_theme_id=target)

@@ -46,7 +46,7 @@ with st.expander("新建账号", expanded=False):
     with st.form("users.add"):
         username = st.text_input("用户名（字母、数字、下划线）", key="users.add.username", max_chars=50)
         display_name = st.text_input("姓名或称呼", key="users.add.name", max_chars=50)
-        role = st.selectbox("角色", ROLES, format_func=lambda r: r.label, key="users.add.role")
+        role = st.selectbox("角色", ROLES, format_func=lambda r: r.label, key="users.add.role", placeholder="请选择")
         password = st.text_input("初始密码（至少 8 位，含字母和数字）", type="password", key="users.add.pw")
         password2 = st.text_input("再输入一次", type="password", key="users.add.pw2")
         add = st.form_submit_button("创建账号", type="primary")
@@ -66,14 +66,14 @@ chosen_id = st.selectbox(
     "选择账号", list(by_id),
     format_func=lambda i: f"{by_id[i].username}（{by_id[i].display_name}，{Role(by_id[i].role).label}"
     + ("，已停用" if not by_id[i].active else "") + "）",
-    key="users.selected",
+    key="users.selected", placeholder="请选择"
 )
 chosen = by_id[chosen_id]
 
 col_role, col_active = st.columns(2)
 with col_role:
     new_role = st.selectbox("角色", ROLES, index=ROLES.index(Role(chosen.role)),
-                            format_func=lambda r: r.label, key=f"users.role.{chosen_id}")
+                            format_func=lambda r: r.label, key=f"users.role.{chosen_id}", placeholder="请选择")
     if st.button("保存角色", key="users.role.save", disabled=new_role == chosen.role):
         save_and_flash(FLASH, f"{md(chosen.username)} 的角色已改为{new_role.label}。",
                        change_role, actor=actor, user_id=chosen_id, role=new_role)

@@ -79,7 +79,7 @@ with tab_themes:
     chart("votes")
     labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
     scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
-                         format_func=lambda i: "全部意见" if i is None else labels[i])
+                         format_func=lambda i: "全部意见" if i is None else labels[i], placeholder="请选择")
     cloud_slot = st.container()  # filled last: the rest of the page shows while the picture is drawn
     for t in r.themes:
         results_widgets.theme_card(t)

@@ -34,6 +34,17 @@ mine = owner.value if owner else []
 if not polls and not mine:
     st.info("目前没有需要您填写的问卷或参加的表决。")
     st.stop()
+# ?id=N (the link of a "即将截止" reminder): only that consultation's polls and votes
+wanted = st.query_params.get("id", "")
+if wanted.isdigit():
+    cid = int(wanted)
+    if any(p.consultation_id == cid for _, p in polls) or any(m.card.consultation_id == cid for m in mine):
+        polls, mine = [x for x in polls if x[1].consultation_id == cid], [m for m in mine if m.card.consultation_id == cid]
+        if st.button("查看全部问卷和表决", key="decide.show_all", icon=":material/list:"):
+            del st.query_params["id"]
+            st.rerun()
+    else:
+        st.info("这个议题目前没有需要您填写的问卷或表决，下面是其他正在进行的。")
 
 for c, p in polls:
     with st.container(border=True):

@@ -41,7 +41,7 @@ ids = [c.id for c in open_now]
 wanted = st.query_params.get("id", "")
 start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in ids else 0
 chosen = st.selectbox("议题", ids, index=start, key="give.consultation",
-                      format_func=lambda i: next(c.title for c in open_now if c.id == i))
+                      format_func=lambda i: next(c.title for c in open_now if c.id == i), placeholder="请选择")
 consultation = next(c for c in open_now if c.id == chosen)
 st.caption("居委会的问题")
 plain(consultation.question)

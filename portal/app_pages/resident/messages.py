@@ -8,7 +8,7 @@ from portal.ui.widgets import md, plain, show_flash
 
 # Where a message's link leads: the portal path it names -> the page file.
 PAGES = {"/consultation": "app_pages/public/consultation.py", "/results": "app_pages/public/results.py",
-         "/accountability": "app_pages/public/accountability.py"}
+         "/accountability": "app_pages/public/accountability.py", "/decide": "app_pages/resident/decide.py"}
 FLASH = "messages.flash"
 
 resident = current_resident()

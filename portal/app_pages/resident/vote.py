@@ -32,7 +32,7 @@ ids = [c.id for c in open_now]
 wanted = st.query_params.get("id", "")
 start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in ids else 0
 chosen = st.selectbox("议题", ids, index=start, key="vote.consultation",
-                      format_func=lambda i: next(c.title for c in open_now if c.id == i))
+                      format_func=lambda i: next(c.title for c in open_now if c.id == i), placeholder="请选择")
 
 
 def vote(actor: ResidentActor, opinion_id: int, value: VoteValue, text: str) -> None:

@@ -50,4 +50,6 @@ for r in overview.rows:
             st.caption("目前没有正在征集意见的议题。")
         for c in r.open_consultations:
             st.text(f"{c.title} —— {c.n_opinions} 条意见，{c.n_participants} 位居民参与")
+        st.page_link("app_pages/street/community.py", label=f"查看{md(r.name)}的议题、参与和回应",
+                     icon=":material/apartment:", query_params={"c": r.slug})
         st.page_link("app_pages/public/home.py", label=f"打开{md(r.name)}的公开首页", query_params={"c": r.slug})

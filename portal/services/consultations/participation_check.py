@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from portal.models import Area, Opinion, Resident, Vote
+from portal.models import Area, Consultation, Opinion, Resident, Vote
 from portal.services import tenancy
-from portal.services.actors import Actor, require
+from portal.services.actors import Actor
 from portal.services.consultations import consultation_area_ids
 from portal.services.errors import InvalidInput
 from portal.services.identity.age_bands import age_band_order, reporting_age_band
@@ -65,10 +65,17 @@ def check_participation(
     session: Session, *, actor: Actor, consultation_id: int, dimension: str = "area"
 ) -> ParticipationCheck:
     """Participation by group against the roster (limited to the consultation's areas if set)."""
-    if dimension not in DIMENSIONS:
-        require(actor, "view_committee")
-        raise InvalidInput("请选择按楼栋、网格或年龄段查看。")
     c = tenancy.consultation_for(session, actor, consultation_id, "view_committee", write=False)
+    return participation_of(session, c, dimension)
+
+
+def participation_of(session: Session, c: Consultation, dimension: str = "area") -> ParticipationCheck:
+    """The figures of ``check_participation`` for a consultation the caller has already checked
+    the actor may read (the street's view reads them too): counts per group, no resident."""
+    if dimension not in DIMENSIONS:
+        raise InvalidInput("请选择按楼栋、网格或年龄段查看。")
+    assert c.id is not None
+    consultation_id = c.id
     stmt = (select(Resident.id, Resident.age_band, Area.name, Area.grid, Area.position)  # type: ignore[call-overload]
             .join(Area, col(Area.id) == col(Resident.area_id))
             .where(Resident.community_id == c.community_id, col(Resident.active).is_(True)))

@@ -1,7 +1,7 @@
 """Deciding together: polls (问卷) inside a consultation and owners' votes (业主表决) with the
 thresholds of 《民法典》第二百七十八条 (docs/owners-vote.md, decision 0022)."""
 
-from portal.services.decisions.closing import ClosingSoon, closing_within
+from portal.services.decisions.closing import ClosingSoon, closing_within, still_to_decide
 from portal.services.decisions.owners import (
     BallotResult,
     HouseholdRow,
@@ -65,5 +65,6 @@ __all__ = [
     "list_households", "my_owners_votes", "my_poll_answer", "needs_supermajority",
     "open_polls_for", "owners_votes_of", "paper_answers", "parse_area", "percent", "poll_is_open",
     "poll_results", "polls_of", "publish_owners_vote", "questions_of", "recompute_tally",
-    "register_proxy", "rule_text", "set_owner_household", "tally_owners_vote", "vote_is_open",
+    "register_proxy", "rule_text", "set_owner_household", "still_to_decide", "tally_owners_vote",
+    "vote_is_open",
 ]

@@ -178,7 +178,7 @@ def sign_in_with_code(
         throttle.give_back(session, keys)
         raise SignInFailed(
             f"这个参与码属于{home.name if home else '另一个社区'}，不是{here.name if here else '本社区'}的参与码。"
-            f"请到{home.name if home else '发码社区'}的页面登录（地址 /?c={home.slug if home else ''}）。")
+            f"请到{home.name if home else '发码社区'}的页面登录（地址 {tenancy.home_path(home.slug) if home else '/'}）。")
     row.last_used_at = now
     session.add(row)
     throttle.give_back(session, keys)

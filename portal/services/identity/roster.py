@@ -20,18 +20,24 @@ from portal.services import audit, tenancy
 from portal.services.actors import Actor, SystemActor, require
 from portal.services.errors import InvalidInput, NotFound
 from portal.services.identity.accounts import _aware, issue_code
-from portal.services.identity.households import parse_area, set_owner_household
+from portal.services.identity.households import BadArea, parse_area, set_owner_household
 from portal.services.tables import read_table
 
+AREA_COLUMN = "专有部分面积（m²）"
 ROSTER_COLUMNS = {
     "楼栋": ["楼号", "楼", "栋", "building", "楼栋号"],
     "单元": ["单元号", "unit"],
     "年龄段": ["年龄", "年龄组", "age band", "age_band", "age"],
     "户号": ["户编号", "住户编号", "household", "household id", "household_id"],
     "网格": ["所属网格", "grid"],
-    # optional, for owners' votes (业主表决): the row is the owner of this flat (户号 required)
-    "专有部分面积": ["面积", "专有面积", "房屋面积", "建筑面积", "area_m2", "area m2"],
+    # optional, for owners' votes (业主表决): the owner's row of a flat carries its area (户号
+    # required); a row with an area and no 是否业主 is the owner too (files made before the column)
+    "是否业主": ["是否为业主", "业主本人", "owner", "is owner"],
+    AREA_COLUMN: ["专有部分面积", "专有部分面积(平方米)", "面积", "专有面积", "房屋面积", "建筑面积",
+                  "area_m2", "area m2"],
 }
+_YES = {"是", "业主", "y", "yes", "true", "1", "√", "✓"}
+_NO = {"否", "不是", "n", "no", "false", "0", "×"}
 ROSTER_REQUIRED = ["楼栋", "单元", "年龄段"]
 
 _RANGE = re.compile(r"^(\d{1,3})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,3})\s*岁?$")
@@ -74,6 +80,23 @@ def normalise_unit(text: str) -> str:
 
 
 # ---------------------------------------------------------------- import
+
+
+def _owner_area(owner_text: str, area_text: str, household: str) -> tuple[Decimal | None, list[str]]:
+    """The flat's area when this row is its owner's, and what is wrong with the two cells."""
+    owner_text, area_text = owner_text.strip(), area_text.strip()
+    flag = owner_text.lower()
+    if flag and flag not in _YES | _NO:
+        return None, [f"是否业主“{owner_text}”无法识别，业主本人填“是”，其他家庭成员填“否”或留空"]
+    if flag in _NO:
+        return None, ["专有部分面积只填在业主本人那一行，是否业主为“否”的行请留空"] if area_text else []
+    if not area_text:
+        return None, ["标为业主的行须填写专有部分面积（平方米），用于业主表决"] if flag else []
+    problems = [] if household else ["填写了专有部分面积的业主行须同时填写户号"]
+    try:
+        return parse_area(area_text), problems
+    except BadArea as exc:
+        return None, [str(exc), *problems]
 
 
 @dataclass(frozen=True)
@@ -179,14 +202,8 @@ def preview_roster(
         grid = v.get("网格", "")
         if len(grid) > 50:
             problems.append("网格名称超过 50 个字")
-        area_m2 = None
-        if (area_text := v.get("专有部分面积", "").strip()):
-            try:
-                area_m2 = parse_area(area_text)
-            except ValueError:
-                problems.append(f"专有部分面积“{area_text}”无法识别，请写成 89.50 这样的平方米数")
-            if not household:
-                problems.append("填写了专有部分面积的业主行须同时填写户号")
+        area_m2, owner_problems = _owner_area(v.get("是否业主", ""), v.get(AREA_COLUMN, ""), household)
+        problems += owner_problems
         if problems:
             errors.append(RowProblem(row.number, "；".join(problems) + "。"))
         else:

@@ -1,8 +1,10 @@
 """Participation-code slips: an A4 PDF with 8 slips per page, cut lines between them.
 
 Each slip carries the community name, where the resident lives, the code in large letters, how to
-use it, and a QR code of the portal's address. The QR code holds only the address, never the
-code, so a photographed or scanned QR code signs nobody in.
+use it, and a QR code of the community's own address on the portal (``…/?c=<slug>``, decision
+0025: in a street's deployment the bare address is the street's home, where a code from one
+community is not expected). The QR code holds only the address, never the code, so a
+photographed or scanned QR code signs nobody in.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from portal.models import Resident
+from portal.models import Community, Resident
 from portal.services.actors import Actor
 from portal.services.identity.roster import IssuedSlip
 from portal.settings import get_settings
@@ -37,10 +39,11 @@ def _qr_png(url: str) -> io.BytesIO:
 
 
 def code_slips_pdf(
-    slips: Sequence[IssuedSlip], *, community_name: str, base_url: str, font_path: Path,
+    slips: Sequence[IssuedSlip], *, community_name: str, address: str, font_path: Path,
     issued_on: datetime | None = None,
 ) -> bytes:
-    """Render the slips as an A4 PDF (8 per page) and return its bytes."""
+    """Render the slips as an A4 PDF (8 per page) and return its bytes; ``address`` is printed
+    and put in the QR code."""
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -49,7 +52,7 @@ def code_slips_pdf(
     pdf.add_font("NotoSansSC", "", str(font_path))
     pdf.set_title(f"{community_name} 参与码")
     pdf.set_creator("社区议事厅")
-    qr = _qr_png(base_url)
+    qr = _qr_png(address)
     per_page = COLS * ROWS
     for i, slip in enumerate(slips):
         if i % per_page == 0:
@@ -58,7 +61,7 @@ def code_slips_pdf(
         n = i % per_page
         x = (n % COLS) * SLIP_W
         y = (n // COLS) * SLIP_H
-        _slip(pdf, slip, x, y, community_name=community_name, base_url=base_url, qr=qr,
+        _slip(pdf, slip, x, y, community_name=community_name, address=address, qr=qr,
               issued_on=issued_on)
         qr.seek(0)
     out = pdf.output()
@@ -75,12 +78,15 @@ def issue_code_slips(
     """
     from portal.services.consultations.catalogue import community_name
     from portal.services.identity.roster import issue_codes
+    from portal.services.tenancy import home_path
 
     settings = get_settings()
     slips = issue_codes(session, actor=actor, resident_ids=resident_ids)
     first = session.get(Resident, slips[0].resident_id) if slips else None  # all of one community
-    name = community_name(session, first.community_id if first else None)
-    pdf = code_slips_pdf(slips, community_name=name, base_url=settings.public_base_url,
+    community = session.get(Community, first.community_id) if first else None
+    name = community.name if community else community_name(session)
+    address = settings.public_link(home_path(community.slug)) if community else settings.public_base_url
+    pdf = code_slips_pdf(slips, community_name=name, address=address,
                          font_path=settings.font_path, issued_on=issued_on)
     return pdf, len(slips)
 
@@ -116,7 +122,7 @@ def _fit(pdf, text: str, width: float, size: float, min_size: float = 6) -> str:
     return text + "…"
 
 
-def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, base_url: str,  # type: ignore[no-untyped-def]
+def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, address: str,  # type: ignore[no-untyped-def]
           qr: io.BytesIO, issued_on: datetime | None) -> None:
     left = x + PAD
     width = SLIP_W - 2 * PAD
@@ -141,12 +147,16 @@ def _slip(pdf, slip: IssuedSlip, x: float, y: float, *, community_name: str, bas
     pdf.set_font("NotoSansSC", size=8)
     pdf.set_text_color(40, 40, 40)
     steps = (
-        f"1. 用手机扫右侧二维码，或在浏览器打开 {base_url}\n"
+        "1. 用手机扫右侧二维码，或用浏览器打开下方网址\n"
         "2. 点“居民登录”，输入上面的参与码\n"
         "3. 即可提意见、投票和留言"
     )
     pdf.set_xy(left, y + PAD + 29)
     pdf.multi_cell(text_w, 4, steps, align="L")
+    # the address in full, on the slip's whole width under the QR code: it is typed from here
+    shown = _fit(pdf, address, width, 9)
+    pdf.set_xy(left, max(pdf.get_y(), y + PAD + 9 + QR_SIZE) + 0.5)
+    pdf.cell(width, 4.5, shown)
     pdf.image(qr, x=x + SLIP_W - PAD - QR_SIZE, y=y + PAD + 9, w=QR_SIZE, h=QR_SIZE)
     pdf.set_font("NotoSansSC", size=7)
     pdf.set_text_color(110, 110, 110)

@@ -192,10 +192,11 @@ def queue_closing_soon(session: Session, *, hours: int = 24, now: datetime | Non
         assert c.id is not None
         gave = set(session.exec(select(Opinion.resident_id).where(Opinion.consultation_id == c.id)).all())
         who = [r for r in area_residents(session, c) if r not in gave]
-        told += notify(session, resident_ids=who, kind="closing", event_key=f"consultation.closing:{c.id}",
-                       title=f"即将截止：{_short(c.title, 40)}",
-                       body=f"议题“{_short(c.title, 40)}”将于{format_date(c.closes_at, year=False)}截止征求意见，还没发表看法的居民抓紧时间。",
-                       link=f"/consultation?id={c.id}", consultation_id=c.id, now=now)
+        for link, group in _closing_links(session, c, who, now).items():
+            told += notify(session, resident_ids=group, kind="closing", event_key=f"consultation.closing:{c.id}",
+                           title=f"即将截止：{_short(c.title, 40)}",
+                           body=f"议题“{_short(c.title, 40)}”将于{format_date(c.closes_at, year=False)}截止征求意见，还没发表看法的居民抓紧时间。",
+                           link=link, consultation_id=c.id, now=now)
     told += _polls_closing_soon(session, hours=hours, now=now)
     return told
 
@@ -210,13 +211,26 @@ def _polls_closing_soon(session: Session, *, hours: int, now: datetime) -> int:
         c = session.get(Consultation, item.consultation_id)
         if c is None:
             continue
-        told += notify(session, resident_ids=area_residents(session, c), kind="closing",
-                       event_key=f"{item.kind}.closing:{item.item_id}",
-                       title=f"{item.kind_label}即将截止：{_short(item.title, 36)}",
-                       body=f"{item.kind_label}“{_short(item.title, 36)}”将于{format_date(item.closes_at, year=False)}截止，"
-                            "还没参与的居民抓紧时间。",
-                       link=f"/consultation?id={c.id}", consultation_id=c.id, now=now)
+        for link, group in _closing_links(session, c, area_residents(session, c), now).items():
+            told += notify(session, resident_ids=group, kind="closing",
+                           event_key=f"{item.kind}.closing:{item.item_id}",
+                           title=f"{item.kind_label}即将截止：{_short(item.title, 36)}",
+                           body=f"{item.kind_label}“{_short(item.title, 36)}”将于{format_date(item.closes_at, year=False)}截止，"
+                                "还没参与的居民抓紧时间。",
+                           link=link, consultation_id=c.id, now=now)
     return told
+
+
+def _closing_links(session: Session, c: Consultation, resident_ids: list[int], now: datetime) -> dict[str, list[int]]:
+    """Where a reminder leads each resident: 参与表决 for this consultation when a poll or an
+    owners' vote there still waits for their answer, the consultation's page otherwise."""
+    from portal.services.decisions import still_to_decide
+
+    pending = still_to_decide(session, c, resident_ids, now=now)
+    links: dict[str, list[int]] = {}
+    for rid in resident_ids:
+        links.setdefault(f"/decide?id={c.id}" if rid in pending else f"/consultation?id={c.id}", []).append(rid)
+    return links
 
 
 def kind_label(kind: str) -> str:

@@ -359,6 +359,22 @@ def _answers(session: Session, theme_ids: list[int], today: date,
     return answers, timelines
 
 
+def themes_with_answers(session: Session, themes: list[Theme], *, today: date,
+                        representatives: dict[int, list[PublicOpinion]] | None = None) -> list[ThemeResult]:
+    """``themes`` ranked as given, each with its figures, reviewed summary, the committee's answer
+    and its timeline; opinions only as given in ``representatives`` (theme id -> public texts)."""
+    theme_ids = [t.id for t in themes if t.id is not None]
+    answers, timelines = _answers(session, theme_ids, today, {t.id: t.status for t in themes})  # type: ignore[misc]
+    return [ThemeResult(
+        id=t.id, rank=rank, label=t.label, summary=public_summary(t), keywords=list(t.keywords or []),  # type: ignore[arg-type]
+        size=t.size, n_distinct=t.n_distinct, n_residents=t.n_residents, support=t.support,
+        opposition=t.opposition, hot_score=float(t.hot_score), status=ThemeStatus(t.status).label,
+        status_code=str(t.status), is_other=t.is_other,
+        representatives=(representatives or {}).get(t.id, []),  # type: ignore[arg-type]
+        answer=answers.get(t.id), timeline=timelines.get(t.id, []),  # type: ignore[arg-type]
+    ) for rank, t in enumerate(themes, start=1)]
+
+
 def load_results(session: Session, consultation_id: int, *, today: date | None = None,
                  n_representatives: int = 3) -> ConsultationResults:
     """Everything the results page shows for one published consultation."""
@@ -375,8 +391,6 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     summary = run.summary if run else {}
 
     themes = public_themes(session, consultation_id)
-    theme_ids = [t.id for t in themes if t.id is not None]
-    answers, timelines = _answers(session, theme_ids, today, {t.id: t.status for t in themes})  # type: ignore[misc]
     group_specs = summary.get("groups") or []
     wanted = [i for t in themes for i in t.representative_ids]
     wanted += list(summary.get("consensus") or []) + list(summary.get("divisive") or [])
@@ -386,19 +400,14 @@ def load_results(session: Session, consultation_id: int, *, today: date | None =
     assigned = dict(session.exec(select(ThemeAssignment.opinion_id, ThemeAssignment.theme_id)
                                  .where(col(ThemeAssignment.opinion_id).in_(list(ops)))).all())
 
-    theme_results = []
-    for rank, t in enumerate(themes, start=1):
+    representatives: dict[int, list[PublicOpinion]] = {}
+    for t in themes:
         reps = [ops[i] for i in t.representative_ids if i in ops and assigned.get(i) == t.id]
         if len(reps) < n_representatives and t.size:
             reps += _stand_ins(session, consultation_id, t.id, {o.id for o in reps},  # type: ignore[arg-type]
                                n_representatives - len(reps))
-        theme_results.append(ThemeResult(
-            id=t.id, rank=rank, label=t.label, summary=public_summary(t), keywords=list(t.keywords or []),  # type: ignore[arg-type]
-            size=t.size, n_distinct=t.n_distinct, n_residents=t.n_residents, support=t.support,
-            opposition=t.opposition, hot_score=float(t.hot_score), status=ThemeStatus(t.status).label,
-            status_code=str(t.status), is_other=t.is_other, representatives=reps[:n_representatives],
-            answer=answers.get(t.id), timeline=timelines.get(t.id, []),  # type: ignore[arg-type]
-        ))
+        representatives[t.id] = reps[:n_representatives]  # type: ignore[index]
+    theme_results = themes_with_answers(session, themes, today=today, representatives=representatives)
 
     groups: list[OpinionGroup] = []
     for g in group_specs:
