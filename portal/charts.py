@@ -151,6 +151,29 @@ def channels(channel_counts: pd.DataFrame) -> alt.Chart:
     return _style((bars + text).properties(title="意见来源渠道", height=_height(len(channel_counts))))
 
 
+def results_chart_specs(results: Any) -> dict[str, dict[str, Any]]:
+    """The results page's charts as Vega-Lite specs, by name (themes, votes, timeline, areas,
+    channels, groups; a chart with no data is left out), for one ``ConsultationResults``.
+
+    Building and validating a chart costs ~50 ms, so publishing.snapshot stores these with the
+    snapshot and the page only draws them; the page calls this itself only for a snapshot
+    stored before specs were."""
+    themes = results.theme_frame
+    specs: dict[str, dict[str, Any]] = {}
+    if len(themes):
+        specs["themes"] = themes_by_size(themes).to_dict()
+        specs["votes"] = agree_disagree(themes).to_dict()
+    if len(results.timeline):
+        specs["timeline"] = opinions_over_time(results.timeline).to_dict()
+    if len(results.areas):
+        specs["areas"] = participation_vs_roster(results.areas).to_dict()
+    if len(results.channels):
+        specs["channels"] = channels(results.channels).to_dict()
+    if len(results.group_points):
+        specs["groups"] = opinion_groups(results.group_points).to_dict()
+    return specs
+
+
 def channel_mix_chart(rows: Sequence[Any]) -> alt.Chart:
     """Opinions per channel, every channel listed: ``rows`` have ``label``, ``count``, ``share``."""
     df = pd.DataFrame([{"渠道": r.label, "意见数": r.count, "占比": r.share} for r in rows],

@@ -35,24 +35,17 @@ def load(consultation_id: int, version: str) -> results.ConsultationResults:
                                                                            version=version))
 
 
+def chart_specs(r: results.ConsultationResults, version: str) -> dict[str, dict[str, Any]]:
+    """Vega-Lite specs of the page's charts: stored with the snapshot, so nothing is built here;
+    built once per version for a snapshot stored before specs were."""
+    if r.charts is not None:
+        return r.charts
+    return _built_chart_specs(r.consultation_id, version)
+
+
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
-def chart_specs(consultation_id: int, version: str) -> dict[str, dict[str, Any]]:
-    """Vega-Lite specs of the page's charts (building and validating them costs ~50 ms each)."""
-    r = load(consultation_id, version)
-    themes = r.theme_frame
-    specs: dict[str, dict[str, Any]] = {}
-    if len(themes):
-        specs["themes"] = charts.themes_by_size(themes).to_dict()
-        specs["votes"] = charts.agree_disagree(themes).to_dict()
-    if len(r.timeline):
-        specs["timeline"] = charts.opinions_over_time(r.timeline).to_dict()
-    if len(r.areas):
-        specs["areas"] = charts.participation_vs_roster(r.areas).to_dict()
-    if len(r.channels):
-        specs["channels"] = charts.channels(r.channels).to_dict()
-    if len(r.group_points):
-        specs["groups"] = charts.opinion_groups(r.group_points).to_dict()
-    return specs
+def _built_chart_specs(consultation_id: int, version: str) -> dict[str, dict[str, Any]]:
+    return charts.results_chart_specs(load(consultation_id, version))
 
 
 @st.cache_data(show_spinner=False, max_entries=64, persist="disk")  # survives restarts; keyed by version

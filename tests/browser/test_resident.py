@@ -97,8 +97,11 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     # Vote on three opinions.
     nav(page, "表态投票")
     for i, key in enumerate(["agree", "disagree", "pass"], start=1):
+        card = re.search(r"st-key-vote-\w+-\d+", page.locator(f"[class*='st-key-vote-{key}-']").get_attribute("class"))
         page.locator(f"[class*='st-key-vote-{key}-'] button").click()
         expect(page.get_by_text(re.compile(f"已表态 {i} 条"))).to_be_visible()
+        # the next card's buttons are drawn after the count: a click on the old ones would not count
+        expect(page.locator(f"[class*='st-key-vote-{key}-']:not(.{card.group(0)}) button")).to_be_visible()
     page.screenshot(path=shots / "05-vote-queue.png", full_page=True)
 
     # Comment on the next opinion and report it.
@@ -130,6 +133,29 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     expect(page.get_by_text("公开时已隐去：手机号")).to_be_visible()
     expect(page.get_by_text(re.compile(r"我的投票（3）"))).to_be_visible()
     page.screenshot(path=shots / "07-my-participation.png", full_page=True)
+
+
+def test_a_vote_counts_and_the_next_card_follows_without_the_page_around_it(page, hood_portal):
+    url, new_code = hood_portal
+    page.goto(f"{url}/sign_in")
+    page.get_by_label("参与码").fill(new_code(7))
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(re.compile("您已登录"))).to_be_visible()
+    nav(page, "表态投票")
+    first = page.locator("[class*='st-key-vote-agree-'] button")
+    first_key = first.locator("xpath=ancestor::*[contains(@class, 'st-key-vote-agree-')]").get_attribute("class")
+    first.click()
+    expect(page.get_by_text(re.compile("已表态 1 条"))).to_be_visible()
+    expect(page.get_by_text("刚才这条您选了“同意”：")).to_be_visible()
+    # the next opinion's buttons, and the page around the card still there
+    assert page.locator("[class*='st-key-vote-agree-'] button").locator(
+        "xpath=ancestor::*[contains(@class, 'st-key-vote-agree-')]").get_attribute("class") != first_key
+    expect(page.get_by_role("heading", name="表态投票")).to_be_visible()
+    page.get_by_role("button", name="改成“不同意”").click()
+    expect(page.get_by_text("刚才这条您选了“不同意”：")).to_be_visible()
+    expect(page.get_by_text(re.compile("已表态 1 条"))).to_be_visible()  # changed, not counted twice
+    nav(page, "我的参与")
+    expect(page.get_by_text(re.compile(r"我的投票（1）"))).to_be_visible()
 
 
 def test_phone_layout_and_large_text(phone, hood_portal, shots):

@@ -124,3 +124,41 @@ def test_page_of_a_published_consultation_without_themes(results_db):
     assert not at.exception
     assert "这个议题还没有整理出主题。" in at.info[0].value
     assert not at.get("image")
+
+
+def _restore_snapshot(engine, consultation_id: int, charts) -> None:
+    """Store the snapshot as publishing does, then set the charts it carries (``None``: a snapshot
+    stored before the charts were kept with it)."""
+    import dataclasses
+    import pickle
+
+    from portal.db import unit_of_work
+    from portal.models import ResultsSnapshot
+    from portal.services.publishing.snapshot import refresh_snapshot
+
+    unit_of_work(engine, lambda s: refresh_snapshot(s, consultation_id))
+    with Session(engine) as s:
+        row = s.get(ResultsSnapshot, consultation_id)
+        row.payload = pickle.dumps(dataclasses.replace(pickle.loads(row.payload), charts=charts))
+        s.add(row)
+        s.commit()
+
+
+def test_the_page_draws_the_charts_stored_with_the_snapshot(results_db):
+    engine, seeded = results_db
+    stored = {"themes": {"mark": "bar", "title": "存下的主题图", "data": {"values": [{"a": 1}]},
+                         "encoding": {"x": {"field": "a", "type": "quantitative"}}}}
+    _restore_snapshot(engine, seeded.consultation_id, stored)
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    assert not at.exception
+    # what the snapshot carries is what is drawn: nothing is built on the page
+    assert [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")] == ["存下的主题图"]
+    assert "1. 费用分摊" in [t.value for t in at.text]
+
+
+def test_a_snapshot_stored_before_charts_were_kept_still_shows_every_chart(results_db):
+    engine, seeded = results_db
+    _restore_snapshot(engine, seeded.consultation_id, None)
+    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 6

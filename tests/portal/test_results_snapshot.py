@@ -69,6 +69,19 @@ def test_publishing_stores_the_snapshot_the_first_visitor_reads(engine, session,
     assert all(t.answer is not None for t in ready.themes if not t.is_other)
 
 
+def test_the_snapshot_carries_the_page_charts_built_when_it_was_stored(engine, session, world):
+    from portal.charts import results_chart_specs
+
+    _answer_all_and_publish(session, world)
+    with Session(engine) as visitor:
+        ready = current_results(visitor, world.consultation_id)
+        fresh = load_results(visitor, world.consultation_id)
+    assert fresh.charts is None  # computing the results builds no chart
+    assert ready.charts == results_chart_specs(fresh)
+    assert ready.charts["themes"]["title"] == "各主题意见数与支持率（按热度排序）"
+    assert {"themes", "votes", "timeline", "channels"} <= set(ready.charts)
+
+
 def test_a_change_after_publishing_is_never_served_stale(engine, session, world):
     _answer_all_and_publish(session, world)
     tid = world.themes["外来车辆"]

@@ -35,7 +35,7 @@ except (NotFound, PhaseClosed) as exc:
     st.info(md(str(exc)))
     st.page_link("app_pages/public/home.py", label="← 返回首页")
     st.stop()
-specs = cache.chart_specs(cid, version)
+specs = cache.chart_specs(r, version)
 
 
 def chart(name: str) -> None:

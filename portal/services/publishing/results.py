@@ -160,6 +160,9 @@ class ConsultationResults:
     roster_size: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     group_note: str = ""  # how clear the grouping is, or why there is none (plain Chinese)
+    # Vega-Lite specs of the page's charts (charts.results_chart_specs), built once when the
+    # snapshot is stored; None from load_results and in snapshots stored before they were.
+    charts: dict[str, dict[str, Any]] | None = None
 
     @property
     def theme_frame(self) -> pd.DataFrame:

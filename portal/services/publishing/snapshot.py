@@ -9,17 +9,22 @@ the committee answers a theme or records progress on a published one — and sto
 longer matches (an opinion hidden, the date moved past a deadline) the first reader recomputes
 and stores it again.
 
+The page's charts are built with them (``charts.results_chart_specs``, ~50 ms each to build and
+validate) and stored in the same payload as Vega-Lite specs, so the first visitor only draws them.
+
 The payload is a pickle of ``ConsultationResults``. Only this module writes it, into our own
 database; a payload that cannot be read back (another ``FORMAT``, a changed class) is rebuilt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from portal.charts import results_chart_specs
 from portal.models import Consultation, ResultsSnapshot, utcnow
 from portal.services.consultations.phases import results_public
 
@@ -39,6 +44,12 @@ def _version_as_stored(session: Session, consultation_id: int) -> str:
     if c is not None:
         session.refresh(c)
     return _results.results_version(session, consultation_id)
+
+
+def _computed(session: Session, consultation_id: int) -> _results.ConsultationResults:
+    """The results as they are now, with their charts built (what a snapshot stores)."""
+    results = _results.load_results(session, consultation_id)
+    return dataclasses.replace(results, charts=results_chart_specs(results))
 
 
 def _store(session: Session, consultation_id: int, version: str, results: _results.ConsultationResults) -> None:
@@ -64,7 +75,7 @@ def refresh_snapshot(session: Session, consultation_id: int) -> bool:
     if c is None or not results_public(c):
         return False
     version = _version_as_stored(session, consultation_id)
-    _store(session, consultation_id, version, _results.load_results(session, consultation_id))
+    _store(session, consultation_id, version, _computed(session, consultation_id))
     return True
 
 
@@ -86,7 +97,7 @@ def current_results(session: Session, consultation_id: int, *, version: str | No
     found = _read(session.get(ResultsSnapshot, consultation_id), version)
     if found is not None:
         return found
-    results = _results.load_results(session, consultation_id)
+    results = _computed(session, consultation_id)
     if _results.results_version(session, consultation_id) == version:  # nothing changed while computing
         _store(session, consultation_id, version, results)
     return results
