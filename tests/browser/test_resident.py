@@ -117,7 +117,8 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     page.get_by_role("button", name="提交举报").click()  # no reason chosen yet: nothing is filed
     expect(page.get_by_text(re.compile("请先选择举报理由"))).to_be_visible()
     settle(page)
-    field = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("理由", exact=True)).locator("input")
+    field = (page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("理由", exact=True))
+             .filter(visible=True).locator("input"))  # a comment's own report box may sit folded in the DOM
     field.click()  # by keyboard: clicking an option of a list that scrolls into view is flaky
     field.press_sequentially("广告")
     page.screenshot(path=shots / "06a-report-reason-typed.png", full_page=True)
