@@ -188,9 +188,8 @@ def test_the_demo_lift_vote_on_the_committee_and_results_pages(demo_db):
     assert any("90 份答卷" in m.value for m in public.markdown)
 
 
-def test_a_clerk_corrects_an_unnamed_paper_answer_typed_wrongly(lift_db):
-    """A ballot with no name on it cannot be re-entered for the same person: it is corrected in place."""
-    engine, (w, poll_id) = lift_db
+def _enter_unnamed_paper_answer(engine, w, poll_id):
+    """A clerk types in a paper answer with no name on it; returns the page and the stored answer."""
     at = open_page(BALLOTS, actor=w.clerk)
     next(r for r in at.radio if r.key and f"paper.{poll_id}." in r.key).set_value(0)
     multi, ranking = [m for m in at.multiselect if m.key and f"paper.{poll_id}." in m.key]
@@ -198,7 +197,13 @@ def test_a_clerk_corrects_an_unnamed_paper_answer_typed_wrongly(lift_db):
     ranking.set_value([0, 1, 2])
     _submit(at, "保存这份答卷")
     with Session(engine) as s:
-        resp = s.exec(select(PollResponse)).one()
+        return at, s.exec(select(PollResponse)).one()
+
+
+def test_a_clerk_corrects_an_unnamed_paper_answer_typed_wrongly(lift_db):
+    """A ballot with no name on it cannot be re-entered for the same person: it is corrected in place."""
+    engine, (w, poll_id) = lift_db
+    at, resp = _enter_unnamed_paper_answer(engine, w, poll_id)
     assert resp.resident_id is None
     single_q = next(k for k, v in resp.answers.items() if v == [0])
 
@@ -219,15 +224,8 @@ def test_a_clerk_corrects_an_unnamed_paper_answer_typed_wrongly(lift_db):
 
 def test_a_correction_that_breaks_the_rules_is_refused_and_changes_nothing(lift_db):
     engine, (w, poll_id) = lift_db
-    at = open_page(BALLOTS, actor=w.clerk)
-    next(r for r in at.radio if r.key and f"paper.{poll_id}." in r.key).set_value(0)
-    multi, ranking = [m for m in at.multiselect if m.key and f"paper.{poll_id}." in m.key]
-    multi.set_value([1])
-    ranking.set_value([0, 1, 2])
-    _submit(at, "保存这份答卷")
-    with Session(engine) as s:
-        resp = s.exec(select(PollResponse)).one()
-        before = dict(resp.answers)
+    at, resp = _enter_unnamed_paper_answer(engine, w, poll_id)
+    before = dict(resp.answers)
     ranking_fix = [m for m in at.multiselect if m.key and m.key.startswith(f"ballots.fix.{resp.id}.")][-1]
     ranking_fix.set_value([0])  # a ranking must order every option
     _submit(at, "保存更正")
