@@ -1,8 +1,6 @@
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from portal.models import VoteValue
-from portal.services.actors import ResidentActor
 from portal.services.participation import cast_vote, next_opinion_to_vote, open_consultations
 from portal.ui.actions import read, save, show_error
 from portal.ui.resources import db_session
@@ -35,63 +33,53 @@ chosen = st.selectbox("议题", ids, index=start, key="vote.consultation",
                       format_func=lambda i: next(c.title for c in open_now if c.id == i), placeholder="请选择")
 
 
-def vote(actor: ResidentActor, opinion_id: int, value: VoteValue, text: str) -> None:
+def vote(opinion_id: int, value: VoteValue, text: str) -> None:
     # Called from the script itself, not from an on_click callback: after a reconnect to
     # another replica the new session knows no callbacks yet, but a pressed button still
     # returns True, so no click is lost (decision 0026). The opinion id is in each button's
     # key, so a press can only ever count for the opinion it was shown with.
-    if save(cast_vote, error_key="vote.error", actor=actor, opinion_id=opinion_id, value=value):
+    if save(cast_vote, error_key="vote.error", actor=resident, opinion_id=opinion_id, value=value):
         st.session_state[LAST] = (chosen, opinion_id, value, text)
-    try:
-        st.rerun(scope="fragment")  # the next card, without rerunning the page around it
-    except StreamlitAPIException:  # the press came with a run of the whole page (a reconnect)
-        st.rerun()
+    st.rerun()
 
 
-@st.fragment
-def voting(chosen: int) -> None:
-    """The last vote, the progress and the next card: a vote reruns only this part."""
-    actor = current_resident()  # checked again on every vote: a session signed out elsewhere ends here
-    if actor is None:
-        st.rerun()
-    show_error("vote.error")
-    last = st.session_state.get(LAST)
-    if last and last[0] == chosen:
-        _, last_id, last_value, last_text = last
-        with st.container(border=True):
-            st.caption(f"刚才这条您选了“{VoteValue(last_value).label}”：")
-            plain(last_text if len(last_text) <= 60 else last_text[:60] + "…")
-            others = [(v, icon) for v, icon in BUTTONS if v != last_value]
-            cols = st.columns(len(others))
-            for col, (value, _icon) in zip(cols, others, strict=True):
-                if col.button(f"改成“{value.label}”", key=f"vote.change.{value}.{last_id}", use_container_width=True):
-                    vote(actor, last_id, value, last_text)
+show_error("vote.error")
 
-    shown = st.session_state.get(SHOWN)
-    found = read(next_opinion_to_vote, actor=actor, consultation_id=chosen,
-                 keep=shown[1] if shown and shown[0] == chosen else None)
-    if not found:
-        return
-    card = found.value
-    if card is None:
-        st.success("这个议题的意见您都表过态了，谢谢！有新意见时再来看看。")
-        st.page_link("app_pages/resident/my.py", label="查看我的参与 →")
-        return
-
-    done = card.voted
-    total = card.voted + card.remaining
-    st.session_state[SHOWN] = (chosen, card.opinion_id)
-    st.progress(done / total if total else 1.0, text=f"已表态 {done} 条，还有 {card.remaining} 条")
+last = st.session_state.get(LAST)
+if last and last[0] == chosen:
+    _, last_id, last_value, last_text = last
     with st.container(border=True):
-        st.caption(md(f"{card.author}的意见 · 已有 {card.n_votes} 人表态"))
-        plain(card.text)
-    cols = st.columns(3)
-    for col, (value, icon) in zip(cols, BUTTONS, strict=True):
-        if col.button(value.label, icon=icon, key=f"vote.{value}.{card.opinion_id}",
-                      type="primary" if value == VoteValue.AGREE else "secondary", use_container_width=True):
-            vote(actor, card.opinion_id, value, card.text)
-    st.page_link("app_pages/public/consultation.py", label="看看这条意见下的留言 →",
-                 query_params={"id": str(chosen), "opinion": str(card.opinion_id)})
+        st.caption(f"刚才这条您选了“{VoteValue(last_value).label}”：")
+        plain(last_text if len(last_text) <= 60 else last_text[:60] + "…")
+        others = [(v, icon) for v, icon in BUTTONS if v != last_value]
+        cols = st.columns(len(others))
+        for col, (value, _icon) in zip(cols, others, strict=True):
+            if col.button(f"改成“{value.label}”", key=f"vote.change.{value}.{last_id}", use_container_width=True):
+                vote(last_id, value, last_text)
 
+shown = st.session_state.get(SHOWN)
+found = read(next_opinion_to_vote, actor=resident, consultation_id=chosen,
+             keep=shown[1] if shown and shown[0] == chosen else None)
+if not found:
+    st.stop()
+card = found.value
 
-voting(chosen)
+if card is None:
+    st.success("这个议题的意见您都表过态了，谢谢！有新意见时再来看看。")
+    st.page_link("app_pages/resident/my.py", label="查看我的参与 →")
+    st.stop()
+
+done = card.voted
+total = card.voted + card.remaining
+st.session_state[SHOWN] = (chosen, card.opinion_id)
+st.progress(done / total if total else 1.0, text=f"已表态 {done} 条，还有 {card.remaining} 条")
+with st.container(border=True):
+    st.caption(md(f"{card.author}的意见 · 已有 {card.n_votes} 人表态"))
+    plain(card.text)
+cols = st.columns(3)
+for col, (value, icon) in zip(cols, BUTTONS, strict=True):
+    if col.button(value.label, icon=icon, key=f"vote.{value}.{card.opinion_id}",
+                  type="primary" if value == VoteValue.AGREE else "secondary", use_container_width=True):
+        vote(card.opinion_id, value, card.text)
+st.page_link("app_pages/public/consultation.py", label="看看这条意见下的留言 →",
+             query_params={"id": str(chosen), "opinion": str(card.opinion_id)})
