@@ -52,6 +52,7 @@ def build(db_url: str, n_opinions: int, n_votes: int, seed: int = 7) -> int:
 
     import portal.models as m
     from portal.db import make_engine
+    from portal.services import participants
 
     rng = random.Random(seed)
     engine = make_engine(db_url)
@@ -99,6 +100,8 @@ def build(db_url: str, n_opinions: int, n_votes: int, seed: int = 7) -> int:
             if len(votes) == n_votes:
                 break
         conn.execute(sa.insert(m.Vote), votes)
+        with Session(bind=conn) as s:  # who took part, as the portal keeps it (rows inserted directly)
+            participants.rebuild(s, [cid])
         run_id = conn.execute(sa.insert(m.AnalysisRun).values(
             consultation_id=cid, status="succeeded", params={}, n_opinions=n_opinions, error="",
             started_at=now, finished_at=now, summary={

@@ -65,8 +65,10 @@ def copy_rows(conn, table: str, columns: list[str], rows) -> None:  # type: igno
 def build(url: str, n_communities: int, scale: float, seed: int = 17) -> dict[str, float]:
     """A street of ``n_communities`` communities, each a twentieth of the full street × scale."""
     import sqlalchemy as sa
+    from sqlmodel import Session
 
     from portal.db import make_engine, upgrade
+    from portal.services import participants
 
     per = {k: max(1, int(v * scale / FULL["communities"])) for k, v in FULL.items() if k != "communities"}
     rng = random.Random(seed)
@@ -117,6 +119,8 @@ def build(url: str, n_communities: int, scale: float, seed: int = 17) -> dict[st
                       ((o, r, rng.choice(("agree", "agree", "disagree", "pass")), now, now) for o, r in pairs))
             ids["resident"] += len(residents)
             ids["opinion"] += len(opinions)
+        with Session(bind=conn) as s:  # who took part, as the portal keeps it (rows copied in directly)
+            participants.rebuild(s)
         conn.execute(sa.text("ANALYZE"))
     built = time.perf_counter() - started
     engine.dispose()

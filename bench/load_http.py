@@ -83,6 +83,7 @@ def _corpus_database(db: Path) -> None:
 
     import portal.models as m
     from portal.db import make_engine
+    from portal.services import participants
 
     corpus = json.loads((ROOT / "data" / "demo" / "corpus.json").read_text(encoding="utf-8"))
     rng = random.Random(2026)
@@ -124,6 +125,8 @@ def _corpus_database(db: Path) -> None:
                     if op.resident_id != voter.id:
                         s.add(m.Vote(opinion_id=op.id, resident_id=voter.id,
                                      value=rng.choice(list(m.VoteValue))))
+        s.flush()
+        participants.rebuild(s)  # rows added directly, not cast: who took part, as the portal keeps it
         s.commit()
     engine.dispose()
 

@@ -386,6 +386,17 @@ class Vote(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class Participant(SQLModel, table=True):
+    """A resident who took part in a consultation (wrote an opinion or voted): one row per
+    (consultation, resident), written with their first opinion or vote in the same transaction,
+    so participation is counted from an index instead of a UNION over every vote (decision 0028).
+    Opinions and votes are never deleted, so a row is never taken back."""
+
+    consultation_id: int = Field(foreign_key="consultation.id", primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True, index=True)
+    first_at: datetime = _ts()
+
+
 class Comment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     opinion_id: int = Field(foreign_key="opinion.id", index=True)

@@ -233,8 +233,12 @@ def opinion(session: Session, consultation: models.Consultation | int, author: m
 def vote(session: Session, opinion: models.Opinion, voter: models.Resident,
          value: models.VoteValue = models.VoteValue.AGREE) -> models.Vote:
     """``voter``'s vote on ``opinion``."""
+    from portal.services import participants
+
     v = models.Vote(opinion_id=opinion.id, resident_id=voter.id, value=value)
     session.add(v)
+    # as casting a vote does: the voter takes part in the consultation
+    participants.record(session, consultation_id=opinion.consultation_id, resident_id=voter.id)
     return v
 
 

@@ -44,7 +44,7 @@ from portal.models import (
     Vote,
     VoteValue,
 )
-from portal.services import audit
+from portal.services import audit, participants
 from portal.services.actors import SystemActor
 from portal.services.identity import committee_actor, create_user
 from portal.services.participation.opinions import new_opinion
@@ -287,6 +287,8 @@ def _add_consultation(
                 guide[kind].append(op.id)
 
     _add_votes(session, rng, residents, opinions, stance_of, spec)
+    session.flush()
+    participants.rebuild(session, [c.id])  # the votes above were added row by row, not cast
     _add_comments_and_reports(session, rng, residents, opinions, abusive, spec, users, phase)
     return c.id, spec, guide
 

@@ -7,22 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import label
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
     CommitteeUser,
     Community,
     Consultation,
-    Opinion,
     Phase,
     Resident,
     Response,
     Street,
     Theme,
-    Vote,
 )
-from portal.services import tenancy
+from portal.services import participants, tenancy
 from portal.services.actors import Actor, CommitteeActor, SystemActor, require
 from portal.services.consultations.dashboard import ConsultationStatus, consultation_statuses
 from portal.services.consultations.participation_check import ParticipationCheck, participation_of
@@ -112,21 +109,6 @@ class StreetOverview:
                 for k in ("roster", "n_open", "participants_open", "n_unanswered", "n_overdue")}
 
 
-def _participants(session: Session, consultation_ids: list[int]) -> dict[int, int]:
-    """Distinct residents (authors or voters) per community over the given consultations."""
-    if not consultation_ids:
-        return {}
-    authors = (select(label("com", col(Consultation.community_id)), label("rid", col(Opinion.resident_id)))
-               .join(Consultation, col(Consultation.id) == col(Opinion.consultation_id))
-               .where(col(Opinion.consultation_id).in_(consultation_ids), col(Opinion.resident_id).is_not(None)))
-    voters = (select(label("com", col(Consultation.community_id)), label("rid", col(Vote.resident_id)))
-              .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-              .join(Consultation, col(Consultation.id) == col(Opinion.consultation_id))
-              .where(col(Opinion.consultation_id).in_(consultation_ids)))
-    people = authors.union(voters).subquery()
-    return _count_by(session, select(people.c.com, func.count()).group_by(people.c.com))
-
-
 def street_overview(session: Session, *, actor: Actor, street_id: int | None = None,
                     today: date | None = None) -> StreetOverview:
     """Per community of the street: open consultations, participation against the roster,
@@ -152,9 +134,9 @@ def street_overview(session: Session, *, actor: Actor, street_id: int | None = N
     public = list(session.exec(select(Consultation).where(col(Consultation.community_id).in_(ids),
                                                           phase_clause(PUBLIC_PHASES))))
     open_ = [c for c in public if current_phase(c) == Phase.COLLECTING]
-    open_counts = participation_counts(session, [c.id for c in open_ if c.id is not None])
-    part_open = _participants(session, [c.id for c in open_ if c.id is not None])
-    part_all = _participants(session, [c.id for c in public if c.id is not None])
+    open_counts = participation_counts(session, [c.id for c in open_ if c.id is not None], votes=False)
+    part_open = participants.by_community(session, [c.id for c in open_ if c.id is not None])
+    part_all = participants.by_community(session, [c.id for c in public if c.id is not None])
     active = (col(Consultation.community_id).in_(ids), col(Theme.active).is_(True))
     unanswered = _count_by(session, select(Consultation.community_id, func.count())
                            .join(Theme, col(Theme.consultation_id) == col(Consultation.id))

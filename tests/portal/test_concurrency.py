@@ -28,6 +28,7 @@ from portal.models import (
 from portal.services.consultations import participation_counts
 from portal.services.identity import resident_actor
 from portal.services.participation import add_comment, cast_vote, submit_opinion
+from portal.services.participation.opinions import new_opinion
 
 N_RESIDENTS = 50
 VOTES_EACH = 12
@@ -60,10 +61,7 @@ def _neighbourhood(engine) -> tuple[int, list, list[int]]:
         s.flush()
         seed = []
         for r, text in zip(residents[N_RESIDENTS:], SEED_OPINIONS, strict=True):
-            op = Opinion(consultation_id=c.id, resident_id=r.id, area_id=r.area_id,
-                         text_original=text, text_public=text)
-            s.add(op)
-            s.flush()
+            op, _ = new_opinion(s, consultation_id=c.id, text=text, resident_id=r.id, area_id=r.area_id)
             seed.append(op.id)
         s.commit()
         actors = [resident_actor(s, r) for r in residents[:N_RESIDENTS]]

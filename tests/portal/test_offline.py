@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from portal.models import AuditEvent, Channel, Opinion, Vote, VoteValue
+from portal.models import AuditEvent, Channel, Opinion, VoteValue
 from portal.services.consultations import participation_counts
 from portal.services.errors import InvalidInput, PermissionDenied, PhaseClosed
+from portal.services.identity import resident_actor
+from portal.services.participation import cast_vote
 from portal.services.participation.offline import (
     AlreadyImported,
     OfflineOpinion,
@@ -44,7 +46,7 @@ def test_clerk_enters_a_paper_opinion_with_redaction_and_entered_by(session, hoo
     assert op.received_at.date() == TODAY - timedelta(days=2)
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "opinion.offline")).one()
     # it counts exactly like a web opinion: the resident is a participant and others can vote on it
-    session.add(Vote(opinion_id=op.id, resident_id=hood.residents[0].id, value=VoteValue.AGREE))
+    cast_vote(session, actor=resident_actor(session, hood.residents[0]), opinion_id=op.id, value=VoteValue.AGREE)
     session.commit()
     n_ops, n_people, n_votes = participation_counts(session, [hood.collecting.id])[hood.collecting.id]
     assert (n_ops, n_people, n_votes) == (1, 2, 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import label
 from sqlmodel import Session, col, func, select
 
 from portal.models import (
@@ -14,7 +13,7 @@ from portal.models import (
     Phase,
     Vote,
 )
-from portal.services import tenancy
+from portal.services import participants, tenancy
 from portal.services.actors import Actor
 from portal.services.consultations.phases import PUBLIC_PHASES, is_public, phase_clause, phase_label
 from portal.services.errors import NotFound
@@ -46,8 +45,11 @@ def get_consultation(session: Session, consultation_id: int, *, public: bool = T
     return c
 
 
-def participation_counts(session: Session, consultation_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """Per consultation: visible opinions, distinct participants (authors or voters), votes."""
+def participation_counts(session: Session, consultation_ids: list[int], *,
+                         votes: bool = True) -> dict[int, tuple[int, int, int]]:
+    """Per consultation: visible opinions, distinct participants (authors or voters), votes
+    (0 with ``votes=False``, for a caller that does not show them: counting votes reads every
+    vote row)."""
     if not consultation_ids:
         return {}
     out = dict.fromkeys(consultation_ids, (0, 0, 0))
@@ -58,7 +60,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
             .group_by(col(Opinion.consultation_id))
         ).all()
     )
-    n_votes = dict(
+    n_votes = {} if not votes else dict(
         session.exec(
             select(Opinion.consultation_id, func.count())
             .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
@@ -66,18 +68,7 @@ def participation_counts(session: Session, consultation_ids: list[int]) -> dict[
             .group_by(col(Opinion.consultation_id))
         ).all()
     )
-    authors = select(label("cid", col(Opinion.consultation_id)), label("rid", col(Opinion.resident_id))).where(
-        col(Opinion.consultation_id).in_(consultation_ids), col(Opinion.resident_id).is_not(None)
-    )
-    voters = (
-        select(label("cid", col(Opinion.consultation_id)), label("rid", col(Vote.resident_id)))
-        .join(Vote, col(Vote.opinion_id) == col(Opinion.id))
-        .where(col(Opinion.consultation_id).in_(consultation_ids))
-    )
-    people = authors.union(voters).subquery()
-    n_people = dict(
-        session.exec(select(people.c.cid, func.count()).group_by(people.c.cid)).all()
-    )
+    n_people = participants.by_consultation(session, consultation_ids)
     for cid in consultation_ids:
         out[cid] = (n_op.get(cid, 0), n_people.get(cid, 0), n_votes.get(cid, 0))
     return out

@@ -25,6 +25,7 @@ from portal.models import (
     Opinion,
     utcnow,
 )
+from portal.services import participants
 from portal.services.actors import Actor, ResidentActor, require_resident
 from portal.services.consultations import (
     ensure_can_submit,
@@ -173,6 +174,10 @@ def new_opinion(
         created = True
     else:
         op, created = insert_once(session, op)
+    if created:
+        assert op.id is not None
+        participants.record(session, consultation_id=consultation_id, resident_id=op.resident_id,
+                            at=op.created_at)
     if created and checked:
         attach_photos(session, opinion=op, photos=checked)
     return op, created
@@ -209,6 +214,8 @@ def new_opinions(
     ]
     if rows:
         session.execute(sa_insert(Opinion), rows)
+    for resident_id in sorted({i.resident_id for i in items if i.resident_id is not None}):
+        participants.record(session, consultation_id=consultation_id, resident_id=resident_id, at=now)
     return len(rows)
 
 

@@ -18,6 +18,7 @@ from portal.models import (
     VoteValue,
     utcnow,
 )
+from portal.services import participants
 from portal.services.actors import Actor, ResidentActor, require_resident
 from portal.services.consultations import (
     ensure_can_vote,
@@ -98,6 +99,9 @@ def _cast_vote_once(session: Session, resident: ResidentActor, opinion_id: int, 
             vote.updated_at = now
     session.add(vote)
     session.flush()  # a concurrent first vote shows up here as IntegrityError, retried above
+    if previous is None:
+        participants.record(session, consultation_id=c.id, resident_id=resident.resident_id,  # type: ignore[arg-type]
+                            at=now)
     return VoteResult(vote, previous)
 
 

@@ -36,8 +36,8 @@ from portal.models import (
     Theme,
     ThemeAssignment,
     ThemeStatus,
-    Vote,
 )
+from portal.services import participants
 from portal.services.consultations import (
     RESULT_PHASES,
     get_consultation,
@@ -247,18 +247,8 @@ def public_opinions(session: Session, consultation_id: int, ids: list[int]) -> d
     }
 
 
-def _participants(session: Session, consultation_id: int) -> Any:
-    """Subquery of distinct resident ids who wrote an opinion or voted in this consultation."""
-    authors: Any = select(col(Opinion.resident_id).label("rid")).where(
-        Opinion.consultation_id == consultation_id, col(Opinion.resident_id).is_not(None))
-    voters: Any = (select(col(Vote.resident_id).label("rid"))
-              .join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-              .where(Opinion.consultation_id == consultation_id))
-    return authors.union(voters).subquery()
-
-
 def _participation_frames(session: Session, c: Consultation) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    people = _participants(session, c.id)  # type: ignore[arg-type]
+    people = participants.resident_ids(c.id)  # type: ignore[arg-type]
     concerned = set(session.exec(select(ConsultationArea.area_id)
                                  .where(ConsultationArea.consultation_id == c.id)).all())
     areas = [a for a in session.exec(select(Area).where(Area.community_id == c.community_id)
