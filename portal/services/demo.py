@@ -45,7 +45,7 @@ from portal.models import (
     VoteValue,
 )
 from portal.services import audit, participants
-from portal.services.actors import SystemActor
+from portal.services.demo_common import SYSTEM
 from portal.services.identity import committee_actor, create_user
 from portal.services.participation.opinions import new_opinion
 from portal.services.queries import is_visible
@@ -64,7 +64,6 @@ AGE_BANDS = [("18-29", 0.10), ("30-44", 0.22), ("45-59", 0.25), ("60-69", 0.22),
 RESIDENTS_PER_BUILDING = 50
 OFFLINE_MIX = [(Channel.WEB, 0.78), (Channel.PAPER, 0.08), (Channel.PHONE, 0.05),
                (Channel.DOOR, 0.06), (Channel.HOTLINE, 0.03)]
-SYSTEM = SystemActor("demo")
 
 
 def database_has_data(session: Session) -> bool:

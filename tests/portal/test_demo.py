@@ -189,3 +189,21 @@ def test_the_lift_consultation_carries_the_documents_behind_the_vote(demo_engine
         assert "合计" in text and "64.0" in text and "业主自筹" in text
         plan = open_attachment(s, actor=None, document_id=docs[2].id)
         assert plan.media_type == "image/png" and plan.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_everyone_who_took_part_in_the_demo_is_counted(demo_engine):
+    """The demo plants its votes row by row; the 参与人数 every page shows still equals the
+    distinct authors and voters of each consultation."""
+    from portal.services.consultations import participation_counts
+
+    with Session(demo_engine) as s:
+        ids = list(s.exec(select(Consultation.id)))
+        by_hand = {}
+        for cid in ids:
+            authors = set(s.exec(select(Opinion.resident_id).where(Opinion.consultation_id == cid,
+                                                                    col(Opinion.resident_id).is_not(None))))
+            voters = set(s.exec(select(Vote.resident_id).join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
+                                .where(Opinion.consultation_id == cid)))
+            by_hand[cid] = len(authors | voters)
+        assert sum(by_hand.values()) > 300
+        assert {cid: n for cid, (_, n, _) in participation_counts(s, ids).items()} == by_hand

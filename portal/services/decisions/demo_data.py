@@ -35,11 +35,10 @@ from portal.models import (
     VoteMatter,
     utcnow,
 )
-from portal.services.actors import SystemActor
 from portal.services.decisions import owners, polls
+from portal.services.demo_common import SYSTEM, lift_consultation
 from portal.services.identity.households import set_owner_household
 
-SYSTEM = SystemActor("demo")
 # 5号楼 2单元, floors 1-6, two flats each; the top floor's two large flats stay away
 AREAS = ["76.20", "89.50"] * 5 + ["142.30", "142.30"]
 CHOICES = ([OwnerChoice.AGREE] * 7 + [OwnerChoice.OPPOSE] * 2)
@@ -128,8 +127,7 @@ def add_demo_decisions(engine: Engine, *, seed: int = 2026) -> str:
         clerk = session.exec(select(CommitteeUser).where(CommitteeUser.role == Role.CLERK)
                              .order_by(col(CommitteeUser.id))).first()
         assert clerk is not None
-        lift = session.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))
-                            .order_by(col(Consultation.id))).first()
+        lift = lift_consultation(session)
         canteen = session.exec(select(Consultation).where(Consultation.phase == Phase.COLLECTING)
                                .order_by(col(Consultation.id))).first()
         parts = []

@@ -17,18 +17,17 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from portal.db import unit_of_work
-from portal.models import Consultation, DocumentKind
-from portal.services.actors import SystemActor
+from portal.models import DocumentKind
+from portal.services.demo_common import SYSTEM, lift_consultation
 from portal.services.documents.background import attach_document
 from portal.services.documents.checks import Upload
 from portal.settings import get_settings
 
 FONT = "NotoSansSC"
 HEADINGS = FontFace(emphasis="", fill_color=(230, 230, 230))  # the one font has no bold face
-SYSTEM = SystemActor("demo")
 
 # 5号楼2单元, six floors, two flats per floor: the shares a 业主大会 would typically argue about
 # (higher floors pay more, the ground floor nothing).
@@ -118,8 +117,7 @@ def add_demo_documents(engine: Engine) -> str:
     font_path = get_settings().font_path
 
     def work(session: Session) -> str:
-        lift = session.exec(select(Consultation).where(col(Consultation.title).contains("加装电梯"))
-                            .order_by(col(Consultation.id))).first()
+        lift = lift_consultation(session)
         if lift is None:
             return ""
         files = [

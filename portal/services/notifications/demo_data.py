@@ -9,11 +9,10 @@ from sqlmodel import Session, col, select
 
 from portal.db import unit_of_work
 from portal.models import Area, CommitteeUser, Consultation, Phase, Resident
-from portal.services.actors import SystemActor
+from portal.services.demo_common import SYSTEM
 from portal.services.identity import committee_actor, resident_actor
 from portal.services.notifications import contacts, events, inbox
 
-SYSTEM = SystemActor("demo")
 EMAIL_OPT_INS = 8  # residents of the first building, in roster order
 SMS_PAPER_CONSENTS = ("13800138001", "13800138002")  # reserved-looking demo numbers
 
