@@ -52,3 +52,15 @@ def page_text(at) -> str:  # type: ignore[no-untyped-def]
 def results_db(tmp_path, monkeypatch):
     """A SQLite file seeded with ``tests.results_fixtures``; the app's settings point at it."""
     yield from seeded_app_database(tmp_path, monkeypatch, "results.sqlite", seed_results)
+
+
+RESULTS = "app_pages/public/results.py"
+RESULTS_TABS = ("主题与回应", "参与情况", "共识与分歧", "下载与公示")
+
+
+def results_tabs(consultation_id: int, tabs: tuple[str, ...] = RESULTS_TABS) -> list:
+    """The results page opened once per tab, in tab order: only the open tab is built, as a
+    visitor following a link ``…&tab=参与情况`` gets it."""
+    from tests.pages.conftest import open_page
+
+    return [open_page(RESULTS, query={"id": str(consultation_id), "tab": name}) for name in tabs]

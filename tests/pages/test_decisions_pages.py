@@ -140,7 +140,7 @@ def test_the_results_page_shows_a_published_vote_that_missed_a_threshold(lift_db
         s.commit()
     unit_of_work(engine, lambda s: close_owners_vote(s, actor=w.admin, vote_id=w.vote_id))
     unit_of_work(engine, lambda s: publish_owners_vote(s, actor=w.admin, vote_id=w.vote_id, as_passed=False))
-    at = open_page("app_pages/public/results.py", query={"id": str(w.consultation_id)})
+    at = open_page("app_pages/public/results.py", query={"id": str(w.consultation_id), "tab": "问卷与表决"})
     assert not at.exception, at.exception
     assert any("业主表决：5号楼2单元加装电梯（5号楼 2单元）" in s.value for s in at.subheader)
     assert any("未达到法定门槛：还差 1 户和 16.04 m² 参与" in m.value for m in at.warning)
@@ -182,7 +182,7 @@ def test_the_demo_lift_vote_on_the_committee_and_results_pages(demo_db):
     at.selectbox(key=next(sb.key for sb in at.selectbox if sb.key and sb.key.startswith("decide.by."))).set_value(
         "age_band").run()
     assert not at.exception
-    public = open_page("app_pages/public/results.py", query={"id": str(lift.id)})
+    public = open_page("app_pages/public/results.py", query={"id": str(lift.id), "tab": "问卷与表决"})
     assert not public.exception, public.exception
     assert any("业主表决：5号楼2单元加装电梯" in s.value for s in public.subheader)
     assert any("90 份答卷" in m.value for m in public.markdown)

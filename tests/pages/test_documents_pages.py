@@ -159,7 +159,7 @@ def test_the_results_page_lists_the_documents_of_a_published_consultation(hood_d
         attach_document(s, actor=_staff(engine, "wang"), consultation_id=hood.published.id,
                         upload=Upload("电梯.pdf", files.pdf()), title="加装电梯设计方案（公示稿）", kind="plan")
         s.commit()
-    at = open_page("app_pages/public/results.py", query={"id": str(hood.published.id)})
+    at = open_page("app_pages/public/results.py", query={"id": str(hood.published.id), "tab": "下载与公示"})
     assert not at.exception
     assert "议题资料（方案、纪要、测算）" in [h.value for h in at.subheader]
     assert any("加装电梯设计方案" in m.value for m in at.markdown)

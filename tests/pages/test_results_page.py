@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from portal.models import Opinion, Visibility
 from tests.pages import public_support
 from tests.pages.conftest import open_page
-from tests.pages.public_support import page_text
+from tests.pages.public_support import page_text, results_tabs
 from tests.results_fixtures import HIDDEN_COMMENT, HIDDEN_OPINION, PII
 
 results_db = public_support.results_db  # the fixture, shared with the accountability tests
@@ -22,12 +22,13 @@ def _links(at) -> list[str]:
 
 def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
     _, seeded = results_db
-    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
-    assert not at.exception
+    tabs = results_tabs(seeded.consultation_id)
+    assert not any(t.exception for t in tabs)
+    at = tabs[0]
     assert at.title[0].value == "老旧小区加装电梯"
     headings = [t.value for t in at.text if re.match(r"\d+\. ", t.value)]
     assert headings == ["1. 费用分摊", "2. 低层住户顾虑", "3. 施工与安全"]  # ranked by hot score
-    text = page_text(at)
+    text = "\n".join(page_text(t) for t in tabs)
     for expected in ["居委会决定：采纳", "居委会决定：部分采纳", "责任方：物业公司", "已超过完成时限，尚未完成。",
                      "补贴申请已提交街道", "共识意见", "分歧最大的意见", "第一组", "30-44", "上门走访",
                      "这一组特别认同", "这一组特别反对", "分组较明显"]:
@@ -36,12 +37,33 @@ def test_results_page_shows_themes_answers_charts_and_downloads(results_db):
     assert re.search(r"最新进展（\d{4}年\d{1,2}月\d{1,2}日）：处理中。补贴申请已提交街道", text), text
     assert "更早的进展（1 条）" in [e.label for e in at.expander]
     assert not any(e.label.startswith("办理进展（") for e in at.expander)
-    assert not any("主成分" in json.dumps(json.loads(el.proto.spec)) for el in at.get("vega_lite_chart"))
-    titles = [json.loads(el.proto.spec)["title"] for el in at.get("vega_lite_chart")]
+    charts = [el for t in tabs for el in t.get("vega_lite_chart")]
+    assert not any("主成分" in json.dumps(json.loads(el.proto.spec)) for el in charts)
+    titles = [json.loads(el.proto.spec)["title"] for el in charts]
     assert titles == ["各主题意见数与支持率（按热度排序）", "各主题的同意与不同意票", "各楼栋参与情况（对照居民名册）",
                       "意见来源渠道", "意见征集进度", "意见分组：投票相近的居民靠在一起"]
-    labels = [el.proto.label for el in at.get("download_button")]
+    labels = [el.proto.label for t in tabs for el in t.get("download_button")]
     assert labels == ["下载公示单（PDF，A4）", "下载意见数据（CSV）", "下载全部数据（JSON）", "下载全部表格（ZIP，含数据说明）"]
+
+
+def test_only_the_open_tab_is_built_and_a_link_can_open_another(results_db):
+    """A visitor pays for the tab they look at: the first view builds 主题与回应 only; the
+    address carries the open tab, so 「参与情况」 can be linked to and survives a reload."""
+    _, seeded = results_db
+    first = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
+    assert not first.exception
+    assert [json.loads(el.proto.spec)["title"] for el in first.get("vega_lite_chart")] == [
+        "各主题意见数与支持率（按热度排序）", "各主题的同意与不同意票"]
+    assert not first.get("download_button") and "共识意见" not in page_text(first)
+    people = open_page(RESULTS, query={"id": str(seeded.consultation_id), "tab": "参与情况"})
+    assert not people.exception
+    assert "1. 费用分摊" not in [t.value for t in people.text]
+    assert "各楼栋参与情况（对照居民名册）" in [json.loads(el.proto.spec)["title"] for el in people.get("vega_lite_chart")]
+    assert people.query_params["tab"] == ["参与情况"] or people.query_params["tab"] == "参与情况"
+    # a tab name that is not one of the page's opens the first tab, not an error
+    odd = open_page(RESULTS, query={"id": str(seeded.consultation_id), "tab": "<script>alert(1)</script>"})
+    assert not odd.exception
+    assert "1. 费用分摊" in [t.value for t in odd.text]
 
 
 def test_nothing_hidden_or_personal_on_any_public_page(results_db):
@@ -53,7 +75,7 @@ def test_nothing_hidden_or_personal_on_any_public_page(results_db):
         open_page("app_pages/public/home.py"),
         open_page("app_pages/public/consultation.py", query={"id": str(seeded.consultation_id)}),
         open_page(RESULTS),
-        open_page(RESULTS, query={"id": str(seeded.consultation_id)}),
+        *results_tabs(seeded.consultation_id),
         open_page("app_pages/public/accountability.py"),
     ]
     for at in pages:
@@ -159,6 +181,6 @@ def test_the_page_draws_the_charts_stored_with_the_snapshot(results_db):
 def test_a_snapshot_stored_before_charts_were_kept_still_shows_every_chart(results_db):
     engine, seeded = results_db
     _restore_snapshot(engine, seeded.consultation_id, None)
-    at = open_page(RESULTS, query={"id": str(seeded.consultation_id)})
-    assert not at.exception
-    assert len(at.get("vega_lite_chart")) == 6
+    tabs = results_tabs(seeded.consultation_id)
+    assert not any(t.exception for t in tabs)
+    assert [len(t.get("vega_lite_chart")) for t in tabs] == [2, 3, 1, 0]

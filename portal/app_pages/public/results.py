@@ -70,9 +70,14 @@ votes_found = read(owners_votes_of, consultation_id=cid, public=True)
 polls = polls_found.value if polls_found else []
 owner_votes = votes_found.value if votes_found else []
 tab_names = ["主题与回应", "参与情况", "共识与分歧", "下载与公示"] + (["问卷与表决"] if polls or owner_votes else [])
-tab_themes, tab_people, tab_groups, tab_data, *tab_decide = st.tabs(tab_names)
+# Only the open tab is built and sent (a visitor who never opens 共识与分歧 does not pay for it);
+# the open tab is in the address (…&tab=参与情况), so a tab can be linked to and survives a reload.
+tabs = st.tabs(tab_names, key="tab", bind="query-params")
+cloud_slot = None
 
-with tab_themes:
+
+def themes_tab() -> None:
+    global cloud_slot, scope
     if not r.themes:
         st.info("这个议题还没有整理出主题。")
     chart("themes")
@@ -84,7 +89,8 @@ with tab_themes:
     for t in r.themes:
         results_widgets.theme_card(t)
 
-with tab_people:
+
+def people_tab() -> None:
     roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
     st.write(f"共有 {r.n_participants} 位居民参与（提出意见或投票）{roster}。")
     chart("areas")
@@ -96,7 +102,8 @@ with tab_people:
                                                                               min_value=0, max_value=1)})
     chart("timeline")
 
-with tab_groups:
+
+def groups_tab() -> None:
     st.write("根据居民的投票，把看法相近的居民分成几组：共识意见是各组都多数同意的，分歧意见是各组看法相反的。")
     st.subheader("共识意见", anchor=False)
     if not r.consensus:
@@ -119,28 +126,36 @@ with tab_groups:
                     plain(f"这一组特别反对：“{op.text}”")
                     st.caption(f"本组 {share:.0%} 不同意")
 
-with tab_data:
+
+def data_tab() -> None:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
     results_widgets.downloads(cid, version)
     documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 
-if tab_decide:
-    with tab_decide[0]:
-        for p in polls:
-            st.subheader(md(f"问卷：{p.title}"), anchor=False)
-            shown = read(poll_results, poll_id=p.poll_id)
-            if shown:
-                poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
-        for v in owner_votes:
-            st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
-            tally_panel(v)
+
+def decide_tab() -> None:
+    for p in polls:
+        st.subheader(md(f"问卷：{p.title}"), anchor=False)
+        shown = read(poll_results, poll_id=p.poll_id)
+        if shown:
+            poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
+    for v in owner_votes:
+        st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
+        tally_panel(v)
+
+
+scope: int | None = None
+for tab, render in zip(tabs, (themes_tab, people_tab, groups_tab, data_tab, decide_tab), strict=False):
+    if tab.open is not False:  # None: a Streamlit that does not track tabs builds them all
+        with tab:
+            render()
 
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")
 
-if r.themes:
+if r.themes and cloud_slot is not None:
     with cloud_slot:
         image = cloud(scope)
         if image:
