@@ -9,9 +9,10 @@ from collections.abc import Callable
 import streamlit as st
 
 from portal.models import DOCUMENT_KIND_LABELS, Consultation, DocumentKind, PhotoReview
-from portal.services.actors import Actor
+from portal.services.actors import Actor, CommitteeActor
 from portal.services.documents import (
     MAX_PHOTOS,
+    DocumentView,
     Upload,
     attach_document,
     list_documents,
@@ -24,6 +25,7 @@ from portal.services.documents import (
 from portal.services.documents.background import plan_remove_document
 from portal.services.errors import ServiceError
 from portal.timefmt import format_datetime
+from portal.ui import public_cache
 from portal.ui.actions import read, save, save_and_flash
 from portal.ui.confirm import confirm_button
 from portal.ui.resources import db_session, settings
@@ -62,9 +64,15 @@ def photo_uploader(key: str) -> list[Upload]:
     return uploads(files)
 
 
-def documents_list(consultation_id: int, actor: Actor | None, *, heading: str = "议题资料") -> None:
-    """The consultation's documents with a download button each (nothing when there are none)."""
-    found = read(list_documents, consultation_id=consultation_id, actor=actor, show="caption")
+def documents_list(consultation_id: int, actor: Actor | None, *, heading: str = "议题资料",
+                   snapshot: str | None = None) -> None:
+    """The consultation's documents with a download button each (nothing when there are none).
+    With the change marker ``snapshot`` what the public sees is read from the page cache."""
+    if snapshot is not None and not isinstance(actor, CommitteeActor):
+        found = read(lambda _session: _public_documents(consultation_id, public_cache.keyed(snapshot)),
+                     show="caption")
+    else:
+        found = read(list_documents, consultation_id=consultation_id, actor=actor, show="caption")
     if not found or not found.value:
         return
     st.subheader(heading, anchor=False)
@@ -76,14 +84,32 @@ def documents_list(consultation_id: int, actor: Actor | None, *, heading: str = 
                                on_click="ignore")
 
 
-def approved_photos(consultation_id: int, *, opinion_id: int | None = None) -> None:
-    """Approved photos of a consultation (or of one opinion), shown as images."""
+@st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=64)
+def _public_documents(consultation_id: int, marker: str) -> list[DocumentView]:
     with db_session() as session:
-        items = [p for p in public_photos(session, consultation_id=consultation_id)
-                 if opinion_id is None or p.opinion_id == opinion_id]
-        if not items:
-            return
-        shown = [open_attachment(session, actor=None, photo_id=p.id).data for p in items[:12]]
+        return list_documents(session, consultation_id=consultation_id, actor=None)
+
+
+@st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=64)
+def _public_photo_ids(consultation_id: int, marker: str) -> list[tuple[int, int | None]]:
+    with db_session() as session:
+        return [(p.id, p.opinion_id) for p in public_photos(session, consultation_id=consultation_id)]
+
+
+@st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=256)
+def _public_photo(photo_id: int, marker: str) -> bytes:
+    with db_session() as session:
+        return open_attachment(session, actor=None, photo_id=photo_id).data
+
+
+def approved_photos(consultation_id: int, snapshot: str, *, opinion_id: int | None = None) -> None:
+    """Approved photos of a consultation (or of one opinion), shown as images; read from the
+    page cache keyed on the change marker ``snapshot`` (approving or hiding one is audited)."""
+    key = public_cache.keyed(snapshot)
+    items = [pid for pid, oid in _public_photo_ids(consultation_id, key) if opinion_id is None or oid == opinion_id]
+    if not items:
+        return
+    shown = [_public_photo(pid, key) for pid in items[:12]]
     if opinion_id is None:
         st.caption(f"居民随意见上传的照片（经居委会审核后公开）共 {len(items)} 张")
     cols = st.columns(3)

@@ -79,6 +79,9 @@ def _key(snapshot: str) -> str:
     return f"{settings().database_url}#{snapshot}"
 
 
+keyed = _key  # for the other page caches keyed on the marker (results, attachments)
+
+
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
 def _consultation(consultation_id: int, marker: str) -> tuple[Consultation, tuple[int, int, int]]:
     with db_session() as session:

@@ -14,17 +14,42 @@ import streamlit as st
 
 from portal import charts
 from portal.db import unit_of_work
+from portal.services.decisions import OwnersVoteCard, PollCard, owners_votes_of, polls_of
 from portal.services.publishing import accountability as accountability_service
 from portal.services.publishing import notice_pdf, opendata, results, snapshot
 from portal.timefmt import format_date
+from portal.ui import public_cache
 from portal.ui.resources import db_session, engine, settings
 
 TTL = 6 * 3600
 
 
-def version(consultation_id: int) -> str:
+def version(consultation_id: int, snapshot: str) -> str:
+    """The results version, read again only when the database's change marker ``snapshot``
+    (``public_cache.marker()``) moves — every change that reaches the results page is an
+    audited action, a new opinion or a vote — or after ``public_cache.TTL`` seconds (the date
+    is part of the version): one cheap query per view instead of the six aggregates of
+    ``results_version``."""
+    return _version(consultation_id, public_cache.keyed(snapshot))
+
+
+@st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=128)
+def _version(consultation_id: int, marker: str) -> str:
     with db_session() as session:
         return results.results_version(session, consultation_id)
+
+
+def decisions(consultation_id: int, snapshot: str) -> tuple[list[PollCard], list[OwnersVoteCard]]:
+    """The consultation's polls and owners' votes as the public sees them (results tab 问卷与表决),
+    read again when the change marker moves (closing a poll, publishing a vote are audited)."""
+    return _decisions(consultation_id, public_cache.keyed(snapshot))
+
+
+@st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=64)
+def _decisions(consultation_id: int, marker: str) -> tuple[list[PollCard], list[OwnersVoteCard]]:
+    with db_session() as session:
+        return (polls_of(session, consultation_id=consultation_id),
+                owners_votes_of(session, consultation_id=consultation_id, public=True))
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)

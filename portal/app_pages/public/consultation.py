@@ -67,7 +67,7 @@ if raw_opinion.isdigit():
     st.caption(md(f"{c.title} · {view.author}的意见 · {format_date(view.received_at)}"))
     with st.container(border=True):
         plain(view.text)
-        approved_photos(c.id, opinion_id=view.id)
+        approved_photos(c.id, snapshot, opinion_id=view.id)
         st.caption(opinion_counts(view))
 
     show_error(discussion.ERROR)
@@ -96,7 +96,7 @@ if c.background:
         plain(c.background)
 st.info(md(what_residents_can_do(c)))
 results_link(c)
-documents_list(c.id, current_actor())
+documents_list(c.id, current_actor(), snapshot=snapshot)
 
 if resident is not None:
     if can_submit_opinion(c):
@@ -119,7 +119,7 @@ else:
         page = list_opinions(session, consultation_id=c.id, viewer=resident, sort=sort, limit=limit)
 if not page.items:
     st.caption("还没有公开的意见。")
-approved_photos(c.id)
+approved_photos(c.id, snapshot)
 for view in page.items:
     with st.container(border=True):
         meta = f"{view.author} · {format_date(view.received_at)}"

@@ -1,10 +1,10 @@
 import streamlit as st
 
-from portal.services.decisions import owners_votes_of, poll_results, polls_of
+from portal.services.decisions import poll_results
 from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
+from portal.ui import public_cache, results_widgets
 from portal.ui import results_cache as cache
-from portal.ui import results_widgets
 from portal.ui.actions import read
 from portal.ui.attachments import documents_list
 from portal.ui.decisions import poll_results_panel, tally_panel
@@ -27,8 +27,9 @@ if not raw_id.isdigit():
     st.stop()
 
 cid = int(raw_id)
+snapshot = public_cache.marker()  # the database's change marker, read once per view
 try:
-    version = cache.version(cid)
+    version = cache.version(cid, snapshot)
     r = cache.load(cid, version)
 except (NotFound, PhaseClosed) as exc:
     st.title("结果公示")
@@ -65,10 +66,8 @@ with st.container(horizontal=True, gap="medium"):  # wraps two by two on a phone
     st.metric("参与居民", f"{r.n_participants} 人", width="content")
     st.metric("投票", f"{r.n_votes} 次", width="content")
 
-polls_found = read(polls_of, consultation_id=cid)
-votes_found = read(owners_votes_of, consultation_id=cid, public=True)
-polls = polls_found.value if polls_found else []
-owner_votes = votes_found.value if votes_found else []
+decided = read(lambda _session: cache.decisions(cid, snapshot))
+polls, owner_votes = decided.value if decided else ([], [])
 tab_names = ["主题与回应", "参与情况", "共识与分歧", "下载与公示"] + (["问卷与表决"] if polls or owner_votes else [])
 # Only the open tab is built and sent (a visitor who never opens 共识与分歧 does not pay for it);
 # the open tab is in the address (…&tab=参与情况), so a tab can be linked to and survives a reload.
@@ -130,7 +129,7 @@ def groups_tab() -> None:
 def data_tab() -> None:
     st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
     results_widgets.downloads(cid, version)
-    documents_list(cid, None, heading="议题资料（方案、纪要、测算）")
+    documents_list(cid, None, heading="议题资料（方案、纪要、测算）", snapshot=snapshot)
     with st.expander("数据说明"):
         st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
 
@@ -159,5 +158,5 @@ if r.themes and cloud_slot is not None:
     with cloud_slot:
         image = cloud(scope)
         if image:
-            st.image(image, width="stretch", alt="词云图",
+            st.image(image, width="stretch", alt="词云图", output_format="PNG",  # as stored: no re-encoding per view
                      caption=("全部意见" if scope is None else "所选主题") + "的词云：字越大，提到这个词的意见越多")
