@@ -6,7 +6,7 @@ import streamlit as st
 
 from portal.timefmt import format_date
 from portal.ui import results_cache as cache
-from portal.ui.widgets import DECISION_COLORS, plain
+from portal.ui.widgets import DECISION_COLORS, md, plain
 
 
 def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
@@ -23,39 +23,47 @@ def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
                 show(op)
 
 
+def _lines(*parts: str) -> str:
+    """People's text (already escaped with ``md``) as Markdown lines, each kept on its own line."""
+    return "  \n".join(p.replace("\n", "  \n") for p in parts if p)
+
+
 def theme_card(t) -> None:  # type: ignore[no-untyped-def]
-    """A theme as residents see it: its name, figures, the committee's answer and its progress."""
+    """A theme as residents see it: its name, figures, the committee's answer and its progress.
+
+    Few elements (each is a message to the browser; this card is most of the results page):
+    what belongs together is one Markdown block, every piece of people's text escaped (``md``)."""
     with st.container(border=True):
         with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
             plain(f"{t.rank}. {t.label}")
-        st.caption(f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票")
-        if t.keywords:
-            plain("关键词：" + "、".join(t.keywords[:8]))
+        figures = f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票"
+        st.caption(_lines(figures, md("关键词：" + "、".join(t.keywords[:8])) if t.keywords else ""))
         if t.summary:
             plain(t.summary)
         a = t.answer
-        if a is None:
-            st.badge("待回应", color="orange")
-            st.write("居委会正在研究这个主题，回应后会在这里公布。")
-        else:
-            st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
-            plain(a.reasoning)
-            due = f" · 完成时限：{format_date(a.due_date)}" if a.due_date else ""
-            plain(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}")
-            if a.overdue:
-                st.warning("已超过完成时限，尚未完成。")
+        progress = ""
         if t.timeline:  # the latest step in the open, with its date; earlier steps folded
             latest = t.timeline[-1]
-            plain(f"最新进展（{format_date(latest.on)}）：{latest.status}" + (f"。{latest.note}" if latest.note else ""))
-            if len(t.timeline) > 1:
-                with st.expander(f"更早的进展（{len(t.timeline) - 1} 条）"):
-                    for entry in reversed(t.timeline[:-1]):
-                        plain(f"{format_date(entry.on)} · {entry.status}" + (f"：{entry.note}" if entry.note else ""))
+            progress = md(f"最新进展（{format_date(latest.on)}）：{latest.status}" + (f"。{latest.note}" if latest.note else ""))
+        if a is None:
+            st.badge("待回应", color="orange")
+            st.markdown(_lines("居委会正在研究这个主题，回应后会在这里公布。", progress))
+        else:
+            st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
+            due = f" · 完成时限：{format_date(a.due_date)}" if a.due_date else ""
+            st.markdown(_lines(md(a.reasoning), md(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}"),
+                               progress))
+            if a.overdue:
+                st.warning("已超过完成时限，尚未完成。")
+        if len(t.timeline) > 1:
+            with st.expander(f"更早的进展（{len(t.timeline) - 1} 条）"):
+                st.markdown(_lines(*(md(f"{format_date(e.on)} · {e.status}" + (f"：{e.note}" if e.note else ""))
+                                     for e in reversed(t.timeline[:-1]))))
         if t.representatives:
-            st.markdown("**居民的代表性意见**")
-            for op in t.representatives:
-                plain(f"“{op.text}”")
-                st.caption(f"{op.channel} · {format_date(op.received_on)} · 同意 {op.agree} · 不同意 {op.disagree}")
+            st.markdown("\n\n".join(["**居民的代表性意见**", *(  # one paragraph per opinion
+                _lines(f"“{md(op.text)}”", f":gray[{md(op.channel)} · {format_date(op.received_on)} · "
+                                          f"同意 {op.agree} · 不同意 {op.disagree}]")
+                for op in t.representatives)]))
 
 
 DOWNLOADS = [  # (label, kind, file name after the stem, MIME type, icon)
