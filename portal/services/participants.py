@@ -53,8 +53,8 @@ def _sources(consultation_ids: Iterable[int] | None) -> Any:
 
 def rebuild(session: Session, consultation_ids: Iterable[int] | None = None) -> int:
     """Recompute the rows of the given consultations (all when None) from the opinions and
-    votes themselves; returns how many rows there are now. Used after bulk writes and by
-    ``consult check``-style repairs; the caller commits."""
+    votes themselves; returns how many rows there are now. Used after bulk writes that insert
+    rows directly (the demo, benchmarks); the caller commits."""
     ids = None if consultation_ids is None else list(consultation_ids)
     table = Participant.__table__  # type: ignore[attr-defined]
     delete = table.delete()
