@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from portal.services.decisions import poll_results
 from portal.timefmt import format_date
 from portal.ui import results_cache as cache
+from portal.ui.actions import read
+from portal.ui.attachments import documents_list
+from portal.ui.decisions import poll_results_panel, tally_panel
 from portal.ui.widgets import DECISION_COLORS, md, plain
 
 
@@ -81,3 +87,63 @@ def downloads(cid: int, version) -> None:  # type: ignore[no-untyped-def]
         st.download_button(label, data=lambda kind=kind: cache.downloads(cid, version, kind),
                            file_name=f"{stem}{suffix}", mime=mime, on_click="ignore",
                            key=f"results.dl_{kind}", icon=icon)
+
+
+def people_tab(r, chart: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]
+    """参与情况: participation against the roster, by building, channel, age band and day."""
+    roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
+    st.write(f"共有 {r.n_participants} 位居民参与（提出意见或投票）{roster}。")
+    chart("areas")
+    chart("channels")
+    if len(r.age_bands):
+        st.markdown("**各年龄段参与情况**")
+        st.dataframe(r.age_bands, hide_index=True, width="stretch",
+                     column_config={"参与率": st.column_config.ProgressColumn("参与率", format="percent",
+                                                                              min_value=0, max_value=1)})
+    chart("timeline")
+
+
+def groups_tab(r, chart: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]
+    """共识与分歧: consensus and divisive opinions, and what sets each opinion group apart."""
+    st.write("根据居民的投票，把看法相近的居民分成几组：共识意见是各组都多数同意的，分歧意见是各组看法相反的。")
+    st.subheader("共识意见", anchor=False)
+    if not r.consensus:
+        st.caption("暂无各组都同意的意见。")
+    opinion_list(r.consensus, share=True)
+    st.subheader("分歧最大的意见", anchor=False)
+    if not r.divisive:
+        st.caption("暂无明显分歧。")
+    opinion_list(r.divisive, share=False)
+    if r.group_note:
+        st.info(md(r.group_note), icon=":material/groups:")
+    chart("groups")
+    for g in r.groups:
+        if g.representative or g.opposed:  # listed only when statistically significant
+            with st.expander(md(f"{g.name}（{g.size} 人）与其他组不同的看法")):
+                for op, share in g.representative:
+                    plain(f"这一组特别认同：“{op.text}”")
+                    st.caption(f"本组 {share:.0%} 同意")
+                for op, share in g.opposed:
+                    plain(f"这一组特别反对：“{op.text}”")
+                    st.caption(f"本组 {share:.0%} 不同意")
+
+
+def data_tab(cid: int, version: str, snapshot: str) -> None:
+    """下载与公示: the printable notice, open data and the consultation's documents."""
+    st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
+    downloads(cid, version)
+    documents_list(cid, None, heading="议题资料（方案、纪要、测算）", snapshot=snapshot)
+    with st.expander("数据说明"):
+        st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
+
+
+def decide_tab(polls: list, owner_votes: list) -> None:  # type: ignore[type-arg]
+    """问卷与表决: closed polls' results and published owners' votes."""
+    for p in polls:
+        st.subheader(md(f"问卷：{p.title}"), anchor=False)
+        shown = read(poll_results, poll_id=p.poll_id)
+        if shown:
+            poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
+    for v in owner_votes:
+        st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
+        tally_panel(v)

@@ -1,5 +1,7 @@
 """Public consultation page: redacted opinions only, comments, and a resident's actions."""
 
+import re
+
 import pytest
 from sqlmodel import Session, select
 
@@ -22,7 +24,14 @@ def click(at, key):
 
 
 def texts(at):
-    return [t.value for t in at.text]
+    """Texts as a visitor reads them: plain texts, and each listed opinion's text (a Markdown
+    block whose first line is the small grey who/when/counts, the text escaped below it)."""
+    shown = [t.value for t in at.text]
+    for m in at.markdown:
+        head, _, body = m.value.partition("  \n")
+        if head.startswith(":gray[:small[") and body:
+            shown.append(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body.replace("  \n", "\n")).replace("\u2060", ""))
+    return shown
 
 
 def test_visitor_sees_public_opinions_counts_and_a_sign_in_link(hood_db):

@@ -127,8 +127,9 @@ for view in page.items:
             meta += " · 我的意见"
         elif view.my_vote:
             meta += f" · 我已表态：{view.my_vote.label}"
-        st.caption(md(meta) + " · " + opinion_counts(view))  # one line: fewer elements per opinion
-        plain(view.text)
+        # who, when and the counts in small grey above the text, as one element (each element
+        # is a message to the browser; this list is most of the page)
+        st.markdown(f":gray[:small[{md(meta)} · {opinion_counts(view)}]]  \n" + md(view.text).replace("\n", "  \n"))
         if st.button("查看留言、参与讨论", key=f"consultation.open.{view.id}", use_container_width=True):
             st.query_params["opinion"] = str(view.id)
             st.rerun()

@@ -1,13 +1,10 @@
 import streamlit as st
 
-from portal.services.decisions import poll_results
 from portal.services.errors import NotFound, PhaseClosed
 from portal.timefmt import format_date, format_period
 from portal.ui import public_cache, results_widgets
 from portal.ui import results_cache as cache
 from portal.ui.actions import read
-from portal.ui.attachments import documents_list
-from portal.ui.decisions import poll_results_panel, tally_panel
 from portal.ui.place import chosen_community
 from portal.ui.widgets import md, plain, show_chart
 
@@ -72,11 +69,10 @@ tab_names = ["主题与回应", "参与情况", "共识与分歧", "下载与公
 # Only the open tab is built and sent (a visitor who never opens 共识与分歧 does not pay for it);
 # the open tab is in the address (…&tab=参与情况), so a tab can be linked to and survives a reload.
 tabs = st.tabs(tab_names, key="tab", bind="query-params")
-cloud_slot = None
+cloud_at: dict = {}  # the word cloud's place and scope, when 主题与回应 is open
 
 
 def themes_tab() -> None:
-    global cloud_slot, scope
     if not r.themes:
         st.info("这个议题还没有整理出主题。")
     chart("themes")
@@ -84,69 +80,14 @@ def themes_tab() -> None:
     labels = {t.id: f"{t.rank}. {t.label}" for t in r.themes}
     scope = st.selectbox("词云范围", options=[None, *labels], key="results.cloud_theme",
                          format_func=lambda i: "全部意见" if i is None else labels[i], placeholder="请选择")
-    cloud_slot = st.container()  # filled last: the rest of the page shows while the picture is drawn
+    cloud_at.update(slot=st.container(), scope=scope)  # filled last: the rest shows while it is drawn
     for t in r.themes:
         results_widgets.theme_card(t)
 
 
-def people_tab() -> None:
-    roster = f"，居民名册共 {r.roster_size} 人" if r.roster_size else ""
-    st.write(f"共有 {r.n_participants} 位居民参与（提出意见或投票）{roster}。")
-    chart("areas")
-    chart("channels")
-    if len(r.age_bands):
-        st.markdown("**各年龄段参与情况**")
-        st.dataframe(r.age_bands, hide_index=True, width="stretch",
-                     column_config={"参与率": st.column_config.ProgressColumn("参与率", format="percent",
-                                                                              min_value=0, max_value=1)})
-    chart("timeline")
-
-
-def groups_tab() -> None:
-    st.write("根据居民的投票，把看法相近的居民分成几组：共识意见是各组都多数同意的，分歧意见是各组看法相反的。")
-    st.subheader("共识意见", anchor=False)
-    if not r.consensus:
-        st.caption("暂无各组都同意的意见。")
-    results_widgets.opinion_list(r.consensus, share=True)
-    st.subheader("分歧最大的意见", anchor=False)
-    if not r.divisive:
-        st.caption("暂无明显分歧。")
-    results_widgets.opinion_list(r.divisive, share=False)
-    if r.group_note:
-        st.info(md(r.group_note), icon=":material/groups:")
-    chart("groups")
-    for g in r.groups:
-        if g.representative or g.opposed:  # listed only when statistically significant
-            with st.expander(md(f"{g.name}（{g.size} 人）与其他组不同的看法")):
-                for op, share in g.representative:
-                    plain(f"这一组特别认同：“{op.text}”")
-                    st.caption(f"本组 {share:.0%} 同意")
-                for op, share in g.opposed:
-                    plain(f"这一组特别反对：“{op.text}”")
-                    st.caption(f"本组 {share:.0%} 不同意")
-
-
-def data_tab() -> None:
-    st.write("公示单可打印张贴在社区公示栏；开放数据只包含公开的意见，个人信息已脱敏。")
-    results_widgets.downloads(cid, version)
-    documents_list(cid, None, heading="议题资料（方案、纪要、测算）", snapshot=snapshot)
-    with st.expander("数据说明"):
-        st.dataframe(cache.data_dictionary(), hide_index=True, width="stretch")
-
-
-def decide_tab() -> None:
-    for p in polls:
-        st.subheader(md(f"问卷：{p.title}"), anchor=False)
-        shown = read(poll_results, poll_id=p.poll_id)
-        if shown:
-            poll_results_panel(shown.value, key=f"results.poll.{p.poll_id}")
-    for v in owner_votes:
-        st.subheader(md(f"业主表决：{v.title}（{v.scope}）"), anchor=False)
-        tally_panel(v)
-
-
-scope: int | None = None
-for tab, render in zip(tabs, (themes_tab, people_tab, groups_tab, data_tab, decide_tab), strict=False):
+renderers = (themes_tab, lambda: results_widgets.people_tab(r, chart), lambda: results_widgets.groups_tab(r, chart),
+             lambda: results_widgets.data_tab(cid, version, snapshot), lambda: results_widgets.decide_tab(polls, owner_votes))
+for tab, render in zip(tabs, renderers, strict=False):
     if tab.open is not False:  # None: a Streamlit that does not track tabs builds them all
         with tab:
             render()
@@ -154,8 +95,9 @@ for tab, render in zip(tabs, (themes_tab, people_tab, groups_tab, data_tab, deci
 st.page_link("app_pages/public/consultation.py", label="查看全部公开意见 →", query_params={"id": str(cid)})
 st.page_link("app_pages/public/accountability.py", label="查看所有议题的办理情况 →")
 
-if r.themes and cloud_slot is not None:
-    with cloud_slot:
+if r.themes and cloud_at:
+    scope = cloud_at["scope"]
+    with cloud_at["slot"]:
         image = cloud(scope)
         if image:
             st.image(image, width="stretch", alt="词云图", output_format="PNG",  # as stored: no re-encoding per view
