@@ -40,8 +40,10 @@ if not rows:
     st.info("这个社区还没有议题。")
     st.stop()
 
+# the collection period is shown under the chosen consultation: with it the nine columns did
+# not fit at 1280 px and the last ones (未回应主题, 逾期事项) were cut off
 st.dataframe(pd.DataFrame([{
-    "议题": r.title, "阶段": r.phase_label, "征集时间": r.period, "意见": r.n_opinions,
+    "议题": r.title, "阶段": r.phase_label, "意见": r.n_opinions,
     "参与居民": r.n_participants, "表态": r.n_votes, "主题": r.n_themes,
     "未回应主题": r.n_unanswered, "逾期事项": r.n_overdue,
 } for r in rows]), hide_index=True, width="stretch", key="street.consultations")
@@ -49,6 +51,7 @@ st.dataframe(pd.DataFrame([{
 titles = {r.id: f"{r.title} · {r.phase_label}" for r in rows}
 cid = st.selectbox("查看议题", list(titles), format_func=titles.__getitem__, key=f"street.consultation.{slug}",
                    placeholder="请选择")
+st.caption(f"征集时间 {next(r.period for r in rows if r.id == cid)}")
 took_part, themes = st.tabs(["参与情况", "主题与回应"])
 
 with took_part:
