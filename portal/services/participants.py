@@ -94,6 +94,12 @@ def by_community(session: Session, consultation_ids: list[int]) -> dict[int, int
     return {k: v for k, v in rows if k is not None}
 
 
+def of_consultation(session: Session, consultation_id: int) -> set[int]:
+    """The residents who took part in ``consultation_id`` (wrote an opinion or voted)."""
+    return set(session.exec(select(Participant.resident_id)
+                            .where(Participant.consultation_id == consultation_id)).all())
+
+
 def resident_ids(consultation_id: int) -> Any:
     """Subquery: the resident ids (column ``rid``) who took part in ``consultation_id``."""
     return (select(col(Participant.resident_id).label("rid"))

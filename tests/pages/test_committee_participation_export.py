@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from portal.models import Opinion
+from tests import factories
 from tests.pages.ops_fixtures import ops_database, run_page
 
 
@@ -18,9 +18,8 @@ def ops_db(tmp_path, monkeypatch):
 def test_participation_flags_buildings_nobody_from(ops_db):
     engine, hood = ops_db
     r = hood.residents[0]
-    with Session(engine) as s:
-        s.add(Opinion(consultation_id=hood.collecting.id, resident_id=r.id, area_id=r.area_id,
-                      text_original="楼道纸箱太多了，要清理。", text_public="楼道纸箱太多了，要清理。"))
+    with Session(engine) as s:  # given as every channel gives one
+        factories.opinion(s, hood.collecting.id, r, "楼道纸箱太多了，要清理。")
         s.commit()
     at = run_page("committee/participation.py", hood.clerk)
     assert [m.value for m in at.metric] == ["12", "1", "8%"]

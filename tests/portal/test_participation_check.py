@@ -2,9 +2,10 @@
 
 import pytest
 
-from portal.models import Channel, ConsultationArea, Opinion, Vote, VoteValue
+from portal.models import Channel, ConsultationArea, VoteValue
 from portal.services.consultations.participation_check import check_participation
 from portal.services.errors import PermissionDenied
+from tests import factories
 from tests.ops_support import build_hood
 
 
@@ -13,16 +14,11 @@ def hood(session):
     h = build_hood(session)
     # 1号楼: all four take part; 2号楼: one; 3号楼: nobody
     r = h.residents
-    op = Opinion(consultation_id=h.collecting.id, resident_id=r[0].id, area_id=r[0].area_id,
-                 text_original="楼道里别再堆放纸箱了。", text_public="楼道里别再堆放纸箱了。")
-    paper = Opinion(consultation_id=h.collecting.id, resident_id=r[4].id, area_id=r[4].area_id,
-                    channel=Channel.PAPER, text_original="希望定期清理。", text_public="希望定期清理。")
-    hotline = Opinion(consultation_id=h.collecting.id, channel=Channel.HOTLINE,
-                      text_original="热线反映堆物问题。", text_public="热线反映堆物问题。")
-    session.add_all([op, paper, hotline])
-    session.flush()
+    op = factories.opinion(session, h.collecting, r[0], "楼道里别再堆放纸箱了。")
+    factories.opinion(session, h.collecting, r[4], "希望物业每个月定期清理一次楼道杂物。", channel=Channel.PAPER)
+    factories.opinion(session, h.collecting, None, "热线反映三单元楼道堆物问题很严重。", channel=Channel.HOTLINE)
     for voter in r[1:4]:
-        session.add(Vote(opinion_id=op.id, resident_id=voter.id, value=VoteValue.AGREE))
+        factories.vote(session, op, voter, VoteValue.AGREE)
     session.commit()
     return h
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from portal.models import Area, Consultation, Opinion, Resident, Vote
-from portal.services import tenancy
+from portal.models import Area, Consultation, Opinion, Resident
+from portal.services import participants, tenancy
 from portal.services.actors import Actor
 from portal.services.consultations import consultation_area_ids
 from portal.services.errors import InvalidInput
@@ -49,18 +49,6 @@ class ParticipationCheck:
         return [g for g in self.groups if g.under_represented]
 
 
-def participant_ids(session: Session, consultation_id: int) -> set[int]:
-    authors = session.exec(
-        select(Opinion.resident_id).where(Opinion.consultation_id == consultation_id,
-                                          col(Opinion.resident_id).is_not(None))
-    ).all()
-    voters = session.exec(
-        select(Vote.resident_id).join(Opinion, col(Opinion.id) == col(Vote.opinion_id))
-        .where(Opinion.consultation_id == consultation_id)
-    ).all()
-    return {int(r) for r in authors if r is not None} | {int(r) for r in voters}
-
-
 def check_participation(
     session: Session, *, actor: Actor, consultation_id: int, dimension: str = "area"
 ) -> ParticipationCheck:
@@ -83,7 +71,7 @@ def participation_of(session: Session, c: Consultation, dimension: str = "area")
     if area_ids:
         stmt = stmt.where(col(Resident.area_id).in_(area_ids))
     roster = session.exec(stmt).all()
-    took_part = participant_ids(session, consultation_id)
+    took_part = participants.of_consultation(session, consultation_id)
     order: dict[str, tuple] = {}
     by_group: dict[str, list[int]] = {}
     for rid, band, area_name, grid, position in roster:

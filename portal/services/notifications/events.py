@@ -36,6 +36,7 @@ from portal.models import (
     VoteValue,
     utcnow,
 )
+from portal.services import participants
 from portal.services.consultations import phases
 from portal.timefmt import format_date
 
@@ -112,15 +113,6 @@ def area_residents(session: Session, c: Consultation) -> list[int]:
     return [r for r in session.exec(q) if r is not None]
 
 
-def participants(session: Session, consultation_id: int) -> set[int]:
-    """Residents who gave an opinion on, or voted in, the consultation."""
-    authors = session.exec(select(Opinion.resident_id).where(
-        Opinion.consultation_id == consultation_id, col(Opinion.resident_id).is_not(None))).all()
-    voters = session.exec(select(Vote.resident_id).join(Opinion, col(Opinion.id) == Vote.opinion_id)
-                          .where(Opinion.consultation_id == consultation_id)).all()
-    return {r for r in [*authors, *voters] if r is not None}
-
-
 def theme_followers(session: Session, theme_id: int) -> set[int]:
     """Residents who raised an opinion filed under the theme, or agreed with one."""
     opinion_ids = select(ThemeAssignment.opinion_id).where(ThemeAssignment.theme_id == theme_id)
@@ -152,7 +144,7 @@ def consultation_opened(session: Session, c: Consultation) -> int:
 def results_published(session: Session, c: Consultation) -> int:
     """Results and answers are public: tell everyone who took part."""
     assert c.id is not None
-    return notify(session, resident_ids=participants(session, c.id), kind="results",
+    return notify(session, resident_ids=participants.of_consultation(session, c.id), kind="results",
                   event_key=f"consultation.results:{c.id}", title=f"结果已公布：{_short(c.title, 40)}",
                   body=f"您参与的议题“{_short(c.title, 40)}”已公布意见归纳和居委会对每个主题的回应。",
                   link=f"/results?id={c.id}", consultation_id=c.id)
