@@ -97,7 +97,10 @@ def _public_photo_ids(consultation_id: int, marker: str) -> list[tuple[int, int 
 
 
 @st.cache_data(show_spinner=False, ttl=public_cache.TTL, max_entries=256)
-def _public_photo(photo_id: int, marker: str) -> bytes:
+def _public_photo(photo_id: int, database_url: str) -> bytes:
+    # a stored photo never changes: keyed by the database and its id, not the marker, so a new
+    # vote (a new marker) does not read every photo again; which photos are shown comes from
+    # the marker-keyed list above
     with db_session() as session:
         return open_attachment(session, actor=None, photo_id=photo_id).data
 
@@ -109,7 +112,7 @@ def approved_photos(consultation_id: int, snapshot: str, *, opinion_id: int | No
     items = [pid for pid, oid in _public_photo_ids(consultation_id, key) if opinion_id is None or oid == opinion_id]
     if not items:
         return
-    shown = [_public_photo(pid, key) for pid in items[:12]]
+    shown = [_public_photo(pid, settings().database_url) for pid in items[:12]]
     if opinion_id is None:
         st.caption(f"居民随意见上传的照片（经居委会审核后公开）共 {len(items)} 张")
     cols = st.columns(3)

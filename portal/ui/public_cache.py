@@ -62,7 +62,7 @@ def _directory(marker: str) -> list[StreetCard]:
 
 def directory(snapshot: str) -> list[StreetCard]:
     """The streets and their communities, for the street home (decision 0025)."""
-    return _directory(_key(snapshot))
+    return _directory(keyed(snapshot))
 
 
 def several_communities(snapshot: str) -> bool:
@@ -71,15 +71,14 @@ def several_communities(snapshot: str) -> bool:
 
 def home(snapshot: str, community_id: int | None = None) -> HomeData:
     """The community's name and its public consultations with their counts."""
-    return _home(community_id, _key(snapshot))
+    return _home(community_id, keyed(snapshot))
 
 
-def _key(snapshot: str) -> str:
-    # The database in use is part of every key: two databases can have the same marker.
+def keyed(snapshot: str) -> str:
+    """The cache key for the change marker ``snapshot``, also used by the other page caches
+    keyed on it (results, attachments). The database in use is part of every key: two
+    databases can have the same marker."""
     return f"{settings().database_url}#{snapshot}"
-
-
-keyed = _key  # for the other page caches keyed on the marker (results, attachments)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
@@ -92,7 +91,7 @@ def _consultation(consultation_id: int, marker: str) -> tuple[Consultation, tupl
 def consultation(snapshot: str, consultation_id: int) -> tuple[Consultation, tuple[int, int, int]]:
     """A public consultation and its (opinions, people, votes); raises NotFound like the service
     (call it through ``portal.ui.actions.read`` to show the refusal in Chinese)."""
-    return _consultation(consultation_id, _key(snapshot))
+    return _consultation(consultation_id, keyed(snapshot))
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=512)
@@ -103,4 +102,4 @@ def _opinions(consultation_id: int, sort: str, limit: int, marker: str) -> Opini
 
 def anonymous_opinions(snapshot: str, consultation_id: int, *, sort: str, limit: int) -> OpinionList:
     """The first ``limit`` public opinions as a visitor who is not signed in sees them."""
-    return _opinions(consultation_id, sort, limit, _key(snapshot))
+    return _opinions(consultation_id, sort, limit, keyed(snapshot))
