@@ -12,7 +12,7 @@ from portal.ui import results_cache as cache
 from portal.ui.actions import read
 from portal.ui.attachments import documents_list
 from portal.ui.decisions import poll_results_panel, tally_panel
-from portal.ui.widgets import DECISION_COLORS, md, plain
+from portal.ui.widgets import DECISION_COLORS, md, md_lines, plain
 
 
 def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
@@ -29,11 +29,6 @@ def opinion_list(ops: list, *, share: bool, first: int = 5) -> None:
                 show(op)
 
 
-def _lines(*parts: str) -> str:
-    """People's text (already escaped with ``md``) as Markdown lines, each kept on its own line."""
-    return "  \n".join(p.replace("\n", "  \n") for p in parts if p)
-
-
 def theme_card(t) -> None:  # type: ignore[no-untyped-def]
     """A theme as residents see it: its name, figures, the committee's answer and its progress.
 
@@ -43,7 +38,7 @@ def theme_card(t) -> None:  # type: ignore[no-untyped-def]
         with st.container(key=f"results-theme-title-{t.id}"):  # styled as a heading, shown verbatim
             plain(f"{t.rank}. {t.label}")
         figures = f"意见 {t.size} 条 · 居民 {t.n_residents} 人 · 同意 {t.support} 票 · 不同意 {t.opposition} 票"
-        st.caption(_lines(figures, md("关键词：" + "、".join(t.keywords[:8])) if t.keywords else ""))
+        st.caption(md_lines(figures, md("关键词：" + "、".join(t.keywords[:8])) if t.keywords else ""))
         if t.summary:
             plain(t.summary)
         a = t.answer
@@ -53,21 +48,21 @@ def theme_card(t) -> None:  # type: ignore[no-untyped-def]
             progress = md(f"最新进展（{format_date(latest.on)}）：{latest.status}" + (f"。{latest.note}" if latest.note else ""))
         if a is None:
             st.badge("待回应", color="orange")
-            st.markdown(_lines("居委会正在研究这个主题，回应后会在这里公布。", progress))
+            st.markdown(md_lines("居委会正在研究这个主题，回应后会在这里公布。", progress))
         else:
             st.badge(f"居委会决定：{a.decision}", color=DECISION_COLORS.get(a.decision_code, "gray"))
             due = f" · 完成时限：{format_date(a.due_date)}" if a.due_date else ""
-            st.markdown(_lines(md(a.reasoning), md(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}"),
+            st.markdown(md_lines(md(a.reasoning), md(f"责任方：{a.responsible_party}{due} · 当前状态：{t.status}"),
                                progress))
             if a.overdue:
                 st.warning("已超过完成时限，尚未完成。")
         if len(t.timeline) > 1:
             with st.expander(f"更早的进展（{len(t.timeline) - 1} 条）"):
-                st.markdown(_lines(*(md(f"{format_date(e.on)} · {e.status}" + (f"：{e.note}" if e.note else ""))
+                st.markdown(md_lines(*(md(f"{format_date(e.on)} · {e.status}" + (f"：{e.note}" if e.note else ""))
                                      for e in reversed(t.timeline[:-1]))))
         if t.representatives:
             st.markdown("\n\n".join(["**居民的代表性意见**", *(  # one paragraph per opinion
-                _lines(f"“{md(op.text)}”", f":gray[{md(op.channel)} · {format_date(op.received_on)} · "
+                md_lines(f"“{md(op.text)}”", f":gray[{md(op.channel)} · {format_date(op.received_on)} · "
                                           f"同意 {op.agree} · 不同意 {op.disagree}]")
                 for op in t.representatives)]))
 

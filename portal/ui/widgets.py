@@ -133,6 +133,13 @@ def md(text: object) -> str:
     return text.translate(_MD_ESCAPES)
 
 
+def md_lines(*parts: str) -> str:
+    """Markdown parts (people's text already escaped with ``md``) as one block, each part and
+    each line inside a part on its own line; empty parts are left out. One element where
+    several ``st.text``/``st.caption`` calls would each be a message to the browser."""
+    return "  \n".join(p.replace("\n", "  \n") for p in parts if p)
+
+
 def plain(text: str) -> None:
     """Show user-written text exactly as typed: no Markdown, no HTML."""
     st.text(text)

@@ -51,7 +51,13 @@ def page_text(at) -> str:  # type: ignore[no-untyped-def]
     return _MD_ESCAPED.sub(r"\1", "\n".join(out))
 
 
-_MD_ESCAPED = re.compile(r"\\\\([!-/:-@\[-`{-~])")  # in the JSON text: backslash, backslash, punctuation
+_PUNCT = r"([!-/:-@\[-`{-~])"  # what widgets.md escapes: ASCII punctuation
+_MD_ESCAPED = re.compile(r"\\\\" + _PUNCT)  # in the JSON text: backslash, backslash, punctuation
+
+
+def unescape_md(text: str) -> str:
+    """A Markdown body as a reader sees it: md's backslash escapes and word joiners removed."""
+    return re.sub(r"\\" + _PUNCT, r"\1", text).replace("\u2060", "")
 
 
 @pytest.fixture

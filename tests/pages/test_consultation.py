@@ -1,13 +1,12 @@
 """Public consultation page: redacted opinions only, comments, and a resident's actions."""
 
-import re
-
 import pytest
 from sqlmodel import Session, select
 
 from portal.models import Comment, Report, Vote
 from tests.neighbourhood import neighbourhood_db, resident
 from tests.pages.conftest import open_page
+from tests.pages.public_support import unescape_md
 
 PAGE = "app_pages/public/consultation.py"
 
@@ -30,7 +29,7 @@ def texts(at):
     for m in at.markdown:
         head, _, body = m.value.partition("  \n")
         if head.startswith(":gray[:small[") and body:
-            shown.append(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body.replace("  \n", "\n")).replace("\u2060", ""))
+            shown.append(unescape_md(body.replace("  \n", "\n")))
     return shown
 
 

@@ -18,7 +18,7 @@ from portal.ui.actions import read, show_error
 from portal.ui.attachments import approved_photos, documents_list
 from portal.ui.resources import db_session, warm_up_similarity
 from portal.ui.session import current_actor, current_resident
-from portal.ui.widgets import consultation_card, md, opinion_counts, plain, results_link
+from portal.ui.widgets import consultation_card, md, md_lines, opinion_counts, plain, results_link
 
 PAGE_SIZE = 10  # a phone screen or two; 显示更多意见 adds 10 more (fewer elements per visit, decision 0026)
 resident = current_resident()
@@ -129,7 +129,7 @@ for view in page.items:
             meta += f" · 我已表态：{view.my_vote.label}"
         # who, when and the counts in small grey above the text, as one element (each element
         # is a message to the browser; this list is most of the page)
-        st.markdown(f":gray[:small[{md(meta)} · {opinion_counts(view)}]]  \n" + md(view.text).replace("\n", "  \n"))
+        st.markdown(md_lines(f":gray[:small[{md(meta)} · {opinion_counts(view)}]]", md(view.text)))
         if st.button("查看留言、参与讨论", key=f"consultation.open.{view.id}", use_container_width=True):
             st.query_params["opinion"] = str(view.id)
             st.rerun()
