@@ -134,8 +134,9 @@ def street_overview(session: Session, *, actor: Actor, street_id: int | None = N
     public = list(session.exec(select(Consultation).where(col(Consultation.community_id).in_(ids),
                                                           phase_clause(PUBLIC_PHASES))))
     open_ = [c for c in public if current_phase(c) == Phase.COLLECTING]
-    open_counts = participation_counts(session, [c.id for c in open_ if c.id is not None], votes=False)
-    part_open = participants.by_community(session, [c.id for c in open_ if c.id is not None])
+    open_ids = [c.id for c in open_ if c.id is not None]
+    open_counts = participation_counts(session, open_ids, votes=False)
+    part_open = participants.by_community(session, open_ids)
     part_all = participants.by_community(session, [c.id for c in public if c.id is not None])
     active = (col(Consultation.community_id).in_(ids), col(Theme.active).is_(True))
     unanswered = _count_by(session, select(Consultation.community_id, func.count())

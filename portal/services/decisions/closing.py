@@ -18,7 +18,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.consultations import phases
-from portal.services.decisions.owners import _roll, vote_is_open
+from portal.services.decisions.owners import roll_of, vote_is_open
 from portal.services.decisions.polls import poll_is_open
 
 
@@ -87,7 +87,7 @@ def still_to_decide(session: Session, c: Consultation, resident_ids: Iterable[in
         if not vote_is_open(v, c, now):
             continue
         voted = set(session.exec(select(OwnerBallot.household_id).where(OwnerBallot.vote_id == v.id)))
-        open_households = [h for h in _roll(v) if h not in voted]
+        open_households = [h for h in roll_of(v) if h not in voted]
         for chunk in range(0, len(open_households), 500):
             for owner, proxy in session.exec(select(OwnerHousehold.owner_resident_id, OwnerHousehold.proxy_resident_id)
                                              .where(col(OwnerHousehold.id).in_(open_households[chunk:chunk + 500]))):

@@ -146,7 +146,8 @@ def _ensure_open(v: OwnersVote, c: Consultation) -> None:
         raise PhaseClosed(f"“{v.title}”的业主表决已经结束，不能再投票。")
 
 
-def _roll(v: OwnersVote) -> dict[int, Decimal]:
+def roll_of(v: OwnersVote) -> dict[int, Decimal]:
+    """The households on the vote's roll (fixed when the vote was created) with their areas in m²."""
     return {int(hid): Decimal(str(a)) for hid, a in v.roll}
 
 
@@ -219,7 +220,7 @@ def _store_ballot(session: Session, *, v: OwnersVote, household: OwnerHousehold,
 
 def _households_of(session: Session, resident_id: int, v: OwnersVote) -> list[tuple[OwnerHousehold, bool]]:
     """The roll's households this resident may vote for: (household, as proxy)."""
-    ids = list(_roll(v))
+    ids = list(roll_of(v))
     rows = session.exec(select(OwnerHousehold).where(
         col(OwnerHousehold.id).in_(ids),
         (OwnerHousehold.owner_resident_id == resident_id) | (OwnerHousehold.proxy_resident_id == resident_id),
@@ -267,7 +268,7 @@ def enter_paper_owner_ballot(
     v, c = _vote(session, vote_id)
     tenancy.require_for(actor, c.community_id)
     _ensure_open(v, c)
-    if household_id not in _roll(v):
+    if household_id not in roll_of(v):
         raise InvalidInput("所选的户不在本次表决的范围内。")
     household = session.get(OwnerHousehold, household_id)
     assert household is not None
@@ -287,7 +288,7 @@ def enter_paper_owner_ballot(
 def tally_owners_vote(session: Session, *, vote_id: int) -> Tally:
     """Recompute the tally from the stored roll and ballots."""
     v, _ = _vote(session, vote_id)
-    roll = _roll(v)
+    roll = roll_of(v)
     ballots = session.exec(select(OwnerBallot).where(OwnerBallot.vote_id == vote_id)).all()
     counts = {ch: [0, Decimal("0.00")] for ch in OwnerChoice}
     for b in ballots:
@@ -421,7 +422,7 @@ def ballot_sheet(session: Session, *, actor: Actor, vote_id: int) -> list[Househ
     require(actor, "view_committee")
     v, c = _vote(session, vote_id)
     tenancy.require_for(actor, c.community_id, write=False)
-    roll = _roll(v)
+    roll = roll_of(v)
     households = {h.id: h for h in session.exec(select(OwnerHousehold).where(col(OwnerHousehold.id).in_(list(roll))))}
     ballots = {b.household_id: b for b in session.exec(select(OwnerBallot).where(OwnerBallot.vote_id == vote_id))}
     area = session.get(Area, v.area_id)

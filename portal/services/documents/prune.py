@@ -24,10 +24,9 @@ from sqlmodel import Session, col, select
 from portal.models import ConsultationDocument, OpinionPhoto, StoredFile, utcnow
 from portal.services import audit
 from portal.services.actors import SystemActor
-from portal.services.documents.storage import _s3, object_key
+from portal.services.documents.storage import OBJECT_PREFIX, object_key, s3_store
 
 DEFAULT_GRACE = timedelta(days=1)
-_PREFIX = "files/"
 
 
 @dataclass
@@ -60,16 +59,16 @@ def _unreferenced() -> Any:
 
 def _stray_objects(session: Session, cutoff: datetime) -> list[tuple[str, int]]:
     """S3 objects under ``files/`` older than ``cutoff`` whose content no row names."""
-    store = _s3()
+    store = s3_store()
     if store is None:
         return []
     client, bucket = store
     found: list[tuple[str, int]] = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=_PREFIX):
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=OBJECT_PREFIX):
         batch = [(o["Key"], int(o["Size"])) for o in page.get("Contents", []) if o["LastModified"] < cutoff]
-        shas = [k[len(_PREFIX):] for k, _ in batch]
+        shas = [k[len(OBJECT_PREFIX):] for k, _ in batch]
         known = set(session.exec(select(StoredFile.sha256).where(col(StoredFile.sha256).in_(shas)))) if shas else set()
-        found += [(k, size) for k, size in batch if k[len(_PREFIX):] not in known]
+        found += [(k, size) for k, size in batch if k[len(OBJECT_PREFIX):] not in known]
     return found
 
 
@@ -113,15 +112,15 @@ def prune_files(session: Session, *, actor: SystemActor, grace: timedelta = DEFA
 def delete_objects(session: Session, plan: PrunePlan) -> PrunePlan:
     """After the prune committed: delete its S3 objects whose content no row names again (the
     same photo uploaded anew meanwhile keeps its object). Failures are counted, not raised."""
-    store = _s3()
+    store = s3_store()
     if store is None or not plan.s3_keys:
         return plan
     client, bucket = store
     for start in range(0, len(plan.s3_keys), 1000):  # the S3 API's limit per request
         keys = plan.s3_keys[start:start + 1000]
-        shas = [k[len(_PREFIX):] for k in keys]
+        shas = [k[len(OBJECT_PREFIX):] for k in keys]
         back = set(session.exec(select(StoredFile.sha256).where(col(StoredFile.sha256).in_(shas))))
-        keys = [k for k in keys if k[len(_PREFIX):] not in back]
+        keys = [k for k in keys if k[len(OBJECT_PREFIX):] not in back]
         if not keys:
             continue
         try:

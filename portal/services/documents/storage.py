@@ -44,15 +44,19 @@ def _s3_client(url: str, region: str) -> Any:
                                       connect_timeout=5, read_timeout=30))
 
 
-def _s3() -> tuple[Any, str] | None:
+def s3_store() -> tuple[Any, str] | None:
+    """(client, bucket) of the configured S3-compatible store; None when files stay in the database."""
     s = get_settings()
     if not s.s3_url:
         return None
     return _s3_client(s.s3_url, s.s3_region), s.s3_bucket
 
 
+OBJECT_PREFIX = "files/"  # every stored file's object key starts with it
+
+
 def object_key(sha256: str) -> str:
-    return f"files/{sha256}"
+    return f"{OBJECT_PREFIX}{sha256}"
 
 
 def store_file(session: Session, checked: CheckedFile) -> StoredFile:
@@ -61,7 +65,7 @@ def store_file(session: Session, checked: CheckedFile) -> StoredFile:
     existing = session.exec(select(StoredFile).where(StoredFile.sha256 == sha)).first()
     if existing is not None:
         return existing
-    store = _s3()
+    store = s3_store()
     if store is not None:
         client, bucket = store
         try:
@@ -94,7 +98,7 @@ def file_bytes(stored: StoredFile) -> bytes:
     """The bytes of a stored file, from wherever they live."""
     if stored.storage != "s3":
         return bytes(stored.data or b"")
-    store = _s3()
+    store = s3_store()
     if store is None:
         raise StorageUnavailable("这个附件保存在 S3 文件存储中，但当前没有配置 PORTAL_S3_URL。")
     client, bucket = store
