@@ -15,11 +15,12 @@ from portal.models import (
     Response,
     Theme,
     ThemeAssignment,
-    Vote,
     VoteValue,
 )
+from portal.services import participants
 from portal.services.errors import PermissionDenied
 from portal.services.publishing.exports import export_tables, neutralise, to_csv_zip, to_xlsx
+from tests import factories
 from tests.ops_support import build_hood
 
 
@@ -33,8 +34,10 @@ def hood(session):
                  pii_kinds=["phone"])
     session.add(op)
     session.flush()
-    session.add(Vote(opinion_id=op.id, resident_id=r[1].id, value=VoteValue.AGREE))
-    session.add(Vote(opinion_id=op.id, resident_id=r[2].id, value=VoteValue.DISAGREE))
+    # stored as typed (a formula the export must neutralise), its author counted as new_opinion does
+    participants.record(session, consultation_id=h.collecting.id, resident_id=r[0].id)
+    factories.vote(session, op, r[1], VoteValue.AGREE)
+    factories.vote(session, op, r[2], VoteValue.DISAGREE)
     session.add(Comment(opinion_id=op.id, resident_id=r[3].id, text_original="+1 我也觉得",
                         text_public="+1 我也觉得"))
     theme = Theme(consultation_id=h.collecting.id, label="楼道堆物", keywords=["堆物", "楼道"], size=1)
