@@ -173,15 +173,48 @@ def wait_for_port(port: int) -> None:
     raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
-def settle(page) -> None:
-    """Wait until the Streamlit app has finished its current rerun (the running indicator is
-    gone): a click that lands while a rerun is still going can be lost."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+_IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.dataset.testScriptState === 'notRunning'
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-stale=true]');
+}"""
 
-    try:
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=15_000)
-    except PlaywrightTimeout:
-        pass
+
+def settle(page, *, quiet_polls: int = 3, timeout_ms: int = 60_000) -> None:
+    """Wait until the Streamlit app is idle: no run going or requested (the app's own
+    ``data-test-script-state``, which turns to ``rerunRequested`` the moment a click is sent),
+    connected, and no element left over from an earlier run (``data-stale``) -- held for
+    ``quiet_polls`` checks 100 ms apart, since a page that calls ``st.rerun()`` is briefly
+    "not running" between its two runs. A click that lands while a run is still drawing the page
+    can hit an element that is about to be replaced, and a locator can match the old copy."""
+    deadline = time.time() + timeout_ms / 1000
+    quiet = 0
+    while quiet < quiet_polls:
+        if time.time() > deadline:
+            raise AssertionError("the page did not become idle (still running or showing stale elements)")
+        quiet = quiet + 1 if page.evaluate(_IDLE_JS) else 0
+        page.wait_for_timeout(100)
+
+
+def open_expander(page, label: str):
+    """Open the expander called ``label`` and wait until it has finished unfolding (its box the
+    same size for three checks 100 ms apart); returns the expander. A click that lands while the
+    content is still moving can press the mouse on one element and release it on another, which
+    clicks nothing -- a person never clicks that fast, a test does."""
+    box = page.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text=label)).filter(visible=True)
+    box.locator("summary").click()
+    box.locator("details[open]").wait_for()
+    settle(page)
+    last, same, deadline = None, 0, time.time() + 30
+    while same < 3:
+        if time.time() > deadline:
+            raise AssertionError(f"the expander {label!r} did not stop moving")
+        now = box.bounding_box()
+        same = same + 1 if now == last else 0
+        last = now
+        page.wait_for_timeout(100)
+    return box
 
 
 def sign_out(page, *, within=None) -> None:

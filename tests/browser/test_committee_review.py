@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from portal.db import make_engine
 from portal.models import Consultation, Phase, Response, Theme
-from tests.support import settle
+from tests.support import open_expander, settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,7 +54,7 @@ def review_flow(page, url: str, shots, db_url: str) -> None:
     done.scroll_into_view_if_needed()
     page.screenshot(path=shots / "1-analysed.png")
 
-    page.get_by_text("合并主题").click()
+    open_expander(page, "合并主题")
     picker = page.get_by_test_id("stMultiSelect").first
     picker.evaluate("e => e.scrollIntoView({block: 'start'})")
     # Pick by keyboard: typing a theme's name filters the list and Enter takes it (clicking an

@@ -13,7 +13,7 @@ from portal.db import make_engine
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
 from tests.neighbourhood import build_neighbourhood
-from tests.support import demo_env, server_settings, settle, sign_out, start_portal
+from tests.support import demo_env, open_expander, server_settings, settle, sign_out, start_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -97,6 +97,7 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     # Vote on three opinions.
     nav(page, "表态投票")
     for i, key in enumerate(["agree", "disagree", "pass"], start=1):
+        settle(page)  # the card voted on before may linger, stale, until its run has finished
         card = re.search(r"st-key-vote-\w+-\d+", page.locator(f"[class*='st-key-vote-{key}-']").get_attribute("class"))
         page.locator(f"[class*='st-key-vote-{key}-'] button").click()
         expect(page.get_by_text(re.compile(f"已表态 {i} 条"))).to_be_visible()
@@ -112,8 +113,8 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     expect(page.get_by_test_id("stText").get_by_text("这个办法好，<b>支持</b>！希望尽快落实。")).to_be_visible()
     expect(page.get_by_label("写留言")).to_have_value("")
     assert page.locator("[data-testid=stMain] b").count() == 0  # the tag was not run as HTML
-    settle(page)  # emptying the comment box reruns the page once more
-    page.get_by_text("举报不当内容").click()
+    settle(page)  # the flash shows before the rest of the page has been drawn again
+    open_expander(page, "举报不当内容")
     page.get_by_role("button", name="提交举报").click()  # no reason chosen yet: nothing is filed
     expect(page.get_by_text(re.compile("请先选择举报理由"))).to_be_visible()
     settle(page)
