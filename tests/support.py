@@ -188,12 +188,18 @@ def settle(page, *, quiet_polls: int = 3, timeout_ms: int = 60_000) -> None:
     ``quiet_polls`` checks 100 ms apart, since a page that calls ``st.rerun()`` is briefly
     "not running" between its two runs. A click that lands while a run is still drawing the page
     can hit an element that is about to be replaced, and a locator can match the old copy."""
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.time() + timeout_ms / 1000
     quiet = 0
     while quiet < quiet_polls:
         if time.time() > deadline:
             raise AssertionError("the page did not become idle (still running or showing stale elements)")
-        quiet = quiet + 1 if page.evaluate(_IDLE_JS) else 0
+        try:
+            idle = page.evaluate(_IDLE_JS)
+        except PlaywrightError:  # the page is navigating (sign-out reloads it): not idle yet
+            idle = False
+        quiet = quiet + 1 if idle else 0
         page.wait_for_timeout(100)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, select
 from portal.db import make_engine
 from portal.models import Channel, Opinion, Resident
 from tests.ops_support import PASSWORD, build_hood
-from tests.support import sign_out, start_portal
+from tests.support import settle, sign_out, start_portal
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +52,11 @@ def sign_in(page, url, username):
 
 
 def go(page, title):
-    """Click a menu page by its title (our menu lists every page, nothing is folded away)."""
+    """Click a menu page by its title (our menu lists every page, nothing is folded away), once
+    the page before has finished drawing, and wait until the new one has."""
+    settle(page)
     page.locator(".st-key-nav").get_by_text(title, exact=True).click()
+    settle(page)
 
 
 def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_portal, page, shots, tmp_path):
@@ -166,6 +169,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     go(page, "线下意见录入")
     page.get_by_test_id("stSelectbox").filter(has_text="录入到哪个议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
+    settle(page)
     page.get_by_role("tab", name="批量导入").click()
     hotline = tmp_path / "12345工单.csv"
     hotline.write_bytes(("意见内容,渠道,收到日期,楼栋\n"
@@ -174,11 +178,13 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(hotline)
     page.get_by_role("button", name="导入 2 条意见").wait_for()
     page.screenshot(path=shots / "offline-preview.png", full_page=True)
+    settle(page)
     page.get_by_role("button", name="导入 2 条意见").click()
     page.get_by_text("已导入 2 条线下意见").wait_for()
     with Session(engine) as s:
         assert len(s.exec(select(Opinion)).all()) == opinions_before + 2
     # the same file a second time: the page asks before writing anything, and 取消 writes nothing
+    settle(page)
     page.get_by_role("tab", name="批量导入").click()
     uploader = page.locator("[data-testid=stFileUploaderDropzoneInput]")
     expect(uploader).to_have_count(1)  # the emptied uploader replaces the used one after the rerun
@@ -186,6 +192,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     page.get_by_text("其中 2 行与已导入的意见相同").wait_for()
     assert page.get_by_role("button", name="跳过已导入的，导入 0 条").is_disabled()
     page.get_by_role("button", name="仍然导入全部 2 条").wait_for()
+    settle(page)
     page.get_by_role("button", name="取消，不导入").click()
     page.get_by_text("已取消，没有导入任何意见。").wait_for()
     with Session(engine) as s:
@@ -200,6 +207,7 @@ def test_clerk_sees_row_errors_and_bulk_imports_hotline_opinions(ops_portal, pag
     go(page, "数据导出")
     page.get_by_test_id("stSelectbox").filter(has_text="议题").click()
     page.get_by_role("option", name="楼道堆物清理 · 征集中").click()
+    settle(page)
     page.get_by_role("button", name="生成导出文件").click()
     page.get_by_text("已生成：").wait_for()
     page.screenshot(path=shots / "export.png", full_page=True)

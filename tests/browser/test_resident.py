@@ -65,6 +65,7 @@ def large_text(pg) -> None:
 
 
 def nav(pg, title: str) -> None:
+    settle(pg)  # a menu click while the page is still drawing can be lost
     pg.locator(".st-key-nav").get_by_text(title, exact=True).click()
 
 
