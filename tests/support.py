@@ -173,6 +173,12 @@ def wait_for_port(port: int) -> None:
     raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
+# How long a browser test waits for one step. Generous on purpose: CI runs two test workers,
+# portals and browsers on 2 cores, and a first rerun there once took over 30 s. Tests measure
+# behaviour, never speed (speed lives in bench/).
+BROWSER_TIMEOUT_MS = 60_000
+
+
 _IDLE_JS = """() => {
     const app = document.querySelector('[data-testid=stApp]');
     return !!app && app.dataset.testScriptState === 'notRunning'
@@ -181,46 +187,62 @@ _IDLE_JS = """() => {
 }"""
 
 
-def settle(page, *, quiet_polls: int = 3, timeout_ms: int = 60_000) -> None:
-    """Wait until the Streamlit app is idle: no run going or requested (the app's own
-    ``data-test-script-state``, which turns to ``rerunRequested`` the moment a click is sent),
-    connected, and no element left over from an earlier run (``data-stale``) -- held for
-    ``quiet_polls`` checks 100 ms apart, since a page that calls ``st.rerun()`` is briefly
-    "not running" between its two runs. A click that lands while a run is still drawing the page
-    can hit an element that is about to be replaced, and a locator can match the old copy."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    deadline = time.time() + timeout_ms / 1000
-    quiet = 0
-    while quiet < quiet_polls:
+def _hold(page, check, failure: str, *, polls: int = 3) -> None:
+    """Poll ``check()`` every 100 ms until it has been true ``polls`` times in a row; fails with
+    ``failure`` after ``BROWSER_TIMEOUT_MS``."""
+    deadline = time.time() + BROWSER_TIMEOUT_MS / 1000
+    held = 0
+    while held < polls:
         if time.time() > deadline:
-            raise AssertionError("the page did not become idle (still running or showing stale elements)")
-        try:
-            idle = page.evaluate(_IDLE_JS)
-        except PlaywrightError:  # the page is navigating (sign-out reloads it): not idle yet
-            idle = False
-        quiet = quiet + 1 if idle else 0
+            raise AssertionError(failure)
+        held = held + 1 if check() else 0
         page.wait_for_timeout(100)
 
 
-def open_expander(page, label: str):
+def settle(page) -> None:
+    """Wait until the Streamlit app is idle: no run going or requested (the app's own
+    ``data-test-script-state``, which turns to ``rerunRequested`` the moment a click is sent),
+    connected, and no element left over from an earlier run (``data-stale``) -- held for three
+    checks 100 ms apart, since a page that calls ``st.rerun()`` is briefly "not running" between
+    its two runs. A click that lands while a run is still drawing the page can hit an element
+    that is about to be replaced, and a locator can match the old copy."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    def idle() -> bool:
+        try:
+            return bool(page.evaluate(_IDLE_JS))
+        except PlaywrightError:  # the page is navigating (sign-out reloads it): not idle yet
+            return False
+
+    _hold(page, idle, "the page did not become idle (still running or showing stale elements)")
+
+
+def open_expander(page, label: str) -> None:
     """Open the expander called ``label`` and wait until it has finished unfolding (its box the
-    same size for three checks 100 ms apart); returns the expander. A click that lands while the
-    content is still moving can press the mouse on one element and release it on another, which
-    clicks nothing -- a person never clicks that fast, a test does."""
+    same for three checks 100 ms apart). A click that lands while the content is still moving can
+    press the mouse on one element and release it on another, which clicks nothing -- a person
+    never clicks that fast, a test does."""
     box = page.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text=label)).filter(visible=True)
     box.locator("summary").click()
     box.locator("details[open]").wait_for()
     settle(page)
-    last, same, deadline = None, 0, time.time() + 30
-    while same < 3:
-        if time.time() > deadline:
-            raise AssertionError(f"the expander {label!r} did not stop moving")
+    seen: list = [None]
+
+    def unmoved() -> bool:
         now = box.bounding_box()
-        same = same + 1 if now == last else 0
-        last = now
-        page.wait_for_timeout(100)
-    return box
+        same, seen[0] = now == seen[0], now
+        return same
+
+    _hold(page, unmoved, f"the expander {label!r} did not stop moving")
+
+
+def go(page, title: str) -> None:
+    """Click a menu page by its title (the menu lists every page, nothing is folded away) once
+    the page before has finished drawing -- a menu click while it draws can be lost -- and wait
+    until the new page has."""
+    settle(page)
+    page.locator(".st-key-nav").get_by_text(title, exact=True).click()
+    settle(page)
 
 
 def sign_out(page, *, within=None) -> None:
@@ -236,8 +258,3 @@ def sign_out(page, *, within=None) -> None:
         time.sleep(0.2)
     settle(page)
 
-
-# How long a browser test waits for one step. Generous on purpose: CI runs two test workers,
-# portals and browsers on 2 cores, and a first rerun there once took over 30 s. Tests measure
-# behaviour, never speed (speed lives in bench/).
-BROWSER_TIMEOUT_MS = 60_000

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, select
 from portal.db import make_engine
 from portal.models import Channel, Opinion, Resident
 from tests.ops_support import PASSWORD, build_hood
-from tests.support import settle, sign_out, start_portal
+from tests.support import go, settle, sign_out, start_portal
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +49,6 @@ def sign_in(page, url, username):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_test_id("stFormSubmitButton").click()
     page.get_by_text("已登录 ·").wait_for()
-
-
-def go(page, title):
-    """Click a menu page by its title (our menu lists every page, nothing is folded away), once
-    the page before has finished drawing, and wait until the new one has."""
-    settle(page)
-    page.locator(".st-key-nav").get_by_text(title, exact=True).click()
-    settle(page)
 
 
 def test_admin_imports_roster_prints_codes_and_clerk_enters_paper_opinion(ops_portal, page, shots, tmp_path):

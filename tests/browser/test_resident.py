@@ -13,7 +13,15 @@ from portal.db import make_engine
 from portal.services.actors import SystemActor
 from portal.services.identity import issue_code
 from tests.neighbourhood import build_neighbourhood
-from tests.support import demo_env, open_expander, server_settings, settle, sign_out, start_portal
+from tests.support import (
+    demo_env,
+    go,
+    open_expander,
+    server_settings,
+    settle,
+    sign_out,
+    start_portal,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,11 +72,6 @@ def large_text(pg) -> None:
     )
 
 
-def nav(pg, title: str) -> None:
-    settle(pg)  # a menu click while the page is still drawing can be lost
-    pg.locator(".st-key-nav").get_by_text(title, exact=True).click()
-
-
 def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal, shots):
     url, new_code = hood_portal
     page.goto(f"{url}/sign_in")
@@ -96,7 +99,7 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     page.screenshot(path=shots / "04-submitted.png", full_page=True)
 
     # Vote on three opinions.
-    nav(page, "表态投票")
+    go(page, "表态投票")
     for i, key in enumerate(["agree", "disagree", "pass"], start=1):
         settle(page)  # the card voted on before may linger, stale, until its run has finished
         card = re.search(r"st-key-vote-\w+-\d+", page.locator(f"[class*='st-key-vote-{key}-']").get_attribute("class"))
@@ -131,7 +134,7 @@ def test_resident_takes_part_from_sign_in_to_my_participation(page, hood_portal,
     page.screenshot(path=shots / "06-comment-and-report.png", full_page=True)
 
     # The opinion is under 我的参与, redacted, with the report waiting.
-    nav(page, "我的参与")
+    go(page, "我的参与")
     expect(page.get_by_text(re.compile(r"志愿队，电话\[手机号\]。"))).to_be_visible()
     expect(page.get_by_text("公开时已隐去：手机号")).to_be_visible()
     expect(page.get_by_text(re.compile(r"我的投票（3）"))).to_be_visible()
@@ -144,7 +147,7 @@ def test_a_vote_counts_and_the_next_card_follows_without_the_page_around_it(page
     page.get_by_label("参与码").fill(new_code(7))
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text(re.compile("您已登录"))).to_be_visible()
-    nav(page, "表态投票")
+    go(page, "表态投票")
     first = page.locator("[class*='st-key-vote-agree-'] button")
     first_key = first.locator("xpath=ancestor::*[contains(@class, 'st-key-vote-agree-')]").get_attribute("class")
     first.click()
@@ -157,7 +160,7 @@ def test_a_vote_counts_and_the_next_card_follows_without_the_page_around_it(page
     page.get_by_role("button", name="改成“不同意”").click()
     expect(page.get_by_text("刚才这条您选了“不同意”：")).to_be_visible()
     expect(page.get_by_text(re.compile("已表态 1 条"))).to_be_visible()  # changed, not counted twice
-    nav(page, "我的参与")
+    go(page, "我的参与")
     expect(page.get_by_text(re.compile(r"我的投票（1）"))).to_be_visible()
 
 
@@ -177,7 +180,7 @@ def test_phone_layout_and_large_text(phone, hood_portal, shots):
     phone.get_by_test_id("stExpandSidebarButton").click()
     phone.get_by_text("大字模式").click()
     expect(phone).to_have_url(re.compile(r"big=1"))
-    phone.locator(".st-key-nav").get_by_text("我的参与", exact=True).click()
+    go(phone, "我的参与")
     expect(phone.get_by_role("heading", name="我的参与")).to_be_visible()
     expect(phone).to_have_url(re.compile(r"/my\?big=1"))
     # Choosing a page folds the menu away on a phone.
@@ -202,7 +205,7 @@ def test_phone_layout_and_large_text(phone, hood_portal, shots):
 def test_sign_in_survives_a_reload_until_signing_out(page, hood_portal, shots):
     url, new_code = hood_portal
     sign_in(page, url, new_code(4))
-    nav(page, "我的参与")
+    go(page, "我的参与")
     expect(page.get_by_role("heading", name="我的参与")).to_be_visible()
     page.reload()
     expect(page.get_by_role("heading", name="我的参与")).to_be_visible()
